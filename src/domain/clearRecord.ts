@@ -1,0 +1,28 @@
+// What the journal keeps of one clear (DESIGN §4 step 6); the records of a
+// run add up to everything that was removed from it.
+import { z } from 'zod';
+import { RUN_KINDS } from './ingestSchema.ts';
+
+export const CLEAR_OUTCOMES = ['cleared', 'already_cleared', 'would_clear'] as const;
+export type ClearOutcome = (typeof CLEAR_OUTCOMES)[number];
+
+export const clearRecordSchema = z
+  .object({
+    run_path: z.string(),
+    equipment_id: z.string(),
+    project_name: z.string(),
+    run_kind: z.enum(RUN_KINDS),
+    nas_path: z.string().nullable(),
+    verified_at: z.string().nullable(),
+    cleared_at: z.string(),
+    host: z.string(),
+    actor: z.string(),
+    files_freed: z.int().min(0),
+    bytes_freed: z.int().min(0),
+    duration_ms: z.int().min(0),
+    outcome: z.enum(['cleared', 'clear_incomplete']),
+    resumed: z.boolean().describe('True when this clear finished one that an earlier, interrupted clear began.'),
+  })
+  .meta({ id: 'ClearRecord', description: 'One clear as the journal keeps it.' });
+
+export type ClearRecord = z.infer<typeof clearRecordSchema>;

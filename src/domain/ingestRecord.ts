@@ -1,0 +1,55 @@
+// An ingest.json as read (the raw JSON, kept for writing back unchanged) and
+// as understood (the validated view); transitions produce the next raw record.
+import { CleanupError } from './errors.ts';
+import {
+  validateIngest,
+  WRITER_SCHEMA_VERSION,
+  type IngestView,
+  type JsonObject,
+} from './ingestSchema.ts';
+import { canTransition, type LifecycleState } from './lifecycle.ts';
+
+export interface IngestRecord {
+  readonly raw: JsonObject;
+  readonly view: IngestView;
+}
+
+export function parseIngestText(text: string): IngestRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new CleanupError('ingest_invalid', `ingest.json is not valid JSON: ${(error as Error).message}`);
+  }
+  const view = validateIngest(raw);
+  return { raw: raw as JsonObject, view };
+}
+
+export interface TransitionEntry {
+  state: LifecycleState;
+  at: string;
+  host: string;
+  [extra: string]: unknown;
+}
+
+// Appends one history entry and mirrors it in current_state. Every field the
+// writer does not know is carried over as it was; the version becomes ours.
+export function applyTransition(record: IngestRecord, entry: TransitionEntry): IngestRecord {
+  const from = record.view.current_state;
+  if (!canTransition(from, entry.state)) {
+    throw new CleanupError(
+      'staging_not_sync_verified',
+      `cannot move a run from ${from} to ${entry.state}: transitions go forward one step`,
+      { details: { current_state: from, requested_state: entry.state } },
+    );
+  }
+  const raw = structuredClone(record.raw);
+  raw.schema_version = WRITER_SCHEMA_VERSION;
+  raw.current_state = entry.state;
+  raw.history = [...(raw.history as unknown[]), { ...entry }];
+  return { raw, view: validateIngest(raw) };
+}
+
+export function serializeIngest(record: IngestRecord): string {
+  return `${JSON.stringify(record.raw, null, 2)}\n`;
+}

@@ -1,0 +1,67 @@
+// The ingest.json schema (ExLab backend spec §13.4, schema 1.x) with the
+// reader policy of DESIGN §2: any 1.x is read, unknown fields are kept,
+// another major is refused rather than parsed across.
+import { z } from 'zod';
+import { CleanupError } from './errors.ts';
+import { LIFECYCLE_STATES } from './lifecycle.ts';
+
+export const SUPPORTED_MAJOR = 1;
+export const WRITER_SCHEMA_VERSION = '1.1';
+
+export const RUN_KINDS = ['experimental', 'test'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export const historyEntrySchema = z.looseObject({
+  state: z.enum(LIFECYCLE_STATES),
+  at: z.string().optional(),
+  host: z.string().optional(),
+  nas_path: z.string().optional(),
+});
+
+// `transport` predates nothing we rely on, so a record without it (older
+// writers) is still read; every other field is required in every 1.x.
+const ingestSchema = z.looseObject({
+  schema_version: z.string(),
+  project_name: z.string(),
+  equipment_id: z.string(),
+  run_path: z.string(),
+  run_kind: z.enum(RUN_KINDS),
+  transport: z.enum(['smb_mount', 'file_transfer']).optional(),
+  current_state: z.enum(LIFECYCLE_STATES),
+  history: z.array(historyEntrySchema),
+});
+
+export type IngestView = z.infer<typeof ingestSchema>;
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export type JsonObject = Record<string, unknown>;
+
+const SCHEMA_VERSION = /^(\d+)\.(\d+)$/;
+
+export function validateIngest(raw: unknown): IngestView {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid('ingest.json is not a JSON object', undefined);
+  }
+  const version = (raw as JsonObject).schema_version;
+  const match = typeof version === 'string' ? SCHEMA_VERSION.exec(version) : null;
+  if (!match) {
+    throw invalid('schema_version must be a string "MAJOR.MINOR"', 'schema_version');
+  }
+  if (Number(match[1]) !== SUPPORTED_MAJOR) {
+    throw new CleanupError(
+      'schema_major_mismatch',
+      `ingest.json has schema_version ${String(version)}; this service reads ${SUPPORTED_MAJOR}.x only`,
+      { field: 'schema_version', details: { expected: `${SUPPORTED_MAJOR}.x`, found: version } },
+    );
+  }
+  const parsed = ingestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.map(String).join('.') || undefined;
+    throw invalid(`ingest.json field ${field ?? '(root)'} is invalid: ${issue?.message ?? 'unknown'}`, field);
+  }
+  return parsed.data;
+}
+
+function invalid(message: string, field: string | undefined): CleanupError {
+  return new CleanupError('ingest_invalid', message, field === undefined ? {} : { field });
+}

@@ -1,0 +1,118 @@
+// The clearing policy of DESIGN §3 (the Wizard's cleanup.py): which runs the
+// sweep may clear now, which an operator may clear, and one reason why.
+import type { IngestView } from './ingestSchema.ts';
+import { formatTimestamp, parseTimestamp } from './timestamps.ts';
+
+export const CLEANUP_MODES = ['manual', 'scheduled'] as const;
+export type CleanupMode = (typeof CLEANUP_MODES)[number];
+
+export interface PolicySettings {
+  mode: CleanupMode;
+  retainHours: number;
+}
+
+// A pre-clear verification that failed (DESIGN §4a); it outranks the mode and
+// the retain window because the run cannot be cleared at all.
+export interface VerificationRefusal {
+  reason: 'unsynced_files' | 'nas_copy_mismatch' | 'nas_unreachable';
+  message: string;
+}
+
+// In precedence order: when several apply, the first wins.
+export const DECISION_REASONS = [
+  'already_cleared',
+  'not_sync_verified',
+  'unsynced_files',
+  'nas_copy_mismatch',
+  'nas_unreachable',
+  'manual_mode',
+  'missing_verified_timestamp',
+  'retain_window',
+  'eligible',
+] as const;
+
+export type DecisionReason = (typeof DECISION_REASONS)[number];
+
+export interface Decision {
+  reason: DecisionReason;
+  message: string;
+  clearable: boolean;
+  auto_clear_eligible: boolean;
+  verified_at: string | null;
+  eligible_at: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+export function verifiedAt(view: IngestView): Date | null {
+  const entry = view.history.findLast((item) => item.state === 'sync_verified');
+  return entry ? parseTimestamp(entry.at) : null;
+}
+
+export function decide(
+  view: IngestView,
+  settings: PolicySettings,
+  now: Date,
+  refusal?: VerificationRefusal,
+): Decision {
+  const verified = verifiedAt(view);
+  const eligibleAt =
+    verified && settings.mode === 'scheduled'
+      ? new Date(verified.getTime() + settings.retainHours * HOUR_MS)
+      : null;
+  const base = {
+    verified_at: verified ? formatTimestamp(verified) : null,
+    eligible_at: eligibleAt ? formatTimestamp(eligibleAt) : null,
+  };
+  const refuse = (reason: DecisionReason, message: string): Decision => ({
+    ...base,
+    eligible_at: null,
+    reason,
+    message,
+    clearable: false,
+    auto_clear_eligible: false,
+  });
+  const manualOnly = (reason: DecisionReason, message: string): Decision => ({
+    ...base,
+    reason,
+    message,
+    clearable: true,
+    auto_clear_eligible: false,
+  });
+
+  if (view.current_state === 'cleared') {
+    return refuse('already_cleared', 'The run has already been cleared.');
+  }
+  if (view.current_state !== 'sync_verified') {
+    return refuse(
+      'not_sync_verified',
+      `The run is ${view.current_state}; only a sync_verified run can be cleared.`,
+    );
+  }
+  if (refusal) return refuse(refusal.reason, refusal.message);
+  if (settings.mode === 'manual') {
+    return manualOnly(
+      'manual_mode',
+      'Cleanup mode is manual: an operator may clear this run; it is never cleared automatically.',
+    );
+  }
+  if (!verified || !eligibleAt) {
+    return manualOnly(
+      'missing_verified_timestamp',
+      'The latest sync_verified entry has no parsable time, so the run is never cleared automatically; an operator may clear it.',
+    );
+  }
+  if (now.getTime() < eligibleAt.getTime()) {
+    return manualOnly(
+      'retain_window',
+      `The run is kept for ${settings.retainHours} h after verification; it becomes eligible at ${base.eligible_at}.`,
+    );
+  }
+  return {
+    ...base,
+    reason: 'eligible',
+    message: `Verified at ${base.verified_at} and past the ${settings.retainHours} h retain window: the sweep will clear it.`,
+    clearable: true,
+    auto_clear_eligible: true,
+  };
+}

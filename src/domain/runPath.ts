@@ -1,0 +1,82 @@
+// Which paths are run leaves (DESIGN §2), and resolving a requested run,
+// relative or absolute, to one of them inside staging_root without I/O.
+import { CleanupError } from './errors.ts';
+import type { RunKind } from './ingestSchema.ts';
+
+export type RunLayout = 'runs' | 'test_runs' | 'legacy';
+
+export interface RunLocation {
+  runPath: string;
+  absolutePath: string;
+  layout: RunLayout;
+  runKind: RunKind;
+}
+
+// Longer than any path the filesystem can open (PATH_MAX).
+export const MAX_RUN_PATH_LENGTH = 4096;
+
+export function isHiddenName(name: string): boolean {
+  return name.startsWith('.');
+}
+
+export function isRunLeafName(name: string, prefix: 'Run_' | 'TestRun_'): boolean {
+  return name.startsWith(prefix) && name.length > prefix.length;
+}
+
+// The layout of a run leaf from its segments below staging_root, or null when
+// those segments are not a run leaf.
+export function runLayoutOf(segments: readonly string[]): RunLayout | null {
+  if (segments.some((segment) => segment === '' || isHiddenName(segment))) return null;
+  const [, , container, leaf] = segments;
+  if (segments.length === 3) return isRunLeafName(segments[2] ?? '', 'Run_') ? 'legacy' : null;
+  if (segments.length !== 4 || leaf === undefined) return null;
+  if (container === 'Runs' && isRunLeafName(leaf, 'Run_')) return 'runs';
+  if (container === 'TestRuns' && isRunLeafName(leaf, 'TestRun_')) return 'test_runs';
+  return null;
+}
+
+export function runKindOf(layout: RunLayout): RunKind {
+  return layout === 'test_runs' ? 'test' : 'experimental';
+}
+
+function refuse(why: string): never {
+  throw new CleanupError('invalid_run_path', `Invalid run path: ${why}.`, { field: 'run_path' });
+}
+
+// stagingRoot must be absolute and normalized (no trailing slash).
+export function resolveRunPath(requested: string, stagingRoot: string): RunLocation {
+  if (requested.length === 0) refuse('it is empty');
+  if (requested.length > MAX_RUN_PATH_LENGTH) {
+    refuse(`it is longer than ${MAX_RUN_PATH_LENGTH} characters`);
+  }
+  if (requested.includes('\0')) refuse('it contains a NUL character');
+  if (requested.includes('\\')) refuse('use forward slashes');
+
+  let relative = requested;
+  if (requested.startsWith('/')) {
+    const rootPrefix = `${stagingRoot}/`;
+    if (!requested.startsWith(rootPrefix)) refuse(`an absolute path must lie under ${stagingRoot}`);
+    relative = requested.slice(rootPrefix.length);
+  }
+  if (relative.endsWith('/')) relative = relative.slice(0, -1);
+
+  const segments = relative.split('/');
+  if (segments.some((segment) => segment === '')) refuse('it has an empty segment');
+  if (segments.some((segment) => segment === '.' || segment === '..')) {
+    refuse('"." and ".." segments are not allowed');
+  }
+  if (segments.some(isHiddenName)) refuse('no segment may start with "."');
+  const layout = runLayoutOf(segments);
+  if (layout === null) {
+    refuse(
+      'a run is EQUIPMENT/PROJECT/Runs/Run_<stamp>, EQUIPMENT/PROJECT/TestRuns/TestRun_<stamp> or EQUIPMENT/PROJECT/Run_<stamp>',
+    );
+  }
+  const runPath = segments.join('/');
+  return {
+    runPath,
+    absolutePath: `${stagingRoot}/${runPath}`,
+    layout,
+    runKind: runKindOf(layout),
+  };
+}

@@ -1,0 +1,114 @@
+// The shapes the cleanup service answers with (DESIGN §5), as schemas: the
+// HTTP layer validates, serializes and documents with these same objects.
+import { z } from 'zod';
+import { CLEAR_OUTCOMES, clearRecordSchema } from '../domain/clearRecord.ts';
+import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
+import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
+import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
+
+const timestamp = z.string().describe('UTC, YYYY-MM-DDTHH:MM:SSZ');
+
+export const decisionSchema = z
+  .object({
+    reason: z.enum(DECISION_REASONS).describe('One stable code; when several apply the first in this order wins.'),
+    message: z.string().describe('The reason in words, for a person.'),
+    clearable: z.boolean().describe('An operator may clear the run now.'),
+    auto_clear_eligible: z.boolean().describe('The scheduled sweep may clear the run now.'),
+    verified_at: timestamp.nullable().describe('Time of the latest sync_verified entry, when parsable.'),
+    eligible_at: timestamp.nullable().describe('When the retain window ends (scheduled mode).'),
+  })
+  .meta({ id: 'Decision' }) satisfies z.ZodType<Decision>;
+
+export const runRowSchema = z
+  .object({
+    path: z.string().describe('Absolute path of the run folder.'),
+    run_path: z.string().describe('Path relative to staging_root.'),
+    current_state: z.enum(LIFECYCLE_STATES),
+    equipment_id: z.string(),
+    project_name: z.string(),
+    run_kind: z.enum(RUN_KINDS),
+    file_count: z.int().describe('Files outside .exlab-wizard/.'),
+    byte_total: z.int().describe('Bytes outside .exlab-wizard/.'),
+    elapsed_seconds_since_last_activity: z.int(),
+    last_activity_at: timestamp.describe('Last history time, else the folder mtime.'),
+    clearable: z.boolean(),
+    auto_clear_eligible: z.boolean(),
+    eligible_at: timestamp.nullable(),
+    verified_at: timestamp.nullable(),
+    reason: z.enum(DECISION_REASONS),
+  })
+  .meta({ id: 'RunRow', description: "A staged run: a superset of the Wizard's StagedRunRow." });
+
+// What can be wrong with an ingest.json that exists.
+export const INGEST_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch'] as const;
+export type IngestProblemCode = (typeof INGEST_PROBLEM_CODES)[number];
+
+export const runProblemSchema = z
+  .object({
+    path: z.string(),
+    run_path: z.string(),
+    code: z.enum(INGEST_PROBLEM_CODES),
+    message: z.string(),
+  })
+  .meta({ id: 'RunProblem', description: 'A run leaf whose ingest.json exists but cannot be used.' });
+
+export const runListingSchema = z.object({
+  runs: z.array(runRowSchema),
+  problems: z.array(runProblemSchema),
+});
+
+export const runDetailSchema = runRowSchema
+  .extend({
+    nas_path: z.string().nullable(),
+    history: z.array(historyEntrySchema),
+    eligibility: decisionSchema,
+  })
+  .meta({ id: 'RunDetail' });
+
+export const eligibilitySchema = decisionSchema
+  .extend({ run_path: z.string(), current_state: z.enum(LIFECYCLE_STATES) })
+  .meta({ id: 'Eligibility' });
+
+export const clearAnswerSchema = z
+  .object({
+    run_path: z.string(),
+    outcome: z.enum(CLEAR_OUTCOMES),
+    files_freed: z.int().describe('Non-directory entries this request removed (would remove, on a dry run).'),
+    bytes_freed: z.int().describe('Their lstat sizes.'),
+    cleared_at: timestamp.nullable(),
+    duration_ms: z.int(),
+    record: clearRecordSchema.optional().describe('With already_cleared: the journal record of the clear.'),
+  })
+  .meta({ id: 'ClearAnswer', description: "A superset of the Wizard's ClearResponse." });
+
+export const runFailureSchema = z
+  .object({
+    run_path: z.string(),
+    error: z.object({ code: z.string(), message: z.string() }),
+  })
+  .meta({ id: 'RunFailure', description: 'A run of a set or sweep that was not cleared, and why.' });
+
+export const runResultsSchema = z.object({ results: z.array(z.union([clearAnswerSchema, runFailureSchema])) });
+
+export type RunRow = z.infer<typeof runRowSchema>;
+export type RunProblem = z.infer<typeof runProblemSchema>;
+export type RunListing = z.infer<typeof runListingSchema>;
+export type RunDetail = z.infer<typeof runDetailSchema>;
+export type EligibilityAnswer = z.infer<typeof eligibilitySchema>;
+export type ClearAnswer = z.infer<typeof clearAnswerSchema>;
+export type RunFailure = z.infer<typeof runFailureSchema>;
+export type RunResult = ClearAnswer | RunFailure;
+
+export interface ClearProgress {
+  run_path: string;
+  files_freed: number;
+  bytes_freed: number;
+  files_total: number | null;
+}
+
+export interface ClearRequestOptions {
+  // Who asked: a token's name, or `sweeper`; shown in logs and the journal.
+  actor: string;
+  dryRun?: boolean;
+  onProgress?: (progress: ClearProgress) => void;
+}

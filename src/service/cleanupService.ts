@@ -1,0 +1,279 @@
+// The cleanup service: the one place that combines the rules (domain) with
+// the disk (storage). Every answer and refusal of DESIGN §3-§5 starts here.
+import fs from 'node:fs/promises';
+import pino, { type Logger } from 'pino';
+import type { ClearRecord } from '../domain/clearRecord.ts';
+import { CleanupError, isCleanupError } from '../domain/errors.ts';
+import type { LifecycleState } from '../domain/lifecycle.ts';
+import { decide, type Decision, type PolicySettings } from '../domain/policy.ts';
+import type { RunKind } from '../domain/ingestSchema.ts';
+import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
+import { createJournal, type Journal } from '../storage/journal.ts';
+import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
+import { checkRunLeaf } from '../storage/runLeaf.ts';
+import { createTreeWorkerPool, type TreeWorkerPool } from '../storage/treeWorkerPool.ts';
+import type {
+  ClearAnswer,
+  ClearRequestOptions,
+  EligibilityAnswer,
+  RunDetail,
+  RunListing,
+  RunResult,
+} from './answers.ts';
+import { RunCatalog, type CatalogEntry } from './runCatalog.ts';
+import { RunClearer } from './runClearer.ts';
+import { buildRunRow, compareRows } from './runRow.ts';
+import { ServiceEvents } from './serviceEvents.ts';
+
+export interface CleanupServiceOptions {
+  stagingRoot: string;
+  journalDir: string;
+  hostLabel: string;
+  policy: PolicySettings;
+  logger?: Logger;
+  clock?: () => Date;
+  locks?: RunLocks;
+  // A pool shared with others (tests); otherwise the service starts its own.
+  pool?: TreeWorkerPool;
+}
+
+export interface RunFilter {
+  state?: LifecycleState;
+  eligible?: boolean;
+  equipment_id?: string;
+  run_kind?: RunKind;
+}
+
+export type ClearSetRequest = { run_paths: string[] } | { all_verified: true };
+
+export interface HealthCheck {
+  ok: boolean;
+  message: string;
+}
+
+export interface HealthReport {
+  ready: boolean;
+  checks: { staging_root: HealthCheck; journal: HealthCheck };
+}
+
+// Refusals that leave a run for later rather than count as a failed clear.
+const SKIPPED_BY_SWEEP = new Set(['unsynced_files', 'nas_copy_mismatch', 'nas_unreachable', 'clear_in_progress']);
+
+export type CleanupService = ReturnType<typeof createCleanupService>;
+
+export function createCleanupService(options: CleanupServiceOptions) {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const clock = options.clock ?? (() => new Date());
+  const stagingRoot = options.stagingRoot;
+  const events = new ServiceEvents();
+  const pool: TreeWorkerPool = options.pool ?? createTreeWorkerPool();
+  const journal: Journal = createJournal(options.journalDir, options.hostLabel);
+  const catalog = new RunCatalog(stagingRoot, pool);
+  const clearer = new RunClearer({
+    stagingRoot,
+    hostLabel: options.hostLabel,
+    locks: options.locks ?? createRunLocks(),
+    journal,
+    pool,
+    events,
+    logger,
+    clock,
+    knownFileCount: (runPath) => catalog.knownFileCount(runPath),
+  });
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+  let sweeping = false;
+
+  const decideFor = (entry: CatalogEntry, now: Date): Decision =>
+    decide(entry.record.view, options.policy, now);
+
+  const track = <T>(work: () => Promise<T>): Promise<T> => {
+    if (closing) {
+      return Promise.reject(
+        new CleanupError('shutting_down', 'The service is shutting down; send the request again once it is back.'),
+      );
+    }
+    const promise = work();
+    inFlight.add(promise);
+    void promise.then(
+      () => inFlight.delete(promise),
+      () => inFlight.delete(promise),
+    );
+    return promise;
+  };
+
+  // One run of a set or sweep: its answer, or its refusal, never a throw.
+  const clearForResult = async (requested: string, request: ClearRequestOptions): Promise<RunResult> => {
+    try {
+      return await clearRun(requested, request);
+    } catch (error) {
+      if (isCleanupError(error)) {
+        return { run_path: requested, error: { code: error.code, message: error.message } };
+      }
+      logger.error({ err: error, run_path: requested }, 'unexpected error while clearing a run');
+      return { run_path: requested, error: { code: 'internal_error', message: 'An unexpected error occurred; see the service log.' } };
+    }
+  };
+
+  const clearRun = (requested: string, request: ClearRequestOptions): Promise<ClearAnswer> =>
+    track(() => clearer.clear(requested, request));
+
+  const clearMany = async (runPaths: string[], request: ClearRequestOptions): Promise<RunResult[]> => {
+    const results: RunResult[] = [];
+    for (const runPath of runPaths) results.push(await clearForResult(runPath, request));
+    return results;
+  };
+
+  const locate = async (requested: string): Promise<{ location: RunLocation; entry: CatalogEntry }> => {
+    const location = resolveRunPath(requested, stagingRoot);
+    const notFound = (why: string): CleanupError =>
+      new CleanupError('run_not_found', `There is no staged run at ${location.runPath}${why}.`, {
+        field: 'run_path',
+      });
+    if ((await checkRunLeaf(location, stagingRoot)) === 'missing') throw notFound('');
+    const entry = await catalog.one(location);
+    if (!entry) throw notFound(' (the folder has no .exlab-wizard/ingest.json yet)');
+    return { location, entry };
+  };
+
+  return {
+    events,
+
+    async listRuns(filter: RunFilter = {}): Promise<RunListing> {
+      const { entries, problems } = await catalog.scan();
+      const now = clock();
+      const runs = entries
+        .map((entry) => buildRunRow(entry, decideFor(entry, now), now))
+        .filter(
+          (row) =>
+            (filter.state === undefined || row.current_state === filter.state) &&
+            (filter.eligible === undefined || row.auto_clear_eligible === filter.eligible) &&
+            (filter.equipment_id === undefined || row.equipment_id === filter.equipment_id) &&
+            (filter.run_kind === undefined || row.run_kind === filter.run_kind),
+        )
+        .sort(compareRows);
+      return {
+        runs,
+        problems: problems.map((problem) => ({
+          path: problem.location.absolutePath,
+          run_path: problem.location.runPath,
+          code: problem.code,
+          message: problem.message,
+        })),
+      };
+    },
+
+    async getRun(requested: string): Promise<RunDetail> {
+      const { entry } = await locate(requested);
+      const now = clock();
+      const decision = decideFor(entry, now);
+      const { view } = entry.record;
+      return {
+        ...buildRunRow(entry, decision, now),
+        nas_path: view.history.findLast((item) => item.state === 'sync_verified')?.nas_path ?? null,
+        history: view.history,
+        eligibility: decision,
+      };
+    },
+
+    async eligibility(requested: string): Promise<EligibilityAnswer> {
+      const { location, entry } = await locate(requested);
+      return {
+        run_path: location.runPath,
+        current_state: entry.record.view.current_state,
+        ...decideFor(entry, clock()),
+      };
+    },
+
+    clearRun,
+
+    async clearSet(request: ClearSetRequest, clearOptions: ClearRequestOptions): Promise<RunResult[]> {
+      const runPaths =
+        'all_verified' in request
+          ? (await catalog.scan()).entries
+              .filter((entry) => ['sync_verified', 'cleared'].includes(entry.record.view.current_state))
+              .map((entry) => entry.location.runPath)
+          : [...new Set(request.run_paths)];
+      return clearMany(runPaths, clearOptions);
+    },
+
+    // Clears every auto-eligible run, and finishes clears that were
+    // interrupted, in scheduled mode; nothing at all in manual mode.
+    async sweep(clearOptions: ClearRequestOptions): Promise<RunResult[]> {
+      if (sweeping) {
+        throw new CleanupError('sweep_in_progress', 'A sweep is already running; its results will be in the journal.');
+      }
+      sweeping = true;
+      const started = performance.now();
+      try {
+        const { entries } = await catalog.scan();
+        const now = clock();
+        const due = entries.filter(
+          (entry) =>
+            decideFor(entry, now).auto_clear_eligible ||
+            (options.policy.mode === 'scheduled' && entry.record.view.current_state === 'cleared'),
+        );
+        const results = await clearMany(
+          due.map((entry) => entry.location.runPath),
+          clearOptions,
+        );
+        const refusals = results.flatMap((result) => ('error' in result ? [result.error.code] : []));
+        const skipped = refusals.filter((code) => SKIPPED_BY_SWEEP.has(code)).length;
+        const summary = {
+          cleared: results.length - refusals.length,
+          skipped,
+          failed: refusals.length - skipped,
+          duration_ms: Math.round(performance.now() - started),
+        };
+        for (const result of results) {
+          if ('error' in result) logger.warn({ run_path: result.run_path, ...result.error }, 'sweep skipped a run');
+        }
+        logger.info({ ...summary, dry_run: clearOptions.dryRun === true, actor: clearOptions.actor }, 'sweep finished');
+        events.emit('sweep_done', summary);
+        return results;
+      } finally {
+        sweeping = false;
+      }
+    },
+
+    async listClears(query: { since?: Date; limit?: number } = {}): Promise<ClearRecord[]> {
+      const records = await journal.readAll();
+      const since = query.since?.getTime();
+      const recent = since === undefined ? records : records.filter((r) => Date.parse(r.cleared_at) >= since);
+      return recent.slice(0, query.limit ?? 100);
+    },
+
+    async health(): Promise<HealthReport> {
+      const stagingCheck = await fs.readdir(stagingRoot).then(
+        () => ({ ok: true, message: `${stagingRoot} is readable` }),
+        (error: NodeJS.ErrnoException) => ({ ok: false, message: `${stagingRoot} cannot be read (${error.code})` }),
+      );
+      const journalCheck = await journal.openWriter().then(
+        async (writer) => {
+          await writer.close();
+          return { ok: true, message: `${journal.file} is writable` };
+        },
+        (error: Error) => ({ ok: false, message: error.message }),
+      );
+      return {
+        ready: stagingCheck.ok && journalCheck.ok,
+        checks: { staging_root: stagingCheck, journal: journalCheck },
+      };
+    },
+
+    // Stops taking clears, lets running ones finish for up to `graceMs`, and
+    // stops the tree workers; a clear cut short stays resumable.
+    async close(graceMs = 10_000): Promise<void> {
+      closing = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!options.pool) await pool.close();
+    },
+  };
+}

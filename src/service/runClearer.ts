@@ -1,0 +1,259 @@
+// Clearing one run, DESIGN §4 steps 1-7: resolve, lock, re-read, record the
+// intent in ingest.json, delete (counting), journal and log.
+import type { Logger } from 'pino';
+import type { ClearRecord } from '../domain/clearRecord.ts';
+import { CleanupError, isCleanupError } from '../domain/errors.ts';
+import type { IngestRecord } from '../domain/ingestRecord.ts';
+import { verifiedAt } from '../domain/policy.ts';
+import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
+import { formatTimestamp } from '../domain/timestamps.ts';
+import { appendTransition, readIngest } from '../storage/ingestStore.ts';
+import type { Journal } from '../storage/journal.ts';
+import type { RunLocks } from '../storage/runLock.ts';
+import { checkRunLeaf } from '../storage/runLeaf.ts';
+import type { DeleteOutcome } from '../storage/treeDelete.ts';
+import type { TreeWorkerPool } from '../storage/treeWorkerPool.ts';
+import type { ClearAnswer, ClearRequestOptions } from './answers.ts';
+import type { ServiceEventMap, ServiceEvents } from './serviceEvents.ts';
+
+interface KeptRecord {
+  record: ClearRecord | null;
+}
+
+export interface RunClearerDeps {
+  stagingRoot: string;
+  hostLabel: string;
+  locks: RunLocks;
+  journal: Journal;
+  pool: TreeWorkerPool;
+  events: ServiceEvents;
+  logger: Logger;
+  clock: () => Date;
+  knownFileCount: (runPath: string) => number | null;
+}
+
+export class RunClearer {
+  constructor(private readonly deps: RunClearerDeps) {}
+
+  async clear(requested: string, options: ClearRequestOptions): Promise<ClearAnswer> {
+    const startedAt = performance.now();
+    const location = resolveRunPath(requested, this.deps.stagingRoot);
+    const kept: KeptRecord = { record: null };
+    try {
+      const answer = await this.clearLocated(location, options, startedAt, kept);
+      if (!options.dryRun) this.announce(location, options, { answer, error: null, record: kept.record });
+      return answer;
+    } catch (error) {
+      if (!options.dryRun) {
+        this.announce(location, options, { answer: null, error: describeError(error), record: kept.record });
+      }
+      throw error;
+    }
+  }
+
+  private async clearLocated(
+    location: RunLocation,
+    options: ClearRequestOptions,
+    startedAt: number,
+    kept: KeptRecord,
+  ): Promise<ClearAnswer> {
+    if ((await checkRunLeaf(location, this.deps.stagingRoot)) === 'missing') {
+      return this.alreadyGone(location, startedAt);
+    }
+    if (options.dryRun) return this.dryRun(location, startedAt);
+    const lock = await this.deps.locks.tryAcquire(location.absolutePath);
+    if (!lock) throw inProgress(location);
+    try {
+      // Someone may have finished this run between our look and our lock.
+      if ((await checkRunLeaf(location, this.deps.stagingRoot)) === 'missing') {
+        return await this.alreadyGone(location, startedAt);
+      }
+      const record = await this.readClearable(location);
+      const writer = await this.deps.journal.openWriter();
+      try {
+        const resumed = record.view.current_state === 'cleared';
+        if (!resumed) await this.recordIntent(location, record, options.actor);
+        const task = this.deps.pool.run('delete', { root: location.absolutePath }, (progress) =>
+          options.onProgress?.({
+            run_path: location.runPath,
+            files_freed: progress.files,
+            bytes_freed: progress.bytes,
+            files_total: this.deps.knownFileCount(location.runPath),
+          }),
+        );
+        lock.onCompromised(task.stop);
+        const deleted = await task.result;
+        const clearedAt = formatTimestamp(this.deps.clock());
+        const durationMs = Math.round(performance.now() - startedAt);
+        const complete = deleted.leftCount === 0 && !deleted.stopped;
+        const journalRecord = this.journalRecord(location, record, options.actor, deleted, {
+          clearedAt,
+          durationMs,
+          resumed,
+          complete,
+        });
+        if (deleted.files > 0 || complete) {
+          await this.keep(writer, journalRecord);
+          kept.record = journalRecord;
+        }
+        if (!complete) throw incomplete(location, deleted, lock.compromised);
+        return {
+          run_path: location.runPath,
+          outcome: 'cleared',
+          files_freed: deleted.files,
+          bytes_freed: deleted.bytes,
+          cleared_at: clearedAt,
+          duration_ms: durationMs,
+        };
+      } finally {
+        await writer.close();
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
+  // Re-read under the lock (step 3): only a sync_verified run, or one whose
+  // earlier clear was interrupted, may be deleted.
+  private async readClearable(location: RunLocation): Promise<IngestRecord> {
+    const ingest = await readIngest(location.absolutePath);
+    if (!ingest) {
+      throw new CleanupError(
+        'ingest_missing',
+        `${location.runPath} has no .exlab-wizard/ingest.json: it is not a staged run yet, so nothing was deleted.`,
+      );
+    }
+    const state = ingest.record.view.current_state;
+    if (state !== 'sync_verified' && state !== 'cleared') {
+      throw new CleanupError(
+        'staging_not_sync_verified',
+        `${location.runPath} is ${state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
+        { details: { current_state: state } },
+      );
+    }
+    return ingest.record;
+  }
+
+  private async recordIntent(location: RunLocation, record: IngestRecord, actor: string): Promise<void> {
+    await appendTransition(location.absolutePath, record, {
+      state: 'cleared',
+      at: formatTimestamp(this.deps.clock()),
+      host: this.deps.hostLabel,
+      actor,
+    });
+    this.deps.events.emit('run_state', {
+      run_path: location.runPath,
+      from: record.view.current_state,
+      to: 'cleared',
+    });
+  }
+
+  private async dryRun(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
+    await this.readClearable(location);
+    const [measure] = await this.deps.pool.run('measure', { roots: [location.absolutePath] }).result;
+    return {
+      run_path: location.runPath,
+      outcome: 'would_clear',
+      files_freed: measure?.files ?? 0,
+      bytes_freed: measure?.bytes ?? 0,
+      cleared_at: null,
+      duration_ms: Math.round(performance.now() - startedAt),
+    };
+  }
+
+  // A run that is not there: cleared earlier if the journal says so.
+  private async alreadyGone(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
+    const record = await this.deps.journal.latestFor(location.runPath);
+    if (!record) {
+      throw new CleanupError('run_not_found', `There is no staged run at ${location.runPath}.`, {
+        field: 'run_path',
+      });
+    }
+    return {
+      run_path: location.runPath,
+      outcome: 'already_cleared',
+      files_freed: 0,
+      bytes_freed: 0,
+      cleared_at: record.cleared_at,
+      duration_ms: Math.round(performance.now() - startedAt),
+      record,
+    };
+  }
+
+  private journalRecord(
+    location: RunLocation,
+    record: IngestRecord,
+    actor: string,
+    deleted: DeleteOutcome,
+    facts: { clearedAt: string; durationMs: number; resumed: boolean; complete: boolean },
+  ): ClearRecord {
+    const { view } = record;
+    const verified = verifiedAt(view);
+    return {
+      run_path: location.runPath,
+      equipment_id: view.equipment_id,
+      project_name: view.project_name,
+      run_kind: view.run_kind,
+      nas_path: view.history.findLast((entry) => entry.state === 'sync_verified')?.nas_path ?? null,
+      verified_at: verified ? formatTimestamp(verified) : null,
+      cleared_at: facts.clearedAt,
+      host: this.deps.hostLabel,
+      actor,
+      files_freed: deleted.files,
+      bytes_freed: deleted.bytes,
+      duration_ms: facts.durationMs,
+      outcome: facts.complete ? 'cleared' : 'clear_incomplete',
+      resumed: facts.resumed,
+    };
+  }
+
+  // The journal is the record of what was deleted; the log line carries the
+  // same facts, and is all that is left if the journal write itself fails.
+  private async keep(writer: { append(record: ClearRecord): Promise<void> }, record: ClearRecord): Promise<void> {
+    try {
+      await writer.append(record);
+    } catch (error) {
+      this.deps.logger.error({ err: error, ...record }, 'journal write failed after a clear; the log keeps the record');
+    }
+    this.deps.logger.info(record, record.outcome === 'cleared' ? 'run cleared' : 'run partly cleared');
+  }
+
+  private announce(
+    location: RunLocation,
+    options: ClearRequestOptions,
+    result: Pick<ServiceEventMap['clear_done'], 'answer' | 'error' | 'record'>,
+  ): void {
+    this.deps.events.emit('clear_done', { run_path: location.runPath, actor: options.actor, ...result });
+  }
+}
+
+function describeError(error: unknown): { code: string; message: string } {
+  return isCleanupError(error)
+    ? { code: error.code, message: error.message }
+    : { code: 'internal_error', message: 'An unexpected error occurred.' };
+}
+
+function inProgress(location: RunLocation): CleanupError {
+  return new CleanupError(
+    'clear_in_progress',
+    `${location.runPath} is being cleared by another request right now; ask again when it is done.`,
+  );
+}
+
+function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: boolean): CleanupError {
+  const why = compromised
+    ? 'the run lock was lost (another process may have taken it over), so the clear stopped'
+    : `${deleted.leftCount} entr${deleted.leftCount === 1 ? 'y' : 'ies'} could not be removed`;
+  return new CleanupError(
+    'clear_incomplete',
+    `${location.runPath} was only partly cleared: ${why}. Fix the cause and clear again to finish.`,
+    {
+      details: {
+        files_freed: deleted.files,
+        bytes_freed: deleted.bytes,
+        left: deleted.left,
+        left_count: deleted.leftCount,
+      },
+    },
+  );
+}

@@ -1,0 +1,41 @@
+// One row of the staging panel (a superset of the Wizard's StagedRunRow).
+import type { Decision } from '../domain/policy.ts';
+import { formatTimestamp, parseTimestamp } from '../domain/timestamps.ts';
+import type { RunRow } from './answers.ts';
+import type { CatalogEntry } from './runCatalog.ts';
+
+export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date): RunRow {
+  const { view } = entry.record;
+  const lastActivity = lastActivityOf(entry) ?? now;
+  return {
+    path: entry.location.absolutePath,
+    run_path: entry.location.runPath,
+    current_state: view.current_state,
+    equipment_id: view.equipment_id,
+    project_name: view.project_name,
+    run_kind: view.run_kind,
+    file_count: entry.measure?.dataFiles ?? 0,
+    byte_total: entry.measure?.dataBytes ?? 0,
+    elapsed_seconds_since_last_activity: Math.max(
+      0,
+      Math.floor((now.getTime() - lastActivity.getTime()) / 1000),
+    ),
+    last_activity_at: formatTimestamp(lastActivity),
+    clearable: decision.clearable,
+    auto_clear_eligible: decision.auto_clear_eligible,
+    eligible_at: decision.eligible_at,
+    verified_at: decision.verified_at,
+    reason: decision.reason,
+  };
+}
+
+// The last history time, else the run directory's mtime.
+function lastActivityOf(entry: CatalogEntry): Date | null {
+  const last = entry.record.view.history.at(-1);
+  return parseTimestamp(last?.at) ?? entry.directoryMtime;
+}
+
+// Newest activity first, then by path.
+export function compareRows(a: RunRow, b: RunRow): number {
+  return b.last_activity_at.localeCompare(a.last_activity_at) || a.path.localeCompare(b.path);
+}

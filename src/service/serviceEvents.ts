@@ -1,0 +1,38 @@
+// What the service tells observers (metrics, the event stream) as it works.
+import { EventEmitter } from 'node:events';
+import type { ClearRecord } from '../domain/clearRecord.ts';
+import type { LifecycleState } from '../domain/lifecycle.ts';
+import type { ClearAnswer, ClearProgress } from './answers.ts';
+
+export interface ServiceEventMap {
+  clear_progress: ClearProgress;
+  // Every finished clear attempt: its answer, or the code it was refused with.
+  clear_done: {
+    run_path: string;
+    actor: string;
+    answer: ClearAnswer | null;
+    error: { code: string; message: string } | null;
+    record: ClearRecord | null;
+  };
+  run_state: { run_path: string; from: LifecycleState; to: LifecycleState };
+  sweep_done: { cleared: number; skipped: number; failed: number; duration_ms: number };
+}
+
+export type ServiceEventName = keyof ServiceEventMap;
+
+export class ServiceEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  emit<N extends ServiceEventName>(name: N, payload: ServiceEventMap[N]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  on<N extends ServiceEventName>(name: N, listener: (payload: ServiceEventMap[N]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+}

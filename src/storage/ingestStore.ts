@@ -1,0 +1,65 @@
+// Reads and rewrites a run's ingest.json: never through a link, always
+// atomically, keeping every field this service does not know.
+import { constants } from 'node:fs';
+import fs from 'node:fs/promises';
+import { CleanupError } from '../domain/errors.ts';
+import {
+  applyTransition,
+  parseIngestText,
+  serializeIngest,
+  type IngestRecord,
+  type TransitionEntry,
+} from '../domain/ingestRecord.ts';
+import { writeFileAtomic } from './atomicWrite.ts';
+import { ingestPathOf, META_DIR } from './runLayout.ts';
+
+export interface IngestFile {
+  record: IngestRecord;
+  mtimeMs: number;
+  size: number;
+}
+
+// The record, or null when the run has no ingest.json (not yet staged).
+export async function readIngest(runDir: string): Promise<IngestFile | null> {
+  const metaStat = await fs.lstat(`${runDir}/${META_DIR}`).catch(missingAsNull);
+  if (metaStat === null) return null;
+  if (!metaStat.isDirectory()) {
+    throw new CleanupError('ingest_invalid', `${META_DIR} is not a directory (links are never followed).`);
+  }
+  let handle;
+  try {
+    handle = await fs.open(ingestPathOf(runDir), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    const why = code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code ?? 'unknown error'})`;
+    throw new CleanupError('ingest_invalid', `ingest.json ${why}.`);
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new CleanupError('ingest_invalid', 'ingest.json is not a regular file.');
+    const text = await handle.readFile('utf8');
+    return { record: parseIngestText(text), mtimeMs: stat.mtimeMs, size: stat.size };
+  } catch (error) {
+    if (error instanceof CleanupError) throw error;
+    throw new CleanupError('ingest_invalid', `ingest.json cannot be read: ${(error as Error).message}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+// The caller holds the run's lock; the transition is checked by the domain.
+export async function appendTransition(
+  runDir: string,
+  record: IngestRecord,
+  entry: TransitionEntry,
+): Promise<IngestRecord> {
+  const next = applyTransition(record, entry);
+  await writeFileAtomic(ingestPathOf(runDir), serializeIngest(next));
+  return next;
+}
+
+function missingAsNull(error: NodeJS.ErrnoException): null {
+  if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+  throw new CleanupError('ingest_invalid', `${META_DIR} cannot be read (${error.code ?? error.message}).`);
+}

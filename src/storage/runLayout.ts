@@ -1,0 +1,12 @@
+// Names inside a run that the Wizard reserves (DESIGN §2).
+export const META_DIR = '.exlab-wizard';
+export const INGEST_FILE = 'ingest.json';
+export const MANIFEST_FILE = 'checksums.sha256';
+
+export function ingestPathOf(runDir: string): string {
+  return `${runDir}/${META_DIR}/${INGEST_FILE}`;
+}
+
+export function isMetaPath(relativePath: string): boolean {
+  return relativePath === META_DIR || relativePath.startsWith(`${META_DIR}/`);
+}

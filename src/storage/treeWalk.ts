@@ -1,0 +1,78 @@
+// A depth-first, streaming walk of one directory tree that never follows a
+// symbolic link: directories are read a batch at a time (bounded memory for
+// any fan-out) and every non-directory entry, links included, is a leaf.
+import fs from 'node:fs';
+
+export interface WalkEntry {
+  path: string;
+  relativePath: string;
+}
+
+export interface WalkVisitor {
+  // A non-directory entry: file, symlink, fifo, socket, device.
+  leaf(entry: WalkEntry): void;
+  // A directory about to be read (the root included), with its lstat.
+  directoryOpened?(entry: WalkEntry, stat: fs.Stats): void;
+  // The same directory once its contents have been visited (post-order);
+  // not called when the walk was stopped.
+  directoryDone?(entry: WalkEntry): void;
+  // A directory that could not be read (vanished, no permission, ...).
+  unreadable?(entry: WalkEntry, code: string): void;
+}
+
+export interface WalkOptions {
+  // Top-level names to leave out (the caller handles them separately).
+  skipTopLevel?: ReadonlySet<string>;
+  shouldStop?: () => boolean;
+}
+
+const READ_BATCH = 1024;
+
+export function walkTree(root: string, visitor: WalkVisitor, options: WalkOptions = {}): void {
+  walkDirectory({ path: root, relativePath: '' }, visitor, options, true);
+}
+
+function walkDirectory(
+  directory: WalkEntry,
+  visitor: WalkVisitor,
+  options: WalkOptions,
+  topLevel: boolean,
+): void {
+  // Checked just before opening: the entry must still be a real directory.
+  const stat = lstatOrNull(directory.path);
+  if (!stat?.isDirectory()) return;
+  visitor.directoryOpened?.(directory, stat);
+  let handle: fs.Dir | undefined;
+  try {
+    handle = fs.opendirSync(directory.path, { bufferSize: READ_BATCH });
+    for (;;) {
+      const dirent = handle.readSync();
+      if (dirent === null || options.shouldStop?.()) break;
+      if (topLevel && options.skipTopLevel?.has(dirent.name)) continue;
+      const entry = {
+        path: `${directory.path}/${dirent.name}`,
+        relativePath: topLevel ? dirent.name : `${directory.relativePath}/${dirent.name}`,
+      };
+      if (dirent.isDirectory()) walkDirectory(entry, visitor, options, false);
+      else visitor.leaf(entry);
+    }
+  } catch (error) {
+    visitor.unreadable?.(directory, errorCode(error));
+  } finally {
+    handle?.closeSync();
+  }
+  if (!options.shouldStop?.()) visitor.directoryDone?.(directory);
+}
+
+export function errorCode(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'EUNKNOWN';
+}
+
+export function lstatOrNull(path: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(path);
+  } catch {
+    return null;
+  }
+}

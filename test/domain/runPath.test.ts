@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { CleanupError } from '../../src/domain/errors.ts';
+import { resolveRunPath } from '../../src/domain/runPath.ts';
+
+const root = '/srv/staging';
+
+function refusal(requested: string): CleanupError {
+  try {
+    resolveRunPath(requested, root);
+  } catch (error) {
+    return error as CleanupError;
+  }
+  throw new Error(`expected ${requested} to be refused`);
+}
+
+describe('resolveRunPath', () => {
+  it('resolves an experimental run under Runs/', () => {
+    expect(resolveRunPath('CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32', root)).toEqual({
+      runPath: 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32',
+      absolutePath: '/srv/staging/CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32',
+      layout: 'runs',
+      runKind: 'experimental',
+    });
+  });
+
+  it('resolves a test run under TestRuns/', () => {
+    expect(resolveRunPath('EQ/P/TestRuns/TestRun_1', root)).toMatchObject({ layout: 'test_runs', runKind: 'test' });
+  });
+
+  it('resolves a legacy run placed directly under the project', () => {
+    expect(resolveRunPath('TECAN_02/PROJ-0007/Run_2025-11-02T08-00', root)).toMatchObject({
+      layout: 'legacy',
+      runKind: 'experimental',
+    });
+  });
+
+  it('accepts an absolute path under the root, as the Wizard rows carry it', () => {
+    expect(resolveRunPath('/srv/staging/EQ/P/Runs/Run_1', root).runPath).toBe('EQ/P/Runs/Run_1');
+  });
+
+  it('tolerates one trailing slash', () => {
+    expect(resolveRunPath('EQ/P/Runs/Run_1/', root).runPath).toBe('EQ/P/Runs/Run_1');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['a parent segment', 'EQ/P/Runs/../Runs/Run_1'],
+    ['a leading parent segment', '../staging/EQ/P/Runs/Run_1'],
+    ['a current-directory segment', 'EQ/./P/Run_1'],
+    ['an absolute path outside the root', '/etc/passwd'],
+    ['an absolute path beside the root', '/srv/staging-other/EQ/P/Runs/Run_1'],
+    ['the root itself', '/srv/staging'],
+    ['a NUL byte', 'EQ/P/Runs/Run_1\0'],
+    ['a backslash', 'EQ\\P\\Runs\\Run_1'],
+    ['an empty segment', 'EQ//P/Runs/Run_1'],
+    ['a hidden equipment folder', '.EQ/P/Runs/Run_1'],
+    ['a hidden run', 'EQ/P/Runs/.Run_1'],
+    ['an equipment folder', 'EQ'],
+    ['a project folder', 'EQ/P'],
+    ['the Runs folder', 'EQ/P/Runs'],
+    ['a run nested too deep', 'EQ/P/Runs/Run_1/data'],
+    ['a run without a stamp', 'EQ/P/Runs/Run_'],
+    ['a TestRun under Runs/', 'EQ/P/Runs/TestRun_1'],
+    ['a Run under TestRuns/', 'EQ/P/TestRuns/Run_1'],
+    ['a legacy TestRun', 'EQ/P/TestRun_1'],
+    ['a leaf with another name', 'EQ/P/Runs/Scan_1'],
+    ['a 5000-character path', `EQ/P/Runs/Run_${'x'.repeat(5000)}`],
+  ])('refuses %s as invalid_run_path', (_, requested) => {
+    const error = refusal(requested);
+    expect(error).toBeInstanceOf(CleanupError);
+    expect(error.code).toBe('invalid_run_path');
+    expect(error.field).toBe('run_path');
+  });
+
+  it('treats a still-encoded "%2E%2E" as a name, never as a parent segment', () => {
+    const location = resolveRunPath('EQ/%2E%2E/Runs/Run_1', root);
+    expect(location.absolutePath.startsWith(`${root}/`)).toBe(true);
+    expect(location.runPath).toBe('EQ/%2E%2E/Runs/Run_1');
+  });
+});

@@ -1,0 +1,55 @@
+// A cleanup service on a fresh temporary staging root, closed after the test.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach } from 'vitest';
+import type { PolicySettings } from '../../src/domain/policy.ts';
+import { createCleanupService, type CleanupService } from '../../src/service/cleanupService.ts';
+import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
+import { makeTempDir } from './stagingTree.ts';
+
+export interface Harness {
+  root: string;
+  journalDir: string;
+  service: CleanupService;
+  now: { value: Date };
+}
+
+const open: Array<{ service: CleanupService; base: string }> = [];
+// One pool of tree workers per test file: starting workers under tsx is slow.
+const pool = createTreeWorkerPool();
+
+afterEach(async () => {
+  for (const { service, base } of open.splice(0)) {
+    await service.close(1000);
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
+afterAll(() => pool.close());
+
+export function createHarness(policy: Partial<PolicySettings> = {}, hostLabel = 'test-host'): Harness {
+  const base = makeTempDir();
+  const root = path.join(base, 'staging');
+  const journalDir = path.join(base, 'journal');
+  fs.mkdirSync(root);
+  const now = { value: new Date('2026-04-20T12:00:00Z') };
+  const service = createCleanupService({
+    stagingRoot: root,
+    journalDir,
+    hostLabel,
+    policy: { mode: 'manual', retainHours: 24, ...policy },
+    clock: () => now.value,
+    pool,
+  });
+  open.push({ service, base });
+  return { root, journalDir, service, now };
+}
+
+export function journalLines(harness: Harness): Array<Record<string, unknown>> {
+  const dir = harness.journalDir;
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .flatMap((name) => fs.readFileSync(path.join(dir, name), 'utf8').split('\n'))
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

@@ -1,0 +1,114 @@
+// Builds real staging trees in temporary folders, in the Wizard's format.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LifecycleState } from '../../src/domain/lifecycle.ts';
+
+export const EXAMPLES_DIR = path.join(import.meta.dirname, '..', 'fixtures', 'examples');
+
+export function readExample(name: string): string {
+  return fs.readFileSync(path.join(EXAMPLES_DIR, name), 'utf8');
+}
+
+export function makeTempDir(prefix = 'staging-cleanup-'): string {
+  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+}
+
+export interface RunSpec {
+  state?: LifecycleState;
+  // Time of the sync_verified entry (when the state reached it).
+  verifiedAt?: string | null;
+  // Relative data paths and their contents.
+  files?: Record<string, string>;
+  runKind?: 'experimental' | 'test';
+  extraIngest?: Record<string, unknown>;
+}
+
+const STATES: LifecycleState[] = ['staging', 'complete', 'sync_queued', 'sync_verified', 'cleared'];
+
+export function ingestFor(runPath: string, spec: RunSpec = {}): Record<string, unknown> {
+  const state = spec.state ?? 'sync_verified';
+  const [equipment, project] = runPath.split('/');
+  const reached = STATES.slice(0, STATES.indexOf(state) + 1);
+  const history = reached.map((item) => {
+    const entry: Record<string, unknown> = { state: item, at: '2026-04-17T14:35:00Z', host: 'labpc-04' };
+    if (item === 'sync_verified') {
+      if (spec.verifiedAt === null) delete entry.at;
+      else entry.at = spec.verifiedAt ?? '2026-04-17T16:18:43Z';
+      entry.nas_path = `//nas01/lab/${runPath}`;
+      entry.checksum_file = '.exlab-wizard/checksums.sha256';
+    }
+    if (item === 'cleared') entry.at = '2026-04-18T16:18:43Z';
+    return entry;
+  });
+  return {
+    schema_version: '1.1',
+    project_name: `Project ${project}`,
+    equipment_id: equipment,
+    run_kind: spec.runKind ?? (runPath.includes('/TestRuns/') ? 'test' : 'experimental'),
+    run_path: runPath,
+    transport: 'smb_mount',
+    current_state: state,
+    history,
+    ...spec.extraIngest,
+  };
+}
+
+export const DEFAULT_FILES: Record<string, string> = {
+  'image_0001.tif': 'a'.repeat(100),
+  'image_0002.tif': 'b'.repeat(250),
+  'metadata/acquisition.xml': '<acq/>',
+};
+
+// Writes a run leaf with its .exlab-wizard folder and data files.
+export function makeRun(root: string, runPath: string, spec: RunSpec = {}): string {
+  const runDir = path.join(root, runPath);
+  writeFiles(runDir, spec.files ?? DEFAULT_FILES);
+  writeIngest(runDir, ingestFor(runPath, spec));
+  fs.writeFileSync(path.join(runDir, '.exlab-wizard', 'creation.json'), '{"created_by":"wizard"}\n');
+  return runDir;
+}
+
+export function writeIngest(runDir: string, ingest: unknown): void {
+  fs.mkdirSync(path.join(runDir, '.exlab-wizard'), { recursive: true });
+  const text = typeof ingest === 'string' ? ingest : `${JSON.stringify(ingest, null, 2)}\n`;
+  fs.writeFileSync(path.join(runDir, '.exlab-wizard', 'ingest.json'), text);
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [relative, content] of Object.entries(files)) {
+    const file = path.join(dir, relative);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+}
+
+export function readIngestJson(runDir: string): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(runDir, '.exlab-wizard', 'ingest.json'), 'utf8'));
+}
+
+// Every path below dir (files, links and folders), sorted, without following links.
+export function listTree(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
+}
+
+// A snapshot of every entry's type and content, to prove nothing changed.
+export function snapshotTree(dir: string): Record<string, string> {
+  const snapshot: Record<string, string> = {};
+  for (const relative of listTree(dir)) {
+    const full = path.join(dir, relative);
+    const stat = fs.lstatSync(full);
+    snapshot[relative] = stat.isSymbolicLink()
+      ? `link:${fs.readlinkSync(full)}`
+      : stat.isDirectory()
+        ? 'dir'
+        : `file:${fs.readFileSync(full, 'base64')}`;
+  }
+  return snapshot;
+}
+
+export function countFiles(files: Record<string, string>): { files: number; bytes: number } {
+  const values = Object.values(files);
+  return { files: values.length, bytes: values.reduce((sum, text) => sum + Buffer.byteLength(text), 0) };
+}

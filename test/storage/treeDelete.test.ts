@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deleteTree, MAX_REPORTED } from '../../src/storage/treeDelete.ts';
+import { setImmutable, withImmutable } from '../helpers/faults.ts';
+import { listTree, makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
+
+let base: string;
+beforeEach(() => {
+  base = makeTempDir();
+});
+afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+function sizeOf(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const relative of listTree(dir)) {
+    const stat = fs.lstatSync(path.join(dir, relative));
+    if (!stat.isDirectory()) {
+      files += 1;
+      bytes += stat.size;
+    }
+  }
+  return { files, bytes };
+}
+
+describe('deleteTree', () => {
+  it('removes the whole run, counting every non-directory entry and its lstat bytes', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1');
+    fs.symlinkSync('image_0001.tif', path.join(run, 'link-to-image'));
+    const expected = sizeOf(run);
+    const outcome = deleteTree(run);
+    expect(outcome).toEqual({ ...expected, left: [], leftCount: 0, stopped: false });
+    expect(fs.existsSync(run)).toBe(false);
+    expect(fs.existsSync(path.join(base, 'EQ/P/Runs'))).toBe(true);
+  });
+
+  it('removes a link to outside the run but never what it points to', () => {
+    const outside = path.join(base, 'precious');
+    writeFiles(outside, { 'keep.dat': 'do not delete' });
+    const run = makeRun(base, 'EQ/P/Runs/Run_1');
+    fs.symlinkSync(outside, path.join(run, 'linked-dir'));
+    fs.symlinkSync(path.join(outside, 'keep.dat'), path.join(run, 'linked-file'));
+    deleteTree(run);
+    expect(fs.existsSync(run)).toBe(false);
+    expect(fs.readFileSync(path.join(outside, 'keep.dat'), 'utf8')).toBe('do not delete');
+  });
+
+  it('treats a .exlab-wizard that is a link as an entry and never enters it', () => {
+    const outside = path.join(base, 'elsewhere');
+    writeFiles(outside, { 'ingest.json': '{}', 'other.txt': 'x' });
+    const run = path.join(base, 'EQ/P/Runs/Run_1');
+    writeFiles(run, { 'data.bin': '12345' });
+    fs.symlinkSync(outside, path.join(run, '.exlab-wizard'));
+    const outcome = deleteTree(run);
+    expect(outcome.leftCount).toBe(0);
+    expect(fs.existsSync(run)).toBe(false);
+    expect(listTree(outside)).toEqual(['ingest.json', 'other.txt']);
+  });
+
+  it('removes ingest.json last: the progress reports show data going first', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a.dat': 'a', 'b/c.dat': 'c' } });
+    const ingest = path.join(run, '.exlab-wizard/ingest.json');
+    const seen: boolean[] = [];
+    deleteTree(run, {
+      progressEveryFiles: 1,
+      onProgress: () => seen.push(fs.existsSync(ingest)),
+    });
+    expect(seen.slice(0, -2).every(Boolean)).toBe(true);
+    expect(seen.at(-1)).toBe(false);
+  });
+
+  it('keeps going past a file it cannot delete, names it, and keeps ingest.json for the retry', async () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', {
+      files: { 'a.dat': 'aaaa', 'stuck/locked.dat': 'locked', 'z.dat': 'zz' },
+    });
+    const locked = path.join(run, 'stuck/locked.dat');
+    const outcome = await withImmutable([locked], () => deleteTree(run));
+    expect(outcome.left).toEqual([{ path: 'stuck/locked.dat', code: 'EPERM' }]);
+    expect(outcome.leftCount).toBe(1);
+    expect(outcome.files).toBe(3); // a.dat, z.dat, creation.json
+    expect(listTree(run)).toEqual([
+      '.exlab-wizard',
+      '.exlab-wizard/ingest.json',
+      'stuck',
+      'stuck/locked.dat',
+    ]);
+    const retry = deleteTree(run);
+    expect(retry).toMatchObject({ files: 2, leftCount: 0 });
+    expect(fs.existsSync(run)).toBe(false);
+  });
+
+  it(`reports at most ${MAX_REPORTED} paths it could not delete, with the total`, async () => {
+    const files = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`f${i}.dat`, 'x']));
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files });
+    const locked = Object.keys(files).map((name) => path.join(run, name));
+    const outcome = await withImmutable(locked, () => deleteTree(run));
+    expect(outcome.left).toHaveLength(MAX_REPORTED);
+    expect(outcome.leftCount).toBe(25);
+  });
+
+  it('reports an immutable folder and each entry it holds, but not the folders above them', async () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', {
+      files: { 'deep/sealed/one.dat': '1', 'free.dat': '2' },
+    });
+    const sealed = path.join(run, 'deep/sealed');
+    const outcome = await withImmutable([sealed], () => deleteTree(run));
+    expect(outcome.left).toEqual([
+      { path: 'deep/sealed/one.dat', code: 'EPERM' },
+      { path: 'deep/sealed', code: 'EPERM' },
+    ]);
+    expect(fs.existsSync(path.join(run, 'free.dat'))).toBe(false);
+  });
+
+  it('counts nothing for a run that is already gone', () => {
+    expect(deleteTree(path.join(base, 'nothing-here'))).toEqual({
+      files: 0,
+      bytes: 0,
+      left: [],
+      leftCount: 0,
+      stopped: false,
+    });
+  });
+
+  it('stops between entries when asked and leaves ingest.json in place', () => {
+    const files = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`f${i}.dat`, 'x']));
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files });
+    let seen = 0;
+    const outcome = deleteTree(run, { shouldStop: () => ++seen > 10 });
+    expect(outcome.stopped).toBe(true);
+    expect(outcome.files).toBeGreaterThan(0);
+    expect(outcome.files).toBeLessThan(50);
+    expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
+  });
+
+  it('keeps the entries a keep rule names and reports them with its code', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'late.dat': 'new', 'old.dat': 'old' } });
+    const outcome = deleteTree(run, {
+      keep: (entry) => (entry.relativePath === 'late.dat' ? 'unsynced' : null),
+    });
+    expect(outcome.left).toEqual([{ path: 'late.dat', code: 'unsynced' }]);
+    expect(listTree(run)).toEqual(['.exlab-wizard', '.exlab-wizard/ingest.json', 'late.dat']);
+  });
+
+  it('never touches the sibling runs', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1');
+    const sibling = makeRun(base, 'EQ/P/Runs/Run_2');
+    const before = listTree(sibling);
+    deleteTree(run);
+    expect(listTree(sibling)).toEqual(before);
+  });
+
+  it('undoes chattr even when the work throws', async () => {
+    const file = path.join(base, 'x');
+    fs.writeFileSync(file, 'x');
+    await expect(withImmutable([file], () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    fs.rmSync(file);
+    expect(fs.existsSync(file)).toBe(false);
+    setImmutable(base, false);
+  });
+});

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { measureTree } from '../../src/storage/treeMeasure.ts';
+import { makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
+
+let base: string;
+beforeEach(() => {
+  base = makeTempDir();
+});
+afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+describe('measureTree', () => {
+  it('counts files and bytes with and without .exlab-wizard/', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a.dat': '1234', 'sub/b.dat': '56' } });
+    const ingestBytes = fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size;
+    const creationBytes = fs.statSync(path.join(run, '.exlab-wizard/creation.json')).size;
+    const measure = measureTree(run);
+    expect(measure).toMatchObject({
+      dataFiles: 2,
+      dataBytes: 6,
+      files: 4,
+      bytes: 6 + ingestBytes + creationBytes,
+    });
+  });
+
+  it('counts a link by its own size and never follows it', () => {
+    const outside = path.join(base, 'big');
+    writeFiles(outside, { 'huge.dat': 'x'.repeat(10_000) });
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: {} });
+    fs.symlinkSync(outside, path.join(run, 'to-dir'));
+    const measure = measureTree(run);
+    expect(measure.dataFiles).toBe(1);
+    expect(measure.dataBytes).toBe(outside.length);
+  });
+
+  it('records the mtime of every directory, the run itself first', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/b/c.dat': 'x' } });
+    const measure = measureTree(run);
+    expect(measure.directories.map((d) => d.relativePath).sort()).toEqual(['', '.exlab-wizard', 'a', 'a/b']);
+    expect(measure.directories[0]).toEqual({ relativePath: '', mtimeMs: fs.statSync(run).mtimeMs });
+  });
+
+  it('measures an empty tree for a folder that does not exist', () => {
+    expect(measureTree(path.join(base, 'gone'))).toEqual({
+      files: 0,
+      bytes: 0,
+      dataFiles: 0,
+      dataBytes: 0,
+      directories: [],
+    });
+  });
+});

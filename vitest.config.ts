@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // The JSON report is what CI counts (.ci/run); the default one is for people.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'reports/vitest.json' },
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
