@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/globalSetup.ts'],
     // The JSON report is what CI counts (.ci/run); the default one is for people.
     reporters: ['default', 'json'],
     outputFile: { json: 'reports/vitest.json' },

@@ -1,5 +1,6 @@
 // The shapes the cleanup service answers with (DESIGN §5), as schemas: the
 // HTTP layer validates, serializes and documents with these same objects.
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CLEAR_OUTCOMES, clearRecordSchema } from '../domain/clearRecord.ts';
 import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
@@ -106,9 +107,13 @@ export interface ClearProgress {
   files_total: number | null;
 }
 
+// Where a clear logs: the request's logger, so that its lines carry the trace id.
+export type LogSink = Pick<Logger, 'info' | 'warn' | 'error'>;
+
 export interface ClearRequestOptions {
   // Who asked: a token's name, or `sweeper`; shown in logs and the journal.
   actor: string;
   dryRun?: boolean;
   onProgress?: (progress: ClearProgress) => void;
+  logger?: LogSink;
 }

@@ -59,6 +59,12 @@ export interface HealthReport {
 // Refusals that leave a run for later rather than count as a failed clear.
 const SKIPPED_BY_SWEEP = new Set(['unsynced_files', 'nas_copy_mismatch', 'nas_unreachable', 'clear_in_progress']);
 
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
 export type CleanupService = ReturnType<typeof createCleanupService>;
 
 export function createCleanupService(options: CleanupServiceOptions) {
@@ -110,7 +116,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
       if (isCleanupError(error)) {
         return { run_path: requested, error: { code: error.code, message: error.message } };
       }
-      logger.error({ err: error, run_path: requested }, 'unexpected error while clearing a run');
+      (request.logger ?? logger).error({ err: error, run_path: requested }, 'unexpected error while clearing a run');
       return { run_path: requested, error: { code: 'internal_error', message: 'An unexpected error occurred; see the service log.' } };
     }
   };
@@ -218,17 +224,19 @@ export function createCleanupService(options: CleanupServiceOptions) {
           clearOptions,
         );
         const refusals = results.flatMap((result) => ('error' in result ? [result.error.code] : []));
-        const skipped = refusals.filter((code) => SKIPPED_BY_SWEEP.has(code)).length;
+        const skippedCodes = refusals.filter((code) => SKIPPED_BY_SWEEP.has(code));
         const summary = {
           cleared: results.length - refusals.length,
-          skipped,
-          failed: refusals.length - skipped,
+          skipped: skippedCodes.length,
+          failed: refusals.length - skippedCodes.length,
           duration_ms: Math.round(performance.now() - started),
+          skipped_by_reason: countBy(skippedCodes),
         };
+        const log = clearOptions.logger ?? logger;
         for (const result of results) {
-          if ('error' in result) logger.warn({ run_path: result.run_path, ...result.error }, 'sweep skipped a run');
+          if ('error' in result) log.warn({ run_path: result.run_path, ...result.error }, 'sweep did not clear a run');
         }
-        logger.info({ ...summary, dry_run: clearOptions.dryRun === true, actor: clearOptions.actor }, 'sweep finished');
+        log.info({ ...summary, dry_run: clearOptions.dryRun === true, actor: clearOptions.actor }, 'sweep finished');
         events.emit('sweep_done', summary);
         return results;
       } finally {

@@ -13,7 +13,7 @@ import type { RunLocks } from '../storage/runLock.ts';
 import { checkRunLeaf } from '../storage/runLeaf.ts';
 import type { DeleteOutcome } from '../storage/treeDelete.ts';
 import type { TreeWorkerPool } from '../storage/treeWorkerPool.ts';
-import type { ClearAnswer, ClearRequestOptions } from './answers.ts';
+import type { ClearAnswer, ClearRequestOptions, LogSink } from './answers.ts';
 import type { ServiceEventMap, ServiceEvents } from './serviceEvents.ts';
 
 interface KeptRecord {
@@ -93,7 +93,7 @@ export class RunClearer {
           complete,
         });
         if (deleted.files > 0 || complete) {
-          await this.keep(writer, journalRecord);
+          await this.keep(writer, journalRecord, options.logger ?? this.deps.logger);
           kept.record = journalRecord;
         }
         if (!complete) throw incomplete(location, deleted, lock.compromised);
@@ -209,13 +209,17 @@ export class RunClearer {
 
   // The journal is the record of what was deleted; the log line carries the
   // same facts, and is all that is left if the journal write itself fails.
-  private async keep(writer: { append(record: ClearRecord): Promise<void> }, record: ClearRecord): Promise<void> {
+  private async keep(
+    writer: { append(record: ClearRecord): Promise<void> },
+    record: ClearRecord,
+    logger: LogSink,
+  ): Promise<void> {
     try {
       await writer.append(record);
     } catch (error) {
-      this.deps.logger.error({ err: error, ...record }, 'journal write failed after a clear; the log keeps the record');
+      logger.error({ err: error, ...record }, 'journal write failed after a clear; the log keeps the record');
     }
-    this.deps.logger.info(record, record.outcome === 'cleared' ? 'run cleared' : 'run partly cleared');
+    logger.info(record, record.outcome === 'cleared' ? 'run cleared' : 'run partly cleared');
   }
 
   private announce(

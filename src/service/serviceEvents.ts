@@ -15,7 +15,14 @@ export interface ServiceEventMap {
     record: ClearRecord | null;
   };
   run_state: { run_path: string; from: LifecycleState; to: LifecycleState };
-  sweep_done: { cleared: number; skipped: number; failed: number; duration_ms: number };
+  sweep_done: {
+    cleared: number;
+    skipped: number;
+    failed: number;
+    duration_ms: number;
+    // Runs left for later, by the code that refused them.
+    skipped_by_reason: Record<string, number>;
+  };
 }
 
 export type ServiceEventName = keyof ServiceEventMap;

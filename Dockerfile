@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript with the dev dependencies.
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Runtime stage: production dependencies and the compiled service only.
+FROM node:24-slim
+ENV NODE_ENV=production \
+    STAGING_CLEANUP_STAGING_ROOT=/data/staging \
+    STAGING_CLEANUP_JOURNAL_DIR=/data/journal \
+    STAGING_CLEANUP_LISTEN_HOST=0.0.0.0 \
+    STAGING_CLEANUP_LISTEN_PORT=8080
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /data/staging /data/journal && chown -R node:node /data
+USER node
+VOLUME ["/data/staging", "/data/journal"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/api/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Listening on 0.0.0.0 needs a token: set STAGING_CLEANUP_CLEAR_TOKEN (or tokens in a config file).
+CMD ["node", "dist/main.js"]

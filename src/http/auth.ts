@@ -1,0 +1,83 @@
+// Bearer tokens with a scope (DESIGN §5): `read` for GET, `clear` for all.
+// Tokens are compared as SHA-256 digests in constant time, every configured
+// token each time, so that timing tells nothing. With no token configured the
+// service listens on loopback only (config.ts) and lets every local caller in.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenConfig } from '../config.ts';
+import { sendError } from './errorEnvelope.ts';
+
+export type RouteScope = 'public' | 'read' | 'clear';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    scope?: RouteScope;
+    // The EventSource API cannot send headers, so its route takes ?access_token=.
+    tokenInQuery?: boolean;
+  }
+  interface FastifyRequest {
+    actor: string;
+  }
+}
+
+interface KnownToken {
+  digest: Buffer;
+  scope: TokenConfig['scope'];
+  actor: string;
+}
+
+export const LOCAL_ACTOR = 'local';
+
+export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[]): void {
+  const known: KnownToken[] = tokens.map((token, index) => ({
+    digest: digest(token.token),
+    scope: token.scope,
+    actor: token.name ?? `token-${index + 1}`,
+  }));
+  app.decorateRequest('actor', LOCAL_ACTOR);
+  app.addHook('onRequest', async (request, reply) => {
+    const scope = request.routeOptions.config.scope ?? 'clear';
+    if (scope === 'public' || known.length === 0) return;
+    const presented = presentedToken(request);
+    if (presented === null) {
+      return deny(request, reply, 'unauthorized', 'Send a token: Authorization: Bearer <token>.');
+    }
+    const match = findToken(known, presented);
+    if (!match) return deny(request, reply, 'unauthorized', 'The token is not known to this service.');
+    if (scope === 'clear' && match.scope !== 'clear') {
+      return deny(request, reply, 'forbidden', `The token ${match.actor} has scope read; this needs scope clear.`);
+    }
+    request.actor = match.actor;
+  });
+}
+
+function presentedToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  const bearer = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  if (bearer) return bearer;
+  if (!request.routeOptions.config.tokenInQuery) return null;
+  const query = request.query as Record<string, unknown> | undefined;
+  return typeof query?.access_token === 'string' ? query.access_token : null;
+}
+
+function findToken(known: readonly KnownToken[], presented: string): KnownToken | null {
+  const presentedDigest = digest(presented);
+  let match: KnownToken | null = null;
+  for (const token of known) {
+    if (timingSafeEqual(token.digest, presentedDigest)) match = token;
+  }
+  return match;
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+function deny(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: 'unauthorized' | 'forbidden',
+  message: string,
+): FastifyReply {
+  return sendError(request, reply, { code, message });
+}

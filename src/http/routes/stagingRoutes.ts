@@ -1,0 +1,199 @@
+// The staging routes of DESIGN §5: thin handlers that parse, call the cleanup
+// service, and shape the answer. Schemas validate, serialize and document.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { clearRecordSchema } from '../../domain/clearRecord.ts';
+import { RUN_KINDS } from '../../domain/ingestSchema.ts';
+import { LIFECYCLE_STATES } from '../../domain/lifecycle.ts';
+import { parseTimestamp } from '../../domain/timestamps.ts';
+import {
+  clearAnswerSchema,
+  eligibilitySchema,
+  runDetailSchema,
+  runListingSchema,
+  runResultsSchema,
+} from '../../service/answers.ts';
+import type { CleanupService } from '../../service/cleanupService.ts';
+import type { ErrorCode } from '../errorCatalog.ts';
+import { errorResponses } from '../errorEnvelope.ts';
+
+const runPathParams = z.object({
+  run_path: z
+    .string()
+    .describe('The run path relative to staging_root (slashes raw or as %2F), or absolute under it.'),
+});
+
+const dryRunQuery = z.strictObject({
+  dry_run: z.stringbool().optional().describe('Say what would go, delete nothing.'),
+});
+const dryRunBody = z.strictObject({ dry_run: z.boolean().optional() }).nullish();
+
+const clearSetBody = z
+  .strictObject({
+    run_paths: z.array(z.string()).min(1).max(1000).optional(),
+    all_verified: z.literal(true).optional().describe('Every sync_verified run, and interrupted clears.'),
+    dry_run: z.boolean().optional(),
+  })
+  .refine((body) => (body.run_paths === undefined) !== (body.all_verified === undefined), {
+    message: 'send either run_paths (a list) or all_verified: true',
+  });
+
+const listQuery = z.strictObject({
+  state: z.enum(LIFECYCLE_STATES).optional(),
+  eligible: z.stringbool().optional().describe('Only runs the sweep may (true) or may not (false) clear now.'),
+  equipment_id: z.string().optional(),
+  run_kind: z.enum(RUN_KINDS).optional(),
+});
+
+const clearsQuery = z.strictObject({
+  since: z
+    .string()
+    .refine((text) => parseTimestamp(text) !== null, 'must be a timestamp such as 2026-04-17T16:18:43Z')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const READ_ERRORS: ErrorCode[] = ['validation_error', 'unauthorized', 'internal_error'];
+const CLEAR_ERRORS: ErrorCode[] = [...READ_ERRORS, 'forbidden', 'malformed_json', 'unsupported_media_type', 'payload_too_large'];
+const ONE_RUN_ERRORS: ErrorCode[] = ['invalid_run_path', 'run_not_found', 'ingest_invalid', 'schema_major_mismatch'];
+const REFUSALS: ErrorCode[] = [
+  ...ONE_RUN_ERRORS,
+  'ingest_missing',
+  'staging_not_sync_verified',
+  'clear_in_progress',
+  'unsynced_files',
+  'nas_copy_mismatch',
+  'nas_unreachable',
+  'clear_incomplete',
+  'journal_unavailable',
+  'shutting_down',
+];
+
+const security = [{ bearerAuth: [] }];
+
+export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> = async (app, { service }) => {
+  app.get('/api/v1/staging', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'List staged runs',
+      description: 'Every staged run as a row, newest activity first; runs whose ingest.json cannot be used are under problems.',
+      tags: ['staging'],
+      security,
+      querystring: listQuery,
+      response: { 200: runListingSchema, ...errorResponses(...READ_ERRORS, 'staging_root_unavailable') },
+    },
+    handler: (request) => service.listRuns(request.query),
+  });
+
+  app.get('/api/v1/staging/:run_path', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'One staged run',
+      description: 'The row of one run with its history and its eligibility.',
+      tags: ['staging'],
+      security,
+      params: runPathParams,
+      response: { 200: runDetailSchema, ...errorResponses(...READ_ERRORS, ...ONE_RUN_ERRORS) },
+    },
+    handler: (request) => service.getRun(request.params.run_path),
+  });
+
+  app.get('/api/v1/staging/:run_path/eligibility', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'The policy decision for one run',
+      tags: ['staging'],
+      security,
+      params: runPathParams,
+      response: { 200: eligibilitySchema, ...errorResponses(...READ_ERRORS, ...ONE_RUN_ERRORS) },
+    },
+    handler: (request) => service.eligibility(request.params.run_path),
+  });
+
+  app.post('/api/v1/staging/:run_path/clear', {
+    config: { scope: 'clear' },
+    schema: {
+      summary: 'Clear one run',
+      description:
+        'Deletes a sync_verified run (or finishes an interrupted clear), journaling what went. With dry_run, says what would go.',
+      tags: ['clear'],
+      security,
+      params: runPathParams,
+      querystring: dryRunQuery,
+      body: dryRunBody,
+      response: { 200: clearAnswerSchema, ...errorResponses(...CLEAR_ERRORS, ...REFUSALS) },
+    },
+    handler: (request) =>
+      service.clearRun(request.params.run_path, {
+        actor: request.actor,
+        logger: request.log,
+        dryRun: request.query.dry_run === true || request.body?.dry_run === true,
+      }),
+  });
+
+  app.post('/api/v1/staging/clear', {
+    config: { scope: 'clear' },
+    schema: {
+      summary: 'Clear a set of runs',
+      description: 'One result per run, in order: its clear answer, or {run_path, error}.',
+      tags: ['clear'],
+      security,
+      querystring: dryRunQuery,
+      body: clearSetBody,
+      response: {
+        200: runResultsSchema,
+        ...errorResponses(...CLEAR_ERRORS, 'staging_root_unavailable', 'shutting_down'),
+      },
+    },
+    handler: async (request) => {
+      const { run_paths: runPaths, dry_run: dryRun } = request.body;
+      const results = await service.clearSet(runPaths ? { run_paths: runPaths } : { all_verified: true }, {
+        actor: request.actor,
+        logger: request.log,
+        dryRun: request.query.dry_run === true || dryRun === true,
+      });
+      return { results };
+    },
+  });
+
+  app.post('/api/v1/staging/sweep', {
+    config: { scope: 'clear' },
+    schema: {
+      summary: 'Apply the policy now',
+      description: 'Clears every auto-eligible run (none in manual mode) and finishes interrupted clears.',
+      tags: ['clear'],
+      security,
+      querystring: dryRunQuery,
+      body: dryRunBody,
+      response: {
+        200: runResultsSchema,
+        ...errorResponses(...CLEAR_ERRORS, 'sweep_in_progress', 'staging_root_unavailable', 'shutting_down'),
+      },
+    },
+    handler: async (request) => ({
+      results: await service.sweep({
+        actor: request.actor,
+        logger: request.log,
+        dryRun: request.query.dry_run === true || request.body?.dry_run === true,
+      }),
+    }),
+  });
+
+  app.get('/api/v1/staging/clears', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'The clear journal, newest first',
+      tags: ['clear'],
+      security,
+      querystring: clearsQuery,
+      response: {
+        200: z.object({ clears: z.array(clearRecordSchema) }),
+        ...errorResponses(...READ_ERRORS, 'journal_unavailable'),
+      },
+    },
+    handler: async (request) => {
+      const since = request.query.since ? parseTimestamp(request.query.since) : null;
+      return { clears: await service.listClears({ ...(since ? { since } : {}), limit: request.query.limit }) };
+    },
+  });
+};

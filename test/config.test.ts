@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { makeTempDir } from './helpers/stagingTree.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = makeTempDir();
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function failure(sources: Parameters<typeof loadConfig>[0]): string {
+  try {
+    loadConfig(sources);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+function writeConfig(yaml: string): string {
+  const file = path.join(dir, 'config.yaml');
+  fs.writeFileSync(file, yaml);
+  return file;
+}
+
+describe('configuration', () => {
+  it('runs with nothing configured on ./staging, 127.0.0.1:8080, manual mode', () => {
+    const { config, stagingRootIsDefault, configFile } = loadConfig({ argv: [], env: {}, cwd: dir });
+    expect(config).toMatchObject({
+      staging_root: path.join(dir, 'staging'),
+      journal_dir: path.join(dir, 'journal'),
+      listen: { host: '127.0.0.1', port: 8080 },
+      staging_cleanup: { mode: 'manual', retain_hours: 24 },
+      sweep_interval_seconds: 300,
+      tokens: [],
+      verify_before_clear: { local_manifest: true, mtime_tolerance_seconds: 300, nas: 'off' },
+      nas_mounts: {},
+      log_level: 'info',
+      host_label: os.hostname(),
+    });
+    expect(stagingRootIsDefault).toBe(true);
+    expect(configFile).toBeNull();
+  });
+
+  it('reads a YAML file given by --config, then applies environment overrides', () => {
+    const file = writeConfig(`
+staging_root: /data/staging
+listen: { host: 0.0.0.0, port: 9000 }
+staging_cleanup: { mode: scheduled, retain_hours: 48 }
+tokens:
+  - { token: abcdefghijklmnop-clear, scope: clear, name: panel }
+nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
+`);
+    const { config } = loadConfig({ argv: ['--config', file], env: { STAGING_CLEANUP_RETAIN_HOURS: '12' }, cwd: dir });
+    expect(config).toMatchObject({
+      staging_root: '/data/staging',
+      listen: { host: '0.0.0.0', port: 9000 },
+      staging_cleanup: { mode: 'scheduled', retain_hours: 12 },
+      tokens: [{ token: 'abcdefghijklmnop-clear', scope: 'clear', name: 'panel' }],
+      nas_mounts: { '//nas01/lab': '/mnt/nas01/lab' },
+    });
+  });
+
+  it('finds the file through STAGING_CLEANUP_CONFIG and --config=PATH', () => {
+    const file = writeConfig('log_level: debug\n');
+    expect(loadConfig({ env: { STAGING_CLEANUP_CONFIG: file }, cwd: dir }).config.log_level).toBe('debug');
+    expect(loadConfig({ argv: [`--config=${file}`], env: {}, cwd: dir }).configFile).toBe(file);
+  });
+
+  it.each([
+    ['retain_hours 0', { STAGING_CLEANUP_RETAIN_HOURS: '0' }, 'staging_cleanup.retain_hours', 'STAGING_CLEANUP_RETAIN_HOURS'],
+    ['retain_hours 1.5', { STAGING_CLEANUP_RETAIN_HOURS: '1.5' }, 'staging_cleanup.retain_hours', '1.5'],
+    ['an unknown mode', { STAGING_CLEANUP_MODE: 'auto' }, 'staging_cleanup.mode', '"manual"|"scheduled"'],
+    ['a port out of range', { STAGING_CLEANUP_LISTEN_PORT: '70000' }, 'listen.port', '65535'],
+    ['a bad log level', { STAGING_CLEANUP_LOG_LEVEL: 'loud' }, 'log_level', 'loud'],
+    ['an unknown NAS check', { STAGING_CLEANUP_VERIFY_NAS: 'md5' }, 'verify_before_clear.nas', 'checksum'],
+    ['a token that is too short', { STAGING_CLEANUP_CLEAR_TOKEN: 'short' }, 'tokens.0.token', 'at least 16'],
+    ['tokens that are not JSON', { STAGING_CLEANUP_TOKENS: '[oops' }, 'STAGING_CLEANUP_TOKENS', 'JSON'],
+    ['a boolean that is not one', { STAGING_CLEANUP_VERIFY_LOCAL_MANIFEST: 'maybe' }, 'verify_before_clear.local_manifest', 'boolean'],
+  ])('refuses %s, naming the key', (_, env, key, hint) => {
+    const message = failure({ env, cwd: dir });
+    expect(message).toContain(key);
+    expect(message).toContain(hint);
+  });
+
+  it('never prints a token in an error', () => {
+    expect(failure({ env: { STAGING_CLEANUP_CLEAR_TOKEN: 'short-secret' }, cwd: dir })).not.toContain('short-secret');
+  });
+
+  it('refuses an unknown key in the file, naming it and the file', () => {
+    const file = writeConfig('staging_cleanup: { retain_hour: 5 }\n');
+    const message = failure({ argv: ['--config', file], env: {}, cwd: dir });
+    expect(message).toContain('retain_hour');
+    expect(message).toContain(file);
+  });
+
+  it('refuses a file that is not YAML or not a mapping, or cannot be read', () => {
+    expect(failure({ argv: ['--config', writeConfig('a: [1,\n')], env: {}, cwd: dir })).toContain('not valid YAML');
+    expect(failure({ argv: ['--config', writeConfig('- 1\n- 2\n')], env: {}, cwd: dir })).toContain('mapping');
+    expect(failure({ argv: ['--config', path.join(dir, 'none.yaml')], env: {}, cwd: dir })).toContain('Cannot read');
+  });
+
+  it('refuses to listen beyond loopback without a token, and allows it with one', () => {
+    const message = failure({ env: { STAGING_CLEANUP_LISTEN_HOST: '0.0.0.0' }, cwd: dir });
+    expect(message).toContain('listen.host');
+    expect(message).toContain('no tokens');
+    const env = { STAGING_CLEANUP_LISTEN_HOST: '0.0.0.0', STAGING_CLEANUP_CLEAR_TOKEN: 'a-long-enough-secret' };
+    expect(loadConfig({ env, cwd: dir }).config.tokens).toEqual([
+      { token: 'a-long-enough-secret', scope: 'clear', name: 'env-clear-token' },
+    ]);
+  });
+
+  it('refuses arguments it does not know', () => {
+    expect(failure({ argv: ['--port', '1'], env: {}, cwd: dir })).toContain('--config');
+  });
+});

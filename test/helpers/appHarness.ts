@@ -1,0 +1,78 @@
+// A built app (buildApp) over a fresh temporary staging root, with its log
+// lines captured, closed after the test.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import supertest from 'supertest';
+import { afterAll, afterEach } from 'vitest';
+import { loadConfig, type AppConfig } from '../../src/config.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
+import { makeTempDir } from './stagingTree.ts';
+
+export const CLEAR_TOKEN = 'clear-token-0123456789abcdef';
+export const READ_TOKEN = 'read-token-0123456789abcdef';
+
+export interface AppHarness {
+  app: FastifyInstance;
+  config: AppConfig;
+  root: string;
+  journalDir: string;
+  logs: Array<Record<string, unknown>>;
+  http: () => supertest.Agent;
+}
+
+const open: Array<{ app: FastifyInstance; base: string }> = [];
+// One pool of tree workers per test file: starting workers under tsx is slow.
+const pool = createTreeWorkerPool();
+
+afterEach(async () => {
+  for (const { app, base } of open.splice(0)) {
+    await app.close();
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+});
+afterAll(() => pool.close());
+
+export interface AppHarnessOptions {
+  env?: Record<string, string>;
+  clock?: () => Date;
+}
+
+export async function createAppHarness(options: AppHarnessOptions = {}): Promise<AppHarness> {
+  const base = makeTempDir();
+  const root = path.join(base, 'staging');
+  const journalDir = path.join(base, 'journal');
+  fs.mkdirSync(root);
+  const { config } = loadConfig({
+    env: {
+      STAGING_CLEANUP_STAGING_ROOT: root,
+      STAGING_CLEANUP_JOURNAL_DIR: journalDir,
+      STAGING_CLEANUP_HOST_LABEL: 'test-host',
+      ...options.env,
+    },
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger('info', config.host_label, {
+    write: (line: string) => {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  });
+  const app = await buildApp(config, {
+    logger,
+    pool,
+    clock: options.clock ?? (() => new Date('2026-04-20T12:00:00Z')),
+    shutdownGraceMs: 2000,
+  });
+  open.push({ app, base });
+  return { app, config, root, journalDir, logs, http: () => supertest.agent(app.server) };
+}
+
+// The auth environment of a service with one clear and one read token.
+export const WITH_TOKENS = {
+  STAGING_CLEANUP_TOKENS: JSON.stringify([
+    { token: CLEAR_TOKEN, scope: 'clear', name: 'wizard-panel' },
+    { token: READ_TOKEN, scope: 'read', name: 'grafana' },
+  ]),
+};

@@ -1,0 +1,56 @@
+// The built service (node dist/main.js) as a child process, for tests of
+// start, stop and crash behaviour.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const MAIN = path.join(import.meta.dirname, '..', '..', 'dist', 'main.js');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  // Resolves with the base URL once the service listens.
+  listening: Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output: () => string;
+  logLines: () => Array<Record<string, unknown>>;
+}
+
+export function startService(env: Record<string, string>, cwd: string, args: string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let resolveListening: (url: string) => void;
+  let rejectListening: (error: Error) => void;
+  const listening = new Promise<string>((resolve, reject) => {
+    resolveListening = resolve;
+    rejectListening = reject;
+  });
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+    const url = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    if (url) resolveListening(url);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  // Awaited only by the tests that expect the service to start.
+  listening.catch(() => undefined);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      rejectListening(new Error(`service exited (${code ?? signal}) before listening:\n${output}`));
+      resolve({ code, signal });
+    });
+  });
+  return {
+    child,
+    listening,
+    exited,
+    output: () => output,
+    logLines: () =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createAppHarness } from '../helpers/appHarness.ts';
+import { makeRun } from '../helpers/stagingTree.ts';
+
+const RUN = 'EQ/P/Runs/Run_1';
+
+describe('GET /api/v1/health', () => {
+  it('is 200 ready when the staging root is readable and the journal writable', async () => {
+    const h = await createAppHarness();
+    const response = await h.http().get('/api/v1/health').expect(200);
+    expect(response.body).toMatchObject({ status: 'ready', checks: { staging_root: { ok: true }, journal: { ok: true } } });
+  });
+
+  it('is 503 not_ready naming the staging root when it is gone, and ready again when it returns', async () => {
+    const h = await createAppHarness();
+    fs.rmSync(h.root, { recursive: true });
+    const down = await h.http().get('/api/v1/health').expect(503);
+    expect(down.body).toMatchObject({ status: 'not_ready', checks: { staging_root: { ok: false }, journal: { ok: true } } });
+    fs.mkdirSync(h.root);
+    await h.http().get('/api/v1/health').expect(200);
+  });
+
+  it('is 503 not_ready naming the journal when it cannot be written', async () => {
+    const h = await createAppHarness();
+    fs.writeFileSync(h.journalDir, 'a file where the journal folder should be');
+    const down = await h.http().get('/api/v1/health').expect(503);
+    expect(down.body.checks).toMatchObject({ staging_root: { ok: true }, journal: { ok: false } });
+    expect(down.body.checks.journal.message).toContain('journal');
+  });
+});
+
+describe('logs and metrics', () => {
+  it('logs one JSON line per deletion with run, files, bytes, duration, actor and host', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, RUN);
+    const answer = (await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body;
+    const deletions = h.logs.filter((line) => line.msg === 'run cleared');
+    expect(deletions).toHaveLength(1);
+    expect(deletions[0]).toMatchObject({
+      level: 30,
+      run_path: RUN,
+      files_freed: answer.files_freed,
+      bytes_freed: answer.bytes_freed,
+      duration_ms: answer.duration_ms,
+      actor: 'local',
+      host: 'test-host',
+      outcome: 'cleared',
+    });
+  });
+
+  it('never logs the access_token of a URL', async () => {
+    const h = await createAppHarness();
+    await h.http().get('/api/v1/staging?access_token=super-secret-value').expect(400);
+    const text = JSON.stringify(h.logs);
+    expect(text).not.toContain('super-secret-value');
+    expect(text).toContain('access_token=[masked]');
+  });
+
+  it('exposes clears, files and bytes freed, durations, runs by state and sweeps in Prometheus format', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
+    makeRun(h.root, RUN);
+    makeRun(h.root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
+    const answer = (await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body;
+    await h.http().post(`/api/v1/staging/EQ/P/Runs/Run_queued/clear`).expect(409);
+    await h.http().post('/api/v1/staging/sweep').expect(200);
+    const metrics = await h.http().get('/metrics').expect(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    const text = metrics.text;
+    expect(text).toContain('staging_cleanup_clears_total{outcome="cleared"} 1');
+    expect(text).toContain('staging_cleanup_clears_total{outcome="staging_not_sync_verified"} 1');
+    expect(text).toContain(`staging_cleanup_files_freed_total ${answer.files_freed}`);
+    expect(text).toContain(`staging_cleanup_bytes_freed_total ${answer.bytes_freed}`);
+    expect(text).toContain('staging_cleanup_clear_duration_seconds_count 1');
+    expect(text).toContain('staging_cleanup_staged_runs{state="sync_queued"} 1');
+    expect(text).toContain('staging_cleanup_sweeps_total 1');
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+});

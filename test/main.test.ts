@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startService } from './helpers/serviceProcess.ts';
+import { makeRun, makeTempDir } from './helpers/stagingTree.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = makeTempDir();
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('the service process (node dist/main.js)', () => {
+  it('starts with no configuration over ./staging (created), on loopback, warns about no tokens, and stops on SIGTERM', async () => {
+    const service = startService({}, dir);
+    const url = await service.listening;
+    expect(fs.statSync(path.join(dir, 'staging')).isDirectory()).toBe(true);
+    const health = await fetch(`${url}/api/v1/health`);
+    expect(health.status).toBe(200);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    const messages = service.logLines().map((line) => line.msg);
+    expect(messages).toContain('staging cleanup service started');
+    expect(messages).toContain('no tokens configured: listening on loopback only, every local caller may clear runs');
+    expect(messages).toContain('stopping: no new requests; waiting for running clears');
+  });
+
+  it('exits non-zero, naming the key and what is allowed, on a bad value', async () => {
+    const service = startService({ STAGING_CLEANUP_MODE: 'sometimes' }, dir);
+    expect((await service.exited).code).toBe(2);
+    expect(service.output()).toContain('staging_cleanup.mode');
+    expect(service.output()).toContain('"manual"|"scheduled"');
+    expect(service.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses to start listening beyond loopback without a token, saying why', async () => {
+    const service = startService({ STAGING_CLEANUP_LISTEN_HOST: '0.0.0.0' }, dir);
+    expect((await service.exited).code).toBe(2);
+    expect(service.output()).toContain('no tokens are configured');
+  });
+
+  it('lets a running clear finish when stopped, then exits', async () => {
+    const files = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`d${i % 20}/f${i}`, 'x']));
+    const run = makeRun(path.join(dir, 'staging'), 'EQ/P/Runs/Run_1', { files });
+    const service = startService({}, dir);
+    const url = await service.listening;
+    const clearing = fetch(`${url}/api/v1/staging/EQ/P/Runs/Run_1/clear`, { method: 'POST' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    service.child.kill('SIGTERM');
+    const response = await clearing;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { files_freed: number }).files_freed).toBe(20_002);
+    expect((await service.exited).code).toBe(0);
+    expect(fs.existsSync(run)).toBe(false);
+  });
+});
