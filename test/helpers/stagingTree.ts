@@ -108,6 +108,20 @@ export function snapshotTree(dir: string): Record<string, string> {
   return snapshot;
 }
 
+// Files and bytes (lstat) of every non-directory entry below dir.
+export function treeTotals(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const relative of listTree(dir)) {
+    const stat = fs.lstatSync(path.join(dir, relative));
+    if (!stat.isDirectory()) {
+      files += 1;
+      bytes += stat.size;
+    }
+  }
+  return { files, bytes };
+}
+
 export function countFiles(files: Record<string, string>): { files: number; bytes: number } {
   const values = Object.values(files);
   return { files: values.length, bytes: values.reduce((sum, text) => sum + Buffer.byteLength(text), 0) };

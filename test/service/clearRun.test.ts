@@ -14,6 +14,7 @@ import {
   readExample,
   readIngestJson,
   snapshotTree,
+  treeTotals,
   writeFiles,
   writeIngest,
 } from '../helpers/stagingTree.ts';
@@ -35,25 +36,11 @@ async function refusal(promise: Promise<unknown>): Promise<CleanupError> {
 function clearTotals(runDir: string, actor = operator.actor): { files: number; bytes: number } {
   const ingestPath = path.join(runDir, '.exlab-wizard/ingest.json');
   const record = parseIngestText(fs.readFileSync(ingestPath, 'utf8'));
-  const before = totals(runDir);
+  const before = treeTotals(runDir);
   if (record.view.current_state === 'cleared') return before;
   const entry = { state: 'cleared' as const, at: '2026-04-20T12:00:00Z', host: 'test-host', actor };
   const grown = Buffer.byteLength(serializeIngest(applyTransition(record, entry)));
   return { files: before.files, bytes: before.bytes - fs.statSync(ingestPath).size + grown };
-}
-
-// Files and bytes of every non-directory entry, .exlab-wizard included.
-function totals(runDir: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  for (const relative of fs.readdirSync(runDir, { recursive: true }) as string[]) {
-    const stat = fs.lstatSync(path.join(runDir, relative));
-    if (!stat.isDirectory()) {
-      files += 1;
-      bytes += stat.size;
-    }
-  }
-  return { files, bytes };
 }
 
 describe('clearing one run', () => {
@@ -238,7 +225,7 @@ describe('dry run', () => {
     const harness = createHarness();
     const run = makeRun(harness.root, RUN);
     const before = snapshotTree(run);
-    const expected = totals(run);
+    const expected = treeTotals(run);
     expect(await harness.service.clearRun(RUN, { ...operator, dryRun: true })).toMatchObject({
       outcome: 'would_clear',
       files_freed: expected.files,

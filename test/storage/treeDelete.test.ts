@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deleteTree, MAX_REPORTED } from '../../src/storage/treeDelete.ts';
 import { setImmutable, withImmutable } from '../helpers/faults.ts';
-import { listTree, makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
+import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../helpers/stagingTree.ts';
 
 let base: string;
 beforeEach(() => {
@@ -11,24 +11,11 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
 
-function sizeOf(dir: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  for (const relative of listTree(dir)) {
-    const stat = fs.lstatSync(path.join(dir, relative));
-    if (!stat.isDirectory()) {
-      files += 1;
-      bytes += stat.size;
-    }
-  }
-  return { files, bytes };
-}
-
 describe('deleteTree', () => {
   it('removes the whole run, counting every non-directory entry and its lstat bytes', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1');
     fs.symlinkSync('image_0001.tif', path.join(run, 'link-to-image'));
-    const expected = sizeOf(run);
+    const expected = treeTotals(run);
     const outcome = deleteTree(run);
     expect(outcome).toEqual({ ...expected, left: [], leftCount: 0, stopped: false });
     expect(fs.existsSync(run)).toBe(false);

@@ -28,6 +28,11 @@ const dryRunQuery = z.strictObject({
 });
 const dryRunBody = z.strictObject({ dry_run: z.boolean().optional() }).nullish();
 
+// A dry run is asked for in the query (curl) or in the JSON body (clients).
+function wantsDryRun(request: { query: { dry_run?: boolean }; body?: { dry_run?: boolean } | null }): boolean {
+  return request.query.dry_run === true || request.body?.dry_run === true;
+}
+
 const clearSetBody = z
   .strictObject({
     run_paths: z.array(z.string()).min(1).max(1000).optional(),
@@ -127,7 +132,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> =
       service.clearRun(request.params.run_path, {
         actor: request.actor,
         logger: request.log,
-        dryRun: request.query.dry_run === true || request.body?.dry_run === true,
+        dryRun: wantsDryRun(request),
       }),
   });
 
@@ -146,11 +151,11 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> =
       },
     },
     handler: async (request) => {
-      const { run_paths: runPaths, dry_run: dryRun } = request.body;
+      const runPaths = request.body.run_paths;
       const results = await service.clearSet(runPaths ? { run_paths: runPaths } : { all_verified: true }, {
         actor: request.actor,
         logger: request.log,
-        dryRun: request.query.dry_run === true || dryRun === true,
+        dryRun: wantsDryRun(request),
       });
       return { results };
     },
@@ -174,7 +179,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> =
       results: await service.sweep({
         actor: request.actor,
         logger: request.log,
-        dryRun: request.query.dry_run === true || request.body?.dry_run === true,
+        dryRun: wantsDryRun(request),
       }),
     }),
   });
