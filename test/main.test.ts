@@ -49,7 +49,7 @@ describe('the service process (node dist/main.js)', () => {
     service.child.kill('SIGTERM');
     const response = await clearing;
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { files_freed: number }).files_freed).toBe(20_002);
+    expect(((await response.json()) as { files_freed: number }).files_freed).toBe(20_003);
     expect((await service.exited).code).toBe(0);
     expect(fs.existsSync(run)).toBe(false);
   });

@@ -43,6 +43,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     journalDir: config.journal_dir,
     hostLabel: config.host_label,
     policy: { mode: config.staging_cleanup.mode, retainHours: config.staging_cleanup.retain_hours },
+    verification: {
+      localManifest: config.verify_before_clear.local_manifest,
+      mtimeToleranceSeconds: config.verify_before_clear.mtime_tolerance_seconds,
+      nas: config.verify_before_clear.nas,
+      nasMounts: config.nas_mounts,
+    },
     logger,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.pool ? { pool: deps.pool } : {}),

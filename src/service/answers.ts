@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CLEAR_OUTCOMES, clearRecordSchema } from '../domain/clearRecord.ts';
+import { CLEANUP_ERROR_CODES } from '../domain/errors.ts';
 import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
 import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
@@ -85,7 +86,10 @@ export const clearAnswerSchema = z
 export const runFailureSchema = z
   .object({
     run_path: z.string(),
-    error: z.object({ code: z.string(), message: z.string() }),
+    error: z.object({
+      code: z.enum([...CLEANUP_ERROR_CODES, 'internal_error']).describe('The code the run alone would have been refused with.'),
+      message: z.string(),
+    }),
   })
   .meta({ id: 'RunFailure', description: 'A run of a set or sweep that was not cleared, and why.' });
 

@@ -20,6 +20,7 @@ import type {
   RunListing,
   RunResult,
 } from './answers.ts';
+import { asPolicyRefusal, DEFAULT_VERIFICATION, PreClearCheck, unsyncedRefusal, type VerificationSettings } from './preClearCheck.ts';
 import { RunCatalog, type CatalogEntry } from './runCatalog.ts';
 import { RunClearer } from './runClearer.ts';
 import { buildRunRow, compareRows } from './runRow.ts';
@@ -33,6 +34,7 @@ export interface CleanupServiceOptions {
   logger?: Logger;
   clock?: () => Date;
   locks?: RunLocks;
+  verification?: VerificationSettings;
   // A pool shared with others (tests); otherwise the service starts its own.
   pool?: TreeWorkerPool;
 }
@@ -74,7 +76,8 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const events = new ServiceEvents();
   const pool: TreeWorkerPool = options.pool ?? createTreeWorkerPool();
   const journal: Journal = createJournal(options.journalDir, options.hostLabel);
-  const catalog = new RunCatalog(stagingRoot, pool);
+  const check = new PreClearCheck(pool, options.verification ?? DEFAULT_VERIFICATION);
+  const catalog = new RunCatalog(stagingRoot, pool, (location, view) => check.rulesFor(location, view));
   const clearer = new RunClearer({
     stagingRoot,
     hostLabel: options.hostLabel,
@@ -85,13 +88,25 @@ export function createCleanupService(options: CleanupServiceOptions) {
     logger,
     clock,
     knownFileCount: (runPath) => catalog.knownFileCount(runPath),
+    check,
   });
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
   let sweeping = false;
 
-  const decideFor = (entry: CatalogEntry, now: Date): Decision =>
-    decide(entry.record.view, options.policy, now);
+  // From the listing's walk: only the local check, as far as it already knows.
+  const decideFor = (entry: CatalogEntry, now: Date): Decision => {
+    const unsynced = entry.measure?.unsynced;
+    const refusal = unsynced ? unsyncedRefusal(entry.location.runPath, unsynced) : null;
+    return decide(entry.record.view, options.policy, now, asPolicyRefusal(refusal));
+  };
+
+  // For one run: every pre-clear check that is configured, NAS included.
+  const decideFully = async (entry: CatalogEntry, now: Date): Promise<Decision> => {
+    const { view } = entry.record;
+    const refusal = view.current_state === 'sync_verified' ? await check.refusal(entry.location, view) : null;
+    return decide(view, options.policy, now, asPolicyRefusal(refusal));
+  };
 
   const track = <T>(work: () => Promise<T>): Promise<T> => {
     if (closing) {
@@ -172,7 +187,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
     async getRun(requested: string): Promise<RunDetail> {
       const { entry } = await locate(requested);
       const now = clock();
-      const decision = decideFor(entry, now);
+      const decision = await decideFully(entry, now);
       const { view } = entry.record;
       return {
         ...buildRunRow(entry, decision, now),
@@ -187,7 +202,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
       return {
         run_path: location.runPath,
         current_state: entry.record.view.current_state,
-        ...decideFor(entry, clock()),
+        ...(await decideFully(entry, clock())),
       };
     },
 
@@ -214,9 +229,11 @@ export function createCleanupService(options: CleanupServiceOptions) {
       try {
         const { entries } = await catalog.scan();
         const now = clock();
+        // Due by mode and window; the clear itself then runs every pre-clear
+        // check, so a run that fails one is skipped, logged and counted.
         const due = entries.filter(
           (entry) =>
-            decideFor(entry, now).auto_clear_eligible ||
+            decide(entry.record.view, options.policy, now).auto_clear_eligible ||
             (options.policy.mode === 'scheduled' && entry.record.view.current_state === 'cleared'),
         );
         const results = await clearMany(

@@ -5,8 +5,10 @@
 // were; a run still receiving data is measured on every call.
 import fs from 'node:fs/promises';
 import { isCleanupError } from '../domain/errors.ts';
+import { mapLimited } from '../lib/mapLimited.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
 import type { RunLocation } from '../domain/runPath.ts';
+import type { SyncRules } from '../domain/syncCheck.ts';
 import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
 import { listRunLeaves } from '../storage/stagingScan.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
@@ -19,6 +21,9 @@ export interface CatalogEntry {
   measure: TreeMeasure | null;
   directoryMtime: Date | null;
 }
+
+// The local pre-clear rules of a run, or null when none apply.
+export type RulesFor = (location: RunLocation, view: IngestRecord['view']) => SyncRules | null;
 
 export interface CatalogProblem {
   location: RunLocation;
@@ -50,6 +55,7 @@ export class RunCatalog {
   constructor(
     private readonly stagingRoot: string,
     private readonly pool: TreeWorkerPool,
+    private readonly rulesFor: RulesFor,
   ) {}
 
   async scan(): Promise<Catalog> {
@@ -94,9 +100,12 @@ export class RunCatalog {
   ): Promise<Array<{ measure: TreeMeasure | null; directoryMtime: Date | null }>> {
     const fresh = await mapLimited(runs, READ_CONCURRENCY, (run) => this.cachedMeasure(run));
     const stale = runs.filter((_, index) => fresh[index] === null);
-    const measured = stale.length
-      ? await this.pool.run('measure', { roots: stale.map((run) => run.location.absolutePath) }).result
-      : [];
+    const requests = stale.map((run) => {
+      // Only a run that may be cleared needs to know what would stop it.
+      const rules = run.ingest.record.view.current_state === 'sync_verified' ? this.rulesFor(run.location, run.ingest.record.view) : null;
+      return { root: run.location.absolutePath, ...(rules ? { rules } : {}) };
+    });
+    const measured = requests.length ? await this.pool.run('measure', { runs: requests }).result : [];
     stale.forEach((run, index) => {
       const measure = measured[index] ?? null;
       if (measure && isSettled(run.ingest)) {
@@ -145,21 +154,4 @@ async function readLeaf(location: RunLocation): Promise<LeafReading> {
     if (!code) throw error;
     return { kind: 'problem', problem: { location, code, message: (error as Error).message } };
   }
-}
-
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }

@@ -14,6 +14,7 @@ import { checkRunLeaf } from '../storage/runLeaf.ts';
 import type { DeleteOutcome } from '../storage/treeDelete.ts';
 import type { TreeWorkerPool } from '../storage/treeWorkerPool.ts';
 import type { ClearAnswer, ClearRequestOptions, LogSink } from './answers.ts';
+import type { PreClearCheck } from './preClearCheck.ts';
 import type { ServiceEventMap, ServiceEvents } from './serviceEvents.ts';
 
 interface KeptRecord {
@@ -30,6 +31,7 @@ export interface RunClearerDeps {
   logger: Logger;
   clock: () => Date;
   knownFileCount: (runPath: string) => number | null;
+  check: PreClearCheck;
 }
 
 export class RunClearer {
@@ -69,11 +71,14 @@ export class RunClearer {
         return await this.alreadyGone(location, startedAt);
       }
       const record = await this.readClearable(location);
+      await this.refuseUnsafe(location, record);
       const writer = await this.deps.journal.openWriter();
       try {
         const resumed = record.view.current_state === 'cleared';
         if (!resumed) await this.recordIntent(location, record, options.actor);
-        const task = this.deps.pool.run('delete', { root: location.absolutePath }, (progress) =>
+        const rules = this.deps.check.rulesFor(location, record.view);
+        const deleteArgs = { root: location.absolutePath, ...(rules ? { rules } : {}) };
+        const task = this.deps.pool.run('delete', deleteArgs, (progress) =>
           options.onProgress?.({
             run_path: location.runPath,
             files_freed: progress.files,
@@ -134,6 +139,12 @@ export class RunClearer {
     return ingest.record;
   }
 
+  // DESIGN §4a: nothing is deleted unless what goes is what reached the NAS.
+  private async refuseUnsafe(location: RunLocation, record: IngestRecord): Promise<void> {
+    const refusal = await this.deps.check.refusal(location, record.view);
+    if (refusal) throw refusal;
+  }
+
   private async recordIntent(location: RunLocation, record: IngestRecord, actor: string): Promise<void> {
     await appendTransition(location.absolutePath, record, {
       state: 'cleared',
@@ -149,8 +160,8 @@ export class RunClearer {
   }
 
   private async dryRun(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
-    await this.readClearable(location);
-    const [measure] = await this.deps.pool.run('measure', { roots: [location.absolutePath] }).result;
+    await this.refuseUnsafe(location, await this.readClearable(location));
+    const [measure] = await this.deps.pool.run('measure', { runs: [{ root: location.absolutePath }] }).result;
     return {
       run_path: location.runPath,
       outcome: 'would_clear',

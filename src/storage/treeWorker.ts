@@ -6,7 +6,7 @@ import { treeTasks, type TreeTaskMessage, type TreeTaskRequest } from './treeTas
 const port = parentPort;
 if (!port) throw new Error('treeWorker must run in a worker thread');
 
-port.on('message', (request: TreeTaskRequest) => {
+port.on('message', async (request: TreeTaskRequest) => {
   const send = (message: TreeTaskMessage): void => port.postMessage(message);
   const context = {
     progress: (progress: { files: number; bytes: number }) =>
@@ -15,7 +15,7 @@ port.on('message', (request: TreeTaskRequest) => {
   };
   try {
     const task = treeTasks[request.name] as (args: unknown, context: unknown) => unknown;
-    send({ id: request.id, kind: 'done', result: task(request.args, context) });
+    send({ id: request.id, kind: 'done', result: await task(request.args, context) });
   } catch (error) {
     send({ id: request.id, kind: 'failed', message: (error as Error).message });
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import type { PolicySettings } from '../../src/domain/policy.ts';
 import { createCleanupService, type CleanupService } from '../../src/service/cleanupService.ts';
+import { DEFAULT_VERIFICATION, type VerificationSettings } from '../../src/service/preClearCheck.ts';
 import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
 import { makeTempDir } from './stagingTree.ts';
 
@@ -26,7 +27,11 @@ afterEach(async () => {
 });
 afterAll(() => pool.close());
 
-export function createHarness(policy: Partial<PolicySettings> = {}, hostLabel = 'test-host'): Harness {
+export function createHarness(
+  policy: Partial<PolicySettings> = {},
+  hostLabel = 'test-host',
+  verification: Partial<VerificationSettings> = {},
+): Harness {
   const base = makeTempDir();
   const root = path.join(base, 'staging');
   const journalDir = path.join(base, 'journal');
@@ -39,6 +44,7 @@ export function createHarness(policy: Partial<PolicySettings> = {}, hostLabel = 
     policy: { mode: 'manual', retainHours: 24, ...policy },
     clock: () => now.value,
     pool,
+    verification: { ...DEFAULT_VERIFICATION, ...verification },
   });
   open.push({ service, base });
   return { root, journalDir, service, now };

@@ -1,4 +1,5 @@
 // Builds real staging trees in temporary folders, in the Wizard's format.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,13 @@ export interface RunSpec {
   files?: Record<string, string>;
   runKind?: 'experimental' | 'test';
   extraIngest?: Record<string, unknown>;
+  // Whether a verified run gets its checksum manifest (default: yes).
+  manifest?: boolean;
 }
+
+// When the staged files were written in these fixtures: before verification,
+// as on a real orchestrator.
+export const FILES_WRITTEN_AT = new Date('2026-04-17T14:35:00Z');
 
 const STATES: LifecycleState[] = ['staging', 'complete', 'sync_queued', 'sync_verified', 'cleared'];
 
@@ -60,13 +67,36 @@ export const DEFAULT_FILES: Record<string, string> = {
   'metadata/acquisition.xml': '<acq/>',
 };
 
-// Writes a run leaf with its .exlab-wizard folder and data files.
+// Writes a run leaf with its .exlab-wizard folder and data files; a verified
+// run's files predate verification and are listed in its manifest.
 export function makeRun(root: string, runPath: string, spec: RunSpec = {}): string {
   const runDir = path.join(root, runPath);
   writeFiles(runDir, spec.files ?? DEFAULT_FILES);
-  writeIngest(runDir, ingestFor(runPath, spec));
+  const ingest = ingestFor(runPath, spec);
+  writeIngest(runDir, ingest);
   fs.writeFileSync(path.join(runDir, '.exlab-wizard', 'creation.json'), '{"created_by":"wizard"}\n');
+  const verified = (ingest.history as Array<{ state: string }>).some((entry) => entry.state === 'sync_verified');
+  if (verified) sealRun(runDir, { manifest: spec.manifest ?? true });
   return runDir;
+}
+
+// Makes the run's staged files look synced: written before verification and,
+// unless asked otherwise, listed in .exlab-wizard/checksums.sha256.
+export function sealRun(runDir: string, options: { manifest?: boolean; writtenAt?: Date } = {}): void {
+  const writtenAt = options.writtenAt ?? FILES_WRITTEN_AT;
+  const lines: string[] = [];
+  for (const relative of listTree(runDir)) {
+    if (relative === '.exlab-wizard' || relative.startsWith('.exlab-wizard/')) continue;
+    const full = path.join(runDir, relative);
+    const stat = fs.lstatSync(full);
+    if (stat.isDirectory()) continue;
+    const content = stat.isSymbolicLink() ? fs.readlinkSync(full) : fs.readFileSync(full);
+    lines.push(`${createHash('sha256').update(content).digest('hex')}  ${relative}`);
+    fs.lutimesSync(full, writtenAt, writtenAt);
+  }
+  const manifest = path.join(runDir, '.exlab-wizard', 'checksums.sha256');
+  if (options.manifest === false) fs.rmSync(manifest, { force: true });
+  else fs.writeFileSync(manifest, lines.sort().map((line) => `${line}\n`).join(''));
 }
 
 export function writeIngest(runDir: string, ingest: unknown): void {

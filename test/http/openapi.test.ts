@@ -40,6 +40,21 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/api/v1/health'].get.security).toEqual([]);
   });
 
+  it('documents the pre-clear refusals on every clear route', async () => {
+    const h = await createAppHarness();
+    const doc = (await h.http().get('/openapi.json').expect(200)).body;
+    const single = doc.paths['/api/v1/staging/{run_path}/clear'].post.responses;
+    const codesOf = (status: string): string[] =>
+      single[status].content['application/json'].schema.properties.error.properties.code.enum;
+    expect(codesOf('409')).toEqual(expect.arrayContaining(['unsynced_files', 'nas_copy_mismatch']));
+    expect(codesOf('503')).toContain('nas_unreachable');
+    const failureCodes = doc.components.schemas.RunFailure.properties.error.properties.code.enum;
+    expect(failureCodes).toEqual(expect.arrayContaining(['unsynced_files', 'nas_copy_mismatch', 'nas_unreachable']));
+    for (const route of ['/api/v1/staging/clear', '/api/v1/staging/sweep']) {
+      expect(JSON.stringify(doc.paths[route].post.responses['200'])).toContain('RunFailure');
+    }
+  });
+
   it('is served as Swagger UI at /docs', async () => {
     const h = await createAppHarness();
     const page = await h.http().get('/docs/').expect(200);

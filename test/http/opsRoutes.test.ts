@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAppHarness } from '../helpers/appHarness.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
@@ -75,5 +76,16 @@ describe('logs and metrics', () => {
     expect(text).toContain('staging_cleanup_staged_runs{state="sync_queued"} 1');
     expect(text).toContain('staging_cleanup_sweeps_total 1');
     expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('counts the runs a sweep skips, by reason', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
+    const run = makeRun(h.root, RUN);
+    fs.writeFileSync(path.join(run, 'late.csv'), 'x');
+    const sweep = await h.http().post('/api/v1/staging/sweep').expect(200);
+    expect(sweep.body.results).toMatchObject([{ run_path: RUN, error: { code: 'unsynced_files' } }]);
+    const text = (await h.http().get('/metrics').expect(200)).text;
+    expect(text).toContain('staging_cleanup_sweep_runs_total{result="skipped",reason="unsynced_files"} 1');
+    expect(h.logs.some((line) => line.msg === 'sweep did not clear a run' && line.code === 'unsynced_files')).toBe(true);
   });
 });

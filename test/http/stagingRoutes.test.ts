@@ -109,10 +109,10 @@ describe('POST /api/v1/staging/{run_path}/clear', () => {
     const run = makeRun(h.root, RUN);
     const response = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200);
     expect(response.body).toMatchObject({ run_path: RUN, outcome: 'cleared', cleared_at: '2026-04-20T12:00:00Z' });
-    expect(response.body.files_freed).toBe(5);
+    expect(response.body.files_freed).toBe(6);
     expect(fs.existsSync(run)).toBe(false);
     const again = await h.http().post(`/api/v1/staging/${ENCODED}/clear`).expect(200);
-    expect(again.body).toMatchObject({ outcome: 'already_cleared', record: { run_path: RUN, files_freed: 5 } });
+    expect(again.body).toMatchObject({ outcome: 'already_cleared', record: { run_path: RUN, files_freed: 6 } });
   });
 
   it('deletes nothing on a dry run, by query or by body', async () => {
@@ -120,7 +120,7 @@ describe('POST /api/v1/staging/{run_path}/clear', () => {
     const run = makeRun(h.root, RUN);
     const before = snapshotTree(run);
     const byQuery = await h.http().post(`/api/v1/staging/${RUN}/clear?dry_run=true`).expect(200);
-    expect(byQuery.body).toMatchObject({ outcome: 'would_clear', files_freed: 5, cleared_at: null });
+    expect(byQuery.body).toMatchObject({ outcome: 'would_clear', files_freed: 6, cleared_at: null });
     await h.http().post(`/api/v1/staging/${RUN}/clear`).send({ dry_run: true }).expect(200);
     expect(snapshotTree(run)).toEqual(before);
   });
@@ -141,6 +141,30 @@ describe('POST /api/v1/staging/{run_path}/clear', () => {
     expect(response.body.error).toMatchObject({ code, trace_id: response.headers['x-trace-id'] });
     expect(snapshotTree(run)).toEqual(before);
     expect(await documentedCodes(h, 'post', '/api/v1/staging/{run_path}/clear', status)).toContain(code);
+  });
+
+  it('refuses with 409 unsynced_files, listing the late file, when a staged file never reached the NAS', async () => {
+    const h = await createAppHarness();
+    const run = makeRun(h.root, RUN);
+    fs.writeFileSync(path.join(run, 'late_export.csv'), 'written after verification');
+    const before = snapshotTree(run);
+    const response = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(409);
+    expect(response.body.error).toMatchObject({
+      code: 'unsynced_files',
+      details: { unsynced: [{ path: 'late_export.csv', reason: 'not_in_manifest' }], unsynced_count: 1 },
+    });
+    expect(snapshotTree(run)).toEqual(before);
+    const row = (await h.http().get('/api/v1/staging').expect(200)).body.runs[0];
+    expect(row).toMatchObject({ run_path: RUN, reason: 'unsynced_files', clearable: false });
+  });
+
+  it('refuses with 503 nas_unreachable when the NAS check is on and the nas_path is not mapped', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_VERIFY_NAS: 'size' } });
+    makeRun(h.root, RUN);
+    const response = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(503);
+    expect(response.body.error.code).toBe('nas_unreachable');
+    const eligibility = await h.http().get(`/api/v1/staging/${RUN}/eligibility`).expect(200);
+    expect(eligibility.body).toMatchObject({ reason: 'nas_unreachable', clearable: false });
   });
 
   it('refuses with 409 clear_in_progress while another process holds the run lock', async () => {
@@ -176,7 +200,7 @@ describe('POST /api/v1/staging/{run_path}/clear', () => {
     const response = await withImmutable([stuck], () => h.http().post(`/api/v1/staging/${RUN}/clear`).expect(500));
     expect(response.body.error).toMatchObject({
       code: 'clear_incomplete',
-      details: { left: [{ path: 'image_0002.tif', code: 'EPERM' }], left_count: 1, files_freed: 3 },
+      details: { left: [{ path: 'image_0002.tif', code: 'EPERM' }], left_count: 1, files_freed: 4 },
     });
     expect(JSON.stringify(response.body)).not.toMatch(/\n\s+at /);
     const retry = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200);

@@ -13,6 +13,7 @@ import {
   makeRun,
   readExample,
   readIngestJson,
+  sealRun,
   snapshotTree,
   treeTotals,
   writeFiles,
@@ -48,7 +49,7 @@ describe('clearing one run', () => {
     const { root, service, ...h } = createHarness();
     const run = makeRun(root, RUN);
     const expected = clearTotals(run);
-    expect(expected.files).toBe(Object.keys(DEFAULT_FILES).length + 2);
+    expect(expected.files).toBe(Object.keys(DEFAULT_FILES).length + 3);
     const answer = await service.clearRun(RUN, operator);
     expect(answer).toMatchObject({
       run_path: RUN,
@@ -214,6 +215,7 @@ describe('run path attacks', () => {
     const run = makeRun(root, RUN);
     fs.symlinkSync(precious, path.join(run, 'linked-folder'));
     fs.symlinkSync(path.join(precious, 'results.csv'), path.join(run, 'linked-file'));
+    sealRun(run);
     await service.clearRun(RUN, operator);
     expect(fs.existsSync(run)).toBe(false);
     expect(fs.readFileSync(path.join(precious, 'results.csv'), 'utf8')).toBe('keep me');
@@ -255,6 +257,7 @@ describe('interrupted clears', () => {
     const legacy = 'TECAN_02/PROJ-0007/Run_2025-11-02T08-00';
     const run = makeRun(harness.root, legacy);
     writeIngest(run, readExample('ingest.v1_0_with_unknown_fields.json'));
+    sealRun(run, { writtenAt: new Date('2025-11-02T09:00:00Z') });
     const stuck = path.join(run, 'image_0001.tif');
     const error = await withImmutable([stuck], () => refusal(harness.service.clearRun(legacy, operator)));
     expect(error.code).toBe('clear_incomplete');
@@ -306,12 +309,11 @@ describe('interrupted clears', () => {
   it('journals nothing for an attempt that removed nothing', async () => {
     const harness = createHarness();
     const run = makeRun(harness.root, RUN, { files: { 'only.dat': 'x' } });
-    const everything = [
-      path.join(run, 'only.dat'),
-      path.join(run, '.exlab-wizard/creation.json'),
-    ];
+    const everything = ['only.dat', '.exlab-wizard/creation.json', '.exlab-wizard/checksums.sha256'].map((name) =>
+      path.join(run, name),
+    );
     const error = await withImmutable(everything, () => refusal(harness.service.clearRun(RUN, operator)));
-    expect(error.details).toMatchObject({ files_freed: 0, left_count: 2 });
+    expect(error.details).toMatchObject({ files_freed: 0, left_count: 3 });
     expect(journalLines(harness)).toEqual([]);
     setImmutable(run, false);
   });

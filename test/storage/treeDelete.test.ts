@@ -65,7 +65,7 @@ describe('deleteTree', () => {
     const outcome = await withImmutable([locked], () => deleteTree(run));
     expect(outcome.left).toEqual([{ path: 'stuck/locked.dat', code: 'EPERM' }]);
     expect(outcome.leftCount).toBe(1);
-    expect(outcome.files).toBe(3); // a.dat, z.dat, creation.json
+    expect(outcome.files).toBe(4); // a.dat, z.dat, creation.json, checksums.sha256
     expect(listTree(run)).toEqual([
       '.exlab-wizard',
       '.exlab-wizard/ingest.json',

@@ -15,12 +15,13 @@ describe('measureTree', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a.dat': '1234', 'sub/b.dat': '56' } });
     const ingestBytes = fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size;
     const creationBytes = fs.statSync(path.join(run, '.exlab-wizard/creation.json')).size;
+    const manifestBytes = fs.statSync(path.join(run, '.exlab-wizard/checksums.sha256')).size;
     const measure = measureTree(run);
     expect(measure).toMatchObject({
       dataFiles: 2,
       dataBytes: 6,
-      files: 4,
-      bytes: 6 + ingestBytes + creationBytes,
+      files: 5,
+      bytes: 6 + ingestBytes + creationBytes + manifestBytes,
     });
   });
 
@@ -48,6 +49,7 @@ describe('measureTree', () => {
       dataFiles: 0,
       dataBytes: 0,
       directories: [],
+      unsynced: null,
     });
   });
 });

@@ -18,7 +18,7 @@ describe('tree worker pool', () => {
   it('measures and deletes in a worker thread, reporting progress on the way', async () => {
     const files = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}.dat`, 'x']));
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files });
-    const [measure] = await pool.run('measure', { roots: [run] }).result;
+    const [measure] = await pool.run('measure', { runs: [{ root: run }] }).result;
     expect(measure?.dataFiles).toBe(30);
     const progress: number[] = [];
     const outcome = await pool.run('delete', { root: run }, (p) => progress.push(p.files)).result;
@@ -35,6 +35,6 @@ describe('tree worker pool', () => {
 
   it('refuses new tasks once closed', async () => {
     await pool.close();
-    await expect(pool.run('measure', { roots: [] }).result).rejects.toThrow(/closed/);
+    await expect(pool.run('measure', { runs: [] }).result).rejects.toThrow(/closed/);
   });
 });

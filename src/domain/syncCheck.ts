@@ -1,0 +1,55 @@
+// Is a staged file what reached the NAS? (DESIGN §4a, local check.) A file
+// outside .exlab-wizard/ that the manifest does not list, or that changed
+// after the sync_verified time (beyond the clock-skew tolerance), never made
+// it: the run must not be cleared.
+import type { PathIndex } from './pathIndex.ts';
+
+// manifest_unreadable: a manifest exists but cannot be read, so no file of
+// the run can be shown to have reached the NAS.
+export type UnsyncedReason = 'not_in_manifest' | 'modified_after_verification' | 'manifest_unreadable';
+
+// What the pre-clear check of one run needs, in a form a worker thread takes.
+export interface SyncRules {
+  // Absolute path of the run's manifest; when the file is absent only the
+  // mtime test applies.
+  manifestPath: string;
+  // Milliseconds since the epoch, or null (then only the manifest applies).
+  verifiedAtMs: number | null;
+  toleranceMs: number;
+}
+
+export interface UnsyncedPath {
+  path: string;
+  reason: UnsyncedReason;
+}
+
+export interface UnsyncedReport {
+  // The first MAX_UNSYNCED_REPORTED, and how many in all.
+  paths: UnsyncedPath[];
+  count: number;
+}
+
+export const MAX_UNSYNCED_REPORTED = 20;
+
+export function judgeStagedFile(
+  relativePath: string,
+  mtimeMs: number,
+  manifest: PathIndex | null,
+  rules: Pick<SyncRules, 'verifiedAtMs' | 'toleranceMs'>,
+): UnsyncedReason | null {
+  if (manifest && !manifest.has(relativePath)) return 'not_in_manifest';
+  if (rules.verifiedAtMs !== null && mtimeMs > rules.verifiedAtMs + rules.toleranceMs) {
+    return 'modified_after_verification';
+  }
+  return null;
+}
+
+export function describeUnsynced(runPath: string, report: UnsyncedReport): string {
+  const shown = report.paths.slice(0, 3).map((item) => item.path).join(', ');
+  const more = report.count > 3 ? ` and ${report.count - 3} more` : '';
+  return (
+    `${runPath} has ${report.count} file${report.count === 1 ? '' : 's'} that never reached the NAS ` +
+    `(not in the checksum manifest, or changed after verification): ${shown}${more}. Nothing was deleted; ` +
+    'sync the run again or remove those files.'
+  );
+}

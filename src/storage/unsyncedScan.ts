@@ -1,0 +1,61 @@
+// The local pre-clear check of DESIGN §4a on disk: which staged files (by
+// name and lstat, outside .exlab-wizard/) never reached the NAS.
+import type fs from 'node:fs';
+import {
+  judgeStagedFile,
+  MAX_UNSYNCED_REPORTED,
+  type SyncRules,
+  type UnsyncedReason,
+  type UnsyncedReport,
+} from '../domain/syncCheck.ts';
+import { loadManifestIndex, ManifestUnreadable } from './manifestReader.ts';
+import { isMetaPath, META_DIR } from './runLayout.ts';
+import { lstatOrNull, walkTree } from './treeWalk.ts';
+
+export type StagedFileJudge = (relativePath: string, stat: fs.Stats) => UnsyncedReason | null;
+
+// A judge for one run's files; a manifest that exists but cannot be read
+// fails closed: every staged file is kept.
+export function createStagedFileJudge(rules: SyncRules): StagedFileJudge {
+  let manifest;
+  try {
+    manifest = loadManifestIndex(rules.manifestPath);
+  } catch (error) {
+    if (!(error instanceof ManifestUnreadable)) throw error;
+    return (relativePath) => (isMetaPath(relativePath) ? null : 'manifest_unreadable');
+  }
+  return (relativePath, stat) =>
+    isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat.mtimeMs, manifest, rules);
+}
+
+// Judges the files a walk meets and keeps the report.
+export class UnsyncedCollector {
+  readonly report: UnsyncedReport = { paths: [], count: 0 };
+  private readonly judge: StagedFileJudge;
+
+  constructor(rules: SyncRules) {
+    this.judge = createStagedFileJudge(rules);
+  }
+
+  consider(relativePath: string, stat: fs.Stats): void {
+    const reason = this.judge(relativePath, stat);
+    if (!reason) return;
+    this.report.count += 1;
+    if (this.report.paths.length < MAX_UNSYNCED_REPORTED) this.report.paths.push({ path: relativePath, reason });
+  }
+}
+
+export function findUnsynced(root: string, rules: SyncRules): UnsyncedReport {
+  const collector = new UnsyncedCollector(rules);
+  walkTree(
+    root,
+    {
+      leaf(entry) {
+        const stat = lstatOrNull(entry.path);
+        if (stat) collector.consider(entry.relativePath, stat);
+      },
+    },
+    { skipTopLevel: new Set([META_DIR]) },
+  );
+  return collector.report;
+}
