@@ -16,6 +16,7 @@ export const CLEANUP_ERROR_CODES = [
   'staging_root_unavailable',
   'sweep_in_progress',
   'shutting_down',
+  'job_not_found',
 ] as const;
 
 export type CleanupErrorCode = (typeof CLEANUP_ERROR_CODES)[number];

@@ -5,12 +5,16 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { createAsyncClears } from '../service/asyncClears.ts';
 import { createCleanupService, type CleanupService, type CleanupServiceOptions } from '../service/cleanupService.ts';
+import { JobRegistry } from '../service/jobs.ts';
 import { startSweepScheduler } from '../service/sweepScheduler.ts';
 import { registerAuth } from './auth.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
 import { createMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { eventsRoute } from './routes/eventsRoute.ts';
+import { jobRoutes } from './routes/jobRoutes.ts';
 import { healthRoute, metricsRoute } from './routes/opsRoutes.ts';
 import { stagingRoutes } from './routes/stagingRoutes.ts';
 import { encodeRunPathInUrl } from './runPathUrl.ts';
@@ -22,6 +26,8 @@ export interface AppDeps {
   pool?: CleanupServiceOptions['pool'];
   // How long a shutdown waits for running clears before leaving them resumable.
   shutdownGraceMs?: number;
+  // How often the event stream sends a heartbeat comment.
+  heartbeatMs?: number;
 }
 
 declare module 'fastify' {
@@ -33,11 +39,13 @@ declare module 'fastify' {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+const HEARTBEAT_MS = 15_000;
 // Run paths are long (absolute, percent-encoded); the domain bounds them.
 const MAX_PARAM_LENGTH = 16 * 1024;
 
 export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const logger = deps.logger ?? createLogger(config.log_level, config.host_label);
+  const clock = deps.clock ?? (() => new Date());
   const service = createCleanupService({
     stagingRoot: config.staging_root,
     journalDir: config.journal_dir,
@@ -50,7 +58,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
       nasMounts: config.nas_mounts,
     },
     logger,
-    ...(deps.clock ? { clock: deps.clock } : {}),
+    clock,
     ...(deps.pool ? { pool: deps.pool } : {}),
   });
   const app = Fastify({
@@ -78,10 +86,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   await registerOpenApi(app);
   await app.register(healthRoute, { service });
   const registry = createMetrics(service);
+  const asyncClears = createAsyncClears(
+    service,
+    new JobRegistry(clock, (runPaths) => service.estimateFiles(runPaths), logger),
+  );
   // Everything below needs a token (when tokens are configured).
   await app.register(async (api) => {
     registerAuth(api, config.tokens);
-    await api.register(stagingRoutes, { service });
+    await api.register(stagingRoutes, { service, asyncClears });
+    await api.register(jobRoutes, { asyncClears });
+    await api.register(eventsRoute, { service, heartbeatMs: deps.heartbeatMs ?? HEARTBEAT_MS });
     await api.register(metricsRoute, { registry });
   });
 

@@ -5,6 +5,7 @@ import type { CleanupErrorCode } from '../domain/errors.ts';
 const CLEANUP_STATUS: Record<CleanupErrorCode, number> = {
   invalid_run_path: 400,
   run_not_found: 404,
+  job_not_found: 404,
   ingest_missing: 409,
   staging_not_sync_verified: 409,
   clear_in_progress: 409,
@@ -27,7 +28,6 @@ const HTTP_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   route_not_found: 404,
-  job_not_found: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,

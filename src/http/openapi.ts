@@ -25,6 +25,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'staging', description: 'Staged runs and the policy' },
         { name: 'clear', description: 'Clearing runs, and the journal' },
+        { name: 'jobs', description: 'Asynchronous clears (Prefer: respond-async) and the event stream' },
         { name: 'operations', description: 'Health, metrics and this document' },
       ],
     },

@@ -119,5 +119,9 @@ export interface ClearRequestOptions {
   actor: string;
   dryRun?: boolean;
   onProgress?: (progress: ClearProgress) => void;
+  // A set or a sweep names its runs once it has chosen them.
+  onRunsChosen?: (runPaths: string[]) => void;
   logger?: LogSink;
+  // The asynchronous job the clear runs in, for the event stream.
+  jobId?: string;
 }

@@ -215,7 +215,24 @@ export function createCleanupService(options: CleanupServiceOptions) {
               .filter((entry) => ['sync_verified', 'cleared'].includes(entry.record.view.current_state))
               .map((entry) => entry.location.runPath)
           : [...new Set(request.run_paths)];
+      clearOptions.onRunsChosen?.(runPaths);
       return clearMany(runPaths, clearOptions);
+    },
+
+    // The run path a request names, or invalid_run_path (nothing on disk is read).
+    normalizeRunPath(requested: string): string {
+      return resolveRunPath(requested, stagingRoot).runPath;
+    },
+
+    // Files the runs hold, from the cached scan; null unless every run is known.
+    estimateFiles(runPaths: readonly string[]): number | null {
+      let total = 0;
+      for (const runPath of runPaths) {
+        const known = catalog.knownFileCount(runPath);
+        if (known === null) return null;
+        total += known;
+      }
+      return total;
     },
 
     // Clears every auto-eligible run, and finishes clears that were
@@ -236,10 +253,9 @@ export function createCleanupService(options: CleanupServiceOptions) {
             decide(entry.record.view, options.policy, now).auto_clear_eligible ||
             (options.policy.mode === 'scheduled' && entry.record.view.current_state === 'cleared'),
         );
-        const results = await clearMany(
-          due.map((entry) => entry.location.runPath),
-          clearOptions,
-        );
+        const runPaths = due.map((entry) => entry.location.runPath);
+        clearOptions.onRunsChosen?.(runPaths);
+        const results = await clearMany(runPaths, clearOptions);
         const refusals = results.flatMap((result) => ('error' in result ? [result.error.code] : []));
         const skippedCodes = refusals.filter((code) => SKIPPED_BY_SWEEP.has(code));
         const summary = {

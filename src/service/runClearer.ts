@@ -78,14 +78,17 @@ export class RunClearer {
         if (!resumed) await this.recordIntent(location, record, options.actor);
         const rules = this.deps.check.rulesFor(location, record.view);
         const deleteArgs = { root: location.absolutePath, ...(rules ? { rules } : {}) };
-        const task = this.deps.pool.run('delete', deleteArgs, (progress) =>
-          options.onProgress?.({
+        const filesTotal = this.deps.knownFileCount(location.runPath);
+        const task = this.deps.pool.run('delete', deleteArgs, (progress) => {
+          const update = {
             run_path: location.runPath,
             files_freed: progress.files,
             bytes_freed: progress.bytes,
-            files_total: this.deps.knownFileCount(location.runPath),
-          }),
-        );
+            files_total: filesTotal,
+          };
+          options.onProgress?.(update);
+          this.deps.events.emit('clear_progress', { ...update, job_id: options.jobId ?? null });
+        });
         lock.onCompromised(task.stop);
         const deleted = await task.result;
         const clearedAt = formatTimestamp(this.deps.clock());
@@ -238,7 +241,12 @@ export class RunClearer {
     options: ClearRequestOptions,
     result: Pick<ServiceEventMap['clear_done'], 'answer' | 'error' | 'record'>,
   ): void {
-    this.deps.events.emit('clear_done', { run_path: location.runPath, actor: options.actor, ...result });
+    this.deps.events.emit('clear_done', {
+      run_path: location.runPath,
+      job_id: options.jobId ?? null,
+      actor: options.actor,
+      ...result,
+    });
   }
 }
 

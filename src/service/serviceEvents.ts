@@ -5,10 +5,11 @@ import type { LifecycleState } from '../domain/lifecycle.ts';
 import type { ClearAnswer, ClearProgress } from './answers.ts';
 
 export interface ServiceEventMap {
-  clear_progress: ClearProgress;
+  clear_progress: ClearProgress & { job_id: string | null };
   // Every finished clear attempt: its answer, or the code it was refused with.
   clear_done: {
     run_path: string;
+    job_id: string | null;
     actor: string;
     answer: ClearAnswer | null;
     error: { code: string; message: string } | null;

@@ -38,6 +38,7 @@ afterAll(() => pool.close());
 export interface AppHarnessOptions {
   env?: Record<string, string>;
   clock?: () => Date;
+  heartbeatMs?: number;
 }
 
 export async function createAppHarness(options: AppHarnessOptions = {}): Promise<AppHarness> {
@@ -64,6 +65,7 @@ export async function createAppHarness(options: AppHarnessOptions = {}): Promise
     pool,
     clock: options.clock ?? (() => new Date('2026-04-20T12:00:00Z')),
     shutdownGraceMs: 2000,
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   open.push({ app, base });
   return { app, config, root, journalDir, logs, http: () => supertest.agent(app.server) };

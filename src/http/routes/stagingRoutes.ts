@@ -1,5 +1,6 @@
 // The staging routes of DESIGN §5: thin handlers that parse, call the cleanup
 // service, and shape the answer. Schemas validate, serialize and document.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clearRecordSchema } from '../../domain/clearRecord.ts';
@@ -13,7 +14,9 @@ import {
   runListingSchema,
   runResultsSchema,
 } from '../../service/answers.ts';
+import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
+import { jobSchema, type Job } from '../../service/jobs.ts';
 import type { ErrorCode } from '../errorCatalog.ts';
 import { errorResponses } from '../errorEnvelope.ts';
 
@@ -76,7 +79,34 @@ const REFUSALS: ErrorCode[] = [
 
 const security = [{ bearerAuth: [] }];
 
-export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> = async (app, { service }) => {
+const preferHeaders = z.looseObject({
+  prefer: z
+    .string()
+    .optional()
+    .describe('respond-async: answer 202 at once with a job (Location: /api/v1/jobs/{id}) and clear in the background.'),
+});
+
+// Prefer: respond-async (RFC 7240) asks for a job instead of waiting.
+function wantsAsync(request: FastifyRequest): boolean {
+  return /(^|,)\s*respond-async\s*(;|,|$)/i.test([request.headers.prefer ?? ''].flat().join(','));
+}
+
+// Clears the request asked for now, or as a job answered with 202.
+async function answerClear<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ways: { now: () => Promise<T>; later: () => Job },
+): Promise<T | Job> {
+  if (!wantsAsync(request)) return ways.now();
+  const job = ways.later();
+  reply.code(202).header('location', `/api/v1/jobs/${job.id}`).header('preference-applied', 'respond-async');
+  return job;
+}
+
+export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asyncClears: AsyncClears }> = async (
+  app,
+  { service, asyncClears },
+) => {
   app.get('/api/v1/staging', {
     config: { scope: 'read' },
     schema: {
@@ -125,15 +155,17 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> =
       security,
       params: runPathParams,
       querystring: dryRunQuery,
+      headers: preferHeaders,
       body: dryRunBody,
-      response: { 200: clearAnswerSchema, ...errorResponses(...CLEAR_ERRORS, ...REFUSALS) },
+      response: { 200: clearAnswerSchema, 202: jobSchema, ...errorResponses(...CLEAR_ERRORS, ...REFUSALS) },
     },
-    handler: (request) =>
-      service.clearRun(request.params.run_path, {
-        actor: request.actor,
-        logger: request.log,
-        dryRun: wantsDryRun(request),
-      }),
+    handler: (request, reply) => {
+      const options = { actor: request.actor, logger: request.log, dryRun: wantsDryRun(request) };
+      return answerClear(request, reply, {
+        now: () => service.clearRun(request.params.run_path, options),
+        later: () => asyncClears.clearRun(request.params.run_path, options),
+      });
+    },
   });
 
   app.post('/api/v1/staging/clear', {
@@ -144,20 +176,22 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> =
       tags: ['clear'],
       security,
       querystring: dryRunQuery,
+      headers: preferHeaders,
       body: clearSetBody,
       response: {
         200: runResultsSchema,
+        202: jobSchema,
         ...errorResponses(...CLEAR_ERRORS, 'staging_root_unavailable', 'shutting_down'),
       },
     },
-    handler: async (request) => {
+    handler: (request, reply) => {
       const runPaths = request.body.run_paths;
-      const results = await service.clearSet(runPaths ? { run_paths: runPaths } : { all_verified: true }, {
-        actor: request.actor,
-        logger: request.log,
-        dryRun: wantsDryRun(request),
+      const set = runPaths ? { run_paths: runPaths } : { all_verified: true as const };
+      const options = { actor: request.actor, logger: request.log, dryRun: wantsDryRun(request) };
+      return answerClear(request, reply, {
+        now: async () => ({ results: await service.clearSet(set, options) }),
+        later: () => asyncClears.clearSet(set, options),
       });
-      return { results };
     },
   });
 
@@ -169,19 +203,21 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> =
       tags: ['clear'],
       security,
       querystring: dryRunQuery,
+      headers: preferHeaders,
       body: dryRunBody,
       response: {
         200: runResultsSchema,
+        202: jobSchema,
         ...errorResponses(...CLEAR_ERRORS, 'sweep_in_progress', 'staging_root_unavailable', 'shutting_down'),
       },
     },
-    handler: async (request) => ({
-      results: await service.sweep({
-        actor: request.actor,
-        logger: request.log,
-        dryRun: wantsDryRun(request),
-      }),
-    }),
+    handler: (request, reply) => {
+      const options = { actor: request.actor, logger: request.log, dryRun: wantsDryRun(request) };
+      return answerClear(request, reply, {
+        now: async () => ({ results: await service.sweep(options) }),
+        later: () => asyncClears.sweep(options),
+      });
+    },
   });
 
   app.get('/api/v1/staging/clears', {

@@ -1,0 +1,53 @@
+// Starting clears as jobs (Prefer: respond-async): the request is checked
+// first (a bad run path is still refused at once), then the clear runs in the
+// background and whatever it meets ends the job.
+import { isCleanupError } from '../domain/errors.ts';
+import type { ClearRequestOptions, RunResult } from './answers.ts';
+import type { CleanupService, ClearSetRequest } from './cleanupService.ts';
+import type { Job, JobOutcome, JobRegistry } from './jobs.ts';
+
+export type AsyncClears = ReturnType<typeof createAsyncClears>;
+
+export function createAsyncClears(service: CleanupService, registry: JobRegistry) {
+  const start = (
+    kind: Job['kind'],
+    runPaths: string[],
+    options: ClearRequestOptions,
+    work: (options: ClearRequestOptions) => Promise<RunResult[]>,
+  ): Job =>
+    registry.start({
+      kind,
+      runPaths,
+      work: (reporter, jobId) =>
+        settle(work({ ...options, onProgress: reporter.progress, onRunsChosen: reporter.runsChosen, jobId })),
+    });
+
+  return {
+    clearRun(requested: string, options: ClearRequestOptions): Job {
+      const runPath = service.normalizeRunPath(requested);
+      return start('clear', [runPath], options, async (jobOptions) => [await service.clearRun(runPath, jobOptions)]);
+    },
+    clearSet(request: ClearSetRequest, options: ClearRequestOptions): Job {
+      const runPaths = 'run_paths' in request ? request.run_paths : [];
+      return start('clear_set', runPaths, options, (jobOptions) => service.clearSet(request, jobOptions));
+    },
+    sweep(options: ClearRequestOptions): Job {
+      return start('sweep', [], options, (jobOptions) => service.sweep(jobOptions));
+    },
+    list: (): Job[] => registry.list(),
+    get: (id: string): Job | null => registry.get(id),
+  };
+}
+
+// A clear that is refused ends the job as failed, with the refusal.
+async function settle(results: Promise<RunResult[]>): Promise<JobOutcome> {
+  try {
+    return { results: await results, error: null };
+  } catch (error) {
+    if (!isCleanupError(error)) throw error;
+    return {
+      results: [],
+      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+    };
+  }
+}

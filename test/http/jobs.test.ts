@@ -1,0 +1,238 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { EventStream, MAX_BACKLOG } from '../../src/http/eventStream.ts';
+import { JobRegistry, KEEP_MS, MAX_KEPT } from '../../src/service/jobs.ts';
+import { createAppHarness, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
+import { openEvents } from '../helpers/sseClient.ts';
+import { makeRun } from '../helpers/stagingTree.ts';
+
+const ASYNC = { prefer: 'respond-async' };
+
+function bigRun(root: string, runPath: string, files: number): string {
+  return makeRun(root, runPath, {
+    files: Object.fromEntries(Array.from({ length: files }, (_, i) => [`d${i % 30}/f${i}.dat`, 'x'])),
+  });
+}
+
+async function listen(h: AppHarness): Promise<string> {
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+}
+
+async function waitForJob(h: AppHarness, id: string, onPoll?: (job: Record<string, unknown>) => void) {
+  for (;;) {
+    const job = (await h.http().get(`/api/v1/jobs/${id}`).expect(200)).body;
+    onPoll?.(job);
+    if (job.state === 'succeeded' || job.state === 'failed') return job;
+    await sleep(10);
+  }
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(10);
+  }
+}
+
+describe('Prefer: respond-async', () => {
+  it('answers 202 with Location and a job that moves, then succeeds with the counts of a synchronous clear', async () => {
+    const h = await createAppHarness();
+    bigRun(h.root, 'EQ/P/Runs/Run_A', 20_000);
+    bigRun(h.root, 'EQ/P/Runs/Run_B', 20_000);
+    await h.http().get('/api/v1/staging').expect(200);
+    const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_A/clear').set(ASYNC).expect(202);
+    expect(accepted.headers.location).toBe(`/api/v1/jobs/${accepted.body.id}`);
+    expect(accepted.body).toMatchObject({
+      kind: 'clear',
+      state: 'queued',
+      run_paths: ['EQ/P/Runs/Run_A'],
+      files_freed: 0,
+      files_total: 20_003,
+      results: null,
+      error: null,
+    });
+    const seen: number[] = [];
+    const job = await waitForJob(h, accepted.body.id, (polled) => seen.push(polled.files_freed as number));
+    const sync = (await h.http().post('/api/v1/staging/EQ/P/Runs/Run_B/clear').expect(200)).body;
+    expect(job).toMatchObject({ state: 'succeeded', files_freed: sync.files_freed, bytes_freed: sync.bytes_freed });
+    expect(job.results).toMatchObject([{ run_path: 'EQ/P/Runs/Run_A', outcome: 'cleared', files_freed: sync.files_freed }]);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.some((files) => files > 0 && files < sync.files_freed)).toBe(true);
+    expect(job.started_at).not.toBeNull();
+    expect(job.finished_at).not.toBeNull();
+  });
+
+  it('ends a refused clear as a failed job carrying the error code', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
+    const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_queued/clear').set(ASYNC).expect(202);
+    const job = await waitForJob(h, accepted.body.id);
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'staging_not_sync_verified' }, results: [] });
+    const missing = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_none/clear').set(ASYNC).expect(202);
+    expect((await waitForJob(h, missing.body.id)).error.code).toBe('run_not_found');
+  });
+
+  it('still refuses an invalid request at once, without a job', async () => {
+    const h = await createAppHarness();
+    const bad = await h.http().post('/api/v1/staging/EQ/../etc/clear').set(ASYNC).expect(400);
+    expect(bad.body.error.code).toBe('invalid_run_path');
+    await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ nothing: true }).expect(400);
+    expect((await h.http().get('/api/v1/jobs').expect(200)).body.jobs).toEqual([]);
+  });
+
+  it('tells one of an asynchronous and a synchronous clear of the same run that the other is clearing it', async () => {
+    const h = await createAppHarness();
+    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
+    const [accepted, sync] = await Promise.all([
+      h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC),
+      sleep(30).then(() => h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear')),
+    ]);
+    expect(accepted.status).toBe(202);
+    const job = await waitForJob(h, accepted.body.id);
+    const outcomes = [job.results?.[0]?.outcome ?? job.error?.code, sync.body.outcome ?? sync.body.error.code];
+    expect(outcomes.filter((outcome) => outcome === 'cleared')).toHaveLength(1);
+    expect(outcomes.every((o) => ['cleared', 'clear_in_progress', 'already_cleared'].includes(o))).toBe(true);
+    expect(sync.status).toBeLessThan(500);
+  });
+
+  it('runs a set and a sweep as jobs, with a result per run', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
+    makeRun(h.root, 'EQ/P/Runs/Run_a');
+    makeRun(h.root, 'EQ/P/Runs/Run_b');
+    makeRun(h.root, 'EQ/P/Runs/Run_c');
+    const set = await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] }).expect(202);
+    expect(set.body).toMatchObject({ kind: 'clear_set', run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] });
+    expect((await waitForJob(h, set.body.id)).results).toMatchObject([
+      { run_path: 'EQ/P/Runs/Run_a', outcome: 'cleared' },
+      { run_path: 'EQ/P/Runs/Run_x', error: { code: 'run_not_found' } },
+    ]);
+    const sweep = await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(202);
+    const swept = await waitForJob(h, sweep.body.id);
+    expect(swept).toMatchObject({ kind: 'sweep', state: 'succeeded' });
+    expect([...swept.run_paths].sort()).toEqual(['EQ/P/Runs/Run_b', 'EQ/P/Runs/Run_c']);
+    expect(swept.files_freed).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /api/v1/jobs', () => {
+  it('lists jobs newest first and answers 404 job_not_found for an unknown id', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, 'EQ/P/Runs/Run_1');
+    makeRun(h.root, 'EQ/P/Runs/Run_2');
+    const first = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC).expect(202);
+    const second = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_2/clear').set(ASYNC).expect(202);
+    const jobs = (await h.http().get('/api/v1/jobs').expect(200)).body.jobs;
+    expect(jobs.map((job: { id: string }) => job.id)).toEqual([second.body.id, first.body.id]);
+    const unknown = await h.http().get('/api/v1/jobs/no-such-job').expect(404);
+    expect(unknown.body.error.code).toBe('job_not_found');
+  });
+
+  it('keeps the last 200 jobs, and none finished more than 24 hours ago', async () => {
+    const now = { value: new Date('2026-04-20T12:00:00Z') };
+    const registry = new JobRegistry(() => now.value, () => null, console);
+    const done = async () => ({ results: [], error: null });
+    const old = registry.start({ kind: 'sweep', runPaths: [], work: done });
+    await sleep(5);
+    now.value = new Date(now.value.getTime() + KEEP_MS + 60_000);
+    for (let i = 0; i < MAX_KEPT + 10; i += 1) registry.start({ kind: 'sweep', runPaths: [], work: done });
+    await sleep(5);
+    registry.start({ kind: 'sweep', runPaths: [], work: done });
+    expect(registry.get(old.id)).toBeNull();
+    expect(registry.list().length).toBeLessThanOrEqual(MAX_KEPT + 1);
+  });
+});
+
+describe('GET /api/v1/events', () => {
+  it('streams clear_progress, run_state and clear_done to several clients', async () => {
+    const h = await createAppHarness();
+    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
+    const url = await listen(h);
+    const clients = [openEvents(`${url}/api/v1/events`), openEvents(`${url}/api/v1/events`)];
+    expect(await Promise.all(clients.map((client) => client.status))).toEqual([200, 200]);
+    const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC).expect(202);
+    for (const client of clients) {
+      await waitFor(() => client.events.some((e) => e.event === 'clear_done'));
+      const names = client.events.map((e) => e.event);
+      expect(names[0]).toBe('run_state');
+      expect(names.filter((name) => name === 'clear_progress').length).toBeGreaterThan(0);
+      expect(names.at(-1)).toBe('clear_done');
+      expect(client.events.at(-1)?.data).toMatchObject({
+        run_path: 'EQ/P/Runs/Run_1',
+        job_id: accepted.body.id,
+        outcome: 'cleared',
+        files_freed: 20_003,
+        error: null,
+      });
+      expect(client.events[0]?.data).toEqual({ run_path: 'EQ/P/Runs/Run_1', from: 'sync_verified', to: 'cleared' });
+      client.close();
+    }
+  });
+
+  it('reports a refused clear as clear_done with its error, and sends heartbeats', async () => {
+    const h = await createAppHarness({ heartbeatMs: 50 });
+    makeRun(h.root, 'EQ/P/Runs/Run_q', { state: 'sync_queued' });
+    const client = openEvents(`${await listen(h)}/api/v1/events`);
+    await client.status;
+    await h.http().post('/api/v1/staging/EQ/P/Runs/Run_q/clear').expect(409);
+    await waitFor(() => client.events.length > 0 && client.comments.includes('heartbeat'));
+    expect(client.events[0]).toMatchObject({
+      event: 'clear_done',
+      data: { outcome: 'refused', error: { code: 'staging_not_sync_verified' } },
+    });
+    client.close();
+  });
+
+  it('takes the token as ?access_token= (never logged) and refuses without one', async () => {
+    const h = await createAppHarness({ env: WITH_TOKENS });
+    const url = await listen(h);
+    const refused = openEvents(`${url}/api/v1/events`);
+    expect(await refused.status).toBe(401);
+    const allowed = openEvents(`${url}/api/v1/events?access_token=${READ_TOKEN}`);
+    expect(await allowed.status).toBe(200);
+    allowed.close();
+    refused.close();
+    expect(JSON.stringify(h.logs)).not.toContain(READ_TOKEN);
+  });
+
+  it('never slows a clear for a client that does not read, and keeps its backlog bounded', async () => {
+    const h = await createAppHarness();
+    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
+    const url = await listen(h);
+    const stalled = http.get(`${url}/api/v1/events`);
+    const response = await new Promise<http.IncomingMessage>((resolve) => stalled.on('response', resolve));
+    response.pause();
+    const answer = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').expect(200);
+    expect(answer.body.files_freed).toBe(20_003);
+    await h.http().get('/api/v1/health').expect(200);
+    stalled.destroy();
+    expect(fs.existsSync(path.join(h.root, 'EQ/P/Runs/Run_1'))).toBe(false);
+  });
+});
+
+describe('EventStream (one client)', () => {
+  it('writes straight through while the client keeps up', () => {
+    const output = new PassThrough();
+    const chunks: string[] = [];
+    output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    new EventStream(output).send('run_state', { run_path: 'a' });
+    expect(chunks.join('')).toBe('event: run_state\ndata: {"run_path":"a"}\n\n');
+  });
+
+  it('keeps only the newest progress of a run while the client is behind, and bounds the rest', () => {
+    const output = new PassThrough({ highWaterMark: 1 });
+    const stream = new EventStream(output);
+    stream.send('clear_progress', { files_freed: 0 }, 'run-a');
+    for (let i = 1; i <= 10_000; i += 1) stream.send('clear_progress', { files_freed: i }, 'run-a');
+    expect(stream.queued).toBe(1);
+    for (let i = 0; i < MAX_BACKLOG + 50; i += 1) stream.send('clear_done', { i });
+    expect(stream.queued).toBe(MAX_BACKLOG);
+    expect(stream.dropped).toBe(51);
+  });
+});
