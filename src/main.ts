@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log_level, config.host_label);
   if (stagingRootIsDefault) fs.mkdirSync(config.staging_root, { recursive: true });
   const app = await buildApp(config, { logger, shutdownGraceMs: SHUTDOWN_GRACE_MS });
+  await app.cleanup.warm();
   await app.listen({ host: config.listen.host, port: config.listen.port });
   logger.info(
     {

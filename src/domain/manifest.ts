@@ -9,14 +9,23 @@ export interface ManifestEntry {
 
 export const DEFAULT_MANIFEST = '.exlab-wizard/checksums.sha256';
 
-const LINE = /^(\\?)([0-9a-fA-F]{64}) [ *]?(.+)$/;
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+const BACKSLASH = 92;
+const SPACE = 32;
+const STAR = 42;
 
-export function parseManifestLine(line: string): ManifestEntry | null {
-  const match = LINE.exec(line.endsWith('\r') ? line.slice(0, -1) : line);
-  if (!match) return null;
-  const [, escaped, sha256, rawPath] = match as unknown as [string, string, string, string];
-  const unescaped = escaped ? rawPath.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')) : rawPath;
-  return { path: normalizeManifestPath(unescaped), sha256: sha256.toLowerCase() };
+export function parseManifestLine(text: string): ManifestEntry | null {
+  const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+  const escaped = line.charCodeAt(0) === BACKSLASH;
+  const start = escaped ? 1 : 0;
+  if (line.length < start + 66 || line.charCodeAt(start + 64) !== SPACE) return null;
+  const sha256 = line.slice(start, start + 64);
+  if (!HEX_SHA256.test(sha256)) return null;
+  const marker = line.charCodeAt(start + 65);
+  const rawPath = line.slice(marker === SPACE || marker === STAR ? start + 66 : start + 65);
+  if (rawPath === '') return null;
+  const path = escaped ? rawPath.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')) : rawPath;
+  return { path: normalizeManifestPath(path), sha256: sha256.toLowerCase() };
 }
 
 export function normalizeManifestPath(path: string): string {

@@ -4,9 +4,17 @@
 // path not in the set is taken for a member only if both hashes collide with
 // a member's, about n / 2^64 (5e-14 for a million-file run).
 export class PathIndex {
-  private high = new Uint32Array(1024);
-  private low = new Uint32Array(1024);
+  private high: Uint32Array;
+  private low: Uint32Array;
   private used = 0;
+
+  // Sized for about `expected` paths up front, so that it need not grow.
+  constructor(expected = 512) {
+    let capacity = 1024;
+    while (capacity < expected * 2) capacity *= 2;
+    this.high = new Uint32Array(capacity);
+    this.low = new Uint32Array(capacity);
+  }
 
   get size(): number {
     return this.used;

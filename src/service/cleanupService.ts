@@ -11,6 +11,7 @@ import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { createJournal, type Journal } from '../storage/journal.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
 import { checkRunLeaf } from '../storage/runLeaf.ts';
+import { createTreeRunner, defaultParallelism } from '../storage/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from '../storage/treeWorkerPool.ts';
 import type {
   ClearAnswer,
@@ -37,6 +38,8 @@ export interface CleanupServiceOptions {
   verification?: VerificationSettings;
   // A pool shared with others (tests); otherwise the service starts its own.
   pool?: TreeWorkerPool;
+  // How many workers share the walk of one run (default: one per core, up to 4).
+  parallelism?: number;
 }
 
 export interface RunFilter {
@@ -76,18 +79,18 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const events = new ServiceEvents();
   const pool: TreeWorkerPool = options.pool ?? createTreeWorkerPool();
   const journal: Journal = createJournal(options.journalDir, options.hostLabel);
-  const check = new PreClearCheck(pool, options.verification ?? DEFAULT_VERIFICATION);
-  const catalog = new RunCatalog(stagingRoot, pool, (location, view) => check.rulesFor(location, view));
+  const runner = createTreeRunner(pool, options.parallelism);
+  const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION);
+  const catalog = new RunCatalog(stagingRoot, runner, (location, view) => check.rulesFor(location, view));
   const clearer = new RunClearer({
     stagingRoot,
     hostLabel: options.hostLabel,
     locks: options.locks ?? createRunLocks(),
     journal,
-    pool,
+    runner,
     events,
     logger,
     clock,
-    knownFileCount: (runPath) => catalog.knownFileCount(runPath),
     check,
   });
   const inFlight = new Set<Promise<unknown>>();
@@ -104,7 +107,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
   // For one run: every pre-clear check that is configured, NAS included.
   const decideFully = async (entry: CatalogEntry, now: Date): Promise<Decision> => {
     const { view } = entry.record;
-    const refusal = view.current_state === 'sync_verified' ? await check.refusal(entry.location, view) : null;
+    const refusal = view.current_state === 'sync_verified' ? (await check.inspect(entry.location, view)).refusal : null;
     return decide(view, options.policy, now, asPolicyRefusal(refusal));
   };
 
@@ -301,6 +304,9 @@ export function createCleanupService(options: CleanupServiceOptions) {
         checks: { staging_root: stagingCheck, journal: journalCheck },
       };
     },
+
+    // Starts the tree workers ahead of the first request that needs them.
+    warm: () => pool.warm(options.parallelism ?? defaultParallelism()),
 
     // Stops taking clears, lets running ones finish for up to `graceMs`, and
     // stops the tree workers; a clear cut short stays resumable.

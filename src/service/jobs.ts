@@ -99,15 +99,18 @@ export class JobRegistry {
     job.state = 'running';
     job.started_at = this.now();
     const freed = new Map<string, { files: number; bytes: number }>();
+    const totals = new Map<string, number>();
     const reporter: JobReporter = {
       progress: (progress) => {
         freed.set(progress.run_path, { files: progress.files_freed, bytes: progress.bytes_freed });
+        if (progress.files_total !== null) totals.set(progress.run_path, progress.files_total);
         job.files_freed = sum(freed, 'files');
         job.bytes_freed = sum(freed, 'bytes');
+        job.files_total = this.totalOf(job.run_paths, totals);
       },
       runsChosen: (runPaths) => {
         job.run_paths = runPaths;
-        job.files_total = this.estimateFiles(runPaths);
+        job.files_total = this.totalOf(runPaths, totals);
       },
     };
     let outcome: JobOutcome;
@@ -121,6 +124,17 @@ export class JobRegistry {
     job.error = outcome.error;
     job.state = outcome.error ? 'failed' : 'succeeded';
     job.finished_at = this.now();
+  }
+
+  // Surveyed counts where a clear has told them, cached estimates elsewhere.
+  private totalOf(runPaths: readonly string[], surveyed: ReadonlyMap<string, number>): number | null {
+    let total = 0;
+    for (const runPath of runPaths) {
+      const known = surveyed.get(runPath) ?? this.estimateFiles([runPath]);
+      if (known === null) return null;
+      total += known;
+    }
+    return total;
   }
 
   private prune(): void {

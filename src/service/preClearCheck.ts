@@ -8,7 +8,8 @@ import { locateNasCopy } from '../domain/nasMapping.ts';
 import { verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { describeUnsynced, type SyncRules, type UnsyncedReport } from '../domain/syncCheck.ts';
-import type { TreeWorkerPool } from '../storage/treeWorkerPool.ts';
+import type { TreeMeasure } from '../storage/treeMeasure.ts';
+import type { TreeRunner } from '../storage/treeRunner.ts';
 
 export interface VerificationSettings {
   localManifest: boolean;
@@ -57,9 +58,15 @@ export function asPolicyRefusal(error: CleanupError | null): VerificationRefusal
   return { reason, message: error.message };
 }
 
+export interface Inspection {
+  // The run as it is now: counts, directory stamps, unsynced files.
+  survey: TreeMeasure;
+  refusal: CleanupError | null;
+}
+
 export class PreClearCheck {
   constructor(
-    private readonly pool: TreeWorkerPool,
+    private readonly runner: TreeRunner,
     private readonly settings: VerificationSettings,
   ) {}
 
@@ -67,15 +74,14 @@ export class PreClearCheck {
     return syncRulesFor(location, view, this.settings);
   }
 
-  // The first refusal that applies, or null when the run may go.
-  async refusal(location: RunLocation, view: IngestView): Promise<CleanupError | null> {
+  // Surveys the run (the walk a clear deletes from) and says what, if
+  // anything, forbids clearing it: the local check first, then the NAS.
+  async inspect(location: RunLocation, view: IngestView): Promise<Inspection> {
     const rules = this.rulesFor(location, view);
-    if (rules) {
-      const report = await this.pool.run('verify', { root: location.absolutePath, rules }).result;
-      const refused = unsyncedRefusal(location.runPath, report);
-      if (refused) return refused;
-    }
-    return this.settings.nas === 'off' ? null : this.nasRefusal(location, view, this.settings.nas);
+    const survey = await this.runner.survey(location.absolutePath, rules ?? undefined);
+    const unsynced = survey.unsynced ? unsyncedRefusal(location.runPath, survey.unsynced) : null;
+    if (unsynced || this.settings.nas === 'off') return { survey, refusal: unsynced };
+    return { survey, refusal: await this.nasRefusal(location, view, this.settings.nas) };
   }
 
   private async nasRefusal(
@@ -91,13 +97,13 @@ export class PreClearCheck {
     if (!nasPath) return unreachable('its sync_verified entry has no nas_path');
     const nas = locateNasCopy(nasPath, this.settings.nasMounts);
     if (!nas) return unreachable(`no nas_mounts entry maps ${nasPath} to a local mount`);
-    const result = await this.pool.run('nasCheck', {
+    const result = await this.runner.nasCheck({
       runDir: location.absolutePath,
       nasMountRoot: nas.mountRoot,
       nasRunDir: nas.runDir,
       mode,
       manifestPath: manifestFileOf(location, view),
-    }).result;
+    });
     if (result.status === 'same') return null;
     if (result.status === 'unreachable') return unreachable(result.message);
     return new CleanupError(

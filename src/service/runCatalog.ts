@@ -1,18 +1,25 @@
 // The staged runs of the root as the service sees them: every run leaf with
-// its ingest.json read (or the reason it cannot be), and file counts. Counts
-// of runs that can no longer change (sync_verified, cleared) are cached and
-// reused while ingest.json and every directory mtime in the run are as they
-// were; a run still receiving data is measured on every call.
-import fs from 'node:fs/promises';
-import { isCleanupError } from '../domain/errors.ts';
-import { mapLimited } from '../lib/mapLimited.ts';
+// its ingest.json read (or the reason it cannot be), and file counts.
+//
+// A listing is cheap when little changed: one worker round trip lstats every
+// run's ingest.json (and .exlab-wizard), and the folders of every cached run.
+// A record is parsed again only when its ingest.json changed; counts of runs
+// that can no longer change (sync_verified, cleared) are kept while
+// ingest.json and every folder of the run keep their stamps. A run still
+// receiving data is measured on every listing. (A file rewritten in place,
+// without a folder changing, is not noticed by a cached row; a clear always
+// walks the run afresh.)
+import { isCleanupError, type CleanupError } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
+import { mapLimited } from '../lib/mapLimited.ts';
+import { sameStamp, type FileStamp } from '../storage/fileStamp.ts';
 import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
+import { ingestPathOf, META_DIR } from '../storage/runLayout.ts';
 import { listRunLeaves } from '../storage/stagingScan.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
-import type { TreeWorkerPool } from '../storage/treeWorkerPool.ts';
+import type { TreeRunner } from '../storage/treeRunner.ts';
 import { INGEST_PROBLEM_CODES, type IngestProblemCode } from './answers.ts';
 
 export interface CatalogEntry {
@@ -36,108 +43,134 @@ export interface Catalog {
   problems: CatalogProblem[];
 }
 
-interface CachedMeasure {
-  ingestMtimeMs: number;
-  ingestSize: number;
-  measure: TreeMeasure;
+interface CachedRun {
+  ingest: IngestFile;
+  // Only for runs that can no longer change.
+  measure: TreeMeasure | null;
 }
 
 type LeafReading =
-  | { kind: 'run'; location: RunLocation; ingest: IngestFile }
-  | { kind: 'problem'; problem: CatalogProblem }
+  | { kind: 'run'; location: RunLocation; ingest: IngestFile; measure: TreeMeasure | null }
+  | { kind: 'problem'; problem: CatalogProblem; error: CleanupError }
   | { kind: 'none' };
 
 const READ_CONCURRENCY = 32;
 
 export class RunCatalog {
-  private readonly cache = new Map<string, CachedMeasure>();
+  private readonly cache = new Map<string, CachedRun>();
 
   constructor(
     private readonly stagingRoot: string,
-    private readonly pool: TreeWorkerPool,
+    private readonly runner: TreeRunner,
     private readonly rulesFor: RulesFor,
   ) {}
 
   async scan(): Promise<Catalog> {
     const leaves = await listRunLeaves(this.stagingRoot);
-    const readings = await mapLimited(leaves, READ_CONCURRENCY, (location) => readLeaf(location));
-    const runs = readings.flatMap((reading) => (reading.kind === 'run' ? [reading] : []));
-    const measures = await this.measureAll(runs);
-    const problems = readings.flatMap((reading) => (reading.kind === 'problem' ? [reading.problem] : []));
-    const known = new Set(runs.map((run) => run.location.runPath));
+    const readings = await this.read(leaves);
+    const known = new Set(leaves.map((leaf) => leaf.runPath));
     for (const runPath of this.cache.keys()) if (!known.has(runPath)) this.cache.delete(runPath);
     return {
-      entries: runs.map((run, index) => ({
-        location: run.location,
-        record: run.ingest.record,
-        measure: measures[index]?.measure ?? null,
-        directoryMtime: measures[index]?.directoryMtime ?? null,
-      })),
-      problems,
+      entries: readings.flatMap((reading) => (reading.kind === 'run' ? [entryOf(reading)] : [])),
+      problems: readings.flatMap((reading) => (reading.kind === 'problem' ? [reading.problem] : [])),
     };
   }
 
   // One run, as scan() would see it; null when it has no ingest.json yet.
   async one(location: RunLocation): Promise<CatalogEntry | null> {
-    const ingest = await readIngest(location.absolutePath);
-    if (!ingest) return null;
-    const [measured] = await this.measureAll([{ location, ingest }]);
-    return {
-      location,
-      record: ingest.record,
-      measure: measured?.measure ?? null,
-      directoryMtime: measured?.directoryMtime ?? null,
-    };
+    const [reading] = await this.read([location]);
+    if (reading?.kind === 'problem') throw reading.error;
+    return reading?.kind === 'run' ? entryOf(reading) : null;
   }
 
   // The cached count of files in a run, when known, for progress estimates.
   knownFileCount(runPath: string): number | null {
-    return this.cache.get(runPath)?.measure.files ?? null;
+    return this.cache.get(runPath)?.measure?.files ?? null;
   }
 
-  private async measureAll(
-    runs: Array<{ location: RunLocation; ingest: IngestFile }>,
-  ): Promise<Array<{ measure: TreeMeasure | null; directoryMtime: Date | null }>> {
-    const fresh = await mapLimited(runs, READ_CONCURRENCY, (run) => this.cachedMeasure(run));
-    const stale = runs.filter((_, index) => fresh[index] === null);
-    const requests = stale.map((run) => {
+  private async read(leaves: readonly RunLocation[]): Promise<LeafReading[]> {
+    const stamps = await this.stampsOf(leaves);
+    const readings = await mapLimited(leaves, READ_CONCURRENCY, async (location, index): Promise<LeafReading> => {
+      const cached = this.cache.get(location.runPath);
+      const { meta, ingest, folders } = stamps[index] as LeafStamps;
+      const unchanged = cached && meta?.kind === 'directory' && sameStamp(ingest, cached.ingest.stamp);
+      const reading: LeafReading = unchanged ? { kind: 'run', location, ingest: cached.ingest, measure: null } : await readLeaf(location);
+      if (reading.kind === 'run' && unchanged && cached.measure && foldersUnchanged(cached.measure, folders)) {
+        reading.measure = cached.measure;
+      }
+      return reading;
+    });
+    await this.measureMissing(readings);
+    return readings;
+  }
+
+  // The lstats that tell what changed, all in one worker round trip.
+  private async stampsOf(leaves: readonly RunLocation[]): Promise<LeafStamps[]> {
+    const plan = leaves.map((location) => {
+      const folders = this.cache.get(location.runPath)?.measure?.directories ?? [];
+      return [
+        `${location.absolutePath}/${META_DIR}`,
+        ingestPathOf(location.absolutePath),
+        ...folders.map((folder) => (folder.relativePath ? `${location.absolutePath}/${folder.relativePath}` : location.absolutePath)),
+      ];
+    });
+    const stamps = await this.runner.stamps(plan.flat());
+    let next = 0;
+    return plan.map((paths) => {
+      const mine = stamps.slice(next, next + paths.length);
+      next += paths.length;
+      return { meta: mine[0] ?? null, ingest: mine[1] ?? null, folders: mine.slice(2) };
+    });
+  }
+
+  private async measureMissing(readings: LeafReading[]): Promise<void> {
+    const missing = readings.filter(
+      (reading): reading is Extract<LeafReading, { kind: 'run' }> => reading.kind === 'run' && reading.measure === null,
+    );
+    const requests = missing.map((run) => {
+      const view = run.ingest.record.view;
       // Only a run that may be cleared needs to know what would stop it.
-      const rules = run.ingest.record.view.current_state === 'sync_verified' ? this.rulesFor(run.location, run.ingest.record.view) : null;
+      const rules = view.current_state === 'sync_verified' ? this.rulesFor(run.location, view) : null;
       return { root: run.location.absolutePath, ...(rules ? { rules } : {}) };
     });
-    const measured = requests.length ? await this.pool.run('measure', { runs: requests }).result : [];
-    stale.forEach((run, index) => {
-      const measure = measured[index] ?? null;
-      if (measure && isSettled(run.ingest)) {
-        this.cache.set(run.location.runPath, {
-          ingestMtimeMs: run.ingest.mtimeMs,
-          ingestSize: run.ingest.size,
-          measure,
-        });
-      }
+    const measured = requests.length ? await this.runner.measureRuns(requests) : [];
+    missing.forEach((run, index) => {
+      run.measure = measured[index] ?? null;
     });
-    let next = 0;
-    return runs.map((_, index) => {
-      const measure = fresh[index] ?? measured[next++] ?? null;
-      const rootStamp = measure?.directories.find((d) => d.relativePath === '');
-      return { measure, directoryMtime: rootStamp ? new Date(rootStamp.mtimeMs) : null };
-    });
+    for (const reading of readings) {
+      if (reading.kind !== 'run') continue;
+      this.cache.set(reading.location.runPath, {
+        ingest: reading.ingest,
+        measure: isSettled(reading.ingest) ? reading.measure : null,
+      });
+    }
   }
+}
 
-  private async cachedMeasure(run: { location: RunLocation; ingest: IngestFile }): Promise<TreeMeasure | null> {
-    const cached = this.cache.get(run.location.runPath);
-    if (!cached || !isSettled(run.ingest)) return null;
-    if (cached.ingestMtimeMs !== run.ingest.mtimeMs || cached.ingestSize !== run.ingest.size) return null;
-    const root = run.location.absolutePath;
-    const unchanged = await Promise.all(
-      cached.measure.directories.map(async (stamp) => {
-        const path = stamp.relativePath ? `${root}/${stamp.relativePath}` : root;
-        const stat = await fs.lstat(path).catch(() => null);
-        return stat?.isDirectory() === true && stat.mtimeMs === stamp.mtimeMs;
-      }),
-    );
-    return unchanged.every(Boolean) ? cached.measure : null;
-  }
+interface LeafStamps {
+  meta: FileStamp | null;
+  ingest: FileStamp | null;
+  folders: Array<FileStamp | null>;
+}
+
+function foldersUnchanged(measure: TreeMeasure, folders: ReadonlyArray<FileStamp | null>): boolean {
+  return (
+    folders.length === measure.directories.length &&
+    measure.directories.every((folder, index) => {
+      const now = folders[index];
+      return now?.kind === 'directory' && now.mtimeMs === folder.mtimeMs;
+    })
+  );
+}
+
+function entryOf(reading: Extract<LeafReading, { kind: 'run' }>): CatalogEntry {
+  const rootStamp = reading.measure?.directories.find((directory) => directory.relativePath === '');
+  return {
+    location: reading.location,
+    record: reading.ingest.record,
+    measure: reading.measure,
+    directoryMtime: rootStamp ? new Date(rootStamp.mtimeMs) : null,
+  };
 }
 
 function isSettled(ingest: IngestFile): boolean {
@@ -148,10 +181,10 @@ function isSettled(ingest: IngestFile): boolean {
 async function readLeaf(location: RunLocation): Promise<LeafReading> {
   try {
     const ingest = await readIngest(location.absolutePath);
-    return ingest ? { kind: 'run', location, ingest } : { kind: 'none' };
+    return ingest ? { kind: 'run', location, ingest, measure: null } : { kind: 'none' };
   } catch (error) {
     const code = isCleanupError(error) ? INGEST_PROBLEM_CODES.find((known) => known === error.code) : undefined;
     if (!code) throw error;
-    return { kind: 'problem', problem: { location, code, message: (error as Error).message } };
+    return { kind: 'problem', problem: { location, code, message: (error as Error).message }, error: error as CleanupError };
   }
 }

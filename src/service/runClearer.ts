@@ -11,8 +11,9 @@ import { appendTransition, readIngest } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { RunLocks } from '../storage/runLock.ts';
 import { checkRunLeaf } from '../storage/runLeaf.ts';
-import type { DeleteOutcome } from '../storage/treeDelete.ts';
-import type { TreeWorkerPool } from '../storage/treeWorkerPool.ts';
+import type { DeleteOutcome, DeleteProgress } from '../storage/treeDelete.ts';
+import type { TreeMeasure } from '../storage/treeMeasure.ts';
+import type { TreeRunner } from '../storage/treeRunner.ts';
 import type { ClearAnswer, ClearRequestOptions, LogSink } from './answers.ts';
 import type { PreClearCheck } from './preClearCheck.ts';
 import type { ServiceEventMap, ServiceEvents } from './serviceEvents.ts';
@@ -26,11 +27,10 @@ export interface RunClearerDeps {
   hostLabel: string;
   locks: RunLocks;
   journal: Journal;
-  pool: TreeWorkerPool;
+  runner: TreeRunner;
   events: ServiceEvents;
   logger: Logger;
   clock: () => Date;
-  knownFileCount: (runPath: string) => number | null;
   check: PreClearCheck;
 }
 
@@ -71,26 +71,19 @@ export class RunClearer {
         return await this.alreadyGone(location, startedAt);
       }
       const record = await this.readClearable(location);
-      await this.refuseUnsafe(location, record);
+      const survey = await this.surveySafe(location, record);
       const writer = await this.deps.journal.openWriter();
       try {
         const resumed = record.view.current_state === 'cleared';
         if (!resumed) await this.recordIntent(location, record, options.actor);
-        const rules = this.deps.check.rulesFor(location, record.view);
-        const deleteArgs = { root: location.absolutePath, ...(rules ? { rules } : {}) };
-        const filesTotal = this.deps.knownFileCount(location.runPath);
-        const task = this.deps.pool.run('delete', deleteArgs, (progress) => {
-          const update = {
-            run_path: location.runPath,
-            files_freed: progress.files,
-            bytes_freed: progress.bytes,
-            files_total: filesTotal,
-          };
-          options.onProgress?.(update);
-          this.deps.events.emit('clear_progress', { ...update, job_id: options.jobId ?? null });
-        });
-        lock.onCompromised(task.stop);
-        const deleted = await task.result;
+        const removal = this.deps.runner.remove(
+          location.absolutePath,
+          survey,
+          this.deps.check.rulesFor(location, record.view) ?? undefined,
+          (progress) => this.progress(location, options, progress, survey.files),
+        );
+        lock.onCompromised(removal.stop);
+        const deleted = await removal.result;
         const clearedAt = formatTimestamp(this.deps.clock());
         const durationMs = Math.round(performance.now() - startedAt);
         const complete = deleted.leftCount === 0 && !deleted.stopped;
@@ -121,6 +114,17 @@ export class RunClearer {
     }
   }
 
+  private progress(location: RunLocation, options: ClearRequestOptions, progress: DeleteProgress, total: number): void {
+    const update = {
+      run_path: location.runPath,
+      files_freed: progress.files,
+      bytes_freed: progress.bytes,
+      files_total: total,
+    };
+    options.onProgress?.(update);
+    this.deps.events.emit('clear_progress', { ...update, job_id: options.jobId ?? null });
+  }
+
   // Re-read under the lock (step 3): only a sync_verified run, or one whose
   // earlier clear was interrupted, may be deleted.
   private async readClearable(location: RunLocation): Promise<IngestRecord> {
@@ -143,9 +147,11 @@ export class RunClearer {
   }
 
   // DESIGN §4a: nothing is deleted unless what goes is what reached the NAS.
-  private async refuseUnsafe(location: RunLocation, record: IngestRecord): Promise<void> {
-    const refusal = await this.deps.check.refusal(location, record.view);
+  // The survey that shows it is the one the deletion then works from.
+  private async surveySafe(location: RunLocation, record: IngestRecord): Promise<TreeMeasure> {
+    const { survey, refusal } = await this.deps.check.inspect(location, record.view);
     if (refusal) throw refusal;
+    return survey;
   }
 
   private async recordIntent(location: RunLocation, record: IngestRecord, actor: string): Promise<void> {
@@ -163,13 +169,12 @@ export class RunClearer {
   }
 
   private async dryRun(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
-    await this.refuseUnsafe(location, await this.readClearable(location));
-    const [measure] = await this.deps.pool.run('measure', { runs: [{ root: location.absolutePath }] }).result;
+    const survey = await this.surveySafe(location, await this.readClearable(location));
     return {
       run_path: location.runPath,
       outcome: 'would_clear',
-      files_freed: measure?.files ?? 0,
-      bytes_freed: measure?.bytes ?? 0,
+      files_freed: survey.files,
+      bytes_freed: survey.bytes,
       cleared_at: null,
       duration_ms: Math.round(performance.now() - startedAt),
     };

@@ -11,12 +11,12 @@ import {
   type TransitionEntry,
 } from '../domain/ingestRecord.ts';
 import { writeFileAtomic } from './atomicWrite.ts';
+import { stampOf, type FileStamp } from './fileStamp.ts';
 import { ingestPathOf, META_DIR } from './runLayout.ts';
 
 export interface IngestFile {
   record: IngestRecord;
-  mtimeMs: number;
-  size: number;
+  stamp: FileStamp;
 }
 
 // The record, or null when the run has no ingest.json (not yet staged).
@@ -39,7 +39,7 @@ export async function readIngest(runDir: string): Promise<IngestFile | null> {
     const stat = await handle.stat();
     if (!stat.isFile()) throw new CleanupError('ingest_invalid', 'ingest.json is not a regular file.');
     const text = await handle.readFile('utf8');
-    return { record: parseIngestText(text), mtimeMs: stat.mtimeMs, size: stat.size };
+    return { record: parseIngestText(text), stamp: stampOf(stat) };
   } catch (error) {
     if (error instanceof CleanupError) throw error;
     throw new CleanupError('ingest_invalid', `ingest.json cannot be read: ${(error as Error).message}`);

@@ -66,11 +66,15 @@ function* parsedLines(lines: readonly string[]): Generator<ManifestEntry> {
   }
 }
 
+// A manifest line is a hash, a separator and a path: about this many bytes.
+const TYPICAL_LINE_BYTES = 90;
+
 // The manifest's paths, or null when the run has no manifest.
 export function loadManifestIndex(file: string): PathIndex | null {
   const entries = openManifest(file);
   if (!entries) return null;
-  const index = new PathIndex();
+  const size = fs.statSync(file).size;
+  const index = new PathIndex(Math.ceil(size / TYPICAL_LINE_BYTES));
   for (const entry of entries) index.add(entry.path);
   return index;
 }

@@ -1,10 +1,22 @@
-// Removes one run depth-first without following links, counting each
-// non-directory entry and its lstat size as it goes. ingest.json goes last,
-// and only once everything else is gone, so that a run left half-removed
-// still says what it is and the next clear can resume it.
+// Removes a surveyed run without following links, counting each
+// non-directory entry and its lstat bytes as it goes.
+//
+// The survey (measureTree) judged every entry and stamped every directory.
+// Directory by directory (so several threads can share the work), entries go;
+// a directory whose mtime is still the surveyed one, and was not being
+// changed when surveyed, has exactly the surveyed entries, so they go without
+// another lstat and count with the surveyed bytes. A directory that changed
+// since is judged entry by entry again: anything unsynced, or a folder the
+// survey never saw, is kept and reported. Then the folders go bottom-up and
+// ingest.json last, only once everything else is gone, so that a run left
+// half-removed still says what it is and the next clear can resume it.
 import fs from 'node:fs';
+import type { SyncRules } from '../domain/syncCheck.ts';
 import { INGEST_FILE, META_DIR } from './runLayout.ts';
-import { errorCode, lstatOrNull, walkTree, type WalkEntry } from './treeWalk.ts';
+import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
+import { measureTree } from './treeMeasure.ts';
+import { errorCode, lstatOrNull } from './treeWalk.ts';
+import { createStagedFileJudge, type StagedFileJudge } from './unsyncedScan.ts';
 
 export interface DeleteProgress {
   files: number;
@@ -23,127 +35,276 @@ export interface DeleteOutcome extends DeleteProgress {
   stopped: boolean;
 }
 
+export interface ContentsOutcome extends DeleteOutcome {
+  // Directories in which something was left (their removal will fail).
+  directoriesWithLeft: string[];
+}
+
+export interface DeleteContentsArgs {
+  root: string;
+  // The directories whose entries this share removes.
+  directories: DirectoryStamp[];
+  // Every directory the survey saw, to tell a folder that appeared since.
+  surveyed: string[];
+  surveyStartedAtMs: number;
+  rules?: SyncRules;
+}
+
 export interface DeleteOptions {
   onProgress?: (progress: DeleteProgress) => void;
   progressEveryFiles?: number;
   progressEveryMs?: number;
   shouldStop?: () => boolean;
-  // Returns a code to keep an entry instead of deleting it.
-  keep?: (entry: WalkEntry, stat: fs.Stats) => string | null;
 }
 
 export const MAX_REPORTED = 20;
+// A directory changed this shortly before the survey may change again
+// within one timestamp tick; it is judged entry by entry.
+const SETTLED_MS = 2000;
+const INGEST_PATH = `${META_DIR}/${INGEST_FILE}`;
+const NATIVE_RECURSIVE_RM = Number(process.versions.node.split('.')[0]) >= 23;
 
-export function deleteTree(root: string, options: DeleteOptions = {}): DeleteOutcome {
-  return new TreeRemoval(root, options).run();
-}
-
-class TreeRemoval {
-  private readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
-  // leftCount when each open directory was entered, innermost last.
-  private readonly leftAtEntry: number[] = [];
+class Tally {
+  readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
   private reportedFiles = 0;
   private reportedAt = Date.now();
 
-  constructor(
-    private readonly root: string,
-    private readonly options: DeleteOptions,
-  ) {}
+  constructor(private readonly options: DeleteOptions) {}
 
-  run(): DeleteOutcome {
-    // Data first, then the Wizard's own folder, then ingest.json and the shell.
-    this.removeContents({ path: this.root, relativePath: '' }, META_DIR);
-    const meta = { path: `${this.root}/${META_DIR}`, relativePath: META_DIR };
-    const metaStat = lstatOrNull(meta.path);
-    if (metaStat?.isDirectory()) {
-      if (!this.stopped()) this.removeContents(meta, INGEST_FILE);
-      if (this.complete()) {
-        this.removeLeaf({ path: `${meta.path}/${INGEST_FILE}`, relativePath: `${META_DIR}/${INGEST_FILE}` });
-        this.removeDirectory(meta, 0);
-      }
-    } else if (metaStat && !this.stopped()) {
-      // Not a real folder (a link, say): an entry like any other, never entered.
-      this.removeLeaf(meta);
-    }
-    if (this.complete()) this.removeDirectory({ path: this.root, relativePath: '' }, 0);
-    this.options.onProgress?.({ files: this.outcome.files, bytes: this.outcome.bytes });
-    return this.outcome;
-  }
-
-  private stopped(): boolean {
+  stopped(): boolean {
     this.outcome.stopped ||= this.options.shouldStop?.() ?? false;
     return this.outcome.stopped;
   }
 
-  private complete(): boolean {
-    return !this.stopped() && this.outcome.leftCount === 0;
-  }
-
-  // Everything below `base` except the top-level name `spared`; `base` stays.
-  private removeContents(base: WalkEntry, spared: string): void {
-    const within = (entry: WalkEntry): WalkEntry => ({
-      path: entry.path,
-      relativePath: [base.relativePath, entry.relativePath].filter(Boolean).join('/'),
-    });
-    walkTree(
-      base.path,
-      {
-        directoryOpened: () => this.leftAtEntry.push(this.outcome.leftCount),
-        directoryDone: (entry) => {
-          const leftBefore = this.leftAtEntry.pop() ?? 0;
-          if (entry.relativePath) this.removeDirectory(within(entry), leftBefore);
-        },
-        leaf: (entry) => this.removeLeaf(within(entry)),
-        unreadable: (entry, code) => {
-          if (code !== 'ENOENT') this.leave(within(entry), code);
-        },
-      },
-      { shouldStop: () => this.stopped(), skipTopLevel: new Set([spared]) },
-    );
-  }
-
-  private removeLeaf(entry: WalkEntry): void {
-    const stat = lstatOrNull(entry.path);
-    if (!stat) return;
-    const kept = this.options.keep?.(entry, stat);
-    if (kept) return this.leave(entry, kept);
-    try {
-      fs.unlinkSync(entry.path);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code !== 'ENOENT') this.leave(entry, code);
-      return;
-    }
-    this.outcome.files += 1;
-    this.outcome.bytes += stat.size;
-    this.report();
-  }
-
-  private removeDirectory(entry: WalkEntry, leftBefore: number): void {
-    try {
-      fs.rmdirSync(entry.path);
-    } catch (error) {
-      const code = errorCode(error);
-      // A directory kept because something inside it was kept is not news.
-      if (code === 'ENOENT' || (code === 'ENOTEMPTY' && this.outcome.leftCount > leftBefore)) return;
-      this.leave(entry, code);
-    }
-  }
-
-  private leave(entry: WalkEntry, code: string): void {
-    this.outcome.leftCount += 1;
-    if (this.outcome.left.length < MAX_REPORTED) {
-      this.outcome.left.push({ path: entry.relativePath || '.', code });
-    }
-  }
-
-  private report(): void {
+  removed(files: number, bytes: number): void {
+    this.outcome.files += files;
+    this.outcome.bytes += bytes;
     const { onProgress, progressEveryFiles = 5000, progressEveryMs = 250 } = this.options;
     if (!onProgress) return;
-    const filesSince = this.outcome.files - this.reportedFiles;
-    if (filesSince < progressEveryFiles && Date.now() - this.reportedAt < progressEveryMs) return;
+    if (this.outcome.files - this.reportedFiles < progressEveryFiles && Date.now() - this.reportedAt < progressEveryMs) return;
+    this.flush();
+  }
+
+  leave(path: string, code: string): void {
+    this.outcome.leftCount += 1;
+    if (this.outcome.left.length < MAX_REPORTED) this.outcome.left.push({ path: path || '.', code });
+  }
+
+  flush(): void {
     this.reportedFiles = this.outcome.files;
     this.reportedAt = Date.now();
-    onProgress({ files: this.outcome.files, bytes: this.outcome.bytes });
+    this.options.onProgress?.({ files: this.outcome.files, bytes: this.outcome.bytes });
   }
+}
+
+// One share of the entries of a surveyed run (never its directories, never ingest.json).
+export function deleteDirectoryContents(args: DeleteContentsArgs, options: DeleteOptions = {}): ContentsOutcome {
+  return new ContentsRemoval(args, options).run();
+}
+
+class ContentsRemoval {
+  private readonly tally: Tally;
+  private readonly surveyed: Set<string>;
+  private readonly parents: Set<string>;
+  private judge: StagedFileJudge | null | undefined;
+
+  constructor(
+    private readonly args: DeleteContentsArgs,
+    options: DeleteOptions,
+  ) {
+    this.tally = new Tally(options);
+    this.surveyed = new Set(args.surveyed);
+    this.parents = new Set(args.surveyed.map(parentOf));
+  }
+
+  run(): ContentsOutcome {
+    const directoriesWithLeft: string[] = [];
+    for (const directory of this.args.directories) {
+      if (this.tally.stopped()) break;
+      const leftBefore = this.tally.outcome.leftCount;
+      const path = directory.relativePath ? `${this.args.root}/${directory.relativePath}` : this.args.root;
+      const stat = lstatOrNull(path);
+      // Gone, or no longer a real folder: nothing of it is ours to enter.
+      if (!stat?.isDirectory()) continue;
+      const settled = stat.mtimeMs === directory.mtimeMs && directory.mtimeMs < this.args.surveyStartedAtMs - SETTLED_MS;
+      if (settled) this.removeSettled(directory, path);
+      else this.removeJudged(directory, path);
+      if (this.tally.outcome.leftCount > leftBefore) directoriesWithLeft.push(directory.relativePath);
+    }
+    this.tally.flush();
+    return { ...this.tally.outcome, directoriesWithLeft };
+  }
+
+  // Unchanged since the survey: exactly the surveyed (and judged) entries.
+  // They go without another lstat and count with the surveyed totals, less
+  // whatever could not be removed.
+  private removeSettled(directory: DirectoryStamp, path: string): void {
+    const leaf = !this.parents.has(directory.relativePath) && directory.relativePath !== META_DIR;
+    if (leaf && NATIVE_RECURSIVE_RM && removedWhole(path)) {
+      this.tally.removed(directory.files, directory.bytes);
+      return;
+    }
+    let unlinkedFiles = 0;
+    let keptFiles = 0;
+    let keptBytes = 0;
+    for (const entry of this.entriesOf(directory, path)) {
+      if (this.tally.stopped()) return;
+      if (entry.isDirectory() || this.isIngest(directory, entry.name)) continue;
+      const entryPath = `${path}/${entry.name}`;
+      if (unlinked(entryPath, within(directory, entry.name), this.tally)) {
+        unlinkedFiles += 1;
+        this.tally.removed(1, 0);
+      } else if (fs.existsSync(entryPath)) {
+        keptFiles += 1;
+        keptBytes += lstatOrNull(entryPath)?.size ?? 0;
+      }
+    }
+    // The rest of the surveyed files (bytes all along) went already: counted now.
+    this.tally.removed(Math.max(0, directory.files - keptFiles - unlinkedFiles), Math.max(0, directory.bytes - keptBytes));
+  }
+
+  // Changed since the survey: every entry is judged again, and a folder the
+  // survey never saw is kept.
+  private removeJudged(directory: DirectoryStamp, path: string): void {
+    for (const entry of this.entriesOf(directory, path)) {
+      if (this.tally.stopped()) return;
+      const relativePath = within(directory, entry.name);
+      if (this.isIngest(directory, entry.name)) continue;
+      if (entry.isDirectory()) {
+        if (!this.surveyed.has(relativePath)) this.tally.leave(relativePath, 'appeared_after_check');
+        continue;
+      }
+      const entryPath = `${path}/${entry.name}`;
+      const entryStat = lstatOrNull(entryPath);
+      if (!entryStat) continue;
+      this.judge ??= this.args.rules ? createStagedFileJudge(this.args.rules) : null;
+      const kept = this.judge?.(relativePath, entryStat);
+      if (kept) this.tally.leave(relativePath, kept);
+      else if (unlinked(entryPath, relativePath, this.tally)) this.tally.removed(1, entryStat.size);
+    }
+  }
+
+  private entriesOf(directory: DirectoryStamp, path: string): fs.Dirent[] {
+    try {
+      return fs.readdirSync(path, { withFileTypes: true });
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== 'ENOENT') this.tally.leave(directory.relativePath, code);
+      return [];
+    }
+  }
+
+  private isIngest(directory: DirectoryStamp, name: string): boolean {
+    return directory.relativePath === META_DIR && name === INGEST_FILE;
+  }
+}
+
+function within(directory: DirectoryStamp, name: string): string {
+  return directory.relativePath ? `${directory.relativePath}/${name}` : name;
+}
+
+function parentOf(relativePath: string): string {
+  const slash = relativePath.lastIndexOf('/');
+  return slash === -1 ? '' : relativePath.slice(0, slash);
+}
+
+// A settled folder without subfolders goes in one native call where Node
+// has one (fs.rmSync is C++ from Node 23 on, about rm -rf's speed; links are
+// removed, never followed). On any failure what is left goes entry by entry.
+function removedWhole(path: string): boolean {
+  try {
+    fs.rmSync(path, { recursive: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function unlinked(path: string, relativePath: string, tally: Tally): boolean {
+  try {
+    fs.unlinkSync(path);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT') tally.leave(relativePath, code);
+    return false;
+  }
+}
+
+// After every share: the folders bottom-up, then ingest.json, .exlab-wizard
+// and the run itself, only if nothing was left anywhere.
+export function removeSurveyedShell(
+  root: string,
+  directories: readonly string[],
+  directoriesWithLeft: readonly string[],
+): DeleteOutcome {
+  const tally = new Tally({});
+  const keptInside = (directory: string): boolean =>
+    directoriesWithLeft.some((kept) => kept === directory || kept.startsWith(`${directory}/`));
+  const deepestFirst = directories
+    .filter((directory) => directory !== '' && directory !== META_DIR)
+    .sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const directory of deepestFirst) {
+    removeDirectory(`${root}/${directory}`, directory, keptInside(directory), tally);
+  }
+  if (directoriesWithLeft.length > 0 || tally.outcome.leftCount > 0) return tally.outcome;
+  const meta = lstatOrNull(`${root}/${META_DIR}`);
+  if (meta?.isDirectory()) {
+    const ingest = lstatOrNull(`${root}/${INGEST_PATH}`);
+    if (ingest && unlinked(`${root}/${INGEST_PATH}`, INGEST_PATH, tally)) tally.removed(1, ingest.size);
+    removeDirectory(`${root}/${META_DIR}`, META_DIR, false, tally);
+  }
+  if (tally.outcome.leftCount === 0) removeDirectory(root, '', false, tally);
+  return tally.outcome;
+}
+
+function removeDirectory(path: string, relativePath: string, somethingKeptInside: boolean, tally: Tally): void {
+  try {
+    fs.rmdirSync(path);
+  } catch (error) {
+    const code = errorCode(error);
+    // A folder kept because something inside it was kept is not news.
+    if (code === 'ENOENT' || (code === 'ENOTEMPTY' && somethingKeptInside)) return;
+    tally.leave(relativePath, code);
+  }
+}
+
+export function combineOutcomes(parts: readonly DeleteOutcome[]): DeleteOutcome {
+  return {
+    files: parts.reduce((total, part) => total + part.files, 0),
+    bytes: parts.reduce((total, part) => total + part.bytes, 0),
+    left: parts.flatMap((part) => part.left).slice(0, MAX_REPORTED),
+    leftCount: parts.reduce((total, part) => total + part.leftCount, 0),
+    stopped: parts.some((part) => part.stopped),
+  };
+}
+
+// Survey and removal in this thread: the whole of a clear's deletion at once.
+// A survey that finds unsynced files deletes nothing and reports them.
+export function deleteTree(root: string, options: DeleteOptions & { rules?: SyncRules } = {}): DeleteOutcome {
+  const survey: TreeMeasure = measureTree(root, options.rules ? { rules: options.rules } : {});
+  if (survey.unsynced && survey.unsynced.count > 0) {
+    const tally = new Tally({});
+    for (const item of survey.unsynced.paths) tally.leave(item.path, item.reason);
+    return { ...tally.outcome, leftCount: survey.unsynced.count };
+  }
+  const contents = deleteDirectoryContents(
+    {
+      root,
+      directories: survey.directories,
+      surveyed: survey.directories.map((directory) => directory.relativePath),
+      surveyStartedAtMs: survey.startedAtMs,
+      ...(options.rules ? { rules: options.rules } : {}),
+    },
+    options,
+  );
+  if (contents.stopped) return contents;
+  const shell = removeSurveyedShell(
+    root,
+    survey.directories.map((directory) => directory.relativePath),
+    contents.directoriesWithLeft,
+  );
+  const outcome = combineOutcomes([contents, shell]);
+  options.onProgress?.({ files: outcome.files, bytes: outcome.bytes });
+  return outcome;
 }

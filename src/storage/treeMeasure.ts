@@ -1,7 +1,9 @@
-// File counts and sizes of one run, with and without .exlab-wizard/, the
-// directory mtimes that tell later whether the tree may have changed, and,
-// when asked, the staged files that never reached the NAS (same walk).
+// One walk of a run (or of one share of it): file counts and sizes with and
+// without .exlab-wizard/, every directory with its mtime and what it holds
+// directly (for the cache, and for the delete that follows a survey), and,
+// when asked, the staged files that never reached the NAS.
 import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
+import { MAX_UNSYNCED_REPORTED } from '../domain/syncCheck.ts';
 import { isMetaPath } from './runLayout.ts';
 import { lstatOrNull, walkTree } from './treeWalk.ts';
 import { UnsyncedCollector } from './unsyncedScan.ts';
@@ -9,6 +11,9 @@ import { UnsyncedCollector } from './unsyncedScan.ts';
 export interface DirectoryStamp {
   relativePath: string;
   mtimeMs: number;
+  // The non-directory entries directly inside, and their lstat bytes.
+  files: number;
+  bytes: number;
 }
 
 export interface TreeMeasure {
@@ -18,28 +23,84 @@ export interface TreeMeasure {
   dataBytes: number;
   directories: DirectoryStamp[];
   unsynced: UnsyncedReport | null;
+  // When the walk began (ms since the epoch, this machine's clock).
+  startedAtMs: number;
 }
 
-export function measureTree(root: string, rules?: SyncRules): TreeMeasure {
-  const collector = rules ? new UnsyncedCollector(rules) : null;
-  const measure: TreeMeasure = { files: 0, bytes: 0, dataFiles: 0, dataBytes: 0, directories: [], unsynced: null };
-  walkTree(root, {
-    directoryOpened(entry, stat) {
-      measure.directories.push({ relativePath: entry.relativePath, mtimeMs: stat.mtimeMs });
+export interface MeasureOptions {
+  rules?: SyncRules;
+  // One share of the run: only these top-level names; the run folder's own
+  // stamp belongs to the share that holds its top-level files.
+  topLevel?: readonly string[];
+  recordRoot?: boolean;
+}
+
+export function measureTree(root: string, options: MeasureOptions = {}): TreeMeasure {
+  const collector = options.rules ? new UnsyncedCollector(options.rules) : null;
+  const measure: TreeMeasure = {
+    files: 0,
+    bytes: 0,
+    dataFiles: 0,
+    dataBytes: 0,
+    directories: [],
+    unsynced: null,
+    startedAtMs: Date.now(),
+  };
+  const open: DirectoryStamp[] = [];
+  const recordRoot = options.recordRoot ?? true;
+  walkTree(
+    root,
+    {
+      directoryOpened(entry, stat) {
+        const stamp = { relativePath: entry.relativePath, mtimeMs: stat.mtimeMs, files: 0, bytes: 0 };
+        open.push(stamp);
+        if (entry.relativePath !== '' || recordRoot) measure.directories.push(stamp);
+      },
+      directoryDone: () => void open.pop(),
+      leaf(entry) {
+        // An entry that vanished since it was listed is simply not counted.
+        const stat = lstatOrNull(entry.path);
+        if (!stat) return;
+        const directory = open.at(-1);
+        if (directory) {
+          directory.files += 1;
+          directory.bytes += stat.size;
+        }
+        measure.files += 1;
+        measure.bytes += stat.size;
+        if (!isMetaPath(entry.relativePath)) {
+          measure.dataFiles += 1;
+          measure.dataBytes += stat.size;
+          collector?.consider(entry.relativePath, stat);
+        }
+      },
     },
-    leaf(entry) {
-      // An entry that vanished since it was listed is simply not counted.
-      const stat = lstatOrNull(entry.path);
-      if (!stat) return;
-      measure.files += 1;
-      measure.bytes += stat.size;
-      if (!isMetaPath(entry.relativePath)) {
-        measure.dataFiles += 1;
-        measure.dataBytes += stat.size;
-        collector?.consider(entry.relativePath, stat);
-      }
-    },
-  });
+    options.topLevel ? { onlyTopLevel: new Set(options.topLevel) } : {},
+  );
   measure.unsynced = collector?.report ?? null;
   return measure;
+}
+
+// The shares of one run, walked apart, as one measure.
+export function mergeMeasures(parts: readonly TreeMeasure[]): TreeMeasure {
+  const unsyncedParts = parts.flatMap((part) => (part.unsynced ? [part.unsynced] : []));
+  return {
+    files: sum(parts, (part) => part.files),
+    bytes: sum(parts, (part) => part.bytes),
+    dataFiles: sum(parts, (part) => part.dataFiles),
+    dataBytes: sum(parts, (part) => part.dataBytes),
+    directories: parts.flatMap((part) => part.directories),
+    unsynced:
+      unsyncedParts.length === 0
+        ? null
+        : {
+            paths: unsyncedParts.flatMap((part) => part.paths).slice(0, MAX_UNSYNCED_REPORTED),
+            count: sum(unsyncedParts, (part) => part.count),
+          },
+    startedAtMs: Math.min(...parts.map((part) => part.startedAtMs)),
+  };
+}
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
 }

@@ -1,43 +1,40 @@
-// The heavy tree operations, by name, as the tree worker runs them: plain
+// The heavy tree operations, by name, as the tree workers run them: plain
 // functions over the disk that report progress through a callback.
-import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
+import { stampMany } from './fileStamp.ts';
 import { checkNasCopy, type NasCheckArgs } from './nasCopyCheck.ts';
-import { deleteTree, type DeleteOutcome, type DeleteProgress } from './treeDelete.ts';
-import { measureTree, type TreeMeasure } from './treeMeasure.ts';
-import { createStagedFileJudge, findUnsynced } from './unsyncedScan.ts';
+import {
+  deleteDirectoryContents,
+  removeSurveyedShell,
+  type DeleteContentsArgs,
+  type DeleteProgress,
+} from './treeDelete.ts';
+import { measureTree, type MeasureOptions, type TreeMeasure } from './treeMeasure.ts';
 
 export interface TreeTaskContext {
   progress: (progress: DeleteProgress) => void;
   shouldStop: () => boolean;
 }
 
-export interface MeasureRequest {
+export interface MeasureRequest extends MeasureOptions {
   root: string;
-  // When given, the same walk also finds the staged files that never reached the NAS.
-  rules?: SyncRules;
 }
 
 export const treeTasks = {
+  // A run that cannot be walked (gone, unreadable) measures as null.
   measure: (args: { runs: MeasureRequest[] }): Array<TreeMeasure | null> =>
-    args.runs.map((run) => {
+    args.runs.map(({ root, ...options }) => {
       try {
-        return measureTree(run.root, run.rules);
+        return measureTree(root, options);
       } catch {
         return null;
       }
     }),
-  verify: (args: { root: string; rules: SyncRules }): UnsyncedReport => findUnsynced(args.root, args.rules),
+  deleteContents: (args: DeleteContentsArgs, context: TreeTaskContext) =>
+    deleteDirectoryContents(args, { onProgress: context.progress, shouldStop: context.shouldStop }),
+  removeShell: (args: { root: string; directories: string[]; directoriesWithLeft: string[] }) =>
+    removeSurveyedShell(args.root, args.directories, args.directoriesWithLeft),
   nasCheck: (args: NasCheckArgs) => checkNasCopy(args),
-  // With rules, a file that turns out unsynced while the run is being
-  // deleted (it arrived after the check) is kept and reported.
-  delete: (args: { root: string; rules?: SyncRules }, context: TreeTaskContext): DeleteOutcome => {
-    const judge = args.rules ? createStagedFileJudge(args.rules) : null;
-    return deleteTree(args.root, {
-      onProgress: context.progress,
-      shouldStop: context.shouldStop,
-      ...(judge ? { keep: (entry, stat) => judge(entry.relativePath, stat) } : {}),
-    });
-  },
+  stamps: (args: { paths: string[] }) => stampMany(args.paths),
 };
 
 export type TreeTaskName = keyof typeof treeTasks;

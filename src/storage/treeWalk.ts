@@ -1,6 +1,6 @@
-// A depth-first, streaming walk of one directory tree that never follows a
-// symbolic link: directories are read a batch at a time (bounded memory for
-// any fan-out) and every non-directory entry, links included, is a leaf.
+// A depth-first walk of one directory tree that never follows a symbolic
+// link: every non-directory entry, links included, is a leaf. Each folder's
+// names are read at once (memory grows with the widest folder, not the tree).
 import fs from 'node:fs';
 
 export interface WalkEntry {
@@ -23,10 +23,11 @@ export interface WalkVisitor {
 export interface WalkOptions {
   // Top-level names to leave out (the caller handles them separately).
   skipTopLevel?: ReadonlySet<string>;
+  // When given, only these top-level names are visited (one share of a tree
+  // walked by several threads).
+  onlyTopLevel?: ReadonlySet<string>;
   shouldStop?: () => boolean;
 }
-
-const READ_BATCH = 1024;
 
 export function walkTree(root: string, visitor: WalkVisitor, options: WalkOptions = {}): void {
   walkDirectory({ path: root, relativePath: '' }, visitor, options, true);
@@ -42,24 +43,24 @@ function walkDirectory(
   const stat = lstatOrNull(directory.path);
   if (!stat?.isDirectory()) return;
   visitor.directoryOpened?.(directory, stat);
-  let handle: fs.Dir | undefined;
+  let entries: fs.Dirent[];
   try {
-    handle = fs.opendirSync(directory.path, { bufferSize: READ_BATCH });
-    for (;;) {
-      const dirent = handle.readSync();
-      if (dirent === null || options.shouldStop?.()) break;
-      if (topLevel && options.skipTopLevel?.has(dirent.name)) continue;
-      const entry = {
-        path: `${directory.path}/${dirent.name}`,
-        relativePath: topLevel ? dirent.name : `${directory.relativePath}/${dirent.name}`,
-      };
-      if (dirent.isDirectory()) walkDirectory(entry, visitor, options, false);
-      else visitor.leaf(entry);
-    }
+    entries = fs.readdirSync(directory.path, { withFileTypes: true });
   } catch (error) {
     visitor.unreadable?.(directory, errorCode(error));
-  } finally {
-    handle?.closeSync();
+    entries = [];
+  }
+  for (const dirent of entries) {
+    if (options.shouldStop?.()) return;
+    if (topLevel && (options.skipTopLevel?.has(dirent.name) || options.onlyTopLevel?.has(dirent.name) === false)) {
+      continue;
+    }
+    const entry = {
+      path: `${directory.path}/${dirent.name}`,
+      relativePath: topLevel ? dirent.name : `${directory.relativePath}/${dirent.name}`,
+    };
+    if (dirent.isDirectory()) walkDirectory(entry, visitor, options, false);
+    else visitor.leaf(entry);
   }
   if (!options.shouldStop?.()) visitor.directoryDone?.(directory);
 }
@@ -71,7 +72,7 @@ export function errorCode(error: unknown): string {
 
 export function lstatOrNull(path: string): fs.Stats | null {
   try {
-    return fs.lstatSync(path);
+    return fs.lstatSync(path, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
   }

@@ -16,11 +16,15 @@ export interface TreeTaskHandle<T> {
 }
 
 export interface TreeWorkerPool {
+  // Tasks given the same stop flag stop together.
   run<N extends TreeTaskName>(
     name: N,
     args: TreeTaskArgs<N>,
     onProgress?: (progress: DeleteProgress) => void,
+    stopFlag?: Int32Array,
   ): TreeTaskHandle<TreeTaskResult<N>>;
+  // Starts `count` workers now, so that the first request does not wait.
+  warm(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,8 +87,7 @@ export function createTreeWorkerPool(maxWorkers = 4): TreeWorkerPool {
   };
 
   return {
-    run(name, args, onProgress) {
-      const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+    run(name, args, onProgress, stopFlag = createStopFlag()) {
       const result = new Promise((resolve, reject) => {
         if (closed) return reject(new Error('tree worker pool is closed'));
         queue.push({ request: { id: nextId++, name, args, stopFlag }, onProgress, resolve, reject });
@@ -95,12 +98,20 @@ export function createTreeWorkerPool(maxWorkers = 4): TreeWorkerPool {
         stop: () => Atomics.store(stopFlag, 0, 1),
       };
     },
+    async warm(count) {
+      const jobs = Array.from({ length: Math.min(count, maxWorkers) }, () => this.run('stamps', { paths: [] }).result);
+      await Promise.all(jobs);
+    },
     async close() {
       closed = true;
       for (const task of queue.splice(0)) task.reject(new Error('tree worker pool is closed'));
       await Promise.all(workers.map((slot) => slot.worker.terminate()));
     },
   };
+}
+
+export function createStopFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
 }
 
 // Under tsx (tests, development) the worker's TypeScript needs tsx's loader;

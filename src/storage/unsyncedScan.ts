@@ -1,5 +1,6 @@
 // The local pre-clear check of DESIGN §4a on disk: which staged files (by
-// name and lstat, outside .exlab-wizard/) never reached the NAS.
+// name and lstat, outside .exlab-wizard/) never reached the NAS. Walks that
+// meet the files (the survey, the delete) ask the judge.
 import type fs from 'node:fs';
 import {
   judgeStagedFile,
@@ -9,8 +10,7 @@ import {
   type UnsyncedReport,
 } from '../domain/syncCheck.ts';
 import { loadManifestIndex, ManifestUnreadable } from './manifestReader.ts';
-import { isMetaPath, META_DIR } from './runLayout.ts';
-import { lstatOrNull, walkTree } from './treeWalk.ts';
+import { isMetaPath } from './runLayout.ts';
 
 export type StagedFileJudge = (relativePath: string, stat: fs.Stats) => UnsyncedReason | null;
 
@@ -43,19 +43,4 @@ export class UnsyncedCollector {
     this.report.count += 1;
     if (this.report.paths.length < MAX_UNSYNCED_REPORTED) this.report.paths.push({ path: relativePath, reason });
   }
-}
-
-export function findUnsynced(root: string, rules: SyncRules): UnsyncedReport {
-  const collector = new UnsyncedCollector(rules);
-  walkTree(
-    root,
-    {
-      leaf(entry) {
-        const stat = lstatOrNull(entry.path);
-        if (stat) collector.consider(entry.relativePath, stat);
-      },
-    },
-    { skipTopLevel: new Set([META_DIR]) },
-  );
-  return collector.report;
 }

@@ -80,16 +80,21 @@ export function makeRun(root: string, runPath: string, spec: RunSpec = {}): stri
   return runDir;
 }
 
-// Makes the run's staged files look synced: written before verification and,
-// unless asked otherwise, listed in .exlab-wizard/checksums.sha256.
+// Makes the run look synced, as on an orchestrator: staged files (and the
+// folders) written before verification and, unless asked otherwise, listed
+// in .exlab-wizard/checksums.sha256.
 export function sealRun(runDir: string, options: { manifest?: boolean; writtenAt?: Date } = {}): void {
   const writtenAt = options.writtenAt ?? FILES_WRITTEN_AT;
   const lines: string[] = [];
+  const folders: string[] = [];
   for (const relative of listTree(runDir)) {
     if (relative === '.exlab-wizard' || relative.startsWith('.exlab-wizard/')) continue;
     const full = path.join(runDir, relative);
     const stat = fs.lstatSync(full);
-    if (stat.isDirectory()) continue;
+    if (stat.isDirectory()) {
+      folders.push(full);
+      continue;
+    }
     const content = stat.isSymbolicLink() ? fs.readlinkSync(full) : fs.readFileSync(full);
     lines.push(`${createHash('sha256').update(content).digest('hex')}  ${relative}`);
     fs.lutimesSync(full, writtenAt, writtenAt);
@@ -97,6 +102,7 @@ export function sealRun(runDir: string, options: { manifest?: boolean; writtenAt
   const manifest = path.join(runDir, '.exlab-wizard', 'checksums.sha256');
   if (options.manifest === false) fs.rmSync(manifest, { force: true });
   else fs.writeFileSync(manifest, lines.sort().map((line) => `${line}\n`).join(''));
+  for (const folder of [...folders, runDir]) fs.utimesSync(folder, writtenAt, writtenAt);
 }
 
 export function writeIngest(runDir: string, ingest: unknown): void {

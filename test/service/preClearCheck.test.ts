@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
 import type { VerificationSettings } from '../../src/service/preClearCheck.ts';
-import { treeTasks } from '../../src/storage/treeTasks.ts';
+import { deleteDirectoryContents } from '../../src/storage/treeDelete.ts';
+import { measureTree } from '../../src/storage/treeMeasure.ts';
 import { createHarness, journalLines, type Harness } from '../helpers/serviceHarness.ts';
 import { makeRun, makeTempDir, readIngestJson, sealRun, snapshotTree } from '../helpers/stagingTree.ts';
 
@@ -170,19 +171,23 @@ describe('local check: staged files that never reached the NAS (DESIGN §4a)', (
     expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
   });
 
-  it('keeps a file that turns unsynced while the run is being deleted, and reports it', () => {
+  it('keeps a file that arrives between the check and the delete, and reports it', () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN);
+    const rules = { manifestPath: path.join(run, '.exlab-wizard/checksums.sha256'), verifiedAtMs: VERIFIED_AT, toleranceMs: 0 };
+    const survey = measureTree(run, { rules });
+    expect(survey.unsynced?.count).toBe(0);
     fs.writeFileSync(path.join(run, 'arrived_late.dat'), 'x');
-    const outcome = treeTasks.delete(
-      {
-        root: run,
-        rules: { manifestPath: path.join(run, '.exlab-wizard/checksums.sha256'), verifiedAtMs: VERIFIED_AT, toleranceMs: 0 },
-      },
-      { progress: () => undefined, shouldStop: () => false },
-    );
+    const outcome = deleteDirectoryContents({
+      root: run,
+      directories: survey.directories,
+      surveyed: survey.directories.map((directory) => directory.relativePath),
+      surveyStartedAtMs: survey.startedAtMs,
+      rules,
+    });
     expect(outcome.left).toEqual([{ path: 'arrived_late.dat', code: 'not_in_manifest' }]);
-    expect(fs.readdirSync(run).sort()).toEqual(['.exlab-wizard', 'arrived_late.dat']);
+    expect(fs.readFileSync(path.join(run, 'arrived_late.dat'), 'utf8')).toBe('x');
+    expect(fs.existsSync(path.join(run, 'metadata/acquisition.xml'))).toBe(false);
     expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
   });
 });

@@ -32,7 +32,7 @@ describe('ingest store', () => {
     writeIngest(run, readExample('ingest.sync_verified.json'));
     const file = await readIngest(run);
     expect(file?.record.view.current_state).toBe('sync_verified');
-    expect(file?.size).toBe(fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size);
+    expect(file?.stamp).toMatchObject({ kind: 'file', size: fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size });
   });
 
   it('refuses an ingest.json that is a symbolic link', async () => {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deleteTree, MAX_REPORTED } from '../../src/storage/treeDelete.ts';
+import { deleteDirectoryContents, deleteTree, MAX_REPORTED, removeSurveyedShell } from '../../src/storage/treeDelete.ts';
+import { measureTree } from '../../src/storage/treeMeasure.ts';
 import { setImmutable, withImmutable } from '../helpers/faults.ts';
 import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../helpers/stagingTree.ts';
 
@@ -120,13 +121,61 @@ describe('deleteTree', () => {
     expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
   });
 
-  it('keeps the entries a keep rule names and reports them with its code', () => {
-    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'late.dat': 'new', 'old.dat': 'old' } });
-    const outcome = deleteTree(run, {
-      keep: (entry) => (entry.relativePath === 'late.dat' ? 'unsynced' : null),
+  it('deletes nothing when the survey finds a file that never reached the NAS, and names it', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'old.dat': 'old' } });
+    fs.writeFileSync(path.join(run, 'late.dat'), 'new');
+    const before = listTree(run);
+    const rules = { manifestPath: path.join(run, '.exlab-wizard/checksums.sha256'), verifiedAtMs: null, toleranceMs: 0 };
+    const outcome = deleteTree(run, { rules });
+    expect(outcome).toMatchObject({ files: 0, left: [{ path: 'late.dat', code: 'not_in_manifest' }], leftCount: 1 });
+    expect(listTree(run)).toEqual(before);
+  });
+
+  it('removes a settled folder without a second lstat, and counts its surveyed bytes', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '22', 'b/three.dat': '333' } });
+    const expected = treeTotals(run);
+    const survey = measureTree(run);
+    expect(survey.directories.find((d) => d.relativePath === 'a')).toMatchObject({ files: 2, bytes: 3 });
+    const contents = deleteDirectoryContents({
+      root: run,
+      directories: survey.directories,
+      surveyed: survey.directories.map((d) => d.relativePath),
+      surveyStartedAtMs: survey.startedAtMs,
     });
-    expect(outcome.left).toEqual([{ path: 'late.dat', code: 'unsynced' }]);
-    expect(listTree(run)).toEqual(['.exlab-wizard', '.exlab-wizard/ingest.json', 'late.dat']);
+    const ingestBytes = fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size;
+    expect(contents).toMatchObject({ files: expected.files - 1, bytes: expected.bytes - ingestBytes, leftCount: 0 });
+  });
+
+  it('keeps a folder that appeared after the survey, and reports it', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
+    const survey = measureTree(run);
+    fs.mkdirSync(path.join(run, 'a/new-folder'));
+    fs.writeFileSync(path.join(run, 'a/new-folder/inside.dat'), 'x');
+    const contents = deleteDirectoryContents({
+      root: run,
+      directories: survey.directories,
+      surveyed: survey.directories.map((d) => d.relativePath),
+      surveyStartedAtMs: survey.startedAtMs,
+    });
+    expect(contents.left).toEqual([{ path: 'a/new-folder', code: 'appeared_after_check' }]);
+    expect(fs.readFileSync(path.join(run, 'a/new-folder/inside.dat'), 'utf8')).toBe('x');
+    const shell = removeSurveyedShell(run, survey.directories.map((d) => d.relativePath), contents.directoriesWithLeft);
+    expect(shell.leftCount).toBe(0);
+    expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
+  });
+
+  it('counts a settled folder without the bytes of a file it could not delete', async () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/free.dat': '12', 'a/stuck.dat': '12345' } });
+    const survey = measureTree(run);
+    const outcome = await withImmutable([path.join(run, 'a/stuck.dat')], () =>
+      deleteDirectoryContents({
+        root: run,
+        directories: survey.directories.filter((d) => d.relativePath === 'a'),
+        surveyed: survey.directories.map((d) => d.relativePath),
+        surveyStartedAtMs: survey.startedAtMs,
+      }),
+    );
+    expect(outcome).toMatchObject({ files: 1, bytes: 2, left: [{ path: 'a/stuck.dat', code: 'EPERM' }], directoriesWithLeft: ['a'] });
   });
 
   it('never touches the sibling runs', () => {

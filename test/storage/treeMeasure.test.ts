@@ -39,11 +39,12 @@ describe('measureTree', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/b/c.dat': 'x' } });
     const measure = measureTree(run);
     expect(measure.directories.map((d) => d.relativePath).sort()).toEqual(['', '.exlab-wizard', 'a', 'a/b']);
-    expect(measure.directories[0]).toEqual({ relativePath: '', mtimeMs: fs.statSync(run).mtimeMs });
+    expect(measure.directories[0]).toEqual({ relativePath: '', mtimeMs: fs.statSync(run).mtimeMs, files: 0, bytes: 0 });
+    expect(measure.directories.find((d) => d.relativePath === 'a/b')).toMatchObject({ files: 1, bytes: 1 });
   });
 
   it('measures an empty tree for a folder that does not exist', () => {
-    expect(measureTree(path.join(base, 'gone'))).toEqual({
+    expect(measureTree(path.join(base, 'gone'))).toMatchObject({
       files: 0,
       bytes: 0,
       dataFiles: 0,

@@ -1,36 +1,54 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTreeRunner } from '../../src/storage/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
-import { makeRun, makeTempDir } from '../helpers/stagingTree.ts';
+import { makeRun, makeTempDir, treeTotals } from '../helpers/stagingTree.ts';
 
 let base: string;
 let pool: TreeWorkerPool;
 beforeEach(() => {
   base = makeTempDir();
-  pool = createTreeWorkerPool(2);
+  pool = createTreeWorkerPool(4);
 });
 afterEach(async () => {
   await pool.close();
   fs.rmSync(base, { recursive: true, force: true });
 });
 
-describe('tree worker pool', () => {
-  it('measures and deletes in a worker thread, reporting progress on the way', async () => {
-    const files = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}.dat`, 'x']));
-    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files });
-    const [measure] = await pool.run('measure', { runs: [{ root: run }] }).result;
-    expect(measure?.dataFiles).toBe(30);
-    const progress: number[] = [];
-    const outcome = await pool.run('delete', { root: run }, (p) => progress.push(p.files)).result;
-    expect(outcome.files).toBe(measure?.files);
-    expect(progress.at(-1)).toBe(outcome.files);
-    expect(fs.existsSync(run)).toBe(false);
+function files(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`d${i % 7}/sub${i % 3}/f${i}.dat`, 'x'.repeat(i % 50)]));
+}
+
+describe('tree runner on worker threads', () => {
+  it('surveys a run in shares and counts it exactly as one walk does', async () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { ...files(500), 'top.dat': 'top' } });
+    const expected = treeTotals(run);
+    for (const parallelism of [1, 2, 3]) {
+      const survey = await createTreeRunner(pool, parallelism).survey(run);
+      expect(survey).toMatchObject({ files: expected.files, bytes: expected.bytes, dataFiles: expected.files - 3 });
+      expect(survey.directories.map((d) => d.relativePath).sort()).toContain('');
+      expect(new Set(survey.directories.map((d) => d.relativePath)).size).toBe(survey.directories.length);
+    }
   });
 
-  it('runs more tasks than workers by queueing them', async () => {
-    const runs = Array.from({ length: 5 }, (_, i) => makeRun(base, `EQ/P/Runs/Run_${i}`));
-    const results = await Promise.all(runs.map((root) => pool.run('delete', { root }).result));
-    expect(results.every((outcome) => outcome.leftCount === 0)).toBe(true);
+  it('removes a surveyed run in parallel shares, reporting summed progress to the same totals', async () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: files(600) });
+    const expected = treeTotals(run);
+    const runner = createTreeRunner(pool, 2);
+    const survey = await runner.survey(run);
+    const progress: number[] = [];
+    const outcome = await runner.remove(run, survey, undefined, (p) => progress.push(p.files)).result;
+    expect(outcome).toMatchObject({ files: expected.files, bytes: expected.bytes, leftCount: 0, stopped: false });
+    expect(progress.at(-1)).toBe(expected.files);
+    expect(fs.existsSync(run)).toBe(false);
+    expect(fs.existsSync(path.dirname(run))).toBe(true);
+  });
+
+  it('measures many runs across the workers, keeping their order', async () => {
+    const runs = Array.from({ length: 5 }, (_, i) => makeRun(base, `EQ/P/Runs/Run_${i}`, { files: files(i * 10 + 1) }));
+    const measures = await createTreeRunner(pool, 2).measureRuns(runs.map((root) => ({ root })));
+    expect(measures.map((m) => m?.dataFiles)).toEqual([1, 11, 21, 31, 41]);
   });
 
   it('refuses new tasks once closed', async () => {

@@ -1,0 +1,221 @@
+// npm run bench: the speed and memory goals of the service, each measured
+// against the tool an admin would use instead, timed in the same run.
+// Builds its own trees under BENCH_DIR (default: the system temp folder, on
+// the disk a staging root lives on), runs each case BENCH_ROUNDS times (3)
+// alternating with its baseline, prints medians and ratios, removes what it
+// made, and exits non-zero when a target is missed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startService } from '../test/helpers/serviceProcess.ts';
+import { median, peakRssMiB, percentile, settleDisk, timed, timedCommand } from './measure.ts';
+import { buildRun } from './trees.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LARGE_RUN_FOLDERS = Number(process.env.BENCH_LARGE_FOLDERS ?? 1000);
+const base = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), 'staging-cleanup-bench-'));
+// Folders written less than this long ago are judged entry by entry (treeDelete.ts).
+const SETTLE_MS = 2500;
+
+interface Row {
+  name: string;
+  measured: string;
+  baseline: string;
+  result: string;
+  target: string;
+  pass: boolean;
+}
+
+const rows: Row[] = [];
+const ms = (value: number): string => `${value.toFixed(0)} ms`;
+
+async function withService<T>(root: string, work: (url: string, pid: number) => Promise<T>): Promise<T> {
+  const service = startService(
+    {
+      STAGING_CLEANUP_STAGING_ROOT: root,
+      STAGING_CLEANUP_JOURNAL_DIR: path.join(base, 'journal'),
+      STAGING_CLEANUP_LOG_LEVEL: 'info',
+    },
+    base,
+  );
+  const url = await service.listening;
+  try {
+    return await work(url, service.child.pid as number);
+  } finally {
+    service.child.kill('SIGTERM');
+    await service.exited;
+  }
+}
+
+async function clearRun(url: string, runPath: string): Promise<number> {
+  const response = await fetch(`${url}/api/v1/staging/${runPath}/clear`, { method: 'POST' });
+  const body = (await response.json()) as { outcome?: string; files_freed?: number };
+  if (body.outcome !== 'cleared') throw new Error(`clear of ${runPath} answered ${JSON.stringify(body)}`);
+  return body.files_freed ?? 0;
+}
+
+// Latencies of /api/v1/health, asked back to back until `until` settles.
+async function probeHealth(url: string, until: Promise<unknown>): Promise<number[]> {
+  let done = false;
+  void until.finally(() => {
+    done = true;
+  });
+  const latencies: number[] = [];
+  while (!done) {
+    latencies.push(await timed(async () => (await fetch(`${url}/api/v1/health`)).arrayBuffer()));
+  }
+  return latencies;
+}
+
+async function clearCase(): Promise<void> {
+  const staging = path.join(base, 'clear', 'staging');
+  const copies = path.join(base, 'clear', 'copies');
+  const service: number[] = [];
+  const rm: number[] = [];
+  await withService(staging, async (url) => {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const runPath = `BENCH/P/Runs/Run_clear_${round}`;
+      buildRun(staging, runPath, { folders: 100, filesPerFolder: 1000 });
+      const copy = buildRun(copies, runPath, { folders: 100, filesPerFolder: 1000 });
+      settleDisk();
+      await sleep(SETTLE_MS);
+      const steps = [
+        async () => service.push(await timed(() => clearRun(url, runPath))),
+        async () => rm.push(await timedCommand('rm', ['-rf', copy])),
+      ];
+      for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();
+    }
+  });
+  console.log(`  service ${service.map(ms).join(', ')}; rm -rf ${rm.map(ms).join(', ')}`);
+  // Each round's pair ran back to back on the same disk state: the ratio of
+  // a pair is steadier than the ratio of medians on a noisy disk.
+  const ratio = median(service.map((time, round) => time / (rm[round] as number)));
+  rows.push({
+    name: 'clear a run of 100k files (1000 per folder)',
+    measured: ms(median(service)),
+    baseline: `rm -rf ${ms(median(rm))}`,
+    result: `${ratio.toFixed(2)}x (median of rounds)`,
+    target: '≤ 1.3x',
+    pass: ratio <= 1.3,
+  });
+}
+
+async function listingCase(): Promise<void> {
+  const staging = path.join(base, 'listing', 'staging');
+  for (let run = 0; run < 100; run += 1) {
+    buildRun(staging, `BENCH/P${run % 5}/Runs/Run_${String(run).padStart(3, '0')}`, { folders: 1, filesPerFolder: 1000 });
+  }
+  settleDisk();
+  await sleep(SETTLE_MS);
+  const first: number[] = [];
+  const du: number[] = [];
+  const repeated: number[] = [];
+  const scanLatencies: number[] = [];
+  const list = async (url: string): Promise<void> => {
+    const body = (await (await fetch(`${url}/api/v1/staging`)).json()) as { runs: unknown[] };
+    if (body.runs.length !== 100) throw new Error(`listing answered ${body.runs.length} runs`);
+  };
+  for (let round = 0; round < ROUNDS; round += 1) {
+    await withService(staging, async (url) => {
+      const steps = [
+        async () => first.push(await timed(() => list(url))),
+        async () => du.push(await timedCommand('du', ['-sb', staging])),
+      ];
+      for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();
+      for (let again = 0; again < 10; again += 1) repeated.push(await timed(() => list(url)));
+    });
+    // A fresh service again, asked for its health all through its first scan.
+    await withService(staging, async (url) => {
+      scanLatencies.push(...(await probeHealth(url, list(url))));
+    });
+  }
+  console.log(`  first listing ${first.map(ms).join(', ')}; du -sb ${du.map(ms).join(', ')}`);
+  const ratio = median(first) / median(du);
+  rows.push({
+    name: 'first listing of 100 runs of 1000 files',
+    measured: ms(median(first)),
+    baseline: `du -sb ${ms(median(du))}`,
+    result: `${ratio.toFixed(2)}x`,
+    target: '≤ 2x',
+    pass: ratio <= 2,
+  });
+  rows.push({
+    name: 'repeated listing, nothing changed (cached sizes)',
+    measured: ms(median(repeated)),
+    baseline: '',
+    result: ms(median(repeated)),
+    target: '≤ 30 ms',
+    pass: median(repeated) <= 30,
+  });
+  responsivenessRow('health p99 during a first listing (scan)', scanLatencies);
+}
+
+function responsivenessRow(name: string, latencies: number[]): void {
+  const p99 = percentile(latencies, 99);
+  rows.push({
+    name,
+    measured: `${latencies.length} requests`,
+    baseline: `p50 ${percentile(latencies, 50).toFixed(1)} ms`,
+    result: `p99 ${p99.toFixed(1)} ms`,
+    target: 'p99 ≤ 50 ms',
+    pass: p99 <= 50,
+  });
+}
+
+async function responsivenessCase(): Promise<void> {
+  const staging = path.join(base, 'responsive', 'staging');
+  const latencies: number[] = [];
+  await withService(staging, async (url) => {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const runPath = `BENCH/P/Runs/Run_busy_${round}`;
+      buildRun(staging, runPath, { folders: 100, filesPerFolder: 1000 });
+      settleDisk();
+      await sleep(SETTLE_MS);
+      latencies.push(...(await probeHealth(url, clearRun(url, runPath))));
+    }
+  });
+  responsivenessRow('health p99 during a 100k-file clear', latencies);
+}
+
+async function memoryCase(): Promise<void> {
+  const staging = path.join(base, 'memory', 'staging');
+  const runPath = 'BENCH/P/Runs/Run_large';
+  buildRun(staging, runPath, { folders: LARGE_RUN_FOLDERS, filesPerFolder: 1000 });
+  settleDisk();
+  await sleep(SETTLE_MS);
+  const { files, idle, peak } = await withService(staging, async (url, pid) => {
+    const idleRss = peakRssMiB(pid);
+    const cleared = await clearRun(url, runPath);
+    return { files: cleared, idle: idleRss, peak: peakRssMiB(pid) };
+  });
+  rows.push({
+    name: `peak RSS while clearing a run of ${(files / 1e6).toFixed(2)}M files`,
+    measured: `${peak.toFixed(0)} MiB`,
+    baseline: `${idle.toFixed(0)} MiB at start`,
+    result: `${peak.toFixed(0)} MiB`,
+    target: '< 200 MiB',
+    pass: peak < 200,
+  });
+}
+
+function printRows(): void {
+  const header = ['case', 'service', 'baseline', 'result', 'target', ''];
+  const lines = rows.map((row) => [row.name, row.measured, row.baseline, row.result, row.target, row.pass ? 'met' : 'MISSED']);
+  console.log(`\n${[header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n')}`);
+  console.log(`\n${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${ROUNDS} rounds, trees in ${base}`);
+}
+
+try {
+  const cases = { clear: clearCase, listing: listingCase, responsive: responsivenessCase, memory: memoryCase };
+  const only = process.env.BENCH_CASES?.split(',') ?? Object.keys(cases);
+  for (const [name, run] of Object.entries(cases)) {
+    if (!only.includes(name)) continue;
+    console.log(`running ${name} ...`);
+    await run();
+  }
+  printRows();
+  if (rows.some((row) => !row.pass)) process.exitCode = 1;
+} finally {
+  fs.rmSync(base, { recursive: true, force: true });
+}

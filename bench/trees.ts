@@ -1,0 +1,55 @@
+// Builds the benchmark's trees: staged runs in the Wizard's format, every
+// file listed in the run's manifest and written before its sync_verified
+// time (set an hour after the build, so that no file needs its mtime set),
+// and identical copies for the baselines (rm -rf, du -sb).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const CONTENT = Buffer.alloc(100, 'x');
+const CONTENT_SHA = createHash('sha256').update(CONTENT).digest('hex');
+
+export interface RunShape {
+  folders: number;
+  filesPerFolder: number;
+}
+
+// A sync_verified run of folders × filesPerFolder files of 100 bytes.
+export function buildRun(root: string, runPath: string, shape: RunShape): string {
+  const runDir = path.join(root, runPath);
+  const meta = path.join(runDir, '.exlab-wizard');
+  fs.mkdirSync(meta, { recursive: true });
+  const manifest = fs.openSync(path.join(meta, 'checksums.sha256'), 'w');
+  for (let folder = 0; folder < shape.folders; folder += 1) {
+    const name = `frames_${String(folder).padStart(4, '0')}`;
+    fs.mkdirSync(path.join(runDir, name));
+    const lines: string[] = [];
+    for (let file = 0; file < shape.filesPerFolder; file += 1) {
+      const relative = `${name}/f_${String(file).padStart(6, '0')}.tif`;
+      const full = path.join(runDir, relative);
+      fs.writeFileSync(full, CONTENT);
+      lines.push(`${CONTENT_SHA}  ${relative}\n`);
+    }
+    fs.writeSync(manifest, lines.join(''));
+  }
+  fs.closeSync(manifest);
+  const verifiedAt = `${new Date(Date.now() + 3_600_000).toISOString().slice(0, 19)}Z`;
+  const [equipment, project] = runPath.split('/');
+  const ingest = {
+    schema_version: '1.1',
+    project_name: project,
+    equipment_id: equipment,
+    run_kind: 'experimental',
+    run_path: runPath,
+    transport: 'smb_mount',
+    current_state: 'sync_verified',
+    history: [
+      { state: 'staging', at: '2026-04-17T14:35:00Z', host: 'bench' },
+      { state: 'complete', at: '2026-04-17T16:12:00Z', host: 'bench' },
+      { state: 'sync_queued', at: '2026-04-17T16:12:05Z', host: 'bench' },
+      { state: 'sync_verified', at: verifiedAt, host: 'bench', nas_path: `//nas01/lab/${runPath}` },
+    ],
+  };
+  fs.writeFileSync(path.join(meta, 'ingest.json'), `${JSON.stringify(ingest, null, 2)}\n`);
+  return runDir;
+}

@@ -1,0 +1,140 @@
+// Runs the tree work of one run, or of many, on the worker pool, split into
+// shares that the workers walk at the same time (one per core by default):
+// surveys split by top-level folder, deletions by directory, listings by run.
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import type { SyncRules } from '../domain/syncCheck.ts';
+import type { NasCheckArgs } from './nasCopyCheck.ts';
+import { META_DIR } from './runLayout.ts';
+import { combineOutcomes, type ContentsOutcome, type DeleteOutcome, type DeleteProgress } from './treeDelete.ts';
+import { mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeasure.ts';
+import type { MeasureRequest } from './treeTasks.ts';
+import { createStopFlag, type TreeWorkerPool } from './treeWorkerPool.ts';
+
+export interface RemovalHandle {
+  result: Promise<DeleteOutcome>;
+  stop: () => void;
+}
+
+export type TreeRunner = ReturnType<typeof createTreeRunner>;
+
+export function defaultParallelism(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
+export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultParallelism()) {
+  return {
+    // Counts, directory stamps and (with rules) the unsynced files of one run.
+    async survey(root: string, rules?: SyncRules): Promise<TreeMeasure> {
+      const shares = await topLevelShares(root, parallelism);
+      const parts = await Promise.all(
+        shares.map((share, index) =>
+          pool
+            .run('measure', {
+              runs: [{ root, ...(rules ? { rules } : {}), ...(share ? { topLevel: share, recordRoot: index === 0 } : {}) }],
+            })
+            .result.then(([measure]) => measure ?? emptyMeasure()),
+        ),
+      );
+      return mergeMeasures(parts);
+    },
+
+    // Many runs, each whole, spread over the workers; order kept.
+    async measureRuns(requests: MeasureRequest[]): Promise<Array<TreeMeasure | null>> {
+      const shares = roundRobin(requests.map((request, index) => ({ request, index })), parallelism);
+      const results = new Array<TreeMeasure | null>(requests.length).fill(null);
+      await Promise.all(
+        shares.map(async (share) => {
+          if (share.length === 0) return;
+          const measures = await pool.run('measure', { runs: share.map((item) => item.request) }).result;
+          share.forEach((item, position) => {
+            results[item.index] = measures[position] ?? null;
+          });
+        }),
+      );
+      return results;
+    },
+
+    // Deletes a surveyed run; progress is the sum over the shares.
+    remove(root: string, survey: TreeMeasure, rules: SyncRules | undefined, onProgress: (p: DeleteProgress) => void): RemovalHandle {
+      const stopFlag = createStopFlag();
+      const surveyed = survey.directories.map((directory) => directory.relativePath);
+      const progress = new Array<DeleteProgress>(parallelism).fill({ files: 0, bytes: 0 });
+      const report = (): void =>
+        onProgress(progress.reduce((sum, part) => ({ files: sum.files + part.files, bytes: sum.bytes + part.bytes })));
+      const result = (async (): Promise<DeleteOutcome> => {
+        const shares = balancedShares(survey.directories, parallelism);
+        const contents: ContentsOutcome[] = await Promise.all(
+          shares.map(
+            (directories, index) =>
+              pool.run(
+                'deleteContents',
+                {
+                  root,
+                  directories,
+                  surveyed,
+                  surveyStartedAtMs: survey.startedAtMs,
+                  ...(rules ? { rules } : {}),
+                },
+                (part) => {
+                  progress[index] = part;
+                  report();
+                },
+                stopFlag,
+              ).result,
+          ),
+        );
+        const removed = combineOutcomes(contents);
+        if (removed.stopped) return removed;
+        const shell = await pool.run('removeShell', {
+          root,
+          directories: surveyed,
+          directoriesWithLeft: contents.flatMap((part) => part.directoriesWithLeft),
+        }).result;
+        const outcome = combineOutcomes([removed, shell]);
+        onProgress({ files: outcome.files, bytes: outcome.bytes });
+        return outcome;
+      })();
+      return { result, stop: () => Atomics.store(stopFlag, 0, 1) };
+    },
+
+    nasCheck: (args: NasCheckArgs) => pool.run('nasCheck', args).result,
+
+    // lstat of many paths in one worker round trip.
+    stamps: (paths: string[]) => (paths.length ? pool.run('stamps', { paths }).result : Promise.resolve([])),
+  };
+}
+
+// The run's top-level names in shares: folders spread over the shares, and
+// the top-level files and .exlab-wizard with the first. Null: walk it whole.
+async function topLevelShares(root: string, parallelism: number): Promise<Array<string[] | null>> {
+  const entries: Dirent[] = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+  const folders = entries.filter((entry) => entry.isDirectory() && entry.name !== META_DIR).map((entry) => entry.name);
+  if (parallelism < 2 || folders.length < 2) return [null];
+  const shares = roundRobin(folders, parallelism);
+  const rest = entries.filter((entry) => !folders.includes(entry.name)).map((entry) => entry.name);
+  shares[0]?.push(...rest);
+  return shares.filter((share, index) => index === 0 || share.length > 0);
+}
+
+// Directories spread so that each share holds about as many files.
+function balancedShares(directories: readonly DirectoryStamp[], parallelism: number): DirectoryStamp[][] {
+  const shares = Array.from({ length: parallelism }, () => ({ files: 0, directories: [] as DirectoryStamp[] }));
+  for (const directory of [...directories].sort((a, b) => b.files - a.files)) {
+    const lightest = shares.reduce((best, share) => (share.files < best.files ? share : best));
+    lightest.directories.push(directory);
+    lightest.files += directory.files + 1;
+  }
+  return shares.map((share) => share.directories).filter((share, index) => index === 0 || share.length > 0);
+}
+
+function roundRobin<T>(items: readonly T[], parallelism: number): T[][] {
+  const shares = Array.from({ length: Math.max(1, parallelism) }, () => [] as T[]);
+  items.forEach((item, index) => shares[index % shares.length]?.push(item));
+  return shares;
+}
+
+function emptyMeasure(): TreeMeasure {
+  return { files: 0, bytes: 0, dataFiles: 0, dataBytes: 0, directories: [], unsynced: null, startedAtMs: Date.now() };
+}
