@@ -7,7 +7,9 @@ export default defineConfig({
     // The JSON report is what CI counts (.ci/run); the default one is for people.
     reporters: ['default', 'json'],
     outputFile: { json: 'reports/vitest.json' },
-    testTimeout: 20_000,
+    // Most tests wait on the disk and child processes, not the CPU.
+    maxWorkers: 3,
+    testTimeout: 30_000,
     hookTimeout: 20_000,
   },
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startService } from '../test/helpers/serviceProcess.ts';
 import { median, peakRssMiB, percentile, settleDisk, timed, timedCommand } from './measure.ts';
-import { buildRun } from './trees.ts';
+import { buildRun } from '../test/helpers/bigRun.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LARGE_RUN_FOLDERS = Number(process.env.BENCH_LARGE_FOLDERS ?? 1000);

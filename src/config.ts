@@ -45,6 +45,7 @@ const configSchema = z.strictObject({
     .prefault({}),
   nas_mounts: z.record(z.string().min(1), z.string().min(1)).default({}),
   log_level: z.enum(LOG_LEVELS).default('info'),
+  lock_stale_seconds: z.int().min(2).max(3600).default(20),
   host_label: z.string().min(1).default(os.hostname()),
 });
 
@@ -68,6 +69,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; kind: EnvK
   { env: 'STAGING_CLEANUP_VERIFY_NAS', key: 'verify_before_clear.nas', kind: 'string' },
   { env: 'STAGING_CLEANUP_NAS_MOUNTS', key: 'nas_mounts', kind: 'json' },
   { env: 'STAGING_CLEANUP_LOG_LEVEL', key: 'log_level', kind: 'string' },
+  { env: 'STAGING_CLEANUP_LOCK_STALE_SECONDS', key: 'lock_stale_seconds', kind: 'integer' },
   { env: 'STAGING_CLEANUP_HOST_LABEL', key: 'host_label', kind: 'string' },
 ];
 

@@ -40,6 +40,7 @@ describe('configuration', () => {
       verify_before_clear: { local_manifest: true, mtime_tolerance_seconds: 300, nas: 'off' },
       nas_mounts: {},
       log_level: 'info',
+      lock_stale_seconds: 20,
       host_label: os.hostname(),
     });
     expect(stagingRootIsDefault).toBe(true);
@@ -77,6 +78,7 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
     ['an unknown mode', { STAGING_CLEANUP_MODE: 'auto' }, 'staging_cleanup.mode', '"manual"|"scheduled"'],
     ['a port out of range', { STAGING_CLEANUP_LISTEN_PORT: '70000' }, 'listen.port', '65535'],
     ['a bad log level', { STAGING_CLEANUP_LOG_LEVEL: 'loud' }, 'log_level', 'loud'],
+    ['a lock stale time under 2 s', { STAGING_CLEANUP_LOCK_STALE_SECONDS: '1' }, 'lock_stale_seconds', '>=2'],
     ['an unknown NAS check', { STAGING_CLEANUP_VERIFY_NAS: 'md5' }, 'verify_before_clear.nas', 'checksum'],
     ['a token that is too short', { STAGING_CLEANUP_CLEAR_TOKEN: 'short' }, 'tokens.0.token', 'at least 16'],
     ['tokens that are not JSON', { STAGING_CLEANUP_TOKENS: '[oops' }, 'STAGING_CLEANUP_TOKENS', 'JSON'],

@@ -17,6 +17,8 @@ export const CLEANUP_ERROR_CODES = [
   'sweep_in_progress',
   'shutting_down',
   'job_not_found',
+  'disk_full',
+  'ingest_unwritable',
 ] as const;
 
 export type CleanupErrorCode = (typeof CLEANUP_ERROR_CODES)[number];

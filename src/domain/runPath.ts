@@ -12,8 +12,9 @@ export interface RunLocation {
   runKind: RunKind;
 }
 
-// Longer than any path the filesystem can open (PATH_MAX).
+// Longer than any path the filesystem can open (PATH_MAX), or any name (NAME_MAX).
 export const MAX_RUN_PATH_LENGTH = 4096;
+export const MAX_NAME_BYTES = 255;
 
 export function isHiddenName(name: string): boolean {
   return name.startsWith('.');
@@ -66,6 +67,9 @@ export function resolveRunPath(requested: string, stagingRoot: string): RunLocat
     refuse('"." and ".." segments are not allowed');
   }
   if (segments.some(isHiddenName)) refuse('no segment may start with "."');
+  if (segments.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES)) {
+    refuse(`no segment may be longer than ${MAX_NAME_BYTES} bytes`);
+  }
   const layout = runLayoutOf(segments);
   if (layout === null) {
     refuse(

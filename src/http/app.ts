@@ -5,6 +5,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { createRunLocks } from '../storage/runLock.ts';
 import { createAsyncClears } from '../service/asyncClears.ts';
 import { createCleanupService, type CleanupService, type CleanupServiceOptions } from '../service/cleanupService.ts';
 import { JobRegistry } from '../service/jobs.ts';
@@ -59,6 +60,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     },
     logger,
     clock,
+    locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000 }),
     ...(deps.pool ? { pool: deps.pool } : {}),
   });
   const app = Fastify({

@@ -19,6 +19,8 @@ const CLEANUP_STATUS: Record<CleanupErrorCode, number> = {
   journal_unavailable: 503,
   staging_root_unavailable: 503,
   shutting_down: 503,
+  ingest_unwritable: 503,
+  disk_full: 507,
 };
 
 const HTTP_STATUS = {

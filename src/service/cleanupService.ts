@@ -1,6 +1,5 @@
 // The cleanup service: the one place that combines the rules (domain) with
 // the disk (storage). Every answer and refusal of DESIGN §3-§5 starts here.
-import fs from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError, isCleanupError } from '../domain/errors.ts';
@@ -11,6 +10,7 @@ import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { createJournal, type Journal } from '../storage/journal.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
 import { checkRunLeaf } from '../storage/runLeaf.ts';
+import { createStagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { createTreeRunner, defaultParallelism } from '../storage/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from '../storage/treeWorkerPool.ts';
 import type {
@@ -22,7 +22,7 @@ import type {
   RunResult,
 } from './answers.ts';
 import { asPolicyRefusal, DEFAULT_VERIFICATION, PreClearCheck, unsyncedRefusal, type VerificationSettings } from './preClearCheck.ts';
-import { RunCatalog, type CatalogEntry } from './runCatalog.ts';
+import { RunCatalog, type Catalog, type CatalogEntry } from './runCatalog.ts';
 import { RunClearer } from './runClearer.ts';
 import { buildRunRow, compareRows } from './runRow.ts';
 import { ServiceEvents } from './serviceEvents.ts';
@@ -93,6 +93,13 @@ export function createCleanupService(options: CleanupServiceOptions) {
     clock,
     check,
   });
+  const rootGuard = createStagingRootGuard(stagingRoot);
+  // Notes at start whether the root is a mount point, to tell later if it went.
+  void rootGuard.problem();
+  const scan = async (): Promise<Catalog> => {
+    await rootGuard.ensureAvailable();
+    return catalog.scan();
+  };
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
   let sweeping = false;
@@ -140,7 +147,10 @@ export function createCleanupService(options: CleanupServiceOptions) {
   };
 
   const clearRun = (requested: string, request: ClearRequestOptions): Promise<ClearAnswer> =>
-    track(() => clearer.clear(requested, request));
+    track(async () => {
+      await rootGuard.ensureAvailable();
+      return clearer.clear(requested, request);
+    });
 
   const clearMany = async (runPaths: string[], request: ClearRequestOptions): Promise<RunResult[]> => {
     const results: RunResult[] = [];
@@ -150,6 +160,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
 
   const locate = async (requested: string): Promise<{ location: RunLocation; entry: CatalogEntry }> => {
     const location = resolveRunPath(requested, stagingRoot);
+    await rootGuard.ensureAvailable();
     const notFound = (why: string): CleanupError =>
       new CleanupError('run_not_found', `There is no staged run at ${location.runPath}${why}.`, {
         field: 'run_path',
@@ -164,7 +175,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
     events,
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
-      const { entries, problems } = await catalog.scan();
+      const { entries, problems } = await scan();
       const now = clock();
       const runs = entries
         .map((entry) => buildRunRow(entry, decideFor(entry, now), now))
@@ -214,7 +225,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
     async clearSet(request: ClearSetRequest, clearOptions: ClearRequestOptions): Promise<RunResult[]> {
       const runPaths =
         'all_verified' in request
-          ? (await catalog.scan()).entries
+          ? (await scan()).entries
               .filter((entry) => ['sync_verified', 'cleared'].includes(entry.record.view.current_state))
               .map((entry) => entry.location.runPath)
           : [...new Set(request.run_paths)];
@@ -247,7 +258,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
       sweeping = true;
       const started = performance.now();
       try {
-        const { entries } = await catalog.scan();
+        const { entries } = await scan();
         const now = clock();
         // Due by mode and window; the clear itself then runs every pre-clear
         // check, so a run that fails one is skipped, logged and counted.
@@ -288,10 +299,8 @@ export function createCleanupService(options: CleanupServiceOptions) {
     },
 
     async health(): Promise<HealthReport> {
-      const stagingCheck = await fs.readdir(stagingRoot).then(
-        () => ({ ok: true, message: `${stagingRoot} is readable` }),
-        (error: NodeJS.ErrnoException) => ({ ok: false, message: `${stagingRoot} cannot be read (${error.code})` }),
-      );
+      const rootProblem = await rootGuard.problem();
+      const stagingCheck = { ok: rootProblem === null, message: rootProblem ?? `${stagingRoot} is readable` };
       const journalCheck = await journal.openWriter().then(
         async (writer) => {
           await writer.close();

@@ -182,6 +182,9 @@ export class RunClearer {
 
   // A run that is not there: cleared earlier if the journal says so.
   private async alreadyGone(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
+    // A clear still holding the lock may be finishing it: folder gone, record
+    // not yet written. The lock goes only after the record, so look first.
+    if (await this.deps.locks.isHeld(location.absolutePath)) throw inProgress(location);
     const record = await this.deps.journal.latestFor(location.runPath);
     if (!record) {
       throw new CleanupError('run_not_found', `There is no staged run at ${location.runPath}.`, {

@@ -49,14 +49,36 @@ export async function readIngest(runDir: string): Promise<IngestFile | null> {
 }
 
 // The caller holds the run's lock; the transition is checked by the domain.
+// A write that fails leaves ingest.json as it was (atomic write).
 export async function appendTransition(
   runDir: string,
   record: IngestRecord,
   entry: TransitionEntry,
 ): Promise<IngestRecord> {
   const next = applyTransition(record, entry);
-  await writeFileAtomic(ingestPathOf(runDir), serializeIngest(next));
+  try {
+    await writeFileAtomic(ingestPathOf(runDir), serializeIngest(next));
+  } catch (error) {
+    throw unwritable(runDir, error as NodeJS.ErrnoException);
+  }
   return next;
+}
+
+function unwritable(runDir: string, error: NodeJS.ErrnoException): CleanupError {
+  const code = error.code ?? 'EIO';
+  const details = { error_code: code };
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new CleanupError(
+      'disk_full',
+      `The staging filesystem is full (${code}): ingest.json of ${runDir} could not record the clear, so nothing was deleted. Free some space and clear again.`,
+      { details },
+    );
+  }
+  return new CleanupError(
+    'ingest_unwritable',
+    `ingest.json of ${runDir} cannot be rewritten (${code}), so the clear was not recorded and nothing was deleted.`,
+    { details },
+  );
 }
 
 function missingAsNull(error: NodeJS.ErrnoException): null {

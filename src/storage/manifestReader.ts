@@ -2,7 +2,7 @@
 // million lines), never through a symbolic link.
 import fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { parseManifestLine, type ManifestEntry } from '../domain/manifest.ts';
+import { manifestPathIn, parseManifestLine, type ManifestEntry } from '../domain/manifest.ts';
 import { PathIndex } from '../domain/pathIndex.ts';
 import { errorCode } from './treeWalk.ts';
 
@@ -21,6 +21,23 @@ export class ManifestUnreadable extends Error {
 // the run has no manifest. Throws ManifestUnreadable for one that exists but
 // cannot be read.
 export function openManifest(file: string): Iterable<ManifestEntry> | null {
+  return openLines(file, parseManifestLine);
+}
+
+// A manifest line is a hash, a separator and a path: about this many bytes.
+const TYPICAL_LINE_BYTES = 90;
+
+// The manifest's paths (only those `keep` accepts, when given), or null when
+// the run has no manifest.
+export function loadManifestIndex(file: string, keep?: (path: string) => boolean): PathIndex | null {
+  const paths = openLines(file, manifestPathIn);
+  if (!paths) return null;
+  const index = new PathIndex(keep ? undefined : Math.ceil(fs.statSync(file).size / TYPICAL_LINE_BYTES));
+  for (const path of paths) if (!keep || keep(path)) index.add(path);
+  return index;
+}
+
+function openLines<T>(file: string, parse: (line: string) => T | null): Iterable<T> | null {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -32,10 +49,10 @@ export function openManifest(file: string): Iterable<ManifestEntry> | null {
     fs.closeSync(fd);
     throw new ManifestUnreadable(file, 'not a regular file');
   }
-  return readEntries(file, fd);
+  return readLines(file, fd, parse);
 }
 
-function* readEntries(file: string, fd: number): Generator<ManifestEntry> {
+function* readLines<T>(file: string, fd: number, parse: (line: string) => T | null): Generator<T> {
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
     const decoder = new StringDecoder('utf8');
@@ -43,9 +60,13 @@ function* readEntries(file: string, fd: number): Generator<ManifestEntry> {
     for (let read = readChunk(file, fd, buffer); read > 0; read = readChunk(file, fd, buffer)) {
       const lines = (carry + decoder.write(buffer.subarray(0, read))).split('\n');
       carry = lines.pop() ?? '';
-      yield* parsedLines(lines);
+      for (const line of lines) {
+        const parsed = parse(line);
+        if (parsed !== null) yield parsed;
+      }
     }
-    yield* parsedLines([carry + decoder.end()]);
+    const last = parse(carry + decoder.end());
+    if (last !== null) yield last;
   } finally {
     fs.closeSync(fd);
   }
@@ -57,24 +78,4 @@ function readChunk(file: string, fd: number, buffer: Buffer): number {
   } catch (error) {
     throw new ManifestUnreadable(file, errorCode(error));
   }
-}
-
-function* parsedLines(lines: readonly string[]): Generator<ManifestEntry> {
-  for (const line of lines) {
-    const entry = parseManifestLine(line);
-    if (entry) yield entry;
-  }
-}
-
-// A manifest line is a hash, a separator and a path: about this many bytes.
-const TYPICAL_LINE_BYTES = 90;
-
-// The manifest's paths, or null when the run has no manifest.
-export function loadManifestIndex(file: string): PathIndex | null {
-  const entries = openManifest(file);
-  if (!entries) return null;
-  const size = fs.statSync(file).size;
-  const index = new PathIndex(Math.ceil(size / TYPICAL_LINE_BYTES));
-  for (const entry of entries) index.add(entry.path);
-  return index;
 }

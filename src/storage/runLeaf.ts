@@ -16,7 +16,10 @@ export async function checkRunLeaf(location: RunLocation, stagingRoot: string): 
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
-      throw error;
+      throw new CleanupError(
+        'staging_root_unavailable',
+        `${current} cannot be examined (${code ?? 'error'}); nothing was read or deleted.`,
+      );
     }
     if (stat.isSymbolicLink()) {
       throw new CleanupError(

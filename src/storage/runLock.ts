@@ -21,6 +21,8 @@ export interface HeldRunLock {
 export interface RunLocks {
   // The lock, or null when another clear of the run holds it.
   tryAcquire(runDir: string): Promise<HeldRunLock | null>;
+  // Whether a clear (here or in another process) holds the run's lock now.
+  isHeld(runDir: string): Promise<boolean>;
 }
 
 export function lockPathOf(runDir: string): string {
@@ -30,9 +32,16 @@ export function lockPathOf(runDir: string): string {
 export function createRunLocks(options: RunLockOptions = {}): RunLocks {
   const heldHere = new Set<string>();
   const staleMs = options.staleMs ?? 20_000;
-  const updateMs = options.updateMs ?? 5_000;
+  // Refreshed four times per stale period, so a busy moment never looks stale.
+  const updateMs = options.updateMs ?? staleMs / 4;
 
   return {
+    async isHeld(runDir) {
+      if (heldHere.has(runDir)) return true;
+      return lockfile
+        .check(runDir, { lockfilePath: lockPathOf(runDir), realpath: false, stale: staleMs })
+        .catch(() => false);
+    },
     async tryAcquire(runDir) {
       if (heldHere.has(runDir)) return null;
       heldHere.add(runDir);

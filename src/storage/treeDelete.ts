@@ -126,7 +126,12 @@ class ContentsRemoval {
       const stat = lstatOrNull(path);
       // Gone, or no longer a real folder: nothing of it is ours to enter.
       if (!stat?.isDirectory()) continue;
-      const settled = stat.mtimeMs === directory.mtimeMs && directory.mtimeMs < this.args.surveyStartedAtMs - SETTLED_MS;
+      // .exlab-wizard holds ingest.json, which goes last and apart: its few
+      // entries are always taken one by one.
+      const settled =
+        directory.relativePath !== META_DIR &&
+        stat.mtimeMs === directory.mtimeMs &&
+        directory.mtimeMs < this.args.surveyStartedAtMs - SETTLED_MS;
       if (settled) this.removeSettled(directory, path);
       else this.removeJudged(directory, path);
       if (this.tally.outcome.leftCount > leftBefore) directoriesWithLeft.push(directory.relativePath);
@@ -139,8 +144,7 @@ class ContentsRemoval {
   // They go without another lstat and count with the surveyed totals, less
   // whatever could not be removed.
   private removeSettled(directory: DirectoryStamp, path: string): void {
-    const leaf = !this.parents.has(directory.relativePath) && directory.relativePath !== META_DIR;
-    if (leaf && NATIVE_RECURSIVE_RM && removedWhole(path)) {
+    if (!this.parents.has(directory.relativePath) && NATIVE_RECURSIVE_RM && removedWhole(path)) {
       this.tally.removed(directory.files, directory.bytes);
       return;
     }
@@ -149,7 +153,7 @@ class ContentsRemoval {
     let keptBytes = 0;
     for (const entry of this.entriesOf(directory, path)) {
       if (this.tally.stopped()) return;
-      if (entry.isDirectory() || this.isIngest(directory, entry.name)) continue;
+      if (entry.isDirectory()) continue;
       const entryPath = `${path}/${entry.name}`;
       if (unlinked(entryPath, within(directory, entry.name), this.tally)) {
         unlinkedFiles += 1;

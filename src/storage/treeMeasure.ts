@@ -36,7 +36,8 @@ export interface MeasureOptions {
 }
 
 export function measureTree(root: string, options: MeasureOptions = {}): TreeMeasure {
-  const collector = options.rules ? new UnsyncedCollector(options.rules) : null;
+  const share = options.topLevel ? new Set(options.topLevel) : undefined;
+  const collector = options.rules ? new UnsyncedCollector(options.rules, share) : null;
   const measure: TreeMeasure = {
     files: 0,
     bytes: 0,
@@ -75,7 +76,7 @@ export function measureTree(root: string, options: MeasureOptions = {}): TreeMea
         }
       },
     },
-    options.topLevel ? { onlyTopLevel: new Set(options.topLevel) } : {},
+    share ? { onlyTopLevel: share } : {},
   );
   measure.unsynced = collector?.report ?? null;
   return measure;

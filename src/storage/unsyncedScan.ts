@@ -14,12 +14,13 @@ import { isMetaPath } from './runLayout.ts';
 
 export type StagedFileJudge = (relativePath: string, stat: fs.Stats) => UnsyncedReason | null;
 
-// A judge for one run's files; a manifest that exists but cannot be read
-// fails closed: every staged file is kept.
-export function createStagedFileJudge(rules: SyncRules): StagedFileJudge {
+// A judge for one run's files (or for the files under some top-level names
+// only: a share of the run); a manifest that exists but cannot be read fails
+// closed: every staged file is kept.
+export function createStagedFileJudge(rules: SyncRules, topLevel?: ReadonlySet<string>): StagedFileJudge {
   let manifest;
   try {
-    manifest = loadManifestIndex(rules.manifestPath);
+    manifest = loadManifestIndex(rules.manifestPath, topLevel && ((path) => topLevel.has(firstSegment(path))));
   } catch (error) {
     if (!(error instanceof ManifestUnreadable)) throw error;
     return (relativePath) => (isMetaPath(relativePath) ? null : 'manifest_unreadable');
@@ -28,13 +29,18 @@ export function createStagedFileJudge(rules: SyncRules): StagedFileJudge {
     isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat.mtimeMs, manifest, rules);
 }
 
+function firstSegment(path: string): string {
+  const slash = path.indexOf('/');
+  return slash === -1 ? path : path.slice(0, slash);
+}
+
 // Judges the files a walk meets and keeps the report.
 export class UnsyncedCollector {
   readonly report: UnsyncedReport = { paths: [], count: 0 };
   private readonly judge: StagedFileJudge;
 
-  constructor(rules: SyncRules) {
-    this.judge = createStagedFileJudge(rules);
+  constructor(rules: SyncRules, topLevel?: ReadonlySet<string>) {
+    this.judge = createStagedFileJudge(rules, topLevel);
   }
 
   consider(relativePath: string, stat: fs.Stats): void {

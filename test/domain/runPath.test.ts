@@ -65,6 +65,8 @@ describe('resolveRunPath', () => {
     ['a legacy TestRun', 'EQ/P/TestRun_1'],
     ['a leaf with another name', 'EQ/P/Runs/Scan_1'],
     ['a 5000-character path', `EQ/P/Runs/Run_${'x'.repeat(5000)}`],
+    ['a name longer than 255 bytes', `EQ/P/Runs/Run_${'x'.repeat(252)}`],
+    ['a name of 128 two-byte characters', `EQ/P/Runs/Run_${'é'.repeat(126)}`],
   ])('refuses %s as invalid_run_path', (_, requested) => {
     const error = refusal(requested);
     expect(error).toBeInstanceOf(CleanupError);

@@ -5,6 +5,7 @@ import { afterAll, afterEach } from 'vitest';
 import type { PolicySettings } from '../../src/domain/policy.ts';
 import { createCleanupService, type CleanupService } from '../../src/service/cleanupService.ts';
 import { DEFAULT_VERIFICATION, type VerificationSettings } from '../../src/service/preClearCheck.ts';
+import type { RunLocks } from '../../src/storage/runLock.ts';
 import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
 import { makeTempDir } from './stagingTree.ts';
 
@@ -27,11 +28,13 @@ afterEach(async () => {
 });
 afterAll(() => pool.close());
 
-export function createHarness(
-  policy: Partial<PolicySettings> = {},
-  hostLabel = 'test-host',
-  verification: Partial<VerificationSettings> = {},
-): Harness {
+export interface HarnessOptions {
+  policy?: Partial<PolicySettings>;
+  verification?: Partial<VerificationSettings>;
+  locks?: RunLocks;
+}
+
+export function createHarness(options: HarnessOptions = {}): Harness {
   const base = makeTempDir();
   const root = path.join(base, 'staging');
   const journalDir = path.join(base, 'journal');
@@ -40,11 +43,12 @@ export function createHarness(
   const service = createCleanupService({
     stagingRoot: root,
     journalDir,
-    hostLabel,
-    policy: { mode: 'manual', retainHours: 24, ...policy },
+    hostLabel: 'test-host',
+    policy: { mode: 'manual', retainHours: 24, ...options.policy },
     clock: () => now.value,
     pool,
-    verification: { ...DEFAULT_VERIFICATION, ...verification },
+    verification: { ...DEFAULT_VERIFICATION, ...options.verification },
+    ...(options.locks ? { locks: options.locks } : {}),
   });
   open.push({ service, base });
   return { root, journalDir, service, now };

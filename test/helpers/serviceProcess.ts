@@ -14,8 +14,11 @@ export interface ServiceProcess {
   logLines: () => Array<Record<string, unknown>>;
 }
 
-export function startService(env: Record<string, string>, cwd: string, args: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+// The service must log at info level (the default): its "Server listening"
+// line is how the caller learns the port. With keepOutput false, output is
+// no longer kept once it listens (a load test makes a lot of it).
+export function startService(env: Record<string, string>, cwd: string, options: { keepOutput?: boolean } = {}): ServiceProcess {
+  const child = spawn(process.execPath, [MAIN], {
     cwd,
     env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,10 +30,12 @@ export function startService(env: Record<string, string>, cwd: string, args: str
     resolveListening = resolve;
     rejectListening = reject;
   });
+  let listeningAt: string | null = null;
   const collect = (chunk: Buffer): void => {
+    if (listeningAt && options.keepOutput === false) return;
     output += chunk.toString();
-    const url = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
-    if (url) resolveListening(url);
+    listeningAt ??= output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/)?.[1] ?? null;
+    if (listeningAt) resolveListening(listeningAt);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);

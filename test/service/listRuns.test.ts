@@ -6,7 +6,7 @@ import { ingestFor, makeRun, readExample, writeIngest } from '../helpers/staging
 
 describe('listing staged runs', () => {
   it('answers one row per staged run with the fields of the Wizard row and the policy', async () => {
-    const { root, service } = createHarness({ mode: 'scheduled', retainHours: 24 });
+    const { root, service } = createHarness({ policy: { mode: 'scheduled', retainHours: 24 } });
     makeRun(root, 'EQ/P/Runs/Run_1', { files: { 'a.dat': '12345', 'sub/b.dat': '67' } });
     const { runs, problems } = await service.listRuns();
     expect(problems).toEqual([]);
@@ -56,7 +56,7 @@ describe('listing staged runs', () => {
   });
 
   it('filters by state, eligibility, equipment and run kind', async () => {
-    const { root, service } = createHarness({ mode: 'scheduled' });
+    const { root, service } = createHarness({ policy: { mode: 'scheduled' } });
     makeRun(root, 'EQ/P/Runs/Run_verified');
     makeRun(root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
     makeRun(root, 'EQ/P/TestRuns/TestRun_1', { state: 'complete' });
@@ -153,7 +153,7 @@ describe('one run', () => {
   });
 
   it('answers the policy decision alone for eligibility', async () => {
-    const { root, service } = createHarness({ mode: 'scheduled' });
+    const { root, service } = createHarness({ policy: { mode: 'scheduled' } });
     makeRun(root, 'EQ/P/Runs/Run_1', { verifiedAt: '2026-04-20T00:00:00Z' });
     expect(await service.eligibility('EQ/P/Runs/Run_1')).toEqual({
       run_path: 'EQ/P/Runs/Run_1',

@@ -50,7 +50,7 @@ function withNas(nas: VerificationSettings['nas'], mounted = true): { h: Harness
   nasDirs.push(base);
   const nasRoot = path.join(base, 'nas01-lab');
   if (mounted) fs.mkdirSync(nasRoot);
-  const h = createHarness({}, 'test-host', { nas, nasMounts: { '//nas01/lab': nasRoot } });
+  const h = createHarness({ verification: { nas, nasMounts: { '//nas01/lab': nasRoot } } });
   return { h, nasRoot, nasRun: path.join(nasRoot, RUN) };
 }
 
@@ -119,7 +119,7 @@ describe('local check: staged files that never reached the NAS (DESIGN §4a)', (
   });
 
   it('allows clock skew within mtime_tolerance_seconds, and not beyond', async () => {
-    const h = createHarness({}, 'test-host', { mtimeToleranceSeconds: 300 });
+    const h = createHarness({ verification: { mtimeToleranceSeconds: 300 } });
     const run = makeRun(h.root, RUN);
     touch(path.join(run, 'image_0001.tif'), VERIFIED_AT + 299_000);
     expect((await h.service.clearRun(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
@@ -156,7 +156,7 @@ describe('local check: staged files that never reached the NAS (DESIGN §4a)', (
   });
 
   it('checks nothing locally when verify_before_clear.local_manifest is off', async () => {
-    const h = createHarness({}, 'test-host', { localManifest: false });
+    const h = createHarness({ verification: { localManifest: false } });
     const run = makeRun(h.root, RUN);
     fs.writeFileSync(path.join(run, 'late.dat'), 'x');
     expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
@@ -240,7 +240,7 @@ describe('NAS check (verify_before_clear.nas)', () => {
   });
 
   it('refuses with 503 nas_unreachable when no nas_mounts entry maps the nas_path', async () => {
-    const h = createHarness({}, 'test-host', { nas: 'size', nasMounts: { '//other/share': '/mnt/other' } });
+    const h = createHarness({ verification: { nas: 'size', nasMounts: { '//other/share': '/mnt/other' } } });
     makeRun(h.root, RUN);
     const error = await expectRefusedWholly(h, 'nas_unreachable');
     expect(error.message).toContain('no nas_mounts entry');
@@ -263,7 +263,7 @@ describe('NAS check (verify_before_clear.nas)', () => {
 
 describe('the policy, the listing and the sweep see the refusals', () => {
   it('answers the refusal as the eligibility reason, before the mode and window', async () => {
-    const h = createHarness({ mode: 'scheduled' });
+    const h = createHarness({ policy: { mode: 'scheduled' } });
     const run = makeRun(h.root, RUN);
     fs.writeFileSync(path.join(run, 'late.csv'), 'x');
     expect(await h.service.eligibility(RUN)).toMatchObject({
@@ -275,7 +275,7 @@ describe('the policy, the listing and the sweep see the refusals', () => {
   });
 
   it('shows unsynced_files in the listing row, from the same walk that counts', async () => {
-    const h = createHarness({ mode: 'scheduled' });
+    const h = createHarness({ policy: { mode: 'scheduled' } });
     const run = makeRun(h.root, RUN);
     makeRun(h.root, 'EQ/P/Runs/Run_fine');
     fs.writeFileSync(path.join(run, 'late.csv'), 'x');
@@ -287,7 +287,7 @@ describe('the policy, the listing and the sweep see the refusals', () => {
   });
 
   it('makes the sweep skip such a run and clear the rest', async () => {
-    const h = createHarness({ mode: 'scheduled' });
+    const h = createHarness({ policy: { mode: 'scheduled' } });
     const run = makeRun(h.root, RUN);
     makeRun(h.root, 'EQ/P/Runs/Run_fine');
     const late = path.join(run, 'late.csv');

@@ -23,7 +23,7 @@ function seed(root: string): void {
 
 describe('sweep', () => {
   it('clears nothing in manual mode', async () => {
-    const { root, service } = createHarness({ mode: 'manual' });
+    const { root, service } = createHarness({ policy: { mode: 'manual' } });
     seed(root);
     const before = snapshotTree(root);
     expect(await service.sweep({ actor: 'sweeper' })).toEqual([]);
@@ -31,7 +31,7 @@ describe('sweep', () => {
   });
 
   it('in scheduled mode clears only auto-eligible runs (boundary included) and finishes interrupted clears', async () => {
-    const harness = createHarness({ mode: 'scheduled', retainHours: 24 });
+    const harness = createHarness({ policy: { mode: 'scheduled', retainHours: 24 } });
     seed(harness.root);
     const results = await harness.service.sweep({ actor: 'sweeper' });
     expect(byRun(results)).toEqual({
@@ -45,7 +45,7 @@ describe('sweep', () => {
   });
 
   it('deletes nothing on a dry run and says what would go', async () => {
-    const harness = createHarness({ mode: 'scheduled' });
+    const harness = createHarness({ policy: { mode: 'scheduled' } });
     seed(harness.root);
     const before = snapshotTree(harness.root);
     const results = await harness.service.sweep({ actor: 'sweeper', dryRun: true });
@@ -55,7 +55,7 @@ describe('sweep', () => {
   });
 
   it('refuses a second sweep while one runs', async () => {
-    const { root, service } = createHarness({ mode: 'scheduled' });
+    const { root, service } = createHarness({ policy: { mode: 'scheduled' } });
     seed(root);
     const first = service.sweep({ actor: 'sweeper' });
     await expect(service.sweep({ actor: 'sweeper' })).rejects.toMatchObject({ code: 'sweep_in_progress' });
@@ -89,7 +89,7 @@ describe('clearing a set', () => {
   });
 
   it('clears every verified run, and interrupted ones, with all_verified, whatever the mode', async () => {
-    const { root, service } = createHarness({ mode: 'manual' });
+    const { root, service } = createHarness({ policy: { mode: 'manual' } });
     seed(root);
     const results = await service.clearSet({ all_verified: true }, { actor: 'alice' });
     expect(Object.keys(byRun(results)).sort()).toEqual([

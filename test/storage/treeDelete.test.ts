@@ -146,6 +146,15 @@ describe('deleteTree', () => {
     expect(contents).toMatchObject({ files: expected.files - 1, bytes: expected.bytes - ingestBytes, leftCount: 0 });
   });
 
+  it('counts ingest.json once when .exlab-wizard has not changed since the survey (a resumed clear)', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { state: 'cleared', files: { 'a/one.dat': '1' } });
+    const old = new Date('2026-04-18T00:00:00Z');
+    fs.utimesSync(path.join(run, '.exlab-wizard'), old, old);
+    const expected = treeTotals(run);
+    expect(deleteTree(run)).toMatchObject({ files: expected.files, bytes: expected.bytes, leftCount: 0 });
+    expect(fs.existsSync(run)).toBe(false);
+  });
+
   it('keeps a folder that appeared after the survey, and reports it', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
     const survey = measureTree(run);

@@ -63,7 +63,13 @@ const clearsQuery = z.strictObject({
 
 const READ_ERRORS: ErrorCode[] = ['validation_error', 'unauthorized', 'internal_error'];
 const CLEAR_ERRORS: ErrorCode[] = [...READ_ERRORS, 'forbidden', 'malformed_json', 'unsupported_media_type', 'payload_too_large'];
-const ONE_RUN_ERRORS: ErrorCode[] = ['invalid_run_path', 'run_not_found', 'ingest_invalid', 'schema_major_mismatch'];
+const ONE_RUN_ERRORS: ErrorCode[] = [
+  'invalid_run_path',
+  'run_not_found',
+  'ingest_invalid',
+  'schema_major_mismatch',
+  'staging_root_unavailable',
+];
 const REFUSALS: ErrorCode[] = [
   ...ONE_RUN_ERRORS,
   'ingest_missing',
@@ -74,6 +80,8 @@ const REFUSALS: ErrorCode[] = [
   'nas_unreachable',
   'clear_incomplete',
   'journal_unavailable',
+  'ingest_unwritable',
+  'disk_full',
   'shutting_down',
 ];
 

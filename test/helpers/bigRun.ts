@@ -1,7 +1,7 @@
-// Builds the benchmark's trees: staged runs in the Wizard's format, every
-// file listed in the run's manifest and written before its sync_verified
-// time (set an hour after the build, so that no file needs its mtime set),
-// and identical copies for the baselines (rm -rf, du -sb).
+// Builds large staged runs fast (benchmarks, crash tests), in the Wizard's
+// format: every file listed in the run's manifest and written before its
+// sync_verified time (set an hour after the build, so that no file needs its
+// mtime set), and identical copies for baselines (rm -rf, du -sb).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

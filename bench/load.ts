@@ -1,0 +1,65 @@
+// npm run bench:load: autocannon, 50 connections for 20 s on the listing
+// and eligibility routes of the built service, while clears run alongside.
+// Prints requests per second and latency percentiles; fails on any error,
+// timeout or status that is not 2xx, and on any clear that is not 200.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { startService } from '../test/helpers/serviceProcess.ts';
+import { makeRun } from '../test/helpers/stagingTree.ts';
+
+const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
+const DURATION_S = Number(process.env.LOAD_SECONDS ?? 20);
+const base = fs.mkdtempSync(path.join(os.tmpdir(), 'staging-cleanup-load-'));
+const staging = path.join(base, 'staging');
+const files = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`frames/f${i}.tif`, 'x'.repeat(100)]));
+const listed = Array.from({ length: 100 }, (_, i) => `LOAD/P${i % 5}/Runs/Run_${String(i).padStart(3, '0')}`);
+const cleared = Array.from({ length: 60 }, (_, i) => `CLEAR/P/Runs/Run_${String(i).padStart(3, '0')}`);
+for (const runPath of [...listed, ...cleared]) makeRun(staging, runPath, { files });
+
+const service = startService(
+  { STAGING_CLEANUP_STAGING_ROOT: staging, STAGING_CLEANUP_JOURNAL_DIR: path.join(base, 'journal') },
+  base,
+  { keepOutput: false },
+);
+try {
+  const url = await service.listening;
+  await fetch(`${url}/api/v1/staging`);
+  let loading = true;
+  const clearStatuses: number[] = [];
+  const clearing = (async () => {
+    for (const runPath of cleared) {
+      if (!loading) break;
+      clearStatuses.push((await fetch(`${url}/api/v1/staging/${runPath}/clear`, { method: 'POST' })).status);
+    }
+  })();
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      { method: 'GET', path: '/api/v1/staging' },
+      ...listed.slice(0, 20).map((runPath) => ({ method: 'GET' as const, path: `/api/v1/staging/${runPath}/eligibility` })),
+    ],
+  });
+  loading = false;
+  await clearing;
+  const unexpected = result.errors + result.timeouts + result.non2xx + clearStatuses.filter((status) => status !== 200).length;
+  console.log(`\n| measure | value |\n| --- | --- |`);
+  console.log(`| connections, duration | ${CONNECTIONS}, ${DURATION_S} s |`);
+  console.log(`| requests (listing + eligibility) | ${result.requests.total} |`);
+  console.log(`| requests per second (mean) | ${result.requests.average.toFixed(0)} |`);
+  console.log(`| latency p50 / p99 | ${result.latency.p50} ms / ${result.latency.p99} ms |`);
+  console.log(`| clears alongside | ${clearStatuses.length} (all 200: ${clearStatuses.every((s) => s === 200)}) |`);
+  console.log(`| errors, timeouts, non-2xx | ${result.errors}, ${result.timeouts}, ${result.non2xx} |`);
+  console.log(`\n${os.cpus().length} cores, Node ${process.version}`);
+  if (unexpected > 0) {
+    console.error(`load test failed: ${unexpected} unexpected answers`);
+    process.exitCode = 1;
+  }
+} finally {
+  service.child.kill('SIGTERM');
+  await service.exited;
+  fs.rmSync(base, { recursive: true, force: true });
+}

@@ -1,0 +1,162 @@
+// Real faults under a running app: an undeletable file, a full disk, a
+// journal that cannot be written, a staging volume that goes away, locks
+// left by a process that died, and one that is alive.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { createRunLocks } from '../../src/storage/runLock.ts';
+import { createAppHarness } from '../helpers/appHarness.ts';
+import { withImmutable } from '../helpers/faults.ts';
+import { createHarness, journalLines } from '../helpers/serviceHarness.ts';
+import { makeRun, makeTempDir, snapshotTree, treeTotals } from '../helpers/stagingTree.ts';
+import { isMounted, mountTmpfs, unmount, withTmpfs } from '../helpers/tmpfs.ts';
+
+const RUN = 'EQ/P/Runs/Run_1';
+
+describe('an undeletable file (chattr +i)', () => {
+  it('answers clear_incomplete naming it, removes the rest, and a retry after the fix counts each file once', async () => {
+    const h = await createAppHarness();
+    const run = makeRun(h.root, RUN, { files: { 'a.dat': 'a', 'raw/locked.tif': 'locked', 'raw/b.tif': 'bb' } });
+    const total = treeTotals(run).files;
+    const locked = path.join(run, 'raw/locked.tif');
+    const first = await withImmutable([locked], () => h.http().post(`/api/v1/staging/${RUN}/clear`).expect(500));
+    expect(first.body.error).toMatchObject({ code: 'clear_incomplete', details: { left: [{ path: 'raw/locked.tif', code: 'EPERM' }] } });
+    expect(fs.readdirSync(path.join(run, 'raw'))).toEqual(['locked.tif']);
+    await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200);
+    expect(fs.existsSync(run)).toBe(false);
+    const clears = (await h.http().get('/api/v1/staging/clears').expect(200)).body.clears as Array<{ files_freed: number; outcome: string }>;
+    expect(clears.map((c) => c.outcome)).toEqual(['cleared', 'clear_incomplete']);
+    expect(clears.reduce((sum, c) => sum + c.files_freed, 0)).toBe(total);
+  });
+});
+
+describe('a full disk (a small tmpfs as the staging root)', () => {
+  it('refuses with 507 disk_full, never a 500, leaving ingest.json byte-identical; clears once there is room', async () => {
+    const h = await createAppHarness();
+    await withTmpfs(h.root, '1m', async () => {
+      const run = makeRun(h.root, RUN, { files: { 'image.tif': 'x'.repeat(200_000) } });
+      const ingest = path.join(run, '.exlab-wizard/ingest.json');
+      const before = fs.readFileSync(ingest);
+      const filler = path.join(h.root, 'filler.bin');
+      fillDisk(filler);
+      const snapshot = snapshotTree(run);
+      const refused = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(507);
+      expect(refused.body.error).toMatchObject({ code: 'disk_full', details: { error_code: 'ENOSPC' } });
+      expect(JSON.stringify(refused.body)).not.toMatch(/\n\s+at /);
+      expect(fs.readFileSync(ingest)).toEqual(before);
+      expect(snapshotTree(run)).toEqual(snapshot);
+      fs.rmSync(filler);
+      await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200);
+      expect(fs.existsSync(run)).toBe(false);
+    });
+  });
+});
+
+describe('a journal that cannot be written', () => {
+  it('refuses the clear before anything is deleted, and health says not ready', async () => {
+    const h = await createAppHarness();
+    const run = makeRun(h.root, RUN);
+    fs.mkdirSync(h.journalDir);
+    const before = snapshotTree(run);
+    await withImmutable([h.journalDir], async () => {
+      const refused = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(503);
+      expect(refused.body.error.code).toBe('journal_unavailable');
+      const health = await h.http().get('/api/v1/health').expect(503);
+      expect(health.body).toMatchObject({ status: 'not_ready', checks: { journal: { ok: false } } });
+    });
+    expect(snapshotTree(run)).toEqual(before);
+    await h.http().get('/api/v1/health').expect(200);
+  });
+});
+
+describe('the staging volume going away while the service runs', () => {
+  it('answers errors in the envelope, stays up, is not ready, and recovers when the volume returns', async () => {
+    const base = makeTempDir();
+    const volume = path.join(base, 'volume');
+    mountTmpfs(volume, '16m');
+    try {
+      const h = await createAppHarness({ env: { STAGING_CLEANUP_STAGING_ROOT: volume } });
+      makeRun(volume, RUN);
+      await h.http().get('/api/v1/health').expect(200);
+      expect((await h.http().get('/api/v1/staging').expect(200)).body.runs).toHaveLength(1);
+      unmount(volume);
+      const listing = await h.http().get('/api/v1/staging').expect(503);
+      expect(listing.body.error).toMatchObject({ code: 'staging_root_unavailable' });
+      expect(listing.body.error.message).toContain('no longer mounted');
+      expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(503)).body.error.code).toBe('staging_root_unavailable');
+      expect((await h.http().get(`/api/v1/staging/${RUN}`).expect(503)).body.error.code).toBe('staging_root_unavailable');
+      const health = await h.http().get('/api/v1/health').expect(503);
+      expect(health.body.checks.staging_root).toMatchObject({ ok: false });
+      mountTmpfs(volume, '16m');
+      makeRun(volume, RUN);
+      await h.http().get('/api/v1/health').expect(200);
+      expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body.outcome).toBe('cleared');
+    } finally {
+      if (isMounted(volume)) unmount(volume);
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('run locks across processes', () => {
+  const STALE_MS = 2000;
+
+  function holdLock(runDir: string): { locked: Promise<void>; child: ReturnType<typeof spawn>; release: () => void } {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../helpers/lockHolder.ts'), runDir, String(STALE_MS)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const locked = new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve()));
+    return { locked, child, release: () => child.stdin?.write('release\n') };
+  }
+
+  it('takes over a lock left by a process that was killed, once it has gone stale', async () => {
+    const h = createHarness({ locks: createRunLocks({ staleMs: STALE_MS }) });
+    const run = makeRun(h.root, RUN);
+    const holder = holdLock(run);
+    await holder.locked;
+    holder.child.kill('SIGKILL');
+    await new Promise((resolve) => holder.child.on('exit', resolve));
+    await expect(h.service.clearRun(RUN, { actor: 'a' })).rejects.toMatchObject({ code: 'clear_in_progress' });
+    // proper-lockfile may stamp a lock up to a second ahead; stale within about STALE_MS + 1 s.
+    const deadline = Date.now() + STALE_MS + 3000;
+    let answer = await h.service.clearRun(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
+    while (answer === 'clear_in_progress' && Date.now() < deadline) {
+      await sleep(250);
+      answer = await h.service.clearRun(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
+    }
+    expect(answer).toMatchObject({ outcome: 'cleared' });
+    expect(fs.existsSync(run)).toBe(false);
+  });
+
+  it('never steals a live lock, however long it is held', async () => {
+    const h = createHarness({ locks: createRunLocks({ staleMs: STALE_MS }) });
+    const run = makeRun(h.root, RUN);
+    const holder = holdLock(run);
+    await holder.locked;
+    const deadline = Date.now() + STALE_MS * 2.5;
+    while (Date.now() < deadline) {
+      await expect(h.service.clearRun(RUN, { actor: 'a' })).rejects.toMatchObject({ code: 'clear_in_progress' });
+      await sleep(250);
+    }
+    expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
+    holder.release();
+    await new Promise((resolve) => holder.child.on('exit', resolve));
+    expect((await h.service.clearRun(RUN, { actor: 'a' })).outcome).toBe('cleared');
+    expect(journalLines(h)).toHaveLength(1);
+  });
+});
+
+// Writes until the filesystem is full.
+function fillDisk(file: string): void {
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(4096, 1);
+  try {
+    for (;;) fs.writeSync(fd, block);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
