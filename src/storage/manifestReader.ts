@@ -6,7 +6,9 @@ import { manifestPathIn, parseManifestLine, type ManifestEntry } from '../domain
 import { PathIndex } from '../domain/pathIndex.ts';
 import { errorCode } from './treeWalk.ts';
 
-const CHUNK = 1024 * 1024;
+// Small enough that a chunk's strings are young, short-lived garbage (a
+// megabyte string would sit in the large-object space until a full GC).
+const CHUNK = 64 * 1024;
 
 export class ManifestUnreadable extends Error {
   constructor(

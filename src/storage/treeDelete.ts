@@ -50,6 +50,22 @@ export interface DeleteContentsArgs {
   rules?: SyncRules;
 }
 
+// What a share of a surveyed run's deletion needs (all of it, by default).
+export function surveyedContents(
+  root: string,
+  survey: TreeMeasure,
+  rules?: SyncRules,
+  directories: DirectoryStamp[] = survey.directories,
+): DeleteContentsArgs {
+  return {
+    root,
+    directories,
+    surveyed: survey.directories.map((directory) => directory.relativePath),
+    surveyStartedAtMs: survey.startedAtMs,
+    ...(rules ? { rules } : {}),
+  };
+}
+
 export interface DeleteOptions {
   onProgress?: (progress: DeleteProgress) => void;
   progressEveryFiles?: number;
@@ -63,6 +79,9 @@ export const MAX_REPORTED = 20;
 const SETTLED_MS = 2000;
 const INGEST_PATH = `${META_DIR}/${INGEST_FILE}`;
 const NATIVE_RECURSIVE_RM = Number(process.versions.node.split('.')[0]) >= 23;
+// A folder removed in one call reports its progress at once: only small ones,
+// so that progress still moves every 5000 files.
+const WHOLE_FOLDER_MAX_FILES = 5000;
 
 class Tally {
   readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
@@ -144,7 +163,8 @@ class ContentsRemoval {
   // They go without another lstat and count with the surveyed totals, less
   // whatever could not be removed.
   private removeSettled(directory: DirectoryStamp, path: string): void {
-    if (!this.parents.has(directory.relativePath) && NATIVE_RECURSIVE_RM && removedWhole(path)) {
+    const small = directory.files <= WHOLE_FOLDER_MAX_FILES;
+    if (small && !this.parents.has(directory.relativePath) && NATIVE_RECURSIVE_RM && removedWhole(path)) {
       this.tally.removed(directory.files, directory.bytes);
       return;
     }
@@ -292,16 +312,7 @@ export function deleteTree(root: string, options: DeleteOptions & { rules?: Sync
     for (const item of survey.unsynced.paths) tally.leave(item.path, item.reason);
     return { ...tally.outcome, leftCount: survey.unsynced.count };
   }
-  const contents = deleteDirectoryContents(
-    {
-      root,
-      directories: survey.directories,
-      surveyed: survey.directories.map((directory) => directory.relativePath),
-      surveyStartedAtMs: survey.startedAtMs,
-      ...(options.rules ? { rules: options.rules } : {}),
-    },
-    options,
-  );
+  const contents = deleteDirectoryContents(surveyedContents(root, survey, options.rules), options);
   if (contents.stopped) return contents;
   const shell = removeSurveyedShell(
     root,

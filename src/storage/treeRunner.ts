@@ -7,7 +7,13 @@ import os from 'node:os';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import type { NasCheckArgs } from './nasCopyCheck.ts';
 import { META_DIR } from './runLayout.ts';
-import { combineOutcomes, type ContentsOutcome, type DeleteOutcome, type DeleteProgress } from './treeDelete.ts';
+import {
+  combineOutcomes,
+  surveyedContents,
+  type ContentsOutcome,
+  type DeleteOutcome,
+  type DeleteProgress,
+} from './treeDelete.ts';
 import { mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeasure.ts';
 import type { MeasureRequest } from './treeTasks.ts';
 import { createStopFlag, type TreeWorkerPool } from './treeWorkerPool.ts';
@@ -70,13 +76,7 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
             (directories, index) =>
               pool.run(
                 'deleteContents',
-                {
-                  root,
-                  directories,
-                  surveyed,
-                  surveyStartedAtMs: survey.startedAtMs,
-                  ...(rules ? { rules } : {}),
-                },
+                surveyedContents(root, survey, rules, directories),
                 (part) => {
                   progress[index] = part;
                   report();

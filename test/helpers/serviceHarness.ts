@@ -7,6 +7,7 @@ import { createCleanupService, type CleanupService } from '../../src/service/cle
 import { DEFAULT_VERIFICATION, type VerificationSettings } from '../../src/service/preClearCheck.ts';
 import type { RunLocks } from '../../src/storage/runLock.ts';
 import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
+import { readJournal } from './journal.ts';
 import { makeTempDir } from './stagingTree.ts';
 
 export interface Harness {
@@ -54,12 +55,6 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   return { root, journalDir, service, now };
 }
 
-export function journalLines(harness: Harness): Array<Record<string, unknown>> {
-  const dir = harness.journalDir;
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .flatMap((name) => fs.readFileSync(path.join(dir, name), 'utf8').split('\n'))
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+export function journalLines(harness: Pick<Harness, 'journalDir'>): Array<Record<string, unknown>> {
+  return readJournal(harness.journalDir);
 }

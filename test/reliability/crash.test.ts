@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRun } from '../helpers/bigRun.ts';
+import { readJournal } from '../helpers/journal.ts';
 import { startService, type ServiceProcess } from '../helpers/serviceProcess.ts';
 import { openEvents } from '../helpers/sseClient.ts';
 import { makeTempDir } from '../helpers/stagingTree.ts';
@@ -58,12 +59,7 @@ function remainingFiles(runDir: string): number {
 }
 
 function journal(): Array<Record<string, unknown>> {
-  if (!fs.existsSync(journalDir)) return [];
-  return fs
-    .readdirSync(journalDir)
-    .flatMap((name) => fs.readFileSync(path.join(journalDir, name), 'utf8').split('\n'))
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return readJournal(journalDir);
 }
 
 // Starts a clear and SIGKILLs the service once it has deleted some files.

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readJournal } from '../helpers/journal.ts';
 import { startService, type ServiceProcess } from '../helpers/serviceProcess.ts';
 import { makeRun, makeTempDir, treeTotals } from '../helpers/stagingTree.ts';
 
@@ -72,10 +73,7 @@ describe('two replicas on one staging root', () => {
     expect(fs.readdirSync(staging, { recursive: true }).filter((entry) => String(entry).includes('Run_'))).toEqual([]);
     const journalFiles = fs.readdirSync(journalDir).sort();
     expect(journalFiles).toEqual(['clears.replica-a.jsonl', 'clears.replica-b.jsonl']);
-    const records = journalFiles
-      .flatMap((name) => fs.readFileSync(path.join(journalDir, name), 'utf8').split('\n'))
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { run_path: string; files_freed: number });
+    const records = readJournal(journalDir) as Array<{ run_path: string; files_freed: number }>;
     expect(records.map((record) => record.run_path).sort()).toEqual([...runPaths].sort());
     expect(records.reduce((sum, record) => sum + record.files_freed, 0)).toBe(totalFiles);
   }, 60_000);

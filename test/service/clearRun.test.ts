@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
+import { refusalOf } from '../helpers/refusal.ts';
 import { applyTransition, parseIngestText, serializeIngest } from '../../src/domain/ingestRecord.ts';
 import type { ClearAnswer } from '../../src/service/answers.ts';
 import { lockPathOf } from '../../src/storage/runLock.ts';
@@ -22,15 +23,6 @@ import {
 
 const RUN = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
 const operator = { actor: 'alice' };
-
-async function refusal(promise: Promise<unknown>): Promise<CleanupError> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-    },
-    (error: CleanupError) => error,
-  );
-}
 
 // What a clear frees: every non-directory entry, .exlab-wizard included, with
 // ingest.json as it is once the cleared entry has been appended (step 4).
@@ -62,7 +54,7 @@ describe('clearing one run', () => {
     expect(fs.existsSync(run)).toBe(false);
     expect(fs.existsSync(path.dirname(run))).toBe(true);
     expect(fs.existsSync(lockPathOf(run))).toBe(false);
-    expect(journalLines({ root, service, ...h })).toEqual([
+    expect(journalLines(h)).toEqual([
       {
         run_path: RUN,
         equipment_id: 'CONFOCAL_01',
@@ -113,7 +105,7 @@ describe('clearing one run', () => {
 
   it('answers run_not_found for a run folder that is gone and was never journaled', async () => {
     const { service } = createHarness();
-    expect((await refusal(service.clearRun(RUN, operator))).code).toBe('run_not_found');
+    expect((await refusalOf(service.clearRun(RUN, operator))).code).toBe('run_not_found');
   });
 
   it('clears a run with the Wizard lock file beside ingest.json, counting it as a file', async () => {
@@ -151,7 +143,7 @@ describe('refusals before anything is deleted (DESIGN §4 step 3)', () => {
     spoil(run);
     const before = snapshotTree(run);
     for (const dryRun of [true, false]) {
-      const error = await refusal(harness.service.clearRun(RUN, { ...operator, dryRun }));
+      const error = await refusalOf(harness.service.clearRun(RUN, { ...operator, dryRun }));
       expect(error.code).toBe(code);
       expect(error.message.length).toBeGreaterThan(10);
     }
@@ -167,7 +159,7 @@ describe('refusals before anything is deleted (DESIGN §4 step 3)', () => {
     const journalFile = path.join(harness.journalDir, 'clears.test-host.jsonl');
     fs.writeFileSync(journalFile, '');
     const before = snapshotTree(run);
-    const error = await withImmutable([journalFile], () => refusal(harness.service.clearRun(RUN, operator)));
+    const error = await withImmutable([journalFile], () => refusalOf(harness.service.clearRun(RUN, operator)));
     expect(error.code).toBe('journal_unavailable');
     expect(snapshotTree(run)).toEqual(before);
   });
@@ -183,7 +175,7 @@ describe('run path attacks', () => {
     const { root, service } = createHarness();
     const run = makeRun(root, RUN);
     const before = snapshotTree(root);
-    expect((await refusal(service.clearRun(requested, operator))).code).toBe('invalid_run_path');
+    expect((await refusalOf(service.clearRun(requested, operator))).code).toBe('invalid_run_path');
     expect(snapshotTree(root)).toEqual(before);
     expect(fs.existsSync(run)).toBe(true);
   });
@@ -195,7 +187,7 @@ describe('run path attacks', () => {
     const before = snapshotTree(target);
     fs.mkdirSync(path.join(root, 'EQ/P/Runs'), { recursive: true });
     fs.symlinkSync(target, path.join(root, 'EQ/P/Runs/Run_link'));
-    expect((await refusal(service.clearRun('EQ/P/Runs/Run_link', operator))).code).toBe('invalid_run_path');
+    expect((await refusalOf(service.clearRun('EQ/P/Runs/Run_link', operator))).code).toBe('invalid_run_path');
     expect(snapshotTree(target)).toEqual(before);
   });
 
@@ -204,7 +196,7 @@ describe('run path attacks', () => {
     const outsideRoot = path.join(path.dirname(root), 'outside');
     const target = makeRun(outsideRoot, 'EQ/P/Runs/Run_1');
     fs.symlinkSync(path.join(outsideRoot, 'EQ'), path.join(root, 'EQ'));
-    expect((await refusal(service.clearRun('EQ/P/Runs/Run_1', operator))).code).toBe('invalid_run_path');
+    expect((await refusalOf(service.clearRun('EQ/P/Runs/Run_1', operator))).code).toBe('invalid_run_path');
     expect(fs.existsSync(target)).toBe(true);
   });
 
@@ -259,7 +251,7 @@ describe('interrupted clears', () => {
     writeIngest(run, readExample('ingest.v1_0_with_unknown_fields.json'));
     sealRun(run, { writtenAt: new Date('2025-11-02T09:00:00Z') });
     const stuck = path.join(run, 'image_0001.tif');
-    const error = await withImmutable([stuck], () => refusal(harness.service.clearRun(legacy, operator)));
+    const error = await withImmutable([stuck], () => refusalOf(harness.service.clearRun(legacy, operator)));
     expect(error.code).toBe('clear_incomplete');
     const ingest = readIngestJson(run);
     expect(ingest).toMatchObject({
@@ -283,7 +275,7 @@ describe('interrupted clears', () => {
     });
     const all = clearTotals(run);
     const locked = path.join(run, 'raw/locked.dat');
-    const error = await withImmutable([locked], () => refusal(harness.service.clearRun(RUN, operator)));
+    const error = await withImmutable([locked], () => refusalOf(harness.service.clearRun(RUN, operator)));
     expect(error.code).toBe('clear_incomplete');
     expect(error.details).toMatchObject({
       left: [{ path: 'raw/locked.dat', code: 'EPERM' }],
@@ -312,7 +304,7 @@ describe('interrupted clears', () => {
     const everything = ['only.dat', '.exlab-wizard/creation.json', '.exlab-wizard/checksums.sha256'].map((name) =>
       path.join(run, name),
     );
-    const error = await withImmutable(everything, () => refusal(harness.service.clearRun(RUN, operator)));
+    const error = await withImmutable(everything, () => refusalOf(harness.service.clearRun(RUN, operator)));
     expect(error.details).toMatchObject({ files_freed: 0, left_count: 3 });
     expect(journalLines(harness)).toEqual([]);
     setImmutable(run, false);

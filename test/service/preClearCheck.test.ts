@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
+import { refusalOf } from '../helpers/refusal.ts';
 import type { VerificationSettings } from '../../src/service/preClearCheck.ts';
-import { deleteDirectoryContents } from '../../src/storage/treeDelete.ts';
+import { deleteDirectoryContents, surveyedContents } from '../../src/storage/treeDelete.ts';
 import { measureTree } from '../../src/storage/treeMeasure.ts';
 import { createHarness, journalLines, type Harness } from '../helpers/serviceHarness.ts';
 import { makeRun, makeTempDir, readIngestJson, sealRun, snapshotTree } from '../helpers/stagingTree.ts';
@@ -11,15 +12,6 @@ import { makeRun, makeTempDir, readIngestJson, sealRun, snapshotTree } from '../
 const RUN = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
 const VERIFIED_AT = Date.parse('2026-04-17T16:18:43Z');
 const operator = { actor: 'alice' };
-
-async function refusal(promise: Promise<unknown>): Promise<CleanupError> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-    },
-    (error: CleanupError) => error,
-  );
-}
 
 function touch(file: string, atMs: number): void {
   fs.utimesSync(file, new Date(atMs), new Date(atMs));
@@ -30,13 +22,13 @@ async function expectRefusedWholly(h: Harness, code: string): Promise<CleanupErr
   const run = path.join(h.root, RUN);
   const before = snapshotTree(run);
   for (const dryRun of [true, false]) {
-    const error = await refusal(h.service.clearRun(RUN, { ...operator, dryRun }));
+    const error = await refusalOf(h.service.clearRun(RUN, { ...operator, dryRun }));
     expect(error.code).toBe(code);
   }
   expect(snapshotTree(run)).toEqual(before);
   expect(readIngestJson(run).current_state).toBe('sync_verified');
   expect(journalLines(h)).toEqual([]);
-  return refusal(h.service.clearRun(RUN, operator));
+  return refusalOf(h.service.clearRun(RUN, operator));
 }
 
 const nasDirs: string[] = [];
@@ -166,7 +158,7 @@ describe('local check: staged files that never reached the NAS (DESIGN §4a)', (
     const h = createHarness();
     const run = makeRun(h.root, RUN, { state: 'cleared' });
     fs.writeFileSync(path.join(run, 'late.dat'), 'x');
-    expect((await refusal(h.service.clearRun(RUN, operator))).code).toBe('unsynced_files');
+    expect((await refusalOf(h.service.clearRun(RUN, operator))).code).toBe('unsynced_files');
     fs.rmSync(path.join(run, 'late.dat'));
     expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
   });
@@ -178,13 +170,7 @@ describe('local check: staged files that never reached the NAS (DESIGN §4a)', (
     const survey = measureTree(run, { rules });
     expect(survey.unsynced?.count).toBe(0);
     fs.writeFileSync(path.join(run, 'arrived_late.dat'), 'x');
-    const outcome = deleteDirectoryContents({
-      root: run,
-      directories: survey.directories,
-      surveyed: survey.directories.map((directory) => directory.relativePath),
-      surveyStartedAtMs: survey.startedAtMs,
-      rules,
-    });
+    const outcome = deleteDirectoryContents(surveyedContents(run, survey, rules));
     expect(outcome.left).toEqual([{ path: 'arrived_late.dat', code: 'not_in_manifest' }]);
     expect(fs.readFileSync(path.join(run, 'arrived_late.dat'), 'utf8')).toBe('x');
     expect(fs.existsSync(path.join(run, 'metadata/acquisition.xml'))).toBe(false);
@@ -236,7 +222,7 @@ describe('NAS check (verify_before_clear.nas)', () => {
     mirrorToNas(makeRun(h.root, RUN, { manifest: false }), nasRun);
     expect((await h.service.clearRun(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
     flipOneByte(path.join(nasRun, 'image_0001.tif'));
-    expect((await refusal(h.service.clearRun(RUN, operator))).code).toBe('nas_copy_mismatch');
+    expect((await refusalOf(h.service.clearRun(RUN, operator))).code).toBe('nas_copy_mismatch');
   });
 
   it('refuses with 503 nas_unreachable when no nas_mounts entry maps the nas_path', async () => {

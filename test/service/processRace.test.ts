@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readJournal } from '../helpers/journal.ts';
 import { makeRun, makeTempDir } from '../helpers/stagingTree.ts';
 
 interface RaceResult {
@@ -59,11 +60,7 @@ describe('two processes racing on the same runs', () => {
       expect(cleared, runPath).toHaveLength(1);
     }
     expect(fs.readdirSync(path.join(root, 'EQ/P/Runs'))).toEqual([]);
-    const records = fs
-      .readdirSync(journalDir)
-      .flatMap((name) => fs.readFileSync(path.join(journalDir, name), 'utf8').trim().split('\n'))
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { run_path: string; files_freed: number });
+    const records = readJournal(journalDir) as Array<{ run_path: string; files_freed: number }>;
     expect(records.map((r) => r.run_path).sort()).toEqual([...runPaths].sort());
     const freed = all.filter((r) => r.outcome === 'cleared').reduce((sum, r) => sum + (r.files_freed ?? 0), 0);
     expect(freed).toBe(runPaths.length * (100 + 3));

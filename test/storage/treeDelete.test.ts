@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deleteDirectoryContents, deleteTree, MAX_REPORTED, removeSurveyedShell } from '../../src/storage/treeDelete.ts';
+import {
+  deleteDirectoryContents,
+  deleteTree,
+  MAX_REPORTED,
+  removeSurveyedShell,
+  surveyedContents,
+} from '../../src/storage/treeDelete.ts';
 import { measureTree } from '../../src/storage/treeMeasure.ts';
 import { setImmutable, withImmutable } from '../helpers/faults.ts';
 import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../helpers/stagingTree.ts';
@@ -136,12 +142,7 @@ describe('deleteTree', () => {
     const expected = treeTotals(run);
     const survey = measureTree(run);
     expect(survey.directories.find((d) => d.relativePath === 'a')).toMatchObject({ files: 2, bytes: 3 });
-    const contents = deleteDirectoryContents({
-      root: run,
-      directories: survey.directories,
-      surveyed: survey.directories.map((d) => d.relativePath),
-      surveyStartedAtMs: survey.startedAtMs,
-    });
+    const contents = deleteDirectoryContents(surveyedContents(run, survey));
     const ingestBytes = fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size;
     expect(contents).toMatchObject({ files: expected.files - 1, bytes: expected.bytes - ingestBytes, leftCount: 0 });
   });
@@ -160,12 +161,7 @@ describe('deleteTree', () => {
     const survey = measureTree(run);
     fs.mkdirSync(path.join(run, 'a/new-folder'));
     fs.writeFileSync(path.join(run, 'a/new-folder/inside.dat'), 'x');
-    const contents = deleteDirectoryContents({
-      root: run,
-      directories: survey.directories,
-      surveyed: survey.directories.map((d) => d.relativePath),
-      surveyStartedAtMs: survey.startedAtMs,
-    });
+    const contents = deleteDirectoryContents(surveyedContents(run, survey));
     expect(contents.left).toEqual([{ path: 'a/new-folder', code: 'appeared_after_check' }]);
     expect(fs.readFileSync(path.join(run, 'a/new-folder/inside.dat'), 'utf8')).toBe('x');
     const shell = removeSurveyedShell(run, survey.directories.map((d) => d.relativePath), contents.directoriesWithLeft);
@@ -177,12 +173,7 @@ describe('deleteTree', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/free.dat': '12', 'a/stuck.dat': '12345' } });
     const survey = measureTree(run);
     const outcome = await withImmutable([path.join(run, 'a/stuck.dat')], () =>
-      deleteDirectoryContents({
-        root: run,
-        directories: survey.directories.filter((d) => d.relativePath === 'a'),
-        surveyed: survey.directories.map((d) => d.relativePath),
-        surveyStartedAtMs: survey.startedAtMs,
-      }),
+      deleteDirectoryContents(surveyedContents(run, survey, undefined, survey.directories.filter((d) => d.relativePath === 'a'))),
     );
     expect(outcome).toMatchObject({ files: 1, bytes: 2, left: [{ path: 'a/stuck.dat', code: 'EPERM' }], directoriesWithLeft: ['a'] });
   });
