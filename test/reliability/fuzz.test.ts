@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CleanupError } from '../../src/domain/errors.ts';
 import { parseIngestText } from '../../src/domain/ingestRecord.ts';
 import { LIFECYCLE_STATES } from '../../src/domain/lifecycle.ts';
@@ -16,6 +16,8 @@ import { ingestFor, makeRun, snapshotTree } from '../helpers/stagingTree.ts';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const settings = (numRuns: number) => ({ seed: SEED, numRuns });
+// A larger FUZZ_RUNS gets a timeout that grows with it (about 3 ms a case).
+vi.setConfig({ testTimeout: Math.max(30_000, RUNS * 3) });
 const ROOT = '/srv/exlab/staging';
 
 // Run paths built from the pieces attacks are made of.
