@@ -90,7 +90,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
   const registry = createMetrics(service);
   const asyncClears = createAsyncClears(
     service,
-    new JobRegistry(clock, (runPaths) => service.estimateFiles(runPaths), logger),
+    new JobRegistry(clock, (runPath) => service.knownFileCount(runPath), logger),
   );
   // Everything below needs a token (when tokens are configured).
   await app.register(async (api) => {

@@ -7,6 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+// The security requirement of every route that needs a token.
+export const TOKEN_REQUIRED = [{ bearerAuth: [] }];
+
 export const API_VERSION = '1.0.0';
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {

@@ -238,16 +238,8 @@ export function createCleanupService(options: CleanupServiceOptions) {
       return resolveRunPath(requested, stagingRoot).runPath;
     },
 
-    // Files the runs hold, from the cached scan; null unless every run is known.
-    estimateFiles(runPaths: readonly string[]): number | null {
-      let total = 0;
-      for (const runPath of runPaths) {
-        const known = catalog.knownFileCount(runPath);
-        if (known === null) return null;
-        total += known;
-      }
-      return total;
-    },
+    // The files a run holds, from the cached scan, when known.
+    knownFileCount: (runPath: string): number | null => catalog.knownFileCount(runPath),
 
     // Clears every auto-eligible run, and finishes clears that were
     // interrupted, in scheduled mode; nothing at all in manual mode.

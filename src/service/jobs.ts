@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatTimestamp } from '../domain/timestamps.ts';
+import { sumOf } from '../lib/sumOf.ts';
 import { runResultsSchema, type ClearProgress, type RunResult } from './answers.ts';
 
 export const JOB_KINDS = ['clear', 'clear_set', 'sweep'] as const;
@@ -58,7 +59,8 @@ export class JobRegistry {
 
   constructor(
     private readonly clock: () => Date,
-    private readonly estimateFiles: (runPaths: string[]) => number | null,
+    // A run's file count from the cached scan, when known.
+    private readonly knownFileCount: (runPath: string) => number | null,
     private readonly logger: Pick<Logger, 'error'>,
   ) {}
 
@@ -71,7 +73,7 @@ export class JobRegistry {
       run_paths: spec.runPaths,
       files_freed: 0,
       bytes_freed: 0,
-      files_total: this.estimateFiles(spec.runPaths),
+      files_total: this.totalOf(spec.runPaths, new Map()),
       created_at: this.now(),
       started_at: null,
       finished_at: null,
@@ -104,8 +106,8 @@ export class JobRegistry {
       progress: (progress) => {
         freed.set(progress.run_path, { files: progress.files_freed, bytes: progress.bytes_freed });
         if (progress.files_total !== null) totals.set(progress.run_path, progress.files_total);
-        job.files_freed = sum(freed, 'files');
-        job.bytes_freed = sum(freed, 'bytes');
+        job.files_freed = sumOf(freed.values(), (run) => run.files);
+        job.bytes_freed = sumOf(freed.values(), (run) => run.bytes);
         job.files_total = this.totalOf(job.run_paths, totals);
       },
       runsChosen: (runPaths) => {
@@ -130,7 +132,7 @@ export class JobRegistry {
   private totalOf(runPaths: readonly string[], surveyed: ReadonlyMap<string, number>): number | null {
     let total = 0;
     for (const runPath of runPaths) {
-      const known = surveyed.get(runPath) ?? this.estimateFiles([runPath]);
+      const known = surveyed.get(runPath) ?? this.knownFileCount(runPath);
       if (known === null) return null;
       total += known;
     }
@@ -151,10 +153,4 @@ export class JobRegistry {
   private now(): string {
     return formatTimestamp(this.clock());
   }
-}
-
-function sum(freed: Map<string, { files: number; bytes: number }>, key: 'files' | 'bytes'): number {
-  let total = 0;
-  for (const value of freed.values()) total += value[key];
-  return total;
 }

@@ -16,7 +16,7 @@ import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
 import { sameStamp, type FileStamp } from '../storage/fileStamp.ts';
 import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
-import { ingestPathOf, META_DIR } from '../storage/runLayout.ts';
+import { ingestPathOf, META_DIR, pathInRun } from '../storage/runLayout.ts';
 import { listRunLeaves } from '../storage/stagingScan.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
 import type { TreeRunner } from '../storage/treeRunner.ts';
@@ -111,7 +111,7 @@ export class RunCatalog {
       return [
         `${location.absolutePath}/${META_DIR}`,
         ingestPathOf(location.absolutePath),
-        ...folders.map((folder) => (folder.relativePath ? `${location.absolutePath}/${folder.relativePath}` : location.absolutePath)),
+        ...folders.map((folder) => pathInRun(location.absolutePath, folder.relativePath)),
       ];
     });
     const stamps = await this.runner.stamps(plan.flat());

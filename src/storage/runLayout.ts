@@ -7,6 +7,11 @@ export function ingestPathOf(runDir: string): string {
   return `${runDir}/${META_DIR}/${INGEST_FILE}`;
 }
 
+// A folder given relative to the run ('' is the run folder itself).
+export function pathInRun(runDir: string, relativePath: string): string {
+  return relativePath ? `${runDir}/${relativePath}` : runDir;
+}
+
 export function isMetaPath(relativePath: string): boolean {
   return relativePath === META_DIR || relativePath.startsWith(`${META_DIR}/`);
 }

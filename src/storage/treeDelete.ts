@@ -12,7 +12,8 @@
 // half-removed still says what it is and the next clear can resume it.
 import fs from 'node:fs';
 import type { SyncRules } from '../domain/syncCheck.ts';
-import { INGEST_FILE, META_DIR } from './runLayout.ts';
+import { sumOf } from '../lib/sumOf.ts';
+import { INGEST_FILE, META_DIR, pathInRun } from './runLayout.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { measureTree } from './treeMeasure.ts';
 import { errorCode, lstatOrNull } from './treeWalk.ts';
@@ -141,7 +142,7 @@ class ContentsRemoval {
     for (const directory of this.args.directories) {
       if (this.tally.stopped()) break;
       const leftBefore = this.tally.outcome.leftCount;
-      const path = directory.relativePath ? `${this.args.root}/${directory.relativePath}` : this.args.root;
+      const path = pathInRun(this.args.root, directory.relativePath);
       const stat = lstatOrNull(path);
       // Gone, or no longer a real folder: nothing of it is ours to enter.
       if (!stat?.isDirectory()) continue;
@@ -295,10 +296,10 @@ function removeDirectory(path: string, relativePath: string, somethingKeptInside
 
 export function combineOutcomes(parts: readonly DeleteOutcome[]): DeleteOutcome {
   return {
-    files: parts.reduce((total, part) => total + part.files, 0),
-    bytes: parts.reduce((total, part) => total + part.bytes, 0),
+    files: sumOf(parts, (part) => part.files),
+    bytes: sumOf(parts, (part) => part.bytes),
     left: parts.flatMap((part) => part.left).slice(0, MAX_REPORTED),
-    leftCount: parts.reduce((total, part) => total + part.leftCount, 0),
+    leftCount: sumOf(parts, (part) => part.leftCount),
     stopped: parts.some((part) => part.stopped),
   };
 }

@@ -4,6 +4,7 @@
 // when asked, the staged files that never reached the NAS.
 import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
 import { MAX_UNSYNCED_REPORTED } from '../domain/syncCheck.ts';
+import { sumOf } from '../lib/sumOf.ts';
 import { isMetaPath } from './runLayout.ts';
 import { lstatOrNull, walkTree } from './treeWalk.ts';
 import { UnsyncedCollector } from './unsyncedScan.ts';
@@ -38,15 +39,7 @@ export interface MeasureOptions {
 export function measureTree(root: string, options: MeasureOptions = {}): TreeMeasure {
   const share = options.topLevel ? new Set(options.topLevel) : undefined;
   const collector = options.rules ? new UnsyncedCollector(options.rules, share) : null;
-  const measure: TreeMeasure = {
-    files: 0,
-    bytes: 0,
-    dataFiles: 0,
-    dataBytes: 0,
-    directories: [],
-    unsynced: null,
-    startedAtMs: Date.now(),
-  };
+  const measure = emptyMeasure();
   const open: DirectoryStamp[] = [];
   const recordRoot = options.recordRoot ?? true;
   walkTree(
@@ -82,26 +75,26 @@ export function measureTree(root: string, options: MeasureOptions = {}): TreeMea
   return measure;
 }
 
+export function emptyMeasure(): TreeMeasure {
+  return { files: 0, bytes: 0, dataFiles: 0, dataBytes: 0, directories: [], unsynced: null, startedAtMs: Date.now() };
+}
+
 // The shares of one run, walked apart, as one measure.
 export function mergeMeasures(parts: readonly TreeMeasure[]): TreeMeasure {
   const unsyncedParts = parts.flatMap((part) => (part.unsynced ? [part.unsynced] : []));
   return {
-    files: sum(parts, (part) => part.files),
-    bytes: sum(parts, (part) => part.bytes),
-    dataFiles: sum(parts, (part) => part.dataFiles),
-    dataBytes: sum(parts, (part) => part.dataBytes),
+    files: sumOf(parts, (part) => part.files),
+    bytes: sumOf(parts, (part) => part.bytes),
+    dataFiles: sumOf(parts, (part) => part.dataFiles),
+    dataBytes: sumOf(parts, (part) => part.dataBytes),
     directories: parts.flatMap((part) => part.directories),
     unsynced:
       unsyncedParts.length === 0
         ? null
         : {
             paths: unsyncedParts.flatMap((part) => part.paths).slice(0, MAX_UNSYNCED_REPORTED),
-            count: sum(unsyncedParts, (part) => part.count),
+            count: sumOf(unsyncedParts, (part) => part.count),
           },
     startedAtMs: Math.min(...parts.map((part) => part.startedAtMs)),
   };
-}
-
-function sum<T>(items: readonly T[], value: (item: T) => number): number {
-  return items.reduce((total, item) => total + value(item), 0);
 }

@@ -5,6 +5,7 @@ import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import type { SyncRules } from '../domain/syncCheck.ts';
+import { sumOf } from '../lib/sumOf.ts';
 import type { NasCheckArgs } from './nasCopyCheck.ts';
 import { META_DIR } from './runLayout.ts';
 import {
@@ -14,7 +15,7 @@ import {
   type DeleteOutcome,
   type DeleteProgress,
 } from './treeDelete.ts';
-import { mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeasure.ts';
+import { emptyMeasure, mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeasure.ts';
 import type { MeasureRequest } from './treeTasks.ts';
 import { createStopFlag, type TreeWorkerPool } from './treeWorkerPool.ts';
 
@@ -68,7 +69,7 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
       const surveyed = survey.directories.map((directory) => directory.relativePath);
       const progress = new Array<DeleteProgress>(parallelism).fill({ files: 0, bytes: 0 });
       const report = (): void =>
-        onProgress(progress.reduce((sum, part) => ({ files: sum.files + part.files, bytes: sum.bytes + part.bytes })));
+        onProgress({ files: sumOf(progress, (part) => part.files), bytes: sumOf(progress, (part) => part.bytes) });
       const result = (async (): Promise<DeleteOutcome> => {
         const shares = balancedShares(survey.directories, parallelism);
         const contents: ContentsOutcome[] = await Promise.all(
@@ -133,8 +134,4 @@ function roundRobin<T>(items: readonly T[], parallelism: number): T[][] {
   const shares = Array.from({ length: Math.max(1, parallelism) }, () => [] as T[]);
   items.forEach((item, index) => shares[index % shares.length]?.push(item));
   return shares;
-}
-
-function emptyMeasure(): TreeMeasure {
-  return { files: 0, bytes: 0, dataFiles: 0, dataBytes: 0, directories: [], unsynced: null, startedAtMs: Date.now() };
 }

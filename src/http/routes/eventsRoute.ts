@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { errorResponses } from '../errorEnvelope.ts';
+import { TOKEN_REQUIRED } from '../openapi.ts';
 import { EventStream } from '../eventStream.ts';
 import { TRACE_HEADER } from '../traceId.ts';
 
@@ -27,7 +28,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heart
         'clear_done {run_path, job_id, actor, outcome, files_freed, bytes_freed, error}; ' +
         'run_state {run_path, from, to}. A comment line every heartbeat. The token may be sent as ?access_token= (never logged).',
       tags: ['jobs'],
-      security: [{ bearerAuth: [] }],
+      security: TOKEN_REQUIRED,
       querystring: z.strictObject({ access_token: z.string().optional() }),
       produces: ['text/event-stream'],
       response: { 200: z.string().describe('An endless event stream'), ...errorResponses('unauthorized', 'validation_error') },

@@ -5,8 +5,7 @@ import { CleanupError } from '../../domain/errors.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import { jobSchema } from '../../service/jobs.ts';
 import { errorResponses } from '../errorEnvelope.ts';
-
-const security = [{ bearerAuth: [] }];
+import { TOKEN_REQUIRED as security } from '../openapi.ts';
 
 export const jobRoutes: FastifyPluginAsyncZod<{ asyncClears: AsyncClears }> = async (app, { asyncClears }) => {
   app.get('/api/v1/jobs', {

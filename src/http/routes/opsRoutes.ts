@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { errorResponses } from '../errorEnvelope.ts';
+import { TOKEN_REQUIRED } from '../openapi.ts';
 
 const checkSchema = z.object({ ok: z.boolean(), message: z.string() });
 const healthSchema = z
@@ -39,7 +40,7 @@ export const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry }> = async
     schema: {
       summary: 'Prometheus metrics',
       tags: ['operations'],
-      security: [{ bearerAuth: [] }],
+      security: TOKEN_REQUIRED,
       produces: ['text/plain'],
       response: { 200: z.string().describe('Prometheus text format'), ...errorResponses('unauthorized', 'internal_error') },
     },

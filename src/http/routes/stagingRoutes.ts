@@ -13,12 +13,14 @@ import {
   runDetailSchema,
   runListingSchema,
   runResultsSchema,
+  type ClearRequestOptions,
 } from '../../service/answers.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { jobSchema, type Job } from '../../service/jobs.ts';
 import type { ErrorCode } from '../errorCatalog.ts';
 import { errorResponses } from '../errorEnvelope.ts';
+import { TOKEN_REQUIRED as security } from '../openapi.ts';
 
 const runPathParams = z.object({
   run_path: z
@@ -31,9 +33,16 @@ const dryRunQuery = z.strictObject({
 });
 const dryRunBody = z.strictObject({ dry_run: z.boolean().optional() }).nullish();
 
-// A dry run is asked for in the query (curl) or in the JSON body (clients).
-function wantsDryRun(request: { query: { dry_run?: boolean }; body?: { dry_run?: boolean } | null }): boolean {
-  return request.query.dry_run === true || request.body?.dry_run === true;
+// Who asks, where the clear logs, and whether it is a dry run: asked for in
+// the query (curl) or in the JSON body (clients).
+function clearOptionsOf(
+  request: FastifyRequest & { query: { dry_run?: boolean }; body?: { dry_run?: boolean } | null },
+): ClearRequestOptions {
+  return {
+    actor: request.actor,
+    logger: request.log,
+    dryRun: request.query.dry_run === true || request.body?.dry_run === true,
+  };
 }
 
 const clearSetBody = z
@@ -84,8 +93,6 @@ const REFUSALS: ErrorCode[] = [
   'disk_full',
   'shutting_down',
 ];
-
-const security = [{ bearerAuth: [] }];
 
 const preferHeaders = z.looseObject({
   prefer: z
@@ -168,7 +175,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
       response: { 200: clearAnswerSchema, 202: jobSchema, ...errorResponses(...CLEAR_ERRORS, ...REFUSALS) },
     },
     handler: (request, reply) => {
-      const options = { actor: request.actor, logger: request.log, dryRun: wantsDryRun(request) };
+      const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: () => service.clearRun(request.params.run_path, options),
         later: () => asyncClears.clearRun(request.params.run_path, options),
@@ -195,7 +202,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
     handler: (request, reply) => {
       const runPaths = request.body.run_paths;
       const set = runPaths ? { run_paths: runPaths } : { all_verified: true as const };
-      const options = { actor: request.actor, logger: request.log, dryRun: wantsDryRun(request) };
+      const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: async () => ({ results: await service.clearSet(set, options) }),
         later: () => asyncClears.clearSet(set, options),
@@ -220,7 +227,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
       },
     },
     handler: (request, reply) => {
-      const options = { actor: request.actor, logger: request.log, dryRun: wantsDryRun(request) };
+      const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: async () => ({ results: await service.sweep(options) }),
         later: () => asyncClears.sweep(options),
