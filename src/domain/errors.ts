@@ -10,6 +10,8 @@ export const CLEANUP_ERROR_CODES = [
   'clear_in_progress',
   'clear_incomplete',
   'unsynced_files',
+  'manifest_invalid',
+  'survey_failed',
   'nas_copy_mismatch',
   'nas_unreachable',
   'journal_unavailable',

@@ -37,6 +37,10 @@ export type JsonObject = Record<string, unknown>;
 
 const SCHEMA_VERSION = /^(\d+)\.(\d+)$/;
 
+// A run moves through five states; a history far longer than any writer
+// makes is not a lifecycle record, and validating it would stall the service.
+export const MAX_HISTORY_ENTRIES = 10_000;
+
 export function validateIngest(raw: unknown): IngestView {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw invalid('ingest.json is not a JSON object', undefined);
@@ -52,6 +56,10 @@ export function validateIngest(raw: unknown): IngestView {
       `ingest.json has schema_version ${String(version)}; this service reads ${SUPPORTED_MAJOR}.x only`,
       { field: 'schema_version', details: { expected: `${SUPPORTED_MAJOR}.x`, found: version } },
     );
+  }
+  const history = (raw as JsonObject).history;
+  if (Array.isArray(history) && history.length > MAX_HISTORY_ENTRIES) {
+    throw invalid(`ingest.json history has ${history.length} entries, over the cap of ${MAX_HISTORY_ENTRIES}`, 'history');
   }
   const parsed = ingestSchema.safeParse(raw);
   if (!parsed.success) {

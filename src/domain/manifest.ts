@@ -1,7 +1,8 @@
 // The Wizard's checksum manifest (.exlab-wizard/checksums.sha256): one line
 // per file of the run outside .exlab-wizard/, in sha256sum's format:
 // `<sha256-hex>  <relative/posix/path>` (one or two spaces, or ` *` for
-// binary mode; a leading backslash marks an escaped path).
+// binary mode; a leading backslash marks an escaped path). Lines are byte
+// strings (see entryName.ts), so paths match the disk's names byte for byte.
 export interface ManifestEntry {
   path: string;
   sha256: string;
@@ -34,6 +35,14 @@ export function manifestPathIn(text: string): string | null {
   if (rawPath === '') return null;
   const path = escaped ? rawPath.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')) : rawPath;
   return normalizeManifestPath(path);
+}
+
+// Why a manifest path does not name a file inside the run, or null: an entry
+// that climbs out would have the checks look at files that are not the run's.
+export function manifestPathProblem(path: string): string | null {
+  if (path.startsWith('/')) return 'is an absolute path';
+  if (path.split('/').includes('..')) return 'has a ".." segment';
+  return null;
 }
 
 function isHexDigit(code: number): boolean {

@@ -4,6 +4,8 @@
 export interface NasLocation {
   mountRoot: string;
   runDir: string;
+  // The run's folder relative to the mount ('' for the mount itself).
+  runPath: string;
 }
 
 export function locateNasCopy(nasPath: string, mounts: Readonly<Record<string, string>>): NasLocation | null {
@@ -16,5 +18,5 @@ export function locateNasCopy(nasPath: string, mounts: Readonly<Record<string, s
   const mountRoot = (mounts[prefix] ?? mounts[`${prefix}/`] ?? '').replace(/\/+$/, '');
   const rest = nasPath.slice(prefix.length).split('/').filter(Boolean);
   if (!mountRoot || rest.some((segment) => segment === '.' || segment === '..')) return null;
-  return { mountRoot, runDir: [mountRoot, ...rest].join('/') };
+  return { mountRoot, runDir: [mountRoot, ...rest].join('/'), runPath: rest.join('/') };
 }

@@ -13,8 +13,16 @@ export interface PolicySettings {
 
 // A pre-clear verification that failed (DESIGN §4a); it outranks the mode and
 // the retain window because the run cannot be cleared at all.
+export const VERIFICATION_REFUSALS = [
+  'survey_failed',
+  'manifest_invalid',
+  'unsynced_files',
+  'nas_copy_mismatch',
+  'nas_unreachable',
+] as const;
+
 export interface VerificationRefusal {
-  reason: 'unsynced_files' | 'nas_copy_mismatch' | 'nas_unreachable';
+  reason: (typeof VERIFICATION_REFUSALS)[number];
   message: string;
 }
 
@@ -22,9 +30,7 @@ export interface VerificationRefusal {
 export const DECISION_REASONS = [
   'already_cleared',
   'not_sync_verified',
-  'unsynced_files',
-  'nas_copy_mismatch',
-  'nas_unreachable',
+  ...VERIFICATION_REFUSALS,
   'manual_mode',
   'missing_verified_timestamp',
   'retain_window',

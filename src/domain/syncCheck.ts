@@ -4,22 +4,24 @@
 // it: the run must not be cleared.
 import type { PathIndex } from './pathIndex.ts';
 
-// manifest_unreadable: a manifest exists but cannot be read, so no file of
-// the run can be shown to have reached the NAS.
-export type UnsyncedReason = 'not_in_manifest' | 'modified_after_verification' | 'manifest_unreadable';
+// manifest_invalid: a manifest exists but cannot be used, so no file of the
+// run can be shown to have reached the NAS.
+export type UnsyncedReason = 'not_in_manifest' | 'modified_after_verification' | 'manifest_invalid';
 
 // What the pre-clear check of one run needs, in a form a worker thread takes.
 export interface SyncRules {
-  // Absolute path of the run's manifest; when the file is absent only the
-  // mtime test applies.
+  // The run's manifest, relative to the run (a byte string); when the file is
+  // absent only the mtime test applies.
   manifestPath: string;
   // Milliseconds since the epoch, or null (then only the manifest applies).
   verifiedAtMs: number | null;
   toleranceMs: number;
 }
 
+// The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
 export interface UnsyncedPath {
   path: string;
+  escaped?: true;
   reason: UnsyncedReason;
 }
 

@@ -4,12 +4,13 @@ import pino, { type Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError, isCleanupError } from '../domain/errors.ts';
 import type { LifecycleState } from '../domain/lifecycle.ts';
-import { decide, type Decision, type PolicySettings } from '../domain/policy.ts';
+import { decide, VERIFICATION_REFUSALS, type Decision, type PolicySettings } from '../domain/policy.ts';
 import type { RunKind } from '../domain/ingestSchema.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
+import { DEFAULT_INGEST_MAX_BYTES } from '../storage/ingestStore.ts';
 import { createJournal, type Journal } from '../storage/journal.ts';
+import { openRun } from '../storage/runDirectory.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
-import { checkRunLeaf } from '../storage/runLeaf.ts';
 import { createStagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { createTreeRunner, defaultParallelism } from '../storage/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from '../storage/treeWorkerPool.ts';
@@ -21,7 +22,7 @@ import type {
   RunListing,
   RunResult,
 } from './answers.ts';
-import { asPolicyRefusal, DEFAULT_VERIFICATION, PreClearCheck, unsyncedRefusal, type VerificationSettings } from './preClearCheck.ts';
+import { asPolicyRefusal, DEFAULT_VERIFICATION, PreClearCheck, surveyRefusal, type VerificationSettings } from './preClearCheck.ts';
 import { RunCatalog, type Catalog, type CatalogEntry } from './runCatalog.ts';
 import { RunClearer } from './runClearer.ts';
 import { buildRunRow, compareRows } from './runRow.ts';
@@ -40,6 +41,8 @@ export interface CleanupServiceOptions {
   pool?: TreeWorkerPool;
   // How many workers share the walk of one run (default: one per core, up to 4).
   parallelism?: number;
+  // A larger ingest.json is refused unread (ingest_invalid).
+  ingestMaxBytes?: number;
 }
 
 export interface RunFilter {
@@ -62,7 +65,11 @@ export interface HealthReport {
 }
 
 // Refusals that leave a run for later rather than count as a failed clear.
-const SKIPPED_BY_SWEEP = new Set(['unsynced_files', 'nas_copy_mismatch', 'nas_unreachable', 'clear_in_progress']);
+const SKIPPED_BY_SWEEP = new Set<string>([...VERIFICATION_REFUSALS, 'clear_in_progress']);
+
+function runNotFound(location: RunLocation, why: string): CleanupError {
+  return new CleanupError('run_not_found', `There is no staged run at ${location.runPath}${why}.`, { field: 'run_path' });
+}
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -81,7 +88,8 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const journal: Journal = createJournal(options.journalDir, options.hostLabel);
   const runner = createTreeRunner(pool, options.parallelism);
   const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION);
-  const catalog = new RunCatalog(stagingRoot, runner, (location, view) => check.rulesFor(location, view));
+  const ingestMaxBytes = options.ingestMaxBytes ?? DEFAULT_INGEST_MAX_BYTES;
+  const catalog = new RunCatalog(stagingRoot, runner, (view) => check.rulesFor(view), ingestMaxBytes);
   const clearer = new RunClearer({
     stagingRoot,
     hostLabel: options.hostLabel,
@@ -92,6 +100,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
     logger,
     clock,
     check,
+    ingestMaxBytes,
   });
   const rootGuard = createStagingRootGuard(stagingRoot);
   // Notes at start whether the root is a mount point, to tell later if it went.
@@ -106,16 +115,25 @@ export function createCleanupService(options: CleanupServiceOptions) {
 
   // From the listing's walk: only the local check, as far as it already knows.
   const decideFor = (entry: CatalogEntry, now: Date): Decision => {
-    const unsynced = entry.measure?.unsynced;
-    const refusal = unsynced ? unsyncedRefusal(entry.location.runPath, unsynced) : null;
+    const refusal = entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null;
     return decide(entry.record.view, options.policy, now, asPolicyRefusal(refusal));
   };
 
   // For one run: every pre-clear check that is configured, NAS included.
   const decideFully = async (entry: CatalogEntry, now: Date): Promise<Decision> => {
     const { view } = entry.record;
-    const refusal = view.current_state === 'sync_verified' ? (await check.inspect(entry.location, view)).refusal : null;
+    const refusal = view.current_state === 'sync_verified' ? await inspectionRefusal(entry.location, view) : null;
     return decide(view, options.policy, now, asPolicyRefusal(refusal));
+  };
+
+  const inspectionRefusal = async (location: RunLocation, view: CatalogEntry['record']['view']): Promise<CleanupError | null> => {
+    const opened = await openRun(stagingRoot, location);
+    if (opened === 'missing') throw runNotFound(location, '');
+    try {
+      return (await check.inspect(location, opened.run.fd, view)).refusal;
+    } finally {
+      await opened.close();
+    }
   };
 
   const track = <T>(work: () => Promise<T>): Promise<T> => {
@@ -161,13 +179,12 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const locate = async (requested: string): Promise<{ location: RunLocation; entry: CatalogEntry }> => {
     const location = resolveRunPath(requested, stagingRoot);
     await rootGuard.ensureAvailable();
-    const notFound = (why: string): CleanupError =>
-      new CleanupError('run_not_found', `There is no staged run at ${location.runPath}${why}.`, {
-        field: 'run_path',
-      });
-    if ((await checkRunLeaf(location, stagingRoot)) === 'missing') throw notFound('');
+    // A link or a file on the way is an invalid run path; a gap, not found.
+    const opened = await openRun(stagingRoot, location);
+    if (opened === 'missing') throw runNotFound(location, '');
+    await opened.close();
     const entry = await catalog.one(location);
-    if (!entry) throw notFound(' (the folder has no .exlab-wizard/ingest.json yet)');
+    if (!entry) throw runNotFound(location, ' (the folder has no .exlab-wizard/ingest.json yet)');
     return { location, entry };
   };
 

@@ -1,11 +1,13 @@
 // Before deleting: is what we delete what reached the NAS? (DESIGN §4a.) The
 // local check (manifest and mtimes) runs unless turned off; the NAS check
-// (sizes, or checksums) only when configured. A refusal deletes nothing.
+// (sizes, or checksums) only when configured. A refusal deletes nothing, and
+// a check that fails for any reason refuses (fail closed).
+import { byteString } from '../domain/entryName.ts';
 import { CleanupError } from '../domain/errors.ts';
 import type { IngestView } from '../domain/ingestSchema.ts';
 import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
-import { verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
+import { VERIFICATION_REFUSALS, verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { describeUnsynced, type SyncRules, type UnsyncedReport } from '../domain/syncCheck.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
@@ -29,40 +31,67 @@ function latestVerification(view: IngestView) {
   return view.history.findLast((entry) => entry.state === 'sync_verified');
 }
 
-function manifestFileOf(location: RunLocation, view: IngestView): string {
-  return `${location.absolutePath}/${manifestPathOf(latestVerification(view)?.checksum_file)}`;
+// The run's manifest relative to the run, as a byte string.
+function manifestFileOf(view: IngestView): string {
+  return byteString(manifestPathOf(latestVerification(view)?.checksum_file));
 }
 
 // The rules of the local check for a run, or null when it is turned off.
-export function syncRulesFor(location: RunLocation, view: IngestView, settings: VerificationSettings): SyncRules | null {
+export function syncRulesFor(view: IngestView, settings: VerificationSettings): SyncRules | null {
   if (!settings.localManifest) return null;
   return {
-    manifestPath: manifestFileOf(location, view),
+    manifestPath: manifestFileOf(view),
     verifiedAtMs: verifiedAt(view)?.getTime() ?? null,
     toleranceMs: settings.mtimeToleranceSeconds * 1000,
   };
 }
 
-export function unsyncedRefusal(runPath: string, report: UnsyncedReport): CleanupError | null {
+function unsyncedRefusal(runPath: string, report: UnsyncedReport): CleanupError | null {
   if (report.count === 0) return null;
   return new CleanupError('unsynced_files', describeUnsynced(runPath, report), {
     details: { unsynced: report.paths, unsynced_count: report.count },
   });
 }
 
-// The refusal as the policy ranks it among its reasons.
-export function asPolicyRefusal(error: CleanupError | null): VerificationRefusal | undefined {
-  if (!error) return undefined;
-  const reason = error.code;
-  if (reason !== 'unsynced_files' && reason !== 'nas_copy_mismatch' && reason !== 'nas_unreachable') return undefined;
-  return { reason, message: error.message };
+function surveyFailed(runPath: string, why: string, details: Record<string, unknown> = {}): CleanupError {
+  return new CleanupError(
+    'survey_failed',
+    `${runPath} could not be surveyed whole (${why}), so what it holds cannot be checked: nothing was deleted. Fix the cause and clear again.`,
+    { details },
+  );
 }
 
-export interface Inspection {
-  // The run as it is now: counts, directory stamps, unsynced files.
-  survey: TreeMeasure;
-  refusal: CleanupError | null;
+function manifestInvalid(runPath: string, message: string): CleanupError {
+  return new CleanupError(
+    'manifest_invalid',
+    `${runPath}: ${message}. No file can be shown to have reached the NAS, so nothing was deleted.`,
+  );
 }
+
+// What a survey, as far as it goes, says forbids clearing the run.
+export function surveyRefusal(runPath: string, survey: TreeMeasure): CleanupError | null {
+  const { problem } = survey;
+  if (problem?.kind === 'unreadable') {
+    return surveyFailed(runPath, `${problem.path} cannot be read: ${problem.code}`, {
+      path: problem.path,
+      error_code: problem.code,
+    });
+  }
+  if (problem?.kind === 'manifest') return manifestInvalid(runPath, problem.message);
+  return survey.unsynced ? unsyncedRefusal(runPath, survey.unsynced) : null;
+}
+
+// The refusal as the policy ranks it among its reasons.
+export function asPolicyRefusal(error: CleanupError | null): VerificationRefusal | undefined {
+  const reason = VERIFICATION_REFUSALS.find((code) => code === error?.code);
+  return error && reason ? { reason, message: error.message } : undefined;
+}
+
+export type Inspection =
+  // The run as it is now: counts, directory stamps, unsynced files.
+  | { survey: TreeMeasure; refusal: CleanupError | null }
+  // A survey that failed outright: nothing is known of the run.
+  | { survey: null; refusal: CleanupError };
 
 export class PreClearCheck {
   constructor(
@@ -70,22 +99,29 @@ export class PreClearCheck {
     private readonly settings: VerificationSettings,
   ) {}
 
-  rulesFor(location: RunLocation, view: IngestView): SyncRules | null {
-    return syncRulesFor(location, view, this.settings);
+  rulesFor(view: IngestView): SyncRules | null {
+    return syncRulesFor(view, this.settings);
   }
 
-  // Surveys the run (the walk a clear deletes from) and says what, if
-  // anything, forbids clearing it: the local check first, then the NAS.
-  async inspect(location: RunLocation, view: IngestView): Promise<Inspection> {
-    const rules = this.rulesFor(location, view);
-    const survey = await this.runner.survey(location.absolutePath, rules ?? undefined);
-    const unsynced = survey.unsynced ? unsyncedRefusal(location.runPath, survey.unsynced) : null;
-    if (unsynced || this.settings.nas === 'off') return { survey, refusal: unsynced };
-    return { survey, refusal: await this.nasRefusal(location, view, this.settings.nas) };
+  // Surveys the run whose descriptor the caller holds (the walk a clear
+  // deletes from) and says what, if anything, forbids clearing it: the
+  // survey itself, the local check, then the NAS.
+  async inspect(location: RunLocation, runFd: number, view: IngestView): Promise<Inspection> {
+    const rules = this.rulesFor(view);
+    let survey: TreeMeasure;
+    try {
+      survey = await this.runner.survey(runFd, rules ?? undefined);
+    } catch (error) {
+      return { survey: null, refusal: surveyFailed(location.runPath, (error as Error).message) };
+    }
+    const refusal = surveyRefusal(location.runPath, survey);
+    if (refusal || this.settings.nas === 'off') return { survey, refusal };
+    return { survey, refusal: await this.nasRefusal(location, runFd, view, this.settings.nas) };
   }
 
   private async nasRefusal(
     location: RunLocation,
+    runFd: number,
     view: IngestView,
     mode: 'size' | 'checksum',
   ): Promise<CleanupError | null> {
@@ -97,15 +133,12 @@ export class PreClearCheck {
     if (!nasPath) return unreachable('its sync_verified entry has no nas_path');
     const nas = locateNasCopy(nasPath, this.settings.nasMounts);
     if (!nas) return unreachable(`no nas_mounts entry maps ${nasPath} to a local mount`);
-    const result = await this.runner.nasCheck({
-      runDir: location.absolutePath,
-      nasMountRoot: nas.mountRoot,
-      nasRunDir: nas.runDir,
-      mode,
-      manifestPath: manifestFileOf(location, view),
-    });
+    const result = await this.runner
+      .nasCheck({ runFd, nasMountRoot: nas.mountRoot, nasRunPath: nas.runPath, mode, manifestPath: manifestFileOf(view) })
+      .catch((error: unknown) => ({ status: 'unreachable' as const, message: `the check failed (${(error as Error).message})` }));
     if (result.status === 'same') return null;
     if (result.status === 'unreachable') return unreachable(result.message);
+    if (result.status === 'manifest_invalid') return manifestInvalid(location.runPath, result.message);
     return new CleanupError(
       'nas_copy_mismatch',
       `The NAS copy of ${location.runPath} at ${nas.runDir} differs from staging in ${result.count} file${result.count === 1 ? '' : 's'} (${mode} check). Nothing was deleted.`,

@@ -1,8 +1,9 @@
 // The staged runs of the root as the service sees them: every run leaf with
 // its ingest.json read (or the reason it cannot be), and file counts.
 //
-// A listing is cheap when little changed: one worker round trip lstats every
-// run's ingest.json (and .exlab-wizard), and the folders of every cached run.
+// A listing is cheap when little changed: one worker round trip stamps every
+// run's ingest.json (and .exlab-wizard), and the folders of every cached run,
+// each reached through descriptors from the staging root.
 // A record is parsed again only when its ingest.json changed; counts of runs
 // that can no longer change (sync_verified, cleared) are kept while
 // ingest.json and every folder of the run keep their stamps. A run still
@@ -14,9 +15,9 @@ import type { IngestRecord } from '../domain/ingestRecord.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
-import { sameStamp, type FileStamp } from '../storage/fileStamp.ts';
+import { sameStamp, type FileStamp, type RunStamps } from '../storage/fileStamp.ts';
 import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
-import { ingestPathOf, META_DIR, pathInRun } from '../storage/runLayout.ts';
+import { openRun } from '../storage/runDirectory.ts';
 import { listRunLeaves } from '../storage/stagingScan.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
 import type { TreeRunner } from '../storage/treeRunner.ts';
@@ -30,7 +31,7 @@ export interface CatalogEntry {
 }
 
 // The local pre-clear rules of a run, or null when none apply.
-export type RulesFor = (location: RunLocation, view: IngestRecord['view']) => SyncRules | null;
+export type RulesFor = (view: IngestRecord['view']) => SyncRules | null;
 
 export interface CatalogProblem {
   location: RunLocation;
@@ -63,6 +64,7 @@ export class RunCatalog {
     private readonly stagingRoot: string,
     private readonly runner: TreeRunner,
     private readonly rulesFor: RulesFor,
+    private readonly ingestMaxBytes: number,
   ) {}
 
   async scan(): Promise<Catalog> {
@@ -92,10 +94,12 @@ export class RunCatalog {
     const stamps = await this.stampsOf(leaves);
     const readings = await mapLimited(leaves, READ_CONCURRENCY, async (location, index): Promise<LeafReading> => {
       const cached = this.cache.get(location.runPath);
-      const { meta, ingest, folders } = stamps[index] as LeafStamps;
-      const unchanged = cached && meta?.kind === 'directory' && sameStamp(ingest, cached.ingest.stamp);
-      const reading: LeafReading = unchanged ? { kind: 'run', location, ingest: cached.ingest, measure: null } : await readLeaf(location);
-      if (reading.kind === 'run' && unchanged && cached.measure && foldersUnchanged(cached.measure, folders)) {
+      const stamp = stamps[index] ?? null;
+      const unchanged = cached && stamp?.meta?.kind === 'directory' && sameStamp(stamp.ingest, cached.ingest.stamp);
+      const reading: LeafReading = unchanged
+        ? { kind: 'run', location, ingest: cached.ingest, measure: null }
+        : await this.readLeaf(location);
+      if (reading.kind === 'run' && unchanged && cached.measure && foldersUnchanged(cached.measure, stamp.folders)) {
         reading.measure = cached.measure;
       }
       return reading;
@@ -104,23 +108,37 @@ export class RunCatalog {
     return readings;
   }
 
-  // The lstats that tell what changed, all in one worker round trip.
-  private async stampsOf(leaves: readonly RunLocation[]): Promise<LeafStamps[]> {
-    const plan = leaves.map((location) => {
-      const folders = this.cache.get(location.runPath)?.measure?.directories ?? [];
-      return [
-        `${location.absolutePath}/${META_DIR}`,
-        ingestPathOf(location.absolutePath),
-        ...folders.map((folder) => pathInRun(location.absolutePath, folder.relativePath)),
-      ];
-    });
-    const stamps = await this.runner.stamps(plan.flat());
-    let next = 0;
-    return plan.map((paths) => {
-      const mine = stamps.slice(next, next + paths.length);
-      next += paths.length;
-      return { meta: mine[0] ?? null, ingest: mine[1] ?? null, folders: mine.slice(2) };
-    });
+  // The stamps that tell what changed, all in one worker round trip.
+  private stampsOf(leaves: readonly RunLocation[]): Promise<Array<RunStamps | null>> {
+    return this.runner.stamps(
+      leaves.map((location) => ({
+        run: this.refOf(location),
+        folders: (this.cache.get(location.runPath)?.measure?.directories ?? []).map((folder) => folder.relativePath),
+      })),
+    );
+  }
+
+  private refOf(location: RunLocation): { stagingRoot: string; runPath: string } {
+    return { stagingRoot: this.stagingRoot, runPath: location.runPath };
+  }
+
+  private async readLeaf(location: RunLocation): Promise<LeafReading> {
+    try {
+      const opened = await openRun(this.stagingRoot, location);
+      if (opened === 'missing') return { kind: 'none' };
+      try {
+        const ingest = await readIngest(opened.run, this.ingestMaxBytes);
+        return ingest ? { kind: 'run', location, ingest, measure: null } : { kind: 'none' };
+      } finally {
+        await opened.close();
+      }
+    } catch (error) {
+      // Swapped for a link or a file since it was listed: no longer a run.
+      if (isCleanupError(error) && error.code === 'invalid_run_path') return { kind: 'none' };
+      const code = isCleanupError(error) ? INGEST_PROBLEM_CODES.find((known) => known === error.code) : undefined;
+      if (!code) throw error;
+      return { kind: 'problem', problem: { location, code, message: (error as Error).message }, error: error as CleanupError };
+    }
   }
 
   private async measureMissing(readings: LeafReading[]): Promise<void> {
@@ -130,8 +148,8 @@ export class RunCatalog {
     const requests = missing.map((run) => {
       const view = run.ingest.record.view;
       // Only a run that may be cleared needs to know what would stop it.
-      const rules = view.current_state === 'sync_verified' ? this.rulesFor(run.location, view) : null;
-      return { root: run.location.absolutePath, ...(rules ? { rules } : {}) };
+      const rules = view.current_state === 'sync_verified' ? this.rulesFor(view) : null;
+      return { run: this.refOf(run.location), ...(rules ? { rules } : {}) };
     });
     const measured = requests.length ? await this.runner.measureRuns(requests) : [];
     missing.forEach((run, index) => {
@@ -147,18 +165,12 @@ export class RunCatalog {
   }
 }
 
-interface LeafStamps {
-  meta: FileStamp | null;
-  ingest: FileStamp | null;
-  folders: Array<FileStamp | null>;
-}
-
 function foldersUnchanged(measure: TreeMeasure, folders: ReadonlyArray<FileStamp | null>): boolean {
   return (
     folders.length === measure.directories.length &&
     measure.directories.every((folder, index) => {
       const now = folders[index];
-      return now?.kind === 'directory' && now.mtimeMs === folder.mtimeMs;
+      return now?.kind === 'directory' && now.mtimeMs === folder.mtimeMs && now.ino === folder.ino;
     })
   );
 }
@@ -176,15 +188,4 @@ function entryOf(reading: Extract<LeafReading, { kind: 'run' }>): CatalogEntry {
 function isSettled(ingest: IngestFile): boolean {
   const state = ingest.record.view.current_state;
   return state === 'sync_verified' || state === 'cleared';
-}
-
-async function readLeaf(location: RunLocation): Promise<LeafReading> {
-  try {
-    const ingest = await readIngest(location.absolutePath);
-    return ingest ? { kind: 'run', location, ingest, measure: null } : { kind: 'none' };
-  } catch (error) {
-    const code = isCleanupError(error) ? INGEST_PROBLEM_CODES.find((known) => known === error.code) : undefined;
-    if (!code) throw error;
-    return { kind: 'problem', problem: { location, code, message: (error as Error).message }, error: error as CleanupError };
-  }
 }

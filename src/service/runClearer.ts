@@ -1,5 +1,7 @@
 // Clearing one run, DESIGN §4 steps 1-7: resolve, lock, re-read, record the
-// intent in ingest.json, delete (counting), journal and log.
+// intent in ingest.json, delete (counting), journal and log. Under the lock
+// the run is opened once (runDirectory.ts) and every later step, in this
+// thread or a worker, goes through that descriptor.
 import type { Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError, isCleanupError } from '../domain/errors.ts';
@@ -9,8 +11,8 @@ import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import { appendTransition, readIngest } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
-import type { RunLocks } from '../storage/runLock.ts';
-import { checkRunLeaf } from '../storage/runLeaf.ts';
+import { openRun, type OpenRun } from '../storage/runDirectory.ts';
+import type { HeldRunLock, RunLocks } from '../storage/runLock.ts';
 import type { DeleteOutcome, DeleteProgress } from '../storage/treeDelete.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
 import type { TreeRunner } from '../storage/treeRunner.ts';
@@ -32,6 +34,7 @@ export interface RunClearerDeps {
   logger: Logger;
   clock: () => Date;
   check: PreClearCheck;
+  ingestMaxBytes: number;
 }
 
 export class RunClearer {
@@ -59,58 +62,83 @@ export class RunClearer {
     startedAt: number,
     kept: KeptRecord,
   ): Promise<ClearAnswer> {
-    if ((await checkRunLeaf(location, this.deps.stagingRoot)) === 'missing') {
-      return this.alreadyGone(location, startedAt);
-    }
-    if (options.dryRun) return this.dryRun(location, startedAt);
+    if (options.dryRun) return this.withRun(location, startedAt, (opened) => this.dryRun(location, opened, startedAt));
+    // The path is checked (and a run that is gone answered) before locking.
+    const gone = await this.withRun(location, startedAt, async () => null);
+    if (gone) return gone;
     const lock = await this.deps.locks.tryAcquire(location.absolutePath);
     if (!lock) throw inProgress(location);
     try {
       // Someone may have finished this run between our look and our lock.
-      if ((await checkRunLeaf(location, this.deps.stagingRoot)) === 'missing') {
-        return await this.alreadyGone(location, startedAt);
-      }
-      const record = await this.readClearable(location);
-      const survey = await this.surveySafe(location, record);
-      const writer = await this.deps.journal.openWriter();
-      try {
-        const resumed = record.view.current_state === 'cleared';
-        if (!resumed) await this.recordIntent(location, record, options.actor);
-        const removal = this.deps.runner.remove(
-          location.absolutePath,
-          survey,
-          this.deps.check.rulesFor(location, record.view) ?? undefined,
-          (progress) => this.progress(location, options, progress, survey.files),
-        );
-        lock.onCompromised(removal.stop);
-        const deleted = await removal.result;
-        const clearedAt = formatTimestamp(this.deps.clock());
-        const durationMs = Math.round(performance.now() - startedAt);
-        const complete = deleted.leftCount === 0 && !deleted.stopped;
-        const journalRecord = this.journalRecord(location, record, options.actor, deleted, {
-          clearedAt,
-          durationMs,
-          resumed,
-          complete,
-        });
-        if (deleted.files > 0 || complete) {
-          await this.keep(writer, journalRecord, options.logger ?? this.deps.logger);
-          kept.record = journalRecord;
-        }
-        if (!complete) throw incomplete(location, deleted, lock.compromised);
-        return {
-          run_path: location.runPath,
-          outcome: 'cleared',
-          files_freed: deleted.files,
-          bytes_freed: deleted.bytes,
-          cleared_at: clearedAt,
-          duration_ms: durationMs,
-        };
-      } finally {
-        await writer.close();
-      }
+      return await this.withRun(location, startedAt, (opened) =>
+        this.clearOpened(location, opened, options, startedAt, kept, lock),
+      );
     } finally {
       await lock.release();
+    }
+  }
+
+  // The run opened for `work`, closed after; an answer for a run that is gone.
+  private async withRun<T>(
+    location: RunLocation,
+    startedAt: number,
+    work: (opened: OpenRun) => Promise<T>,
+  ): Promise<T | ClearAnswer> {
+    const opened = await openRun(this.deps.stagingRoot, location);
+    if (opened === 'missing') return this.alreadyGone(location, startedAt);
+    try {
+      return await work(opened);
+    } finally {
+      await opened.close();
+    }
+  }
+
+  private async clearOpened(
+    location: RunLocation,
+    opened: OpenRun,
+    options: ClearRequestOptions,
+    startedAt: number,
+    kept: KeptRecord,
+    lock: HeldRunLock,
+  ): Promise<ClearAnswer> {
+    const record = await this.readClearable(location, opened);
+    const survey = await this.surveySafe(location, opened, record);
+    const writer = await this.deps.journal.openWriter();
+    try {
+      const resumed = record.view.current_state === 'cleared';
+      if (!resumed) await this.recordIntent(location, opened, record, options.actor);
+      const removal = this.deps.runner.remove(
+        { runFd: opened.run.fd, parentFd: opened.parent.fd, runName: opened.name },
+        survey,
+        this.deps.check.rulesFor(record.view) ?? undefined,
+        (progress) => this.progress(location, options, progress, survey.files),
+      );
+      lock.onCompromised(removal.stop);
+      const deleted = await removal.result;
+      const clearedAt = formatTimestamp(this.deps.clock());
+      const durationMs = Math.round(performance.now() - startedAt);
+      const complete = deleted.leftCount === 0 && !deleted.stopped;
+      const journalRecord = this.journalRecord(location, record, options.actor, deleted, {
+        clearedAt,
+        durationMs,
+        resumed,
+        complete,
+      });
+      if (deleted.files > 0 || complete) {
+        await this.keep(writer, journalRecord, options.logger ?? this.deps.logger);
+        kept.record = journalRecord;
+      }
+      if (!complete) throw incomplete(location, deleted, lock.compromised);
+      return {
+        run_path: location.runPath,
+        outcome: 'cleared',
+        files_freed: deleted.files,
+        bytes_freed: deleted.bytes,
+        cleared_at: clearedAt,
+        duration_ms: durationMs,
+      };
+    } finally {
+      await writer.close();
     }
   }
 
@@ -127,8 +155,8 @@ export class RunClearer {
 
   // Re-read under the lock (step 3): only a sync_verified run, or one whose
   // earlier clear was interrupted, may be deleted.
-  private async readClearable(location: RunLocation): Promise<IngestRecord> {
-    const ingest = await readIngest(location.absolutePath);
+  private async readClearable(location: RunLocation, opened: OpenRun): Promise<IngestRecord> {
+    const ingest = await readIngest(opened.run, this.deps.ingestMaxBytes);
     if (!ingest) {
       throw new CleanupError(
         'ingest_missing',
@@ -148,14 +176,15 @@ export class RunClearer {
 
   // DESIGN §4a: nothing is deleted unless what goes is what reached the NAS.
   // The survey that shows it is the one the deletion then works from.
-  private async surveySafe(location: RunLocation, record: IngestRecord): Promise<TreeMeasure> {
-    const { survey, refusal } = await this.deps.check.inspect(location, record.view);
-    if (refusal) throw refusal;
-    return survey;
+  private async surveySafe(location: RunLocation, opened: OpenRun, record: IngestRecord): Promise<TreeMeasure> {
+    const inspection = await this.deps.check.inspect(location, opened.run.fd, record.view);
+    if (inspection.survey === null) throw inspection.refusal;
+    if (inspection.refusal) throw inspection.refusal;
+    return inspection.survey;
   }
 
-  private async recordIntent(location: RunLocation, record: IngestRecord, actor: string): Promise<void> {
-    await appendTransition(location.absolutePath, record, {
+  private async recordIntent(location: RunLocation, opened: OpenRun, record: IngestRecord, actor: string): Promise<void> {
+    await appendTransition(opened.run, location.runPath, record, {
       state: 'cleared',
       at: formatTimestamp(this.deps.clock()),
       host: this.deps.hostLabel,
@@ -168,8 +197,8 @@ export class RunClearer {
     });
   }
 
-  private async dryRun(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
-    const survey = await this.surveySafe(location, await this.readClearable(location));
+  private async dryRun(location: RunLocation, opened: OpenRun, startedAt: number): Promise<ClearAnswer> {
+    const survey = await this.surveySafe(location, opened, await this.readClearable(location, opened));
     return {
       run_path: location.runPath,
       outcome: 'would_clear',

@@ -1,7 +1,8 @@
-// Reads and rewrites a run's ingest.json: never through a link, always
-// atomically, keeping every field this service does not know.
-import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
+// Reads and rewrites a run's ingest.json through the run's descriptor: never
+// through a link, never waiting on a FIFO, only a regular file within the
+// size cap; always atomically, keeping every field this service does not know.
+import fs from 'node:fs';
+import { promisify } from 'node:util';
 import { CleanupError } from '../domain/errors.ts';
 import {
   applyTransition,
@@ -10,78 +11,117 @@ import {
   type IngestRecord,
   type TransitionEntry,
 } from '../domain/ingestRecord.ts';
-import { writeFileAtomic } from './atomicWrite.ts';
+import { writeFileAtomicIn } from './atomicWrite.ts';
+import { errorCode, type DirHandle } from './dirHandle.ts';
 import { stampOf, type FileStamp } from './fileStamp.ts';
-import { ingestPathOf, META_DIR } from './runLayout.ts';
+import { INGEST_FILE, META_DIR } from './runLayout.ts';
+
+const fstatAsync = promisify(fs.fstat);
+const readAsync = promisify(fs.read);
+const closeAsync = promisify(fs.close);
 
 export interface IngestFile {
   record: IngestRecord;
   stamp: FileStamp;
 }
 
+// Large enough for a history of thousands of entries; a larger file is not
+// one the Wizard wrote, and reading it would cost the service its memory.
+export const DEFAULT_INGEST_MAX_BYTES = 4 * 1024 * 1024;
+
 // The record, or null when the run has no ingest.json (not yet staged).
-export async function readIngest(runDir: string): Promise<IngestFile | null> {
-  const metaStat = await fs.lstat(`${runDir}/${META_DIR}`).catch(missingAsNull);
-  if (metaStat === null) return null;
-  if (!metaStat.isDirectory()) {
-    throw new CleanupError('ingest_invalid', `${META_DIR} is not a directory (links are never followed).`);
-  }
-  let handle;
+export async function readIngest(run: DirHandle, maxBytes = DEFAULT_INGEST_MAX_BYTES): Promise<IngestFile | null> {
+  const meta = await openMeta(run);
+  if (!meta) return null;
+  let fd: number;
   try {
-    handle = await fs.open(ingestPathOf(runDir), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = await meta.openFileAsync(INGEST_FILE);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     if (code === 'ENOENT') return null;
-    const why = code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code ?? 'unknown error'})`;
+    const why = code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code})`;
     throw new CleanupError('ingest_invalid', `ingest.json ${why}.`);
+  } finally {
+    await meta.closeAsync();
   }
   try {
-    const stat = await handle.stat();
+    const stat = await fstatAsync(fd);
     if (!stat.isFile()) throw new CleanupError('ingest_invalid', 'ingest.json is not a regular file.');
-    const text = await handle.readFile('utf8');
-    return { record: parseIngestText(text), stamp: stampOf(stat) };
+    if (stat.size > maxBytes) {
+      throw new CleanupError(
+        'ingest_invalid',
+        `ingest.json is ${stat.size} bytes, over the ${maxBytes}-byte cap (ingest_max_bytes); it was not read.`,
+        { details: { size: stat.size, ingest_max_bytes: maxBytes } },
+      );
+    }
+    return { record: parseIngestText(await readUpTo(fd, stat.size, maxBytes)), stamp: stampOf(stat) };
   } catch (error) {
     if (error instanceof CleanupError) throw error;
-    throw new CleanupError('ingest_invalid', `ingest.json cannot be read: ${(error as Error).message}`);
+    throw new CleanupError('ingest_invalid', `ingest.json cannot be read (${errorCode(error)}).`);
   } finally {
-    await handle.close();
+    await closeAsync(fd);
+  }
+}
+
+// The file's bytes as UTF-8, never more than the cap even if it grows.
+async function readUpTo(fd: number, size: number, maxBytes: number): Promise<string> {
+  const buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  while (length < buffer.length) {
+    const { bytesRead } = await readAsync(fd, buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  if (length > maxBytes) throw new CleanupError('ingest_invalid', `ingest.json grew past the ${maxBytes}-byte cap while read.`);
+  return buffer.toString('utf8', 0, length);
+}
+
+async function openMeta(run: DirHandle): Promise<DirHandle | null> {
+  try {
+    return await run.openDirectoryAsync(META_DIR);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return null;
+    const why = code === 'ELOOP' || code === 'ENOTDIR' ? 'is not a directory (links are never followed)' : `cannot be read (${code})`;
+    throw new CleanupError('ingest_invalid', `${META_DIR} ${why}.`);
   }
 }
 
 // The caller holds the run's lock; the transition is checked by the domain.
 // A write that fails leaves ingest.json as it was (atomic write).
 export async function appendTransition(
-  runDir: string,
+  run: DirHandle,
+  runPath: string,
   record: IngestRecord,
   entry: TransitionEntry,
 ): Promise<IngestRecord> {
   const next = applyTransition(record, entry);
   try {
-    await writeFileAtomic(ingestPathOf(runDir), serializeIngest(next));
+    const meta = await run.openDirectoryAsync(META_DIR);
+    try {
+      await writeFileAtomicIn(meta, INGEST_FILE, serializeIngest(next));
+    } finally {
+      await meta.closeAsync();
+    }
   } catch (error) {
-    throw unwritable(runDir, error as NodeJS.ErrnoException);
+    throw unwritable(runPath, error as NodeJS.ErrnoException);
   }
   return next;
 }
 
-function unwritable(runDir: string, error: NodeJS.ErrnoException): CleanupError {
+function unwritable(runPath: string, error: NodeJS.ErrnoException): CleanupError {
   const code = error.code ?? 'EIO';
   const details = { error_code: code };
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new CleanupError(
       'disk_full',
-      `The staging filesystem is full (${code}): ingest.json of ${runDir} could not record the clear, so nothing was deleted. Free some space and clear again.`,
+      `The staging filesystem is full (${code}): ingest.json of ${runPath} could not record the clear, so nothing was deleted. Free some space and clear again.`,
       { details },
     );
   }
   return new CleanupError(
     'ingest_unwritable',
-    `ingest.json of ${runDir} cannot be rewritten (${code}), so the clear was not recorded and nothing was deleted.`,
+    `ingest.json of ${runPath} cannot be rewritten (${code}), so the clear was not recorded and nothing was deleted.`,
     { details },
   );
-}
-
-function missingAsNull(error: NodeJS.ErrnoException): null {
-  if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
-  throw new CleanupError('ingest_invalid', `${META_DIR} cannot be read (${error.code ?? error.message}).`);
 }

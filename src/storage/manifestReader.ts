@@ -1,83 +1,146 @@
-// Reads a run's checksum manifest a chunk at a time (bounded memory for a
-// million lines), never through a symbolic link.
+// Reads a run's checksum manifest through the run's descriptor (see
+// dirHandle.ts): never through a link, never waiting on a FIFO, only a
+// regular file within MAX_MANIFEST_BYTES. Lines are split as bytes, a chunk
+// at a time, in linear time with bounded memory; a line longer than
+// MAX_LINE_BYTES, or an entry that leaves the run, makes the whole manifest
+// invalid (fail closed: no file of the run can then be shown to be synced).
 import fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import { manifestPathIn, parseManifestLine, type ManifestEntry } from '../domain/manifest.ts';
+import { shownText } from '../domain/entryName.ts';
+import { manifestPathIn, manifestPathProblem, parseManifestLine, type ManifestEntry } from '../domain/manifest.ts';
 import { PathIndex } from '../domain/pathIndex.ts';
-import { errorCode } from './treeWalk.ts';
+import { errorCode, type DirHandle } from './dirHandle.ts';
 
-// Small enough that a chunk's strings are young, short-lived garbage (a
-// megabyte string would sit in the large-object space until a full GC).
 const CHUNK = 64 * 1024;
+// sha256sum's line: a hash, a separator and a path; 64 KiB is far past any
+// path a run can hold and stops a file of zeros at once.
+export const MAX_LINE_BYTES = 64 * 1024;
+// Ten million files at a hundred bytes a line.
+export const MAX_MANIFEST_BYTES = 1024 ** 3;
+const NEWLINE = 10;
+// A manifest line is a hash, a separator and a path: about this many bytes.
+const TYPICAL_LINE_BYTES = 90;
+// The index is sized up front for at most this many paths; it grows past it.
+const MAX_PRESIZED_PATHS = 2_000_000;
 
-export class ManifestUnreadable extends Error {
-  constructor(
-    readonly file: string,
-    readonly code: string,
-  ) {
-    super(`the checksum manifest ${file} cannot be read (${code})`);
+export class ManifestInvalid extends Error {
+  constructor(file: string, why: string) {
+    super(`the checksum manifest ${shownText(file)} cannot be used: ${why}`);
   }
 }
 
-// The manifest's well-formed entries, read as they are consumed; null when
-// the run has no manifest. Throws ManifestUnreadable for one that exists but
-// cannot be read.
-export function openManifest(file: string): Iterable<ManifestEntry> | null {
-  return openLines(file, parseManifestLine);
+// The manifest's entries, read as they are consumed; null when the run has
+// none. Throws ManifestInvalid (also while iterating) for one that exists but
+// cannot be used.
+export function openManifest(run: DirHandle, file: string): Iterable<ManifestEntry> | null {
+  return openLines(run, file, parseManifestLine);
 }
-
-// A manifest line is a hash, a separator and a path: about this many bytes.
-const TYPICAL_LINE_BYTES = 90;
 
 // The manifest's paths (only those `keep` accepts, when given), or null when
 // the run has no manifest.
-export function loadManifestIndex(file: string, keep?: (path: string) => boolean): PathIndex | null {
-  const paths = openLines(file, manifestPathIn);
+export function loadManifestIndex(run: DirHandle, file: string, keep?: (path: string) => boolean): PathIndex | null {
+  let size = 0;
+  const paths = openLines(run, file, manifestPathIn, (bytes) => (size = bytes));
   if (!paths) return null;
-  const index = new PathIndex(keep ? undefined : Math.ceil(fs.statSync(file).size / TYPICAL_LINE_BYTES));
+  const index = new PathIndex(keep ? undefined : Math.min(MAX_PRESIZED_PATHS, Math.ceil(size / TYPICAL_LINE_BYTES)));
   for (const path of paths) if (!keep || keep(path)) index.add(path);
   return index;
 }
 
-function openLines<T>(file: string, parse: (line: string) => T | null): Iterable<T> | null {
-  let fd: number;
+function openLines<T extends { path: string } | string>(
+  run: DirHandle,
+  file: string,
+  parse: (line: string) => T | null,
+  sized?: (bytes: number) => void,
+): Iterable<T> | null {
+  const fd = openManifestFile(run, file);
+  if (fd === null) return null;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new ManifestInvalid(file, 'it is not a regular file');
+    if (stat.size > MAX_MANIFEST_BYTES) {
+      throw new ManifestInvalid(file, `it is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    }
+    sized?.(stat.size);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return null;
-    throw new ManifestUnreadable(file, errorCode(error));
-  }
-  if (!fs.fstatSync(fd).isFile()) {
     fs.closeSync(fd);
-    throw new ManifestUnreadable(file, 'not a regular file');
+    throw error;
   }
   return readLines(file, fd, parse);
 }
 
-function* readLines<T>(file: string, fd: number, parse: (line: string) => T | null): Generator<T> {
+function openManifestFile(run: DirHandle, file: string): number | null {
+  const slash = file.lastIndexOf('/');
+  let folder: DirHandle;
+  try {
+    folder = run.openPath(slash === -1 ? '' : file.slice(0, slash));
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return null;
+    throw new ManifestInvalid(file, code === 'ELOOP' || code === 'ENOTDIR' ? 'its folder is not a folder' : code);
+  }
+  try {
+    return folder.openFile(file.slice(slash + 1));
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return null;
+    throw new ManifestInvalid(file, code === 'ELOOP' ? 'it is a symbolic link' : code);
+  } finally {
+    folder.close();
+  }
+}
+
+function* readLines<T extends { path: string } | string>(
+  file: string,
+  fd: number,
+  parse: (line: string) => T | null,
+): Generator<T> {
+  const take = (bytes: Buffer, lineNumber: number): T | null => {
+    const parsed = parse(bytes.toString('latin1'));
+    const path = typeof parsed === 'string' ? parsed : parsed?.path;
+    const problem = path === undefined ? null : manifestPathProblem(path);
+    if (problem) throw new ManifestInvalid(file, `line ${lineNumber}: the entry ${problem}, outside the run`);
+    return parsed;
+  };
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
-    const decoder = new StringDecoder('utf8');
-    let carry = '';
+    // The start of a line that runs on past the chunk it began in.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let lineNumber = 1;
     for (let read = readChunk(file, fd, buffer); read > 0; read = readChunk(file, fd, buffer)) {
-      const lines = (carry + decoder.write(buffer.subarray(0, read))).split('\n');
-      carry = lines.pop() ?? '';
-      for (const line of lines) {
-        const parsed = parse(line);
+      const chunk = buffer.subarray(0, read);
+      let start = 0;
+      for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+        if (pendingBytes + end - start > MAX_LINE_BYTES) throw tooLong(file, lineNumber);
+        const line = pending.length ? Buffer.concat([...pending, chunk.subarray(start, end)]) : chunk.subarray(start, end);
+        pending = [];
+        pendingBytes = 0;
+        const parsed = take(line, lineNumber);
         if (parsed !== null) yield parsed;
+        lineNumber += 1;
+        start = end + 1;
       }
+      pendingBytes += read - start;
+      if (pendingBytes > MAX_LINE_BYTES) throw tooLong(file, lineNumber);
+      if (read > start) pending.push(Buffer.from(chunk.subarray(start)));
     }
-    const last = parse(carry + decoder.end());
-    if (last !== null) yield last;
+    if (pendingBytes > 0) {
+      const parsed = take(Buffer.concat(pending), lineNumber);
+      if (parsed !== null) yield parsed;
+    }
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function tooLong(file: string, lineNumber: number): ManifestInvalid {
+  return new ManifestInvalid(file, `line ${lineNumber} is longer than ${MAX_LINE_BYTES} bytes`);
 }
 
 function readChunk(file: string, fd: number, buffer: Buffer): number {
   try {
     return fs.readSync(fd, buffer);
   } catch (error) {
-    throw new ManifestUnreadable(file, errorCode(error));
+    throw new ManifestInvalid(file, errorCode(error));
   }
 }

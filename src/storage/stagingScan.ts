@@ -1,50 +1,71 @@
-// Finds the run leaves of a staging root as DESIGN §2 lays them out, without
-// following links and ignoring hidden names at every level.
-import type { Dirent } from 'node:fs';
-import fs from 'node:fs/promises';
+// Finds the run leaves of a staging root as DESIGN §2 lays them out, through
+// descriptors (each folder opened from its parent without following links),
+// ignoring hidden names at every level. A name that is not UTF-8 cannot be
+// named in the API, so no run is found under it.
+import fsp from 'node:fs/promises';
+import { byteString } from '../domain/entryName.ts';
 import { CleanupError } from '../domain/errors.ts';
 import { isHiddenName, resolveRunPath, runLayoutOf, type RunLocation } from '../domain/runPath.ts';
+import { DirHandle, errorCode } from './dirHandle.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function listRunLeaves(stagingRoot: string): Promise<RunLocation[]> {
-  let equipment: string[];
+  const unavailable = (error: unknown): CleanupError =>
+    new CleanupError('staging_root_unavailable', `The staging root ${stagingRoot} cannot be read (${errorCode(error)}).`);
+  const root = await DirHandle.openTrustedAsync(stagingRoot).catch((error: unknown) => {
+    throw unavailable(error);
+  });
   try {
-    equipment = await subdirectories(stagingRoot);
-  } catch (error) {
-    throw new CleanupError(
-      'staging_root_unavailable',
-      `The staging root ${stagingRoot} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
-    );
+    const equipment = await subdirectories(root).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    const found = await Promise.all(equipment.map((name) => leavesUnder(root, [name], 1)));
+    return found
+      .flat()
+      .filter((segments) => runLayoutOf(segments) !== null)
+      .map((segments) => resolveRunPath(segments.join('/'), stagingRoot));
+  } finally {
+    await root.closeAsync();
   }
-  const projects = await Promise.all(
-    equipment.map(async (eq) => (await subdirectoriesOrNone(`${stagingRoot}/${eq}`)).map((p) => [eq, p])),
-  );
-  const leaves = await Promise.all(
-    projects.flat().map(async ([eq, project]) => {
-      const base = `${stagingRoot}/${eq}/${project}`;
-      const children = await subdirectoriesOrNone(base);
-      const nested = await Promise.all(
-        children
-          .filter((child) => child === 'Runs' || child === 'TestRuns')
-          .map(async (container) =>
-            (await subdirectoriesOrNone(`${base}/${container}`)).map((leaf) => [eq, project, container, leaf]),
-          ),
-      );
-      return [...children.map((leaf) => [eq, project, leaf]), ...nested.flat()];
-    }),
-  );
-  return leaves
-    .flat()
-    .filter((segments) => runLayoutOf(segments as string[]) !== null)
-    .map((segments) => resolveRunPath(segments.join('/'), stagingRoot));
 }
 
-async function subdirectories(directory: string): Promise<string[]> {
-  const entries: Dirent[] = await fs.readdir(directory, { withFileTypes: true });
-  // A link to a directory is not a directory here: links are never followed.
-  return entries.filter((entry) => entry.isDirectory() && !isHiddenName(entry.name)).map((e) => e.name);
+// The candidate leaves below `segments`: the folders at the project level
+// (legacy runs) and those inside Runs/ and TestRuns/.
+async function leavesUnder(parent: DirHandle, segments: string[], depth: number): Promise<string[][]> {
+  const name = segments.at(-1) as string;
+  let folder: DirHandle;
+  try {
+    folder = await parent.openDirectoryAsync(byteString(name));
+  } catch {
+    return [];
+  }
+  try {
+    const children = await subdirectories(folder).catch(() => []);
+    const here = children.map((child) => [...segments, child]);
+    if (depth === 3) return here;
+    const descend = depth === 1 ? children : children.filter((child) => child === 'Runs' || child === 'TestRuns');
+    const below = await Promise.all(descend.map((child) => leavesUnder(folder, [...segments, child], depth + 1)));
+    return [...(depth === 2 ? here : []), ...below.flat()];
+  } finally {
+    await folder.closeAsync();
+  }
 }
 
-// A folder that vanished or cannot be read mid-scan simply has no runs.
-async function subdirectoriesOrNone(directory: string): Promise<string[]> {
-  return subdirectories(directory).catch(() => []);
+// A link to a directory is not a directory here: links are never followed.
+async function subdirectories(folder: DirHandle): Promise<string[]> {
+  const dirents = await fsp.readdir(`/proc/self/fd/${folder.fd}`, { encoding: 'buffer', withFileTypes: true });
+  return dirents.flatMap((dirent) => {
+    if (!dirent.isDirectory()) return [];
+    const name = utf8Name(dirent.name);
+    return name !== null && !isHiddenName(name) ? [name] : [];
+  });
+}
+
+function utf8Name(bytes: Buffer): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
 }

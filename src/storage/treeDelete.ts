@@ -1,31 +1,36 @@
 // Removes a surveyed run without following links, counting each
-// non-directory entry and its lstat bytes as it goes.
+// non-directory entry and its lstat bytes as it goes. Everything goes through
+// descriptors (dirHandle.ts): each folder is opened from the run's own
+// descriptor one level at a time without following links, and each entry is
+// unlinked relative to the folder, so a folder swapped for a link mid-clear
+// can never move a deletion outside the run.
 //
 // The survey (measureTree) judged every entry and stamped every directory.
 // Directory by directory (so several threads can share the work), entries go;
-// a directory whose mtime is still the surveyed one, and was not being
-// changed when surveyed, has exactly the surveyed entries, so they go without
+// a directory that is still the surveyed one (same inode) and whose mtime,
+// read after its names, is still the surveyed one (and it was not being
+// changed when surveyed) has exactly the surveyed entries, so they go without
 // another lstat and count with the surveyed bytes. A directory that changed
 // since is judged entry by entry again: anything unsynced, or a folder the
 // survey never saw, is kept and reported. Then the folders go bottom-up and
 // ingest.json last, only once everything else is gone, so that a run left
 // half-removed still says what it is and the next clear can resume it.
-import fs from 'node:fs';
+import { showName, type ShownName } from '../domain/entryName.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { sumOf } from '../lib/sumOf.ts';
-import { INGEST_FILE, META_DIR, pathInRun } from './runLayout.ts';
+import { DirHandle, errorCode, type DirEntry } from './dirHandle.ts';
+import { INGEST_FILE, META_DIR } from './runLayout.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { measureTree } from './treeMeasure.ts';
-import { errorCode, lstatOrNull } from './treeWalk.ts';
-import { createStagedFileJudge, type StagedFileJudge } from './unsyncedScan.ts';
+import { createKeepingJudge, type StagedFileJudge } from './unsyncedScan.ts';
 
 export interface DeleteProgress {
   files: number;
   bytes: number;
 }
 
-export interface LeftPath {
-  path: string;
+// The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
+export interface LeftPath extends ShownName {
   code: string;
 }
 
@@ -42,7 +47,8 @@ export interface ContentsOutcome extends DeleteOutcome {
 }
 
 export interface DeleteContentsArgs {
-  root: string;
+  // The run's descriptor (opened by the caller, who closes it).
+  runFd: number;
   // The directories whose entries this share removes.
   directories: DirectoryStamp[];
   // Every directory the survey saw, to tell a folder that appeared since.
@@ -53,13 +59,13 @@ export interface DeleteContentsArgs {
 
 // What a share of a surveyed run's deletion needs (all of it, by default).
 export function surveyedContents(
-  root: string,
+  runFd: number,
   survey: TreeMeasure,
   rules?: SyncRules,
   directories: DirectoryStamp[] = survey.directories,
 ): DeleteContentsArgs {
   return {
-    root,
+    runFd,
     directories,
     surveyed: survey.directories.map((directory) => directory.relativePath),
     surveyStartedAtMs: survey.startedAtMs,
@@ -79,10 +85,6 @@ export const MAX_REPORTED = 20;
 // within one timestamp tick; it is judged entry by entry.
 const SETTLED_MS = 2000;
 const INGEST_PATH = `${META_DIR}/${INGEST_FILE}`;
-const NATIVE_RECURSIVE_RM = Number(process.versions.node.split('.')[0]) >= 23;
-// A folder removed in one call reports its progress at once: only small ones,
-// so that progress still moves every 5000 files.
-const WHOLE_FOLDER_MAX_FILES = 5000;
 
 class Tally {
   readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
@@ -105,9 +107,10 @@ class Tally {
     this.flush();
   }
 
-  leave(path: string, code: string): void {
+  // `relativePath` is a byte string; it is reported as shown.
+  leave(relativePath: string, code: string): void {
     this.outcome.leftCount += 1;
-    if (this.outcome.left.length < MAX_REPORTED) this.outcome.left.push({ path: path || '.', code });
+    if (this.outcome.left.length < MAX_REPORTED) this.outcome.left.push({ ...showName(relativePath || '.'), code });
   }
 
   flush(): void {
@@ -125,7 +128,7 @@ export function deleteDirectoryContents(args: DeleteContentsArgs, options: Delet
 class ContentsRemoval {
   private readonly tally: Tally;
   private readonly surveyed: Set<string>;
-  private readonly parents: Set<string>;
+  private readonly folderOfRun: DirHandle;
   private judge: StagedFileJudge | null | undefined;
 
   constructor(
@@ -134,7 +137,7 @@ class ContentsRemoval {
   ) {
     this.tally = new Tally(options);
     this.surveyed = new Set(args.surveyed);
-    this.parents = new Set(args.surveyed.map(parentOf));
+    this.folderOfRun = new DirHandle(args.runFd, false);
   }
 
   run(): ContentsOutcome {
@@ -142,46 +145,66 @@ class ContentsRemoval {
     for (const directory of this.args.directories) {
       if (this.tally.stopped()) break;
       const leftBefore = this.tally.outcome.leftCount;
-      const path = pathInRun(this.args.root, directory.relativePath);
-      const stat = lstatOrNull(path);
-      // Gone, or no longer a real folder: nothing of it is ours to enter.
-      if (!stat?.isDirectory()) continue;
-      // .exlab-wizard holds ingest.json, which goes last and apart: its few
-      // entries are always taken one by one.
-      const settled =
-        directory.relativePath !== META_DIR &&
-        stat.mtimeMs === directory.mtimeMs &&
-        directory.mtimeMs < this.args.surveyStartedAtMs - SETTLED_MS;
-      if (settled) this.removeSettled(directory, path);
-      else this.removeJudged(directory, path);
+      const folder = this.openFolder(directory);
+      if (folder) {
+        try {
+          this.removeFrom(directory, folder);
+        } finally {
+          folder.close();
+        }
+      }
       if (this.tally.outcome.leftCount > leftBefore) directoriesWithLeft.push(directory.relativePath);
     }
     this.tally.flush();
     return { ...this.tally.outcome, directoriesWithLeft };
   }
 
+  // The folder, from the run's descriptor without following links; null when
+  // it is gone or no longer a real folder: nothing of it is ours to enter.
+  private openFolder(directory: DirectoryStamp): DirHandle | null {
+    try {
+      return this.folderOfRun.openPath(directory.relativePath);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code !== 'ENOENT' && code !== 'ELOOP' && code !== 'ENOTDIR') this.tally.leave(directory.relativePath, code);
+      return null;
+    }
+  }
+
+  private removeFrom(directory: DirectoryStamp, folder: DirHandle): void {
+    const entries = this.entriesOf(directory, folder);
+    // Stamped after its names were read: unchanged means these are the
+    // surveyed names. .exlab-wizard holds ingest.json, which goes last and
+    // apart: its few entries are always taken one by one.
+    const now = folder.stat();
+    const settled =
+      directory.relativePath !== META_DIR &&
+      now.ino === directory.ino &&
+      now.mtimeMs === directory.mtimeMs &&
+      directory.mtimeMs < this.args.surveyStartedAtMs - SETTLED_MS;
+    if (settled) this.removeSettled(directory, folder, entries);
+    else this.removeJudged(directory, folder, entries);
+  }
+
   // Unchanged since the survey: exactly the surveyed (and judged) entries.
   // They go without another lstat and count with the surveyed totals, less
   // whatever could not be removed.
-  private removeSettled(directory: DirectoryStamp, path: string): void {
-    const small = directory.files <= WHOLE_FOLDER_MAX_FILES;
-    if (small && !this.parents.has(directory.relativePath) && NATIVE_RECURSIVE_RM && removedWhole(path)) {
-      this.tally.removed(directory.files, directory.bytes);
-      return;
-    }
+  private removeSettled(directory: DirectoryStamp, folder: DirHandle, entries: DirEntry[]): void {
     let unlinkedFiles = 0;
     let keptFiles = 0;
     let keptBytes = 0;
-    for (const entry of this.entriesOf(directory, path)) {
+    for (const entry of entries) {
       if (this.tally.stopped()) return;
-      if (entry.isDirectory()) continue;
-      const entryPath = `${path}/${entry.name}`;
-      if (unlinked(entryPath, within(directory, entry.name), this.tally)) {
+      if (entry.isDirectory) continue;
+      if (unlinked(folder, entry.name, within(directory, entry.name), this.tally)) {
         unlinkedFiles += 1;
         this.tally.removed(1, 0);
-      } else if (fs.existsSync(entryPath)) {
+        continue;
+      }
+      const kept = folder.lstatOrNull(entry.name);
+      if (kept) {
         keptFiles += 1;
-        keptBytes += lstatOrNull(entryPath)?.size ?? 0;
+        keptBytes += kept.size;
       }
     }
     // The rest of the surveyed files (bytes all along) went already: counted now.
@@ -190,28 +213,27 @@ class ContentsRemoval {
 
   // Changed since the survey: every entry is judged again, and a folder the
   // survey never saw is kept.
-  private removeJudged(directory: DirectoryStamp, path: string): void {
-    for (const entry of this.entriesOf(directory, path)) {
+  private removeJudged(directory: DirectoryStamp, folder: DirHandle, entries: DirEntry[]): void {
+    for (const entry of entries) {
       if (this.tally.stopped()) return;
       const relativePath = within(directory, entry.name);
       if (this.isIngest(directory, entry.name)) continue;
-      if (entry.isDirectory()) {
+      if (entry.isDirectory) {
         if (!this.surveyed.has(relativePath)) this.tally.leave(relativePath, 'appeared_after_check');
         continue;
       }
-      const entryPath = `${path}/${entry.name}`;
-      const entryStat = lstatOrNull(entryPath);
+      const entryStat = folder.lstatOrNull(entry.name);
       if (!entryStat) continue;
-      this.judge ??= this.args.rules ? createStagedFileJudge(this.args.rules) : null;
+      this.judge ??= this.args.rules ? createKeepingJudge(this.folderOfRun, this.args.rules) : null;
       const kept = this.judge?.(relativePath, entryStat);
       if (kept) this.tally.leave(relativePath, kept);
-      else if (unlinked(entryPath, relativePath, this.tally)) this.tally.removed(1, entryStat.size);
+      else if (unlinked(folder, entry.name, relativePath, this.tally)) this.tally.removed(1, entryStat.size);
     }
   }
 
-  private entriesOf(directory: DirectoryStamp, path: string): fs.Dirent[] {
+  private entriesOf(directory: DirectoryStamp, folder: DirHandle): DirEntry[] {
     try {
-      return fs.readdirSync(path, { withFileTypes: true });
+      return folder.entries();
     } catch (error) {
       const code = errorCode(error);
       if (code !== 'ENOENT') this.tally.leave(directory.relativePath, code);
@@ -228,26 +250,9 @@ function within(directory: DirectoryStamp, name: string): string {
   return directory.relativePath ? `${directory.relativePath}/${name}` : name;
 }
 
-function parentOf(relativePath: string): string {
-  const slash = relativePath.lastIndexOf('/');
-  return slash === -1 ? '' : relativePath.slice(0, slash);
-}
-
-// A settled folder without subfolders goes in one native call where Node
-// has one (fs.rmSync is C++ from Node 23 on, about rm -rf's speed; links are
-// removed, never followed). On any failure what is left goes entry by entry.
-function removedWhole(path: string): boolean {
+function unlinked(folder: DirHandle, name: string, relativePath: string, tally: Tally): boolean {
   try {
-    fs.rmSync(path, { recursive: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function unlinked(path: string, relativePath: string, tally: Tally): boolean {
-  try {
-    fs.unlinkSync(path);
+    folder.unlink(name);
     return true;
   } catch (error) {
     const code = errorCode(error);
@@ -256,36 +261,79 @@ function unlinked(path: string, relativePath: string, tally: Tally): boolean {
   }
 }
 
+// Where the run is: its own descriptor, and its parent's with its name there
+// (to remove the run folder itself). The caller opened both and closes them.
+export interface RunFolder {
+  runFd: number;
+  parentFd: number;
+  runName: string;
+}
+
 // After every share: the folders bottom-up, then ingest.json, .exlab-wizard
 // and the run itself, only if nothing was left anywhere.
 export function removeSurveyedShell(
-  root: string,
+  at: RunFolder,
   directories: readonly string[],
   directoriesWithLeft: readonly string[],
 ): DeleteOutcome {
   const tally = new Tally({});
+  const run = new DirHandle(at.runFd, false);
   const keptInside = (directory: string): boolean =>
     directoriesWithLeft.some((kept) => kept === directory || kept.startsWith(`${directory}/`));
   const deepestFirst = directories
     .filter((directory) => directory !== '' && directory !== META_DIR)
     .sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const directory of deepestFirst) {
-    removeDirectory(`${root}/${directory}`, directory, keptInside(directory), tally);
-  }
+  for (const directory of deepestFirst) removeDirectory(run, directory, keptInside(directory), tally);
   if (directoriesWithLeft.length > 0 || tally.outcome.leftCount > 0) return tally.outcome;
-  const meta = lstatOrNull(`${root}/${META_DIR}`);
-  if (meta?.isDirectory()) {
-    const ingest = lstatOrNull(`${root}/${INGEST_PATH}`);
-    if (ingest && unlinked(`${root}/${INGEST_PATH}`, INGEST_PATH, tally)) tally.removed(1, ingest.size);
-    removeDirectory(`${root}/${META_DIR}`, META_DIR, false, tally);
+  const meta = inParent(run, META_DIR, tally, (parent, name) => parent.openDirectory(name));
+  if (meta) {
+    try {
+      const ingest = meta.lstatOrNull(INGEST_FILE);
+      if (ingest && unlinked(meta, INGEST_FILE, INGEST_PATH, tally)) tally.removed(1, ingest.size);
+    } finally {
+      meta.close();
+    }
+    removeDirectory(run, META_DIR, false, tally);
   }
-  if (tally.outcome.leftCount === 0) removeDirectory(root, '', false, tally);
+  if (tally.outcome.leftCount === 0) {
+    const parent = new DirHandle(at.parentFd, false);
+    removeEntry(() => parent.rmdir(at.runName), '', false, tally);
+  }
   return tally.outcome;
 }
 
-function removeDirectory(path: string, relativePath: string, somethingKeptInside: boolean, tally: Tally): void {
+// A folder some levels down, removed relative to its own parent folder,
+// which is opened from the run without following links.
+function removeDirectory(run: DirHandle, relativePath: string, somethingKeptInside: boolean, tally: Tally): void {
+  inParent(run, relativePath, tally, (parent, name) =>
+    removeEntry(() => parent.rmdir(name), relativePath, somethingKeptInside, tally),
+  );
+}
+
+function inParent<T>(
+  run: DirHandle,
+  relativePath: string,
+  tally: Tally,
+  work: (parent: DirHandle, name: string) => T,
+): T | undefined {
+  const slash = relativePath.lastIndexOf('/');
+  let parent: DirHandle | undefined;
   try {
-    fs.rmdirSync(path);
+    parent = run.openPath(slash === -1 ? '' : relativePath.slice(0, slash));
+    return work(parent, relativePath.slice(slash + 1));
+  } catch (error) {
+    const code = errorCode(error);
+    // Gone, or no longer a folder (never entered): nothing of it to remove.
+    if (code !== 'ENOENT' && code !== 'ELOOP' && code !== 'ENOTDIR') tally.leave(relativePath, code);
+    return undefined;
+  } finally {
+    parent?.close();
+  }
+}
+
+function removeEntry(remove: () => void, relativePath: string, somethingKeptInside: boolean, tally: Tally): void {
+  try {
+    remove();
   } catch (error) {
     const code = errorCode(error);
     // A folder kept because something inside it was kept is not news.
@@ -304,19 +352,39 @@ export function combineOutcomes(parts: readonly DeleteOutcome[]): DeleteOutcome 
   };
 }
 
-// Survey and removal in this thread: the whole of a clear's deletion at once.
-// A survey that finds unsynced files deletes nothing and reports them.
-export function deleteTree(root: string, options: DeleteOptions & { rules?: SyncRules } = {}): DeleteOutcome {
-  const survey: TreeMeasure = measureTree(root, options.rules ? { rules: options.rules } : {});
-  if (survey.unsynced && survey.unsynced.count > 0) {
-    const tally = new Tally({});
-    for (const item of survey.unsynced.paths) tally.leave(item.path, item.reason);
-    return { ...tally.outcome, leftCount: survey.unsynced.count };
+// Survey and removal in this thread: the whole of a clear's deletion at once,
+// of the run folder at `runPath` (tests, tools). A survey that finds
+// unsynced files deletes nothing and reports them.
+export function deleteTree(runPath: string, options: DeleteOptions & { rules?: SyncRules } = {}): DeleteOutcome {
+  const slash = runPath.lastIndexOf('/');
+  const parent = DirHandle.openTrusted(runPath.slice(0, slash) || '/');
+  const runName = Buffer.from(runPath.slice(slash + 1)).toString('latin1');
+  let run: DirHandle;
+  try {
+    run = parent.openDirectory(runName);
+  } catch (error) {
+    parent.close();
+    if (errorCode(error) === 'ENOENT') return { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
+    throw error;
   }
-  const contents = deleteDirectoryContents(surveyedContents(root, survey, options.rules), options);
+  try {
+    return deleteOpenedTree({ runFd: run.fd, parentFd: parent.fd, runName }, run, options);
+  } finally {
+    run.close();
+    parent.close();
+  }
+}
+
+function deleteOpenedTree(at: RunFolder, run: DirHandle, options: DeleteOptions & { rules?: SyncRules }): DeleteOutcome {
+  const survey: TreeMeasure = measureTree(run, options.rules ? { rules: options.rules } : {});
+  if (survey.unsynced && survey.unsynced.count > 0) {
+    const left = survey.unsynced.paths.map(({ reason, ...shown }) => ({ ...shown, code: reason }));
+    return { files: 0, bytes: 0, left, leftCount: survey.unsynced.count, stopped: false };
+  }
+  const contents = deleteDirectoryContents(surveyedContents(at.runFd, survey, options.rules), options);
   if (contents.stopped) return contents;
   const shell = removeSurveyedShell(
-    root,
+    at,
     survey.directories.map((directory) => directory.relativePath),
     contents.directoriesWithLeft,
   );

@@ -1,17 +1,24 @@
 // One walk of a run (or of one share of it): file counts and sizes with and
 // without .exlab-wizard/, every directory with its mtime and what it holds
 // directly (for the cache, and for the delete that follows a survey), and,
-// when asked, the staged files that never reached the NAS.
+// when asked, the staged files that never reached the NAS. A folder that
+// cannot be read, or a manifest that cannot be used, is recorded: a clear
+// refuses a run whose survey is not whole (fail closed).
+import { shownText } from '../domain/entryName.ts';
 import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
 import { MAX_UNSYNCED_REPORTED } from '../domain/syncCheck.ts';
 import { sumOf } from '../lib/sumOf.ts';
+import type { DirHandle } from './dirHandle.ts';
+import { ManifestInvalid } from './manifestReader.ts';
 import { isMetaPath } from './runLayout.ts';
-import { lstatOrNull, walkTree } from './treeWalk.ts';
+import { walkTree } from './treeWalk.ts';
 import { UnsyncedCollector } from './unsyncedScan.ts';
 
 export interface DirectoryStamp {
+  // A byte string (see domain/entryName.ts).
   relativePath: string;
   mtimeMs: number;
+  ino: number;
   // The non-directory entries directly inside, and their lstat bytes.
   files: number;
   bytes: number;
@@ -24,9 +31,16 @@ export interface TreeMeasure {
   dataBytes: number;
   directories: DirectoryStamp[];
   unsynced: UnsyncedReport | null;
+  // Why the survey is not whole: the first folder it could not read, or the
+  // manifest it could not use. Null when whole.
+  problem: SurveyProblem | null;
   // When the walk began (ms since the epoch, this machine's clock).
   startedAtMs: number;
 }
+
+export type SurveyProblem =
+  | { kind: 'unreadable'; path: string; code: string }
+  | { kind: 'manifest'; message: string };
 
 export interface MeasureOptions {
   rules?: SyncRules;
@@ -36,24 +50,27 @@ export interface MeasureOptions {
   recordRoot?: boolean;
 }
 
-export function measureTree(root: string, options: MeasureOptions = {}): TreeMeasure {
+export function measureTree(root: DirHandle, options: MeasureOptions = {}): TreeMeasure {
   const share = options.topLevel ? new Set(options.topLevel) : undefined;
-  const collector = options.rules ? new UnsyncedCollector(options.rules, share) : null;
   const measure = emptyMeasure();
+  const collector = options.rules ? collectorOrProblem(root, options.rules, share, measure) : null;
   const open: DirectoryStamp[] = [];
   const recordRoot = options.recordRoot ?? true;
   walkTree(
     root,
     {
-      directoryOpened(entry, stat) {
-        const stamp = { relativePath: entry.relativePath, mtimeMs: stat.mtimeMs, files: 0, bytes: 0 };
+      directoryOpened(relativePath, stat) {
+        const stamp = { relativePath, mtimeMs: stat.mtimeMs, ino: stat.ino, files: 0, bytes: 0 };
         open.push(stamp);
-        if (entry.relativePath !== '' || recordRoot) measure.directories.push(stamp);
+        if (relativePath !== '' || recordRoot) measure.directories.push(stamp);
       },
       directoryDone: () => void open.pop(),
+      unreadable(relativePath, code) {
+        measure.problem ??= { kind: 'unreadable', path: shownText(relativePath) || '.', code };
+      },
       leaf(entry) {
         // An entry that vanished since it was listed is simply not counted.
-        const stat = lstatOrNull(entry.path);
+        const stat = entry.parent.lstatOrNull(entry.name);
         if (!stat) return;
         const directory = open.at(-1);
         if (directory) {
@@ -75,8 +92,32 @@ export function measureTree(root: string, options: MeasureOptions = {}): TreeMea
   return measure;
 }
 
+function collectorOrProblem(
+  root: DirHandle,
+  rules: SyncRules,
+  share: ReadonlySet<string> | undefined,
+  measure: TreeMeasure,
+): UnsyncedCollector | null {
+  try {
+    return new UnsyncedCollector(root, rules, share);
+  } catch (error) {
+    if (!(error instanceof ManifestInvalid)) throw error;
+    measure.problem = { kind: 'manifest', message: error.message };
+    return null;
+  }
+}
+
 export function emptyMeasure(): TreeMeasure {
-  return { files: 0, bytes: 0, dataFiles: 0, dataBytes: 0, directories: [], unsynced: null, startedAtMs: Date.now() };
+  return {
+    files: 0,
+    bytes: 0,
+    dataFiles: 0,
+    dataBytes: 0,
+    directories: [],
+    unsynced: null,
+    problem: null,
+    startedAtMs: Date.now(),
+  };
 }
 
 // The shares of one run, walked apart, as one measure.
@@ -95,6 +136,7 @@ export function mergeMeasures(parts: readonly TreeMeasure[]): TreeMeasure {
             paths: unsyncedParts.flatMap((part) => part.paths).slice(0, MAX_UNSYNCED_REPORTED),
             count: sumOf(unsyncedParts, (part) => part.count),
           },
+    problem: parts.find((part) => part.problem)?.problem ?? null,
     startedAtMs: Math.min(...parts.map((part) => part.startedAtMs)),
   };
 }

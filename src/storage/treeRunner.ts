@@ -1,11 +1,11 @@
 // Runs the tree work of one run, or of many, on the worker pool, split into
 // shares that the workers walk at the same time (one per core by default):
 // surveys split by top-level folder, deletions by directory, listings by run.
-import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { sumOf } from '../lib/sumOf.ts';
+import type { RunStampRequest } from './fileStamp.ts';
 import type { NasCheckArgs } from './nasCopyCheck.ts';
 import { META_DIR } from './runLayout.ts';
 import {
@@ -14,8 +14,9 @@ import {
   type ContentsOutcome,
   type DeleteOutcome,
   type DeleteProgress,
+  type RunFolder,
 } from './treeDelete.ts';
-import { emptyMeasure, mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeasure.ts';
+import { mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeasure.ts';
 import type { MeasureRequest } from './treeTasks.ts';
 import { createStopFlag, type TreeWorkerPool } from './treeWorkerPool.ts';
 
@@ -32,17 +33,20 @@ export function defaultParallelism(): number {
 
 export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultParallelism()) {
   return {
-    // Counts, directory stamps and (with rules) the unsynced files of one run.
-    async survey(root: string, rules?: SyncRules): Promise<TreeMeasure> {
-      const shares = await topLevelShares(root, parallelism);
-      const parts = await Promise.all(
-        shares.map((share, index) =>
-          pool
-            .run('measure', {
-              runs: [{ root, ...(rules ? { rules } : {}), ...(share ? { topLevel: share, recordRoot: index === 0 } : {}) }],
-            })
-            .result.then(([measure]) => measure ?? emptyMeasure()),
-        ),
+    // Counts, directory stamps and (with rules) the unsynced files of the
+    // run whose descriptor the caller holds. Rejects when any share fails.
+    async survey(runFd: number, rules?: SyncRules): Promise<TreeMeasure> {
+      const shares = await topLevelShares(runFd, parallelism);
+      const stopFlag = createStopFlag();
+      const parts = await allSettledOrStop(
+        stopFlag,
+        shares.map((share, index) => {
+          const options = { ...(rules ? { rules } : {}), ...(share ? { topLevel: share, recordRoot: index === 0 } : {}) };
+          return pool.run('measure', { runs: [{ run: { fd: runFd }, ...options }] }, undefined, stopFlag).result.then(([measure]) => {
+            if (!measure) throw new Error('the run could not be opened');
+            return measure;
+          });
+        }),
       );
       return mergeMeasures(parts);
     },
@@ -64,7 +68,7 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
     },
 
     // Deletes a surveyed run; progress is the sum over the shares.
-    remove(root: string, survey: TreeMeasure, rules: SyncRules | undefined, onProgress: (p: DeleteProgress) => void): RemovalHandle {
+    remove(at: RunFolder, survey: TreeMeasure, rules: SyncRules | undefined, onProgress: (p: DeleteProgress) => void): RemovalHandle {
       const stopFlag = createStopFlag();
       const surveyed = survey.directories.map((directory) => directory.relativePath);
       const progress = new Array<DeleteProgress>(parallelism).fill({ files: 0, bytes: 0 });
@@ -72,12 +76,13 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
         onProgress({ files: sumOf(progress, (part) => part.files), bytes: sumOf(progress, (part) => part.bytes) });
       const result = (async (): Promise<DeleteOutcome> => {
         const shares = balancedShares(survey.directories, parallelism);
-        const contents: ContentsOutcome[] = await Promise.all(
+        const contents: ContentsOutcome[] = await allSettledOrStop(
+          stopFlag,
           shares.map(
             (directories, index) =>
               pool.run(
                 'deleteContents',
-                surveyedContents(root, survey, rules, directories),
+                surveyedContents(at.runFd, survey, rules, directories),
                 (part) => {
                   progress[index] = part;
                   report();
@@ -89,7 +94,7 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
         const removed = combineOutcomes(contents);
         if (removed.stopped) return removed;
         const shell = await pool.run('removeShell', {
-          root,
+          at,
           directories: surveyed,
           directoriesWithLeft: contents.flatMap((part) => part.directoriesWithLeft),
         }).result;
@@ -102,19 +107,38 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
 
     nasCheck: (args: NasCheckArgs) => pool.run('nasCheck', args).result,
 
-    // lstat of many paths in one worker round trip.
-    stamps: (paths: string[]) => (paths.length ? pool.run('stamps', { paths }).result : Promise.resolve([])),
+    // What tells whether runs changed, in one worker round trip.
+    stamps: (runs: RunStampRequest[]) => (runs.length ? pool.run('stamps', { runs }).result : Promise.resolve([])),
   };
+}
+
+// Every share's result once all have ended: the descriptor they share is the
+// caller's, who closes it (and the kernel may hand its number to another
+// file) only after this settles. The first failure stops the other shares.
+async function allSettledOrStop<T>(stopFlag: Int32Array, shares: Array<Promise<T>>): Promise<T[]> {
+  const stopOnFailure = (error: unknown): never => {
+    Atomics.store(stopFlag, 0, 1);
+    throw error;
+  };
+  const settled = await Promise.allSettled(shares.map((share) => share.catch(stopOnFailure)));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 // The run's top-level names in shares: folders spread over the shares, and
 // the top-level files and .exlab-wizard with the first. Null: walk it whole.
-async function topLevelShares(root: string, parallelism: number): Promise<Array<string[] | null>> {
-  const entries: Dirent[] = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
-  const folders = entries.filter((entry) => entry.isDirectory() && entry.name !== META_DIR).map((entry) => entry.name);
-  if (parallelism < 2 || folders.length < 2) return [null];
+async function topLevelShares(runFd: number, parallelism: number): Promise<Array<string[] | null>> {
+  if (parallelism < 2) return [null];
+  const entries = await fs
+    .readdir(`/proc/self/fd/${runFd}`, { encoding: 'buffer', withFileTypes: true })
+    .then((dirents) => dirents.map((dirent) => ({ name: dirent.name.toString('latin1'), isDirectory: dirent.isDirectory() })))
+    .catch(() => []);
+  const folders = entries.filter((entry) => entry.isDirectory && entry.name !== META_DIR).map((entry) => entry.name);
+  if (folders.length < 2) return [null];
   const shares = roundRobin(folders, parallelism);
-  const rest = entries.filter((entry) => !folders.includes(entry.name)).map((entry) => entry.name);
+  const names = new Set(folders);
+  const rest = entries.filter((entry) => !names.has(entry.name)).map((entry) => entry.name);
   shares[0]?.push(...rest);
   return shares.filter((share, index) => index === 0 || share.length > 0);
 }

@@ -1,12 +1,14 @@
 // The heavy tree operations, by name, as the tree workers run them: plain
 // functions over the disk that report progress through a callback.
-import { stampMany } from './fileStamp.ts';
+import { stampRuns, type RunStampRequest } from './fileStamp.ts';
 import { checkNasCopy, type NasCheckArgs } from './nasCopyCheck.ts';
+import { withRun, type RunRef } from './runDirectory.ts';
 import {
   deleteDirectoryContents,
   removeSurveyedShell,
   type DeleteContentsArgs,
   type DeleteProgress,
+  type RunFolder,
 } from './treeDelete.ts';
 import { measureTree, type MeasureOptions, type TreeMeasure } from './treeMeasure.ts';
 
@@ -16,25 +18,20 @@ export interface TreeTaskContext {
 }
 
 export interface MeasureRequest extends MeasureOptions {
-  root: string;
+  run: RunRef;
 }
 
 export const treeTasks = {
-  // A run that cannot be walked (gone, unreadable) measures as null.
+  // A run that cannot be opened (gone, a link, unreadable) measures as null;
+  // any other failure fails the task (a survey must never pass for empty).
   measure: (args: { runs: MeasureRequest[] }): Array<TreeMeasure | null> =>
-    args.runs.map(({ root, ...options }) => {
-      try {
-        return measureTree(root, options);
-      } catch {
-        return null;
-      }
-    }),
+    args.runs.map(({ run, ...options }) => withRun(run, (opened) => measureTree(opened, options))),
   deleteContents: (args: DeleteContentsArgs, context: TreeTaskContext) =>
     deleteDirectoryContents(args, { onProgress: context.progress, shouldStop: context.shouldStop }),
-  removeShell: (args: { root: string; directories: string[]; directoriesWithLeft: string[] }) =>
-    removeSurveyedShell(args.root, args.directories, args.directoriesWithLeft),
+  removeShell: (args: { at: RunFolder; directories: string[]; directoriesWithLeft: string[] }) =>
+    removeSurveyedShell(args.at, args.directories, args.directoriesWithLeft),
   nasCheck: (args: NasCheckArgs) => checkNasCopy(args),
-  stamps: (args: { paths: string[] }) => stampMany(args.paths),
+  stamps: (args: { runs: RunStampRequest[] }) => stampRuns(args.runs),
 };
 
 export type TreeTaskName = keyof typeof treeTasks;

@@ -1,23 +1,30 @@
-// A depth-first walk of one directory tree that never follows a symbolic
-// link: every non-directory entry, links included, is a leaf. Each folder's
-// names are read at once (memory grows with the widest folder, not the tree).
-import fs from 'node:fs';
+// A depth-first walk of one directory tree through descriptors (see
+// dirHandle.ts): each folder is opened once without following links and its
+// entries are named relative to it; every non-directory entry, links
+// included, is a leaf. Iterative, so depth is no limit but open descriptors
+// (one per level). Each folder's names are read at once (memory grows with
+// the widest folder, not the tree). Paths are byte strings.
+import type fs from 'node:fs';
+import { DirHandle, errorCode, type DirEntry } from './dirHandle.ts';
 
 export interface WalkEntry {
-  path: string;
+  // The folder holding the entry, and the entry's name in it.
+  parent: DirHandle;
+  name: string;
   relativePath: string;
 }
 
 export interface WalkVisitor {
   // A non-directory entry: file, symlink, fifo, socket, device.
   leaf(entry: WalkEntry): void;
-  // A directory about to be read (the root included), with its lstat.
-  directoryOpened?(entry: WalkEntry, stat: fs.Stats): void;
+  // A directory just opened (the root included), with its fstat.
+  directoryOpened?(relativePath: string, stat: fs.Stats): void;
   // The same directory once its contents have been visited (post-order);
   // not called when the walk was stopped.
-  directoryDone?(entry: WalkEntry): void;
-  // A directory that could not be read (vanished, no permission, ...).
-  unreadable?(entry: WalkEntry, code: string): void;
+  directoryDone?(relativePath: string): void;
+  // A directory that could not be opened or read (no permission, I/O error).
+  // One that vanished, or became a link or a file, is not reported.
+  unreadable?(relativePath: string, code: string): void;
 }
 
 export interface WalkOptions {
@@ -29,51 +36,63 @@ export interface WalkOptions {
   shouldStop?: () => boolean;
 }
 
-export function walkTree(root: string, visitor: WalkVisitor, options: WalkOptions = {}): void {
-  walkDirectory({ path: root, relativePath: '' }, visitor, options, true);
+interface OpenFolder {
+  handle: DirHandle;
+  relativePath: string;
+  entries: DirEntry[];
+  next: number;
 }
 
-function walkDirectory(
-  directory: WalkEntry,
-  visitor: WalkVisitor,
-  options: WalkOptions,
-  topLevel: boolean,
-): void {
-  // Checked just before opening: the entry must still be a real directory.
-  const stat = lstatOrNull(directory.path);
-  if (!stat?.isDirectory()) return;
-  visitor.directoryOpened?.(directory, stat);
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(directory.path, { withFileTypes: true });
-  } catch (error) {
-    visitor.unreadable?.(directory, errorCode(error));
-    entries = [];
-  }
-  for (const dirent of entries) {
-    if (options.shouldStop?.()) return;
-    if (topLevel && (options.skipTopLevel?.has(dirent.name) || options.onlyTopLevel?.has(dirent.name) === false)) {
-      continue;
+// Walks the folder `root` holds (which stays open: the caller's).
+export function walkTree(root: DirHandle, visitor: WalkVisitor, options: WalkOptions = {}): void {
+  const stack: OpenFolder[] = [];
+  const enter = (handle: DirHandle, relativePath: string): void => {
+    let entries: DirEntry[];
+    try {
+      visitor.directoryOpened?.(relativePath, handle.stat());
+      entries = handle.entries();
+    } catch (error) {
+      visitor.unreadable?.(relativePath, errorCode(error));
+      entries = [];
     }
-    const entry = {
-      path: `${directory.path}/${dirent.name}`,
-      relativePath: topLevel ? dirent.name : `${directory.relativePath}/${dirent.name}`,
-    };
-    if (dirent.isDirectory()) walkDirectory(entry, visitor, options, false);
-    else visitor.leaf(entry);
-  }
-  if (!options.shouldStop?.()) visitor.directoryDone?.(directory);
-}
-
-export function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : 'EUNKNOWN';
-}
-
-export function lstatOrNull(path: string): fs.Stats | null {
+    stack.push({ handle, relativePath, entries, next: 0 });
+  };
+  enter(root.borrow(), '');
   try {
-    return fs.lstatSync(path, { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
+    while (stack.length > 0) {
+      const folder = stack.at(-1) as OpenFolder;
+      const entry = folder.entries[folder.next++];
+      if (options.shouldStop?.()) return;
+      if (!entry) {
+        stack.pop();
+        folder.handle.close();
+        visitor.directoryDone?.(folder.relativePath);
+        continue;
+      }
+      if (folder.relativePath === '' && !visitsTopLevel(entry.name, options)) continue;
+      const relativePath = folder.relativePath ? `${folder.relativePath}/${entry.name}` : entry.name;
+      const child = entry.isDirectory ? openChild(folder.handle, entry.name, relativePath, visitor) : null;
+      if (child) enter(child, relativePath);
+      else if (child === null) visitor.leaf({ parent: folder.handle, name: entry.name, relativePath });
+    }
+  } finally {
+    for (const folder of stack) folder.handle.close();
+  }
+}
+
+function visitsTopLevel(name: string, options: WalkOptions): boolean {
+  return !options.skipTopLevel?.has(name) && options.onlyTopLevel?.has(name) !== false;
+}
+
+// The child folder opened, null when it is no longer a folder (a leaf now),
+// undefined when it is gone or cannot be opened (reported).
+function openChild(parent: DirHandle, name: string, relativePath: string, visitor: WalkVisitor): DirHandle | null | undefined {
+  try {
+    return parent.openDirectory(name);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ELOOP' || code === 'ENOTDIR') return null;
+    if (code !== 'ENOENT') visitor.unreadable?.(relativePath, code);
+    return undefined;
   }
 }

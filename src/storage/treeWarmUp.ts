@@ -3,6 +3,7 @@
 // that the first real scan after a start does not pay for JIT compilation.
 import { parseManifestLine } from '../domain/manifest.ts';
 import { PathIndex } from '../domain/pathIndex.ts';
+import { withDirectoryAt } from './dirHandle.ts';
 import { measureTree } from './treeMeasure.ts';
 
 const ROUNDS = 40;
@@ -14,9 +15,11 @@ export function warmUp(folder: string): void {
     const entry = parseManifestLine(`${'0'.repeat(64)}  warm-up/${line}.dat`);
     if (entry) index.add(entry.path);
   }
-  const rules = { manifestPath: `${folder}/.no-manifest`, verifiedAtMs: 0, toleranceMs: 0 };
-  for (let round = 0; round < ROUNDS; round += 1) {
-    measureTree(folder, { rules });
-    index.has(`warm-up/${round}.dat`);
-  }
+  const rules = { manifestPath: '.no-manifest', verifiedAtMs: 0, toleranceMs: 0 };
+  withDirectoryAt(folder.replace(/\/+$/, ''), (directory) => {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      measureTree(directory, { rules });
+      index.has(`warm-up/${round}.dat`);
+    }
+  });
 }

@@ -99,7 +99,7 @@ export function createTreeWorkerPool(maxWorkers = 4): TreeWorkerPool {
       };
     },
     async warm(count) {
-      const jobs = Array.from({ length: Math.min(count, maxWorkers) }, () => this.run('stamps', { paths: [] }).result);
+      const jobs = Array.from({ length: Math.min(count, maxWorkers) }, () => this.run('stamps', { runs: [] }).result);
       await Promise.all(jobs);
     },
     async close() {

@@ -2,6 +2,7 @@
 // name and lstat, outside .exlab-wizard/) never reached the NAS. Walks that
 // meet the files (the survey, the delete) ask the judge.
 import type fs from 'node:fs';
+import { showName } from '../domain/entryName.ts';
 import {
   judgeStagedFile,
   MAX_UNSYNCED_REPORTED,
@@ -9,22 +10,17 @@ import {
   type UnsyncedReason,
   type UnsyncedReport,
 } from '../domain/syncCheck.ts';
-import { loadManifestIndex, ManifestUnreadable } from './manifestReader.ts';
+import type { DirHandle } from './dirHandle.ts';
+import { loadManifestIndex, ManifestInvalid } from './manifestReader.ts';
 import { isMetaPath } from './runLayout.ts';
 
 export type StagedFileJudge = (relativePath: string, stat: fs.Stats) => UnsyncedReason | null;
 
 // A judge for one run's files (or for the files under some top-level names
-// only: a share of the run); a manifest that exists but cannot be read fails
-// closed: every staged file is kept.
-export function createStagedFileJudge(rules: SyncRules, topLevel?: ReadonlySet<string>): StagedFileJudge {
-  let manifest;
-  try {
-    manifest = loadManifestIndex(rules.manifestPath, topLevel && ((path) => topLevel.has(firstSegment(path))));
-  } catch (error) {
-    if (!(error instanceof ManifestUnreadable)) throw error;
-    return (relativePath) => (isMetaPath(relativePath) ? null : 'manifest_unreadable');
-  }
+// only: a share of the run). Throws ManifestInvalid for a manifest that
+// exists but cannot be used.
+export function createStagedFileJudge(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>): StagedFileJudge {
+  const manifest = loadManifestIndex(run, rules.manifestPath, topLevel && ((path) => topLevel.has(firstSegment(path))));
   return (relativePath, stat) =>
     isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat.mtimeMs, manifest, rules);
 }
@@ -34,19 +30,30 @@ function firstSegment(path: string): string {
   return slash === -1 ? path : path.slice(0, slash);
 }
 
-// Judges the files a walk meets and keeps the report.
+// The same, except that a manifest that cannot be used keeps every staged
+// file (fail closed): for the deletion, which must go on judging.
+export function createKeepingJudge(run: DirHandle, rules: SyncRules): StagedFileJudge {
+  try {
+    return createStagedFileJudge(run, rules);
+  } catch (error) {
+    if (!(error instanceof ManifestInvalid)) throw error;
+    return (relativePath) => (isMetaPath(relativePath) ? null : 'manifest_invalid');
+  }
+}
+
+// Judges the files a walk meets and keeps the report (paths as shown).
 export class UnsyncedCollector {
   readonly report: UnsyncedReport = { paths: [], count: 0 };
   private readonly judge: StagedFileJudge;
 
-  constructor(rules: SyncRules, topLevel?: ReadonlySet<string>) {
-    this.judge = createStagedFileJudge(rules, topLevel);
+  constructor(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>) {
+    this.judge = createStagedFileJudge(run, rules, topLevel);
   }
 
   consider(relativePath: string, stat: fs.Stats): void {
     const reason = this.judge(relativePath, stat);
     if (!reason) return;
     this.report.count += 1;
-    if (this.report.paths.length < MAX_UNSYNCED_REPORTED) this.report.paths.push({ path: relativePath, reason });
+    if (this.report.paths.length < MAX_UNSYNCED_REPORTED) this.report.paths.push({ ...showName(relativePath), reason });
   }
 }

@@ -101,10 +101,12 @@ describe('locateNasCopy', () => {
     expect(locateNasCopy('//nas01/lab/EQ/P/Runs/Run_1', mounts)).toEqual({
       mountRoot: '/mnt/nas01/lab',
       runDir: '/mnt/nas01/lab/EQ/P/Runs/Run_1',
+      runPath: 'EQ/P/Runs/Run_1',
     });
     expect(locateNasCopy('//nas01/lab/archive/Run_1', mounts)).toEqual({
       mountRoot: '/mnt/archive',
       runDir: '/mnt/archive/Run_1',
+      runPath: 'Run_1',
     });
   });
 

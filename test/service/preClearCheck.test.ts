@@ -5,8 +5,8 @@ import type { CleanupError } from '../../src/domain/errors.ts';
 import { refusalOf } from '../helpers/refusal.ts';
 import type { VerificationSettings } from '../../src/service/preClearCheck.ts';
 import { deleteDirectoryContents, surveyedContents } from '../../src/storage/treeDelete.ts';
-import { measureTree } from '../../src/storage/treeMeasure.ts';
 import { createHarness, journalLines, type Harness } from '../helpers/serviceHarness.ts';
+import { measureAt, openRunAt } from '../helpers/runHandle.ts';
 import { makeRun, makeTempDir, readIngestJson, sealRun, snapshotTree } from '../helpers/stagingTree.ts';
 
 const RUN = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
@@ -135,16 +135,14 @@ describe('local check: staged files that never reached the NAS (DESIGN §4a)', (
     expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
   });
 
-  it('fails closed when the manifest exists but cannot be read (a link)', async () => {
+  it('fails closed with manifest_invalid when the manifest exists but is a link, never read through it', async () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN);
     const manifest = path.join(run, '.exlab-wizard/checksums.sha256');
     fs.renameSync(manifest, path.join(run, '.exlab-wizard/real.sha256'));
     fs.symlinkSync('real.sha256', manifest);
-    const error = await expectRefusedWholly(h, 'unsynced_files');
-    const unsynced = error.details?.unsynced as Array<{ reason: string }>;
-    expect(unsynced).toHaveLength(3);
-    expect(unsynced.every((item) => item.reason === 'manifest_unreadable')).toBe(true);
+    const error = await expectRefusedWholly(h, 'manifest_invalid');
+    expect(error.message).toMatch(/checksums\.sha256 cannot be used: it is a symbolic link/);
   });
 
   it('checks nothing locally when verify_before_clear.local_manifest is off', async () => {
@@ -166,11 +164,13 @@ describe('local check: staged files that never reached the NAS (DESIGN §4a)', (
   it('keeps a file that arrives between the check and the delete, and reports it', () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN);
-    const rules = { manifestPath: path.join(run, '.exlab-wizard/checksums.sha256'), verifiedAtMs: VERIFIED_AT, toleranceMs: 0 };
-    const survey = measureTree(run, { rules });
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: VERIFIED_AT, toleranceMs: 0 };
+    const survey = measureAt(run, { rules });
     expect(survey.unsynced?.count).toBe(0);
     fs.writeFileSync(path.join(run, 'arrived_late.dat'), 'x');
-    const outcome = deleteDirectoryContents(surveyedContents(run, survey, rules));
+    const opened = openRunAt(run);
+    const outcome = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules));
+    opened.close();
     expect(outcome.left).toEqual([{ path: 'arrived_late.dat', code: 'not_in_manifest' }]);
     expect(fs.readFileSync(path.join(run, 'arrived_late.dat'), 'utf8')).toBe('x');
     expect(fs.existsSync(path.join(run, 'metadata/acquisition.xml'))).toBe(false);

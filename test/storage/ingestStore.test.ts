@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
-import { appendTransition, readIngest } from '../../src/storage/ingestStore.ts';
+import { appendTransition as appendAt, readIngest as readAt } from '../../src/storage/ingestStore.ts';
+import type { IngestRecord, TransitionEntry } from '../../src/domain/ingestRecord.ts';
+import { withRunAt } from '../helpers/runHandle.ts';
 import { makeTempDir, readExample, readIngestJson, writeIngest } from '../helpers/stagingTree.ts';
 
 let run: string;
@@ -11,6 +13,10 @@ beforeEach(() => {
   fs.mkdirSync(run, { recursive: true });
 });
 afterEach(() => fs.rmSync(path.dirname(path.dirname(path.dirname(run))), { recursive: true, force: true }));
+
+const readIngest = (runPath: string) => withRunAt(runPath, (opened) => readAt(opened.run));
+const appendTransition = (runPath: string, record: IngestRecord, entry: TransitionEntry) =>
+  withRunAt(runPath, (opened) => appendAt(opened.run, 'the run', record, entry));
 
 async function refusal(): Promise<CleanupError> {
   return readIngest(run).then(

@@ -8,8 +8,8 @@ import {
   removeSurveyedShell,
   surveyedContents,
 } from '../../src/storage/treeDelete.ts';
-import { measureTree } from '../../src/storage/treeMeasure.ts';
 import { setImmutable, withImmutable } from '../helpers/faults.ts';
+import { measureAt, openRunAt } from '../helpers/runHandle.ts';
 import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../helpers/stagingTree.ts';
 
 let base: string;
@@ -131,7 +131,7 @@ describe('deleteTree', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'old.dat': 'old' } });
     fs.writeFileSync(path.join(run, 'late.dat'), 'new');
     const before = listTree(run);
-    const rules = { manifestPath: path.join(run, '.exlab-wizard/checksums.sha256'), verifiedAtMs: null, toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
     const outcome = deleteTree(run, { rules });
     expect(outcome).toMatchObject({ files: 0, left: [{ path: 'late.dat', code: 'not_in_manifest' }], leftCount: 1 });
     expect(listTree(run)).toEqual(before);
@@ -140,9 +140,11 @@ describe('deleteTree', () => {
   it('removes a settled folder without a second lstat, and counts its surveyed bytes', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '22', 'b/three.dat': '333' } });
     const expected = treeTotals(run);
-    const survey = measureTree(run);
+    const survey = measureAt(run);
     expect(survey.directories.find((d) => d.relativePath === 'a')).toMatchObject({ files: 2, bytes: 3 });
-    const contents = deleteDirectoryContents(surveyedContents(run, survey));
+    const opened = openRunAt(run);
+    const contents = deleteDirectoryContents(surveyedContents(opened.run.fd, survey));
+    opened.close();
     const ingestBytes = fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size;
     expect(contents).toMatchObject({ files: expected.files - 1, bytes: expected.bytes - ingestBytes, leftCount: 0 });
   });
@@ -158,23 +160,28 @@ describe('deleteTree', () => {
 
   it('keeps a folder that appeared after the survey, and reports it', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
-    const survey = measureTree(run);
+    const survey = measureAt(run);
     fs.mkdirSync(path.join(run, 'a/new-folder'));
     fs.writeFileSync(path.join(run, 'a/new-folder/inside.dat'), 'x');
-    const contents = deleteDirectoryContents(surveyedContents(run, survey));
+    const opened = openRunAt(run);
+    const contents = deleteDirectoryContents(surveyedContents(opened.run.fd, survey));
     expect(contents.left).toEqual([{ path: 'a/new-folder', code: 'appeared_after_check' }]);
     expect(fs.readFileSync(path.join(run, 'a/new-folder/inside.dat'), 'utf8')).toBe('x');
-    const shell = removeSurveyedShell(run, survey.directories.map((d) => d.relativePath), contents.directoriesWithLeft);
+    const shell = removeSurveyedShell(opened.at, survey.directories.map((d) => d.relativePath), contents.directoriesWithLeft);
+    opened.close();
     expect(shell.leftCount).toBe(0);
     expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
   });
 
   it('counts a settled folder without the bytes of a file it could not delete', async () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/free.dat': '12', 'a/stuck.dat': '12345' } });
-    const survey = measureTree(run);
+    const survey = measureAt(run);
+    const opened = openRunAt(run);
+    const share = survey.directories.filter((d) => d.relativePath === 'a');
     const outcome = await withImmutable([path.join(run, 'a/stuck.dat')], () =>
-      deleteDirectoryContents(surveyedContents(run, survey, undefined, survey.directories.filter((d) => d.relativePath === 'a'))),
+      deleteDirectoryContents(surveyedContents(opened.run.fd, survey, undefined, share)),
     );
+    opened.close();
     expect(outcome).toMatchObject({ files: 1, bytes: 2, left: [{ path: 'a/stuck.dat', code: 'EPERM' }], directoriesWithLeft: ['a'] });
   });
 

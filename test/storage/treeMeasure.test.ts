@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { measureTree } from '../../src/storage/treeMeasure.ts';
+import { treeTasks } from '../../src/storage/treeTasks.ts';
+import { measureAt } from '../helpers/runHandle.ts';
 import { makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
 
 let base: string;
@@ -16,7 +17,7 @@ describe('measureTree', () => {
     const ingestBytes = fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size;
     const creationBytes = fs.statSync(path.join(run, '.exlab-wizard/creation.json')).size;
     const manifestBytes = fs.statSync(path.join(run, '.exlab-wizard/checksums.sha256')).size;
-    const measure = measureTree(run);
+    const measure = measureAt(run);
     expect(measure).toMatchObject({
       dataFiles: 2,
       dataBytes: 6,
@@ -30,27 +31,24 @@ describe('measureTree', () => {
     writeFiles(outside, { 'huge.dat': 'x'.repeat(10_000) });
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: {} });
     fs.symlinkSync(outside, path.join(run, 'to-dir'));
-    const measure = measureTree(run);
+    const measure = measureAt(run);
     expect(measure.dataFiles).toBe(1);
     expect(measure.dataBytes).toBe(outside.length);
   });
 
   it('records the mtime of every directory, the run itself first', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/b/c.dat': 'x' } });
-    const measure = measureTree(run);
+    const measure = measureAt(run);
     expect(measure.directories.map((d) => d.relativePath).sort()).toEqual(['', '.exlab-wizard', 'a', 'a/b']);
-    expect(measure.directories[0]).toEqual({ relativePath: '', mtimeMs: fs.statSync(run).mtimeMs, files: 0, bytes: 0 });
+    const { mtimeMs, ino } = fs.statSync(run);
+    expect(measure.directories[0]).toEqual({ relativePath: '', mtimeMs, ino, files: 0, bytes: 0 });
     expect(measure.directories.find((d) => d.relativePath === 'a/b')).toMatchObject({ files: 1, bytes: 1 });
   });
 
-  it('measures an empty tree for a folder that does not exist', () => {
-    expect(measureTree(path.join(base, 'gone'))).toMatchObject({
-      files: 0,
-      bytes: 0,
-      dataFiles: 0,
-      dataBytes: 0,
-      directories: [],
-      unsynced: null,
-    });
+  it('measures a run that cannot be opened (gone, or a link) as null', () => {
+    makeRun(base, 'EQ/P/Runs/Run_1');
+    fs.symlinkSync(path.join(base, 'EQ/P/Runs/Run_1'), path.join(base, 'EQ/P/Runs/Run_link'));
+    const runs = ['Run_gone', 'Run_link'].map((name) => ({ run: { stagingRoot: base, runPath: `EQ/P/Runs/${name}` } }));
+    expect(treeTasks.measure({ runs })).toEqual([null, null]);
   });
 });

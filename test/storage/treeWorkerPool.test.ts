@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTreeRunner } from '../../src/storage/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
+import { withRunAt } from '../helpers/runHandle.ts';
 import { makeRun, makeTempDir, treeTotals } from '../helpers/stagingTree.ts';
 
 let base: string;
@@ -25,7 +26,7 @@ describe('tree runner on worker threads', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { ...files(500), 'top.dat': 'top' } });
     const expected = treeTotals(run);
     for (const parallelism of [1, 2, 3]) {
-      const survey = await createTreeRunner(pool, parallelism).survey(run);
+      const survey = await withRunAt(run, (opened) => createTreeRunner(pool, parallelism).survey(opened.run.fd));
       expect(survey).toMatchObject({ files: expected.files, bytes: expected.bytes, dataFiles: expected.files - 3 });
       expect(survey.directories.map((d) => d.relativePath).sort()).toContain('');
       expect(new Set(survey.directories.map((d) => d.relativePath)).size).toBe(survey.directories.length);
@@ -36,9 +37,11 @@ describe('tree runner on worker threads', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: files(600) });
     const expected = treeTotals(run);
     const runner = createTreeRunner(pool, 2);
-    const survey = await runner.survey(run);
     const progress: number[] = [];
-    const outcome = await runner.remove(run, survey, undefined, (p) => progress.push(p.files)).result;
+    const outcome = await withRunAt(run, async (opened) => {
+      const survey = await runner.survey(opened.run.fd);
+      return runner.remove(opened.at, survey, undefined, (p) => progress.push(p.files)).result;
+    });
     expect(outcome).toMatchObject({ files: expected.files, bytes: expected.bytes, leftCount: 0, stopped: false });
     expect(progress.at(-1)).toBe(expected.files);
     expect(fs.existsSync(run)).toBe(false);
@@ -46,8 +49,9 @@ describe('tree runner on worker threads', () => {
   });
 
   it('measures many runs across the workers, keeping their order', async () => {
-    const runs = Array.from({ length: 5 }, (_, i) => makeRun(base, `EQ/P/Runs/Run_${i}`, { files: files(i * 10 + 1) }));
-    const measures = await createTreeRunner(pool, 2).measureRuns(runs.map((root) => ({ root })));
+    const runPaths = Array.from({ length: 5 }, (_, i) => `EQ/P/Runs/Run_${i}`);
+    runPaths.forEach((runPath, i) => makeRun(base, runPath, { files: files(i * 10 + 1) }));
+    const measures = await createTreeRunner(pool, 2).measureRuns(runPaths.map((runPath) => ({ run: { stagingRoot: base, runPath } })));
     expect(measures.map((m) => m?.dataFiles)).toEqual([1, 11, 21, 31, 41]);
   });
 

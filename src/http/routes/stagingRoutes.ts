@@ -85,6 +85,8 @@ const REFUSALS: ErrorCode[] = [
   'staging_not_sync_verified',
   'clear_in_progress',
   'unsynced_files',
+  'manifest_invalid',
+  'survey_failed',
   'nas_copy_mismatch',
   'nas_unreachable',
   'clear_incomplete',

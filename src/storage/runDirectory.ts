@@ -1,0 +1,102 @@
+// Reaching a run leaf from the staging root through descriptors (DESIGN §4
+// step 1, §4b): the root is opened as configured, and each segment below it
+// is opened relative to its parent without following links. A clear holds the
+// run's descriptor for its whole length, and its workers use that same
+// descriptor, so the run cannot be swapped for another folder under it.
+import { CleanupError } from '../domain/errors.ts';
+import { byteString } from '../domain/entryName.ts';
+import type { RunLocation } from '../domain/runPath.ts';
+import { DirHandle, errorCode } from './dirHandle.ts';
+
+// How a worker finds a run: a descriptor the caller holds open, or the
+// staging root and the run's path below it (opened and closed by the worker).
+export type RunRef = { fd: number } | { stagingRoot: string; runPath: string };
+
+export interface OpenRun {
+  run: DirHandle;
+  // The folder holding the run (Runs/, TestRuns/ or the project), and the
+  // run's name there: to remove the run folder itself.
+  parent: DirHandle;
+  name: string;
+  close(): Promise<void>;
+}
+
+// The opened run, or 'missing' when some segment is not there. A segment that
+// is a link or not a folder is an invalid run path; one that cannot be opened
+// makes the staging root unavailable.
+export async function openRun(stagingRoot: string, location: RunLocation): Promise<OpenRun | 'missing'> {
+  const segments = location.runPath.split('/').map(byteString);
+  let current = await openRoot(stagingRoot);
+  let parent: DirHandle | null = null;
+  let shown = stagingRoot;
+  try {
+    for (const segment of segments) {
+      shown = `${shown}/${Buffer.from(segment, 'latin1').toString('utf8')}`;
+      const next = await current.openDirectoryAsync(segment).catch((error: unknown) => segmentError(error, shown));
+      if (next === 'missing') return 'missing';
+      await parent?.closeAsync();
+      parent = current;
+      current = next;
+    }
+  } catch (error) {
+    await Promise.all([current.closeAsync(), parent?.closeAsync()]);
+    throw error;
+  }
+  const run = current;
+  const holder = parent as DirHandle;
+  return {
+    run,
+    parent: holder,
+    name: segments.at(-1) as string,
+    close: async () => {
+      await Promise.all([run.closeAsync(), holder.closeAsync()]);
+    },
+  };
+}
+
+async function openRoot(stagingRoot: string): Promise<DirHandle> {
+  try {
+    return await DirHandle.openTrustedAsync(stagingRoot);
+  } catch (error) {
+    throw new CleanupError(
+      'staging_root_unavailable',
+      `The staging root ${stagingRoot} cannot be opened (${errorCode(error)}); nothing was read or deleted.`,
+    );
+  }
+}
+
+function segmentError(error: unknown, shown: string): 'missing' {
+  const code = errorCode(error);
+  if (code === 'ENOENT') return 'missing';
+  if (code === 'ELOOP') {
+    throw new CleanupError('invalid_run_path', `Invalid run path: ${shown} is a symbolic link; links are never followed.`, {
+      field: 'run_path',
+    });
+  }
+  if (code === 'ENOTDIR') {
+    throw new CleanupError('invalid_run_path', `Invalid run path: ${shown} is not a directory.`, { field: 'run_path' });
+  }
+  throw new CleanupError('staging_root_unavailable', `${shown} cannot be opened (${code}); nothing was read or deleted.`);
+}
+
+// In a worker: the run a reference names, handed to `work`; null when it
+// cannot be opened (gone, a link, unreadable).
+export function withRun<T>(ref: RunRef, work: (run: DirHandle) => T): T | null {
+  if ('fd' in ref) return work(new DirHandle(ref.fd, false));
+  let run: DirHandle;
+  try {
+    const root = DirHandle.openTrusted(ref.stagingRoot);
+    try {
+      run = root.openPath(ref.runPath.split('/').map(byteString).join('/'));
+    } finally {
+      root.close();
+    }
+  } catch {
+    return null;
+  }
+  try {
+    return work(run);
+  } finally {
+    run.close();
+  }
+}

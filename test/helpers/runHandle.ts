@@ -1,0 +1,44 @@
+// A run folder opened by path, as the service opens one (its descriptor and
+// its parent's), for tests that drive storage functions directly.
+import { DirHandle } from '../../src/storage/dirHandle.ts';
+import type { RunFolder } from '../../src/storage/treeDelete.ts';
+import { measureTree, type MeasureOptions, type TreeMeasure } from '../../src/storage/treeMeasure.ts';
+
+export interface OpenedRun {
+  run: DirHandle;
+  at: RunFolder;
+  close(): void;
+}
+
+export function openRunAt(runPath: string): OpenedRun {
+  const slash = runPath.lastIndexOf('/');
+  const parent = DirHandle.openTrusted(runPath.slice(0, slash));
+  const runName = Buffer.from(runPath.slice(slash + 1)).toString('latin1');
+  const run = parent.openDirectory(runName);
+  return {
+    run,
+    at: { runFd: run.fd, parentFd: parent.fd, runName },
+    close: () => {
+      run.close();
+      parent.close();
+    },
+  };
+}
+
+export async function withRunAt<T>(runPath: string, work: (opened: OpenedRun) => T | Promise<T>): Promise<T> {
+  const opened = openRunAt(runPath);
+  try {
+    return await work(opened);
+  } finally {
+    opened.close();
+  }
+}
+
+export function measureAt(runPath: string, options: MeasureOptions = {}): TreeMeasure {
+  const opened = openRunAt(runPath);
+  try {
+    return measureTree(opened.run, options);
+  } finally {
+    opened.close();
+  }
+}
