@@ -47,6 +47,8 @@ const configSchema = z.strictObject({
   log_level: z.enum(LOG_LEVELS).default('info'),
   lock_stale_seconds: z.int().min(2).max(3600).default(20),
   host_label: z.string().min(1).default(os.hostname()),
+  // A larger ingest.json is not read: the run is listed as a problem.
+  ingest_max_bytes: z.int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
 });
 
 export type AppConfig = z.output<typeof configSchema>;
@@ -71,6 +73,7 @@ export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; kind: EnvK
   { env: 'STAGING_CLEANUP_LOG_LEVEL', key: 'log_level', kind: 'string' },
   { env: 'STAGING_CLEANUP_LOCK_STALE_SECONDS', key: 'lock_stale_seconds', kind: 'integer' },
   { env: 'STAGING_CLEANUP_HOST_LABEL', key: 'host_label', kind: 'string' },
+  { env: 'STAGING_CLEANUP_INGEST_MAX_BYTES', key: 'ingest_max_bytes', kind: 'integer' },
 ];
 
 // One token each, for a container that takes its secret from the environment.

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { ConfigError, isLoopback, loadConfig } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
+import { descriptorPathsWork } from './storage/dirHandle.ts';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -15,6 +16,10 @@ async function main(): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
+    process.exit(2);
+  }
+  if (!descriptorPathsWork()) {
+    console.error('staging-cleanup needs Linux with /proc mounted: it reaches every staged file through /proc/self/fd.');
     process.exit(2);
   }
   const { config, stagingRootIsDefault } = loaded;

@@ -58,6 +58,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
       nas: config.verify_before_clear.nas,
       nasMounts: config.nas_mounts,
     },
+    ingestMaxBytes: config.ingest_max_bytes,
     logger,
     clock,
     locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000 }),

@@ -145,6 +145,21 @@ export function withDirectoryAt<T>(path: string, work: (directory: DirHandle) =>
   }
 }
 
+// Whether this system resolves /proc/self/fd/<fd>/ to the folder the
+// descriptor holds (Linux with /proc mounted): the service needs it.
+export function descriptorPathsWork(): boolean {
+  try {
+    const root = DirHandle.openTrusted('/');
+    try {
+      return fs.statSync(root.pathOf('')).ino === fs.statSync('/').ino;
+    } finally {
+      root.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
 export function errorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? code : 'EUNKNOWN';

@@ -12,6 +12,8 @@ const CONTENT_SHA = createHash('sha256').update(CONTENT).digest('hex');
 export interface RunShape {
   folders: number;
   filesPerFolder: number;
+  // A folder of the run that holds the frame folders (default: the run itself).
+  under?: string;
 }
 
 // A sync_verified run of folders × filesPerFolder files of 100 bytes.
@@ -21,8 +23,8 @@ export function buildRun(root: string, runPath: string, shape: RunShape): string
   fs.mkdirSync(meta, { recursive: true });
   const manifest = fs.openSync(path.join(meta, 'checksums.sha256'), 'w');
   for (let folder = 0; folder < shape.folders; folder += 1) {
-    const name = `frames_${String(folder).padStart(4, '0')}`;
-    fs.mkdirSync(path.join(runDir, name));
+    const name = `${shape.under ? `${shape.under}/` : ''}frames_${String(folder).padStart(4, '0')}`;
+    fs.mkdirSync(path.join(runDir, name), { recursive: true });
     const lines: string[] = [];
     for (let file = 0; file < shape.filesPerFolder; file += 1) {
       const relative = `${name}/f_${String(file).padStart(6, '0')}.tif`;
