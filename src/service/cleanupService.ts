@@ -8,6 +8,7 @@ import { decide, type Decision, type PolicySettings } from '../domain/policy.ts'
 import type { RunKind } from '../domain/ingestSchema.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { createJournal, type Journal } from '../storage/journal.ts';
+import { reclaimDeadLocks } from '../storage/lockRecovery.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
 import { checkRunLeaf } from '../storage/runLeaf.ts';
 import { createStagingRootGuard } from '../storage/stagingRootGuard.ts';
@@ -82,10 +83,11 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const runner = createTreeRunner(pool, options.parallelism);
   const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION);
   const catalog = new RunCatalog(stagingRoot, runner, (location, view) => check.rulesFor(location, view));
+  const locks = options.locks ?? createRunLocks({ hostLabel: options.hostLabel, logger });
   const clearer = new RunClearer({
     stagingRoot,
     hostLabel: options.hostLabel,
-    locks: options.locks ?? createRunLocks(),
+    locks,
     journal,
     runner,
     events,
@@ -305,6 +307,10 @@ export function createCleanupService(options: CleanupServiceOptions) {
         checks: { staging_root: stagingCheck, journal: journalCheck },
       };
     },
+
+    // At start: removes the run locks this host's earlier processes left
+    // behind, so that their interrupted clears resume without waiting.
+    reclaimDeadLocks: (): Promise<number> => reclaimDeadLocks(stagingRoot, locks),
 
     // Starts the tree workers ahead of the first request that needs them.
     warm: () => pool.warm(options.parallelism ?? defaultParallelism()),
