@@ -6,22 +6,21 @@ import { CleanupError } from '../domain/errors.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import type { LockStatus } from '../storage/runLock.ts';
 
-const timestamp = z.string().describe('UTC, YYYY-MM-DDTHH:MM:SSZ');
-
 export const clearInProgressDetailsSchema = z
   .object({
     holder: z
       .object({
         host: z.string().describe('host_label of the service that holds the run lock.'),
-        pid: z.int().describe('Its process id on that host.'),
-        since: timestamp.describe('When it took the lock.'),
+        pid: z.int().positive().describe('Its process id on that host.'),
+        since: z.string().describe('When it took the lock (UTC, YYYY-MM-DDTHH:MM:SSZ).'),
       })
       .nullable()
       .describe('Null when the lock does not say (one being made, or left by an older version).'),
-    takeover_at: timestamp
+    takeover_at: z
+      .string()
       .nullable()
       .describe(
-        'When the lock will be taken over if its holder has died (its last refresh plus lock_stale_seconds). ' +
+        'When the lock will be taken over if its holder has died: its last refresh plus lock_stale_seconds (UTC, YYYY-MM-DDTHH:MM:SSZ). ' +
           'Null for a holder on this host, whose lock is taken over as soon as its process is gone.',
       ),
   })
