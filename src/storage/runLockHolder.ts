@@ -122,17 +122,19 @@ export function lockFolderFs(holderNow: () => LockHolder) {
   return {
     stat: fs.stat,
     utimes: fs.utimes,
-    realpath: fs.realpath,
     mkdir(lockDir: string, done: Done): void {
       fs.mkdir(lockDir, (error) => {
         if (error) return done(error);
+        // A holder that cannot be written (a full disk) still leaves a lock:
+        // one that goes stale by time only, as locks of other hosts do. A
+        // resumed clear on a full disk is what frees its space.
         writeHolder(lockDir, holderNow()).then(
           () => done(null),
-          (writeError: NodeJS.ErrnoException) => {
-            // Not a lock without its holder: undo, and fail the acquire.
-            void removeLockFolder(lockDir)
+          () => {
+            void fsp
+              .rm(path.join(lockDir, HOLDER_TEMP), { force: true })
               .catch(() => undefined)
-              .then(() => done(writeError));
+              .then(() => done(null));
           },
         );
       });
