@@ -26,6 +26,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log_level, config.host_label);
   if (stagingRootIsDefault) fs.mkdirSync(config.staging_root, { recursive: true });
   const app = await buildApp(config, { logger, shutdownGraceMs: SHUTDOWN_GRACE_MS });
+  // Before the first request or sweep: a clear this host's last process was
+  // killed in the middle of resumes at once rather than after lock_stale_seconds.
+  await app.cleanup.reclaimDeadLocks();
   await app.cleanup.warm();
   await app.listen({ host: config.listen.host, port: config.listen.port });
   logger.info(

@@ -61,7 +61,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps = {}): Promise<F
     ingestMaxBytes: config.ingest_max_bytes,
     logger,
     clock,
-    locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000 }),
+    locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),
     ...(deps.pool ? { pool: deps.pool } : {}),
   });
   const app = Fastify({

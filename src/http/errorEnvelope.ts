@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isCleanupError } from '../domain/errors.ts';
+import { clearInProgressDetailsSchema } from '../service/lockBusy.ts';
 import { statusOf, type ErrorCode } from './errorCatalog.ts';
 
 export interface ErrorBody {
@@ -93,6 +94,18 @@ function fieldOf(context: string | undefined, instancePath: string): string {
   return path ? `${where}.${path}` : where;
 }
 
+// The codes whose details have a documented shape; others' are free-form.
+const DETAILS: Partial<Record<ErrorCode, z.ZodType>> = { clear_in_progress: clearInProgressDetailsSchema };
+
+function detailsOf(group: ErrorCode[]): z.ZodType {
+  const free = z.record(z.string(), z.unknown());
+  const shaped = group.filter((code) => DETAILS[code]);
+  if (shaped.length === 0) return free;
+  return z
+    .union([...shaped.map((code) => DETAILS[code] ?? free), free])
+    .describe(`Details of ${shaped.join(', ')} as documented; of other codes, free-form.`);
+}
+
 // The documented error answers of a route, one schema per status, listing
 // the codes the route can give with that status.
 export function errorResponses(...codes: ErrorCode[]): Record<number, z.ZodType> {
@@ -107,7 +120,7 @@ export function errorResponses(...codes: ErrorCode[]): Record<number, z.ZodType>
             code: z.enum(group as [ErrorCode, ...ErrorCode[]]),
             message: z.string(),
             field: z.string().optional(),
-            details: z.record(z.string(), z.unknown()).optional(),
+            details: detailsOf(group).optional(),
             trace_id: z.string(),
           }),
         })

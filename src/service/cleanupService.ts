@@ -9,6 +9,7 @@ import type { RunKind } from '../domain/ingestSchema.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { DEFAULT_INGEST_MAX_BYTES } from '../storage/ingestStore.ts';
 import { createJournal, type Journal } from '../storage/journal.ts';
+import { reclaimDeadLocks } from '../storage/lockRecovery.ts';
 import { openRun } from '../storage/runDirectory.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
 import { createStagingRootGuard } from '../storage/stagingRootGuard.ts';
@@ -90,10 +91,11 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION);
   const ingestMaxBytes = options.ingestMaxBytes ?? DEFAULT_INGEST_MAX_BYTES;
   const catalog = new RunCatalog(stagingRoot, runner, (view) => check.rulesFor(view), ingestMaxBytes);
+  const locks = options.locks ?? createRunLocks({ hostLabel: options.hostLabel, logger });
   const clearer = new RunClearer({
     stagingRoot,
     hostLabel: options.hostLabel,
-    locks: options.locks ?? createRunLocks(),
+    locks,
     journal,
     runner,
     events,
@@ -322,6 +324,10 @@ export function createCleanupService(options: CleanupServiceOptions) {
         checks: { staging_root: stagingCheck, journal: journalCheck },
       };
     },
+
+    // At start: removes the run locks this host's earlier processes left
+    // behind, so that their interrupted clears resume without waiting.
+    reclaimDeadLocks: (): Promise<number> => reclaimDeadLocks(stagingRoot, locks),
 
     // Starts the tree workers ahead of the first request that needs them.
     warm: () => pool.warm(options.parallelism ?? defaultParallelism()),

@@ -17,6 +17,7 @@ import type { DeleteOutcome, DeleteProgress } from '../storage/treeDelete.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
 import type { TreeRunner } from '../storage/treeRunner.ts';
 import type { ClearAnswer, ClearRequestOptions, LogSink } from './answers.ts';
+import { clearInProgress } from './lockBusy.ts';
 import type { PreClearCheck } from './preClearCheck.ts';
 import type { ServiceEventMap, ServiceEvents } from './serviceEvents.ts';
 
@@ -67,7 +68,7 @@ export class RunClearer {
     const gone = await this.withRun(location, startedAt, async () => null);
     if (gone) return gone;
     const lock = await this.deps.locks.tryAcquire(location.absolutePath);
-    if (!lock) throw inProgress(location);
+    if (!lock) throw await this.busy(location);
     try {
       // Someone may have finished this run between our look and our lock.
       return await this.withRun(location, startedAt, (opened) =>
@@ -213,7 +214,7 @@ export class RunClearer {
   private async alreadyGone(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
     // A clear still holding the lock may be finishing it: folder gone, record
     // not yet written. The lock goes only after the record, so look first.
-    if (await this.deps.locks.isHeld(location.absolutePath)) throw inProgress(location);
+    if (await this.deps.locks.isHeld(location.absolutePath)) throw await this.busy(location);
     const record = await this.deps.journal.latestFor(location.runPath);
     if (!record) {
       throw new CleanupError('run_not_found', `There is no staged run at ${location.runPath}.`, {
@@ -229,6 +230,10 @@ export class RunClearer {
       duration_ms: Math.round(performance.now() - startedAt),
       record,
     };
+  }
+
+  private async busy(location: RunLocation): Promise<CleanupError> {
+    return clearInProgress(location.runPath, await this.deps.locks.statusOf(location.absolutePath));
   }
 
   private journalRecord(
@@ -291,13 +296,6 @@ function describeError(error: unknown): { code: string; message: string } {
   return isCleanupError(error)
     ? { code: error.code, message: error.message }
     : { code: 'internal_error', message: 'An unexpected error occurred.' };
-}
-
-function inProgress(location: RunLocation): CleanupError {
-  return new CleanupError(
-    'clear_in_progress',
-    `${location.runPath} is being cleared by another request right now; ask again when it is done.`,
-  );
 }
 
 function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: boolean): CleanupError {

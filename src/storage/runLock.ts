@@ -2,13 +2,29 @@
 // share the staging mount. The cross-process part is a proper-lockfile lock
 // directory beside the run (`.<leaf>.staging-cleanup.lock`): outside the run
 // tree, so it is never counted or deleted with it, and never the Wizard's own
-// `ingest.json.lock` file. A holder that dies leaves a lock that goes stale.
+// `ingest.json.lock` file. The folder records its holder (runLockHolder.ts):
+// a lock of this host whose process is gone is taken over at once; a lock of
+// another host, whose processes cannot be seen from here, once it goes stale.
+import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import {
+  holderProcessGone,
+  lockFolderFs,
+  readHolder,
+  removeLockFolder,
+  sameHolder,
+  thisProcessAs,
+  type LockHolder,
+} from './runLockHolder.ts';
 
 export interface RunLockOptions {
   staleMs?: number;
   updateMs?: number;
+  // Whose processes this one can see: the service's host_label.
+  hostLabel?: string;
+  logger?: { warn(facts: object, message: string): void };
 }
 
 export interface HeldRunLock {
@@ -18,15 +34,37 @@ export interface HeldRunLock {
   release(): Promise<void>;
 }
 
+export interface LockStatus {
+  // Null when the lock records no holder (being made, or left by an older version).
+  holder: LockHolder | null;
+  // When the lock is taken over if its holder has died; null for a holder of
+  // this host, whose lock is taken over as soon as its process is gone.
+  takeoverAt: Date | null;
+}
+
 export interface RunLocks {
   // The lock, or null when another clear of the run holds it.
   tryAcquire(runDir: string): Promise<HeldRunLock | null>;
   // Whether a clear (here or in another process) holds the run's lock now.
   isHeld(runDir: string): Promise<boolean>;
+  // Who holds the run's lock, or null when nobody does.
+  statusOf(runDir: string): Promise<LockStatus | null>;
+  // Removes the run's lock if its holder was a process of this host that is
+  // gone; true when it did.
+  reclaimIfDead(runDir: string): Promise<boolean>;
 }
 
+const LOCK_SUFFIX = '.staging-cleanup.lock';
+
 export function lockPathOf(runDir: string): string {
-  return path.join(path.dirname(runDir), `.${path.basename(runDir)}.staging-cleanup.lock`);
+  return path.join(path.dirname(runDir), `.${path.basename(runDir)}${LOCK_SUFFIX}`);
+}
+
+// The run folder a lock folder's name belongs to, or null for any other name.
+export function runDirOfLock(lockDir: string): string | null {
+  const name = path.basename(lockDir);
+  if (!name.startsWith('.') || !name.endsWith(LOCK_SUFFIX) || name.length <= LOCK_SUFFIX.length + 1) return null;
+  return path.join(path.dirname(lockDir), name.slice(1, -LOCK_SUFFIX.length));
 }
 
 export function createRunLocks(options: RunLockOptions = {}): RunLocks {
@@ -34,47 +72,109 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
   const staleMs = options.staleMs ?? 20_000;
   // Refreshed four times per stale period, so a busy moment never looks stale.
   const updateMs = options.updateMs ?? staleMs / 4;
+  const hostLabel = options.hostLabel ?? os.hostname();
+  const folderFs = lockFolderFs(() => thisProcessAs(hostLabel, new Date()));
+  const goneHere = (holder: LockHolder | null): holder is LockHolder =>
+    holder !== null && holder.host === hostLabel && holderProcessGone(holder);
+
+  const acquire = async (runDir: string): Promise<HeldRunLock | null> => {
+    let compromised = false;
+    const listeners: Array<() => void> = [];
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(runDir, {
+        lockfilePath: lockPathOf(runDir),
+        realpath: false,
+        retries: 0,
+        stale: staleMs,
+        update: updateMs,
+        fs: folderFs,
+        onCompromised: () => {
+          compromised = true;
+          for (const listener of listeners) listener();
+        },
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return null;
+      throw error;
+    }
+    return {
+      get compromised() {
+        return compromised;
+      },
+      onCompromised: (listener) => listeners.push(listener),
+      release: async () => {
+        if (!compromised) await release().catch(() => undefined);
+        heldHere.delete(runDir);
+      },
+    };
+  };
+
+  const reclaimIfDead = async (runDir: string): Promise<boolean> => {
+    const lockDir = lockPathOf(runDir);
+    const seen = await readHolder(lockDir);
+    if (!goneHere(seen)) return false;
+    // Takers of this host go one at a time, and each judges the holder again
+    // once it is their turn: a lock another taker has just made is never
+    // mistaken for the dead one. mkdir then decides who gets the run.
+    let releaseGuard: () => Promise<void>;
+    try {
+      releaseGuard = await lockfile.lock(lockDir, {
+        lockfilePath: `${lockDir}.takeover`,
+        realpath: false,
+        retries: 0,
+        stale: staleMs,
+        fs: folderFs,
+        onCompromised: () => undefined,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return false;
+      throw error;
+    }
+    try {
+      const current = await readHolder(lockDir);
+      if (!goneHere(current) || !sameHolder(current, seen)) return false;
+      await removeLockFolder(lockDir);
+      options.logger?.warn(
+        { lock: lockDir, holder_host: current.host, holder_pid: current.pid, held_since: current.acquired_at },
+        'lock takeover: the process of this host that held the run lock is gone',
+      );
+      return true;
+    } finally {
+      await releaseGuard().catch(() => undefined);
+    }
+  };
 
   return {
     async isHeld(runDir) {
       if (heldHere.has(runDir)) return true;
-      return lockfile
+      const fresh = await lockfile
         .check(runDir, { lockfilePath: lockPathOf(runDir), realpath: false, stale: staleMs })
         .catch(() => false);
+      return fresh && !goneHere(await readHolder(lockPathOf(runDir)));
     },
+
+    async statusOf(runDir) {
+      const lockDir = lockPathOf(runDir);
+      const stat = await fsp.lstat(lockDir).catch(() => null);
+      if (!stat?.isDirectory()) return null;
+      const holder = await readHolder(lockDir);
+      return { holder, takeoverAt: holder?.host === hostLabel ? null : new Date(stat.mtimeMs + staleMs) };
+    },
+
+    reclaimIfDead,
+
     async tryAcquire(runDir) {
       if (heldHere.has(runDir)) return null;
       heldHere.add(runDir);
-      let compromised = false;
-      const listeners: Array<() => void> = [];
-      let release: () => Promise<void>;
       try {
-        release = await lockfile.lock(runDir, {
-          lockfilePath: lockPathOf(runDir),
-          realpath: false,
-          retries: 0,
-          stale: staleMs,
-          update: updateMs,
-          onCompromised: () => {
-            compromised = true;
-            for (const listener of listeners) listener();
-          },
-        });
+        const lock = (await acquire(runDir)) ?? ((await reclaimIfDead(runDir)) ? await acquire(runDir) : null);
+        if (!lock) heldHere.delete(runDir);
+        return lock;
       } catch (error) {
         heldHere.delete(runDir);
-        if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return null;
         throw error;
       }
-      return {
-        get compromised() {
-          return compromised;
-        },
-        onCompromised: (listener) => listeners.push(listener),
-        release: async () => {
-          if (!compromised) await release().catch(() => undefined);
-          heldHere.delete(runDir);
-        },
-      };
     },
   };
 }

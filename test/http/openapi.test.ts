@@ -36,6 +36,12 @@ describe('the OpenAPI document', () => {
       'internal_error',
       'clear_incomplete',
     ]);
+    // clear_in_progress says who holds the run lock and when it would be taken over.
+    const conflictDetails = clear['409'].content['application/json'].schema.properties.error.properties.details;
+    expect(conflictDetails.anyOf[0]).toEqual({ $ref: '#/components/schemas/ClearInProgressDetails' });
+    const lockDetails = doc.components.schemas.ClearInProgressDetails;
+    expect(Object.keys(lockDetails.properties).sort()).toEqual(['holder', 'takeover_at']);
+    expect(Object.keys(lockDetails.properties.holder.properties).sort()).toEqual(['host', 'pid', 'since']);
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer' });
     expect(doc.paths['/api/v1/health'].get.security).toEqual([]);
   });

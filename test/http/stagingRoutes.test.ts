@@ -167,14 +167,25 @@ describe('POST /api/v1/staging/{run_path}/clear', () => {
     expect(eligibility.body).toMatchObject({ reason: 'nas_unreachable', clearable: false });
   });
 
-  it('refuses with 409 clear_in_progress while another process holds the run lock', async () => {
-    const h = await createAppHarness();
+  it('refuses with 409 clear_in_progress naming the holder, since when, and when it would be taken over', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_LOCK_STALE_SECONDS: '600' } });
     const run = makeRun(h.root, RUN);
-    const other = await createRunLocks().tryAcquire(run);
+    const other = await createRunLocks({ hostLabel: 'orch-2' }).tryAcquire(run);
     try {
       const before = snapshotTree(run);
       const response = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(409);
-      expect(response.body.error.code).toBe('clear_in_progress');
+      const { code, message, details } = response.body.error;
+      expect(code).toBe('clear_in_progress');
+      expect(details).toEqual({
+        holder: { host: 'orch-2', pid: process.pid, since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+        takeover_at: expect.stringMatching(/Z$/),
+      });
+      // Its last refresh plus lock_stale_seconds.
+      expect(Date.parse(details.takeover_at) - Date.parse(details.holder.since)).toBeGreaterThanOrEqual(599_000);
+      expect(message).toBe(
+        `${RUN} is being cleared by host orch-2 (process ${process.pid}) since ${details.holder.since}; ask again when it is done. ` +
+          `If that process has died, its lock will be taken over at ${details.takeover_at}.`,
+      );
       expect(snapshotTree(run)).toEqual(before);
     } finally {
       await other?.release();

@@ -1,14 +1,14 @@
 // Real faults under a running app: an undeletable file, a full disk, a
 // journal that cannot be written, a staging volume that goes away, locks
-// left by a process that died, and one that is alive.
-import { spawn } from 'node:child_process';
+// left by a process that died (of this host, of another), and live ones.
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createRunLocks } from '../../src/storage/runLock.ts';
 import { createAppHarness } from '../helpers/appHarness.ts';
 import { withImmutable } from '../helpers/faults.ts';
+import { startLockHolder, type LockProcess } from '../helpers/lockProcess.ts';
 import { createHarness, journalLines } from '../helpers/serviceHarness.ts';
 import { makeRun, makeTempDir, snapshotTree, treeTotals } from '../helpers/stagingTree.ts';
 import { isMounted, mountTmpfs, unmount, withTmpfs } from '../helpers/tmpfs.ts';
@@ -102,23 +102,35 @@ describe('the staging volume going away while the service runs', () => {
 
 describe('run locks across processes', () => {
   const STALE_MS = 2000;
+  const holders: LockProcess[] = [];
+  afterEach(async () => {
+    for (const holder of holders.splice(0)) await holder.kill();
+  });
 
-  function holdLock(runDir: string): { locked: Promise<void>; child: ReturnType<typeof spawn>; release: () => void } {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../helpers/lockHolder.ts'), runDir, String(STALE_MS)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    const locked = new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve()));
-    return { locked, child, release: () => child.stdin?.write('release\n') };
+  async function holdLock(runDir: string, hostLabel: string): Promise<LockProcess> {
+    const holder = startLockHolder(runDir, STALE_MS, hostLabel);
+    holders.push(holder);
+    await holder.said('locked');
+    return holder;
   }
 
-  it('takes over a lock left by a process that was killed, once it has gone stale', async () => {
-    const h = createHarness({ locks: createRunLocks({ staleMs: STALE_MS }) });
+  it('takes over at once the lock of a process of this host that was killed', async () => {
+    const h = createHarness({ locks: createRunLocks({ staleMs: 600_000, hostLabel: 'test-host' }) });
     const run = makeRun(h.root, RUN);
-    const holder = holdLock(run);
-    await holder.locked;
-    holder.child.kill('SIGKILL');
-    await new Promise((resolve) => holder.child.on('exit', resolve));
-    await expect(h.service.clearRun(RUN, { actor: 'a' })).rejects.toMatchObject({ code: 'clear_in_progress' });
+    await (await holdLock(run, 'test-host')).kill();
+    expect(await h.service.clearRun(RUN, { actor: 'a' })).toMatchObject({ outcome: 'cleared' });
+    expect(fs.existsSync(run)).toBe(false);
+  });
+
+  it('respects the lock of a killed process of another host, naming it, until the lock has gone stale', async () => {
+    const h = createHarness({ locks: createRunLocks({ staleMs: STALE_MS, hostLabel: 'test-host' }) });
+    const run = makeRun(h.root, RUN);
+    const holder = await holdLock(run, 'orch-2');
+    await holder.kill();
+    await expect(h.service.clearRun(RUN, { actor: 'a' })).rejects.toMatchObject({
+      code: 'clear_in_progress',
+      details: { holder: { host: 'orch-2', pid: holder.child.pid }, takeover_at: expect.any(String) },
+    });
     // proper-lockfile may stamp a lock up to a second ahead; stale within about STALE_MS + 1 s.
     const deadline = Date.now() + STALE_MS + 3000;
     let answer = await h.service.clearRun(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
@@ -130,19 +142,18 @@ describe('run locks across processes', () => {
     expect(fs.existsSync(run)).toBe(false);
   });
 
-  it('never steals a live lock, however long it is held', async () => {
-    const h = createHarness({ locks: createRunLocks({ staleMs: STALE_MS }) });
+  it.each(['test-host', 'orch-2'])('never steals a live lock of %s, however long it is held', async (hostLabel) => {
+    const h = createHarness({ locks: createRunLocks({ staleMs: STALE_MS, hostLabel: 'test-host' }) });
     const run = makeRun(h.root, RUN);
-    const holder = holdLock(run);
-    await holder.locked;
+    const holder = await holdLock(run, hostLabel);
     const deadline = Date.now() + STALE_MS * 2.5;
     while (Date.now() < deadline) {
       await expect(h.service.clearRun(RUN, { actor: 'a' })).rejects.toMatchObject({ code: 'clear_in_progress' });
       await sleep(250);
     }
     expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
-    holder.release();
-    await new Promise((resolve) => holder.child.on('exit', resolve));
+    holder.send('release');
+    await holder.said('released');
     expect((await h.service.clearRun(RUN, { actor: 'a' })).outcome).toBe('cleared');
     expect(journalLines(h)).toHaveLength(1);
   });

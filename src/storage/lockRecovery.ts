@@ -1,0 +1,54 @@
+// At start: the run locks this host's earlier process left when it died
+// (killed, OOM, power cut) are taken over at once, so that the first sweep
+// after a restart finishes interrupted clears without waiting. Locks sit
+// beside run leaves, so the walk looks where runs are (DESIGN §2) and never
+// follows a link.
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { isHiddenName } from '../domain/runPath.ts';
+import { runDirOfLock, type RunLocks } from './runLock.ts';
+
+// How many dead holders' locks were removed.
+export async function reclaimDeadLocks(stagingRoot: string, locks: RunLocks): Promise<number> {
+  let reclaimed = 0;
+  for (const lockDir of await findRunLocks(stagingRoot)) {
+    const runDir = runDirOfLock(lockDir);
+    if (runDir && (await locks.reclaimIfDead(runDir))) reclaimed += 1;
+  }
+  return reclaimed;
+}
+
+async function findRunLocks(stagingRoot: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const equipment of visibleFolders(await entriesOf(stagingRoot))) {
+    for (const project of visibleFolders(await entriesOf(path.join(stagingRoot, equipment)))) {
+      const projectDir = path.join(stagingRoot, equipment, project);
+      const entries = await entriesOf(projectDir);
+      // Legacy runs sit in the project folder, current ones in Runs/ or TestRuns/.
+      found.push(...lockFolders(projectDir, entries));
+      for (const container of ['Runs', 'TestRuns']) {
+        if (!entries.some((entry) => entry.name === container && entry.isDirectory())) continue;
+        const containerDir = path.join(projectDir, container);
+        found.push(...lockFolders(containerDir, await entriesOf(containerDir)));
+      }
+    }
+  }
+  return found;
+}
+
+// A folder that cannot be read (or a root that is not there) has no locks.
+async function entriesOf(directory: string): Promise<Dirent[]> {
+  return fs.readdir(directory, { withFileTypes: true }).catch(() => []);
+}
+
+// Dirent.isDirectory() is false for a link: links are never followed.
+function visibleFolders(entries: Dirent[]): string[] {
+  return entries.filter((entry) => entry.isDirectory() && !isHiddenName(entry.name)).map((entry) => entry.name);
+}
+
+function lockFolders(directory: string, entries: Dirent[]): string[] {
+  return entries
+    .filter((entry) => entry.isDirectory() && runDirOfLock(entry.name) !== null)
+    .map((entry) => path.join(directory, entry.name));
+}
