@@ -17,9 +17,18 @@ export interface ServiceProcess {
 // The service must log at info level (the default): its "Server listening"
 // line is how the caller learns the port. With keepOutput false, output is
 // no longer kept once it listens (a load test makes a lot of it).
-export function startService(env: Record<string, string>, cwd: string, options: { keepOutput?: boolean } = {}): ServiceProcess {
+export interface StartOptions {
+  keepOutput?: boolean;
+  // Run as this user and group (the test runs as root).
+  uid?: number;
+  gid?: number;
+}
+
+export function startService(env: Record<string, string>, cwd: string, options: StartOptions = {}): ServiceProcess {
   const child = spawn(process.execPath, [MAIN], {
     cwd,
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
     env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
