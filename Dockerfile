@@ -1,14 +1,19 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript with the dev dependencies, and the native
+# descriptor addon (native/at.c, built by npm ci through node-gyp).
 FROM node:24-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# Runtime stage: production dependencies and the compiled service only.
+# Runtime stage: production dependencies, the compiled service and the addon only.
 FROM node:24-slim
 ENV NODE_ENV=production \
     STAGING_CLEANUP_STAGING_ROOT=/data/staging \
@@ -17,8 +22,9 @@ ENV NODE_ENV=production \
     STAGING_CLEANUP_LISTEN_PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build/Release/at.node ./build/Release/at.node
 RUN mkdir -p /data/staging /data/journal && chown -R node:node /data
 USER node
 VOLUME ["/data/staging", "/data/journal"]

@@ -78,6 +78,7 @@ export function surveyRefusal(runPath: string, survey: TreeMeasure): CleanupErro
     });
   }
   if (problem?.kind === 'manifest') return manifestInvalid(runPath, problem.message);
+  if (problem?.kind === 'failed') return surveyFailed(runPath, problem.message);
   return survey.unsynced ? unsyncedRefusal(runPath, survey.unsynced) : null;
 }
 

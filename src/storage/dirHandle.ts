@@ -1,16 +1,19 @@
 // Descriptor-relative access to the staging tree (DESIGN §4b), as `rm -rf`
-// and Python's rmtree do it with openat/unlinkat. Linux resolves
-// `/proc/self/fd/<fd>/<name>` from the directory that descriptor holds, never
-// from a path, so a folder renamed or swapped for a link after it was opened
-// cannot redirect what follows; every open uses O_NOFOLLOW, so a link is never
-// entered. A path built this way is short whatever the depth (no PATH_MAX).
+// and Python's rmtree do it: each folder is opened once, without following
+// links, and every entry is named relative to that open folder (openat,
+// fstatat, unlinkat: native/at.c), so a folder renamed or swapped for a link
+// after it was opened cannot redirect what follows, and depth has no
+// PATH_MAX. The few asynchronous calls of the main thread (Node's fs has no
+// *at form) name an entry as `/proc/self/fd/<fd>/<name>`, which Linux also
+// resolves from the folder the descriptor holds.
 //
 // Names are byte strings: latin1, one character per byte, exactly as the disk
 // holds them, UTF-8 or not (see domain/entryName.ts for how they are shown).
 import fs from 'node:fs';
 import { promisify } from 'node:util';
+import { nativeAt } from './nativeAt.ts';
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, S_IFMT, S_IFREG, S_IFDIR } = fs.constants;
 // O_NONBLOCK: opening a FIFO must never wait for a writer.
 const DIRECTORY_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 export const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
@@ -18,22 +21,55 @@ export const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 const openAsync = promisify(fs.open);
 const closeAsync = promisify(fs.close);
 
+// What lstat says of an entry, as far as the service needs it.
+export interface StatLike {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+}
+
+export class EntryStat implements StatLike {
+  constructor(
+    readonly mode: number,
+    readonly size: number,
+    readonly mtimeMs: number,
+    readonly ino: number,
+  ) {}
+
+  static of(fields: Float64Array, at = 0): EntryStat {
+    return new EntryStat(fields[at] ?? 0, fields[at + 1] ?? 0, fields[at + 2] ?? 0, fields[at + 3] ?? 0);
+  }
+
+  isFile(): boolean {
+    return (this.mode & S_IFMT) === S_IFREG;
+  }
+
+  isDirectory(): boolean {
+    return (this.mode & S_IFMT) === S_IFDIR;
+  }
+}
+
 export interface DirEntry {
   name: string;
   isDirectory: boolean;
 }
 
-export class DirHandle {
-  private readonly prefix: string;
+export interface StatedEntry extends DirEntry {
+  // Null when the entry was gone by the time it was looked at.
+  stat: EntryStat | null;
+}
 
+const bytes = (name: string): Buffer => Buffer.from(name, 'latin1');
+
+export class DirHandle {
   // `owned`: this handle closes the descriptor; a borrowed one (a descriptor
   // another thread opened and will close) never does.
   constructor(
     readonly fd: number,
     private readonly owned = true,
-  ) {
-    this.prefix = `/proc/self/fd/${fd}/`;
-  }
+  ) {}
 
   // A trusted directory named by the configuration (staging root, NAS mount):
   // links in its own path are the operator's and are followed.
@@ -45,14 +81,15 @@ export class DirHandle {
     return new DirHandle(await openAsync(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK));
   }
 
-  // The path the kernel resolves to `name` inside this directory.
+  // The path the kernel resolves to `name` inside this directory (for the
+  // asynchronous fs calls of the main thread).
   pathOf(name: string): Buffer {
-    return Buffer.from(this.prefix + name, 'latin1');
+    return Buffer.from(`/proc/self/fd/${this.fd}/${name}`, 'latin1');
   }
 
   // Throws ELOOP for a link, ENOTDIR for anything else that is not a folder.
   openDirectory(name: string): DirHandle {
-    return new DirHandle(fs.openSync(this.pathOf(name), DIRECTORY_FLAGS));
+    return new DirHandle(nativeAt.openat(this.fd, bytes(name), DIRECTORY_FLAGS));
   }
 
   async openDirectoryAsync(name: string): Promise<DirHandle> {
@@ -61,8 +98,8 @@ export class DirHandle {
 
   // Opens a folder some levels down ('a/b/c'), one level at a time.
   openPath(relativePath: string): DirHandle {
-    if (relativePath === '') return this.borrow();
     let current: DirHandle = this.borrow();
+    if (relativePath === '') return current;
     for (const segment of relativePath.split('/')) {
       try {
         const next = current.openDirectory(segment);
@@ -82,7 +119,7 @@ export class DirHandle {
   }
 
   openFile(name: string): number {
-    return fs.openSync(this.pathOf(name), READ_FLAGS);
+    return nativeAt.openat(this.fd, bytes(name), READ_FLAGS);
   }
 
   async openFileAsync(name: string): Promise<number> {
@@ -90,32 +127,41 @@ export class DirHandle {
   }
 
   entries(): DirEntry[] {
-    const dirents = fs.readdirSync(`/proc/self/fd/${this.fd}`, { encoding: 'buffer', withFileTypes: true });
-    return dirents.map((dirent) => ({ name: dirent.name.toString('latin1'), isDirectory: dirent.isDirectory() }));
+    const { names, directories } = nativeAt.scan(this.fd, false);
+    return splitNames(names).map((name, index) => ({ name, isDirectory: directories[index] === 1 }));
   }
 
-  stat(): fs.Stats {
-    return fs.fstatSync(this.fd);
+  // The entries with their lstat, in one call.
+  statedEntries(): StatedEntry[] {
+    const { names, directories, stats } = nativeAt.scan(this.fd, true);
+    return splitNames(names).map((name, index) => {
+      const stat = EntryStat.of(stats as Float64Array, index * 4);
+      return { name, isDirectory: directories[index] === 1, stat: stat.mode === 0 ? null : stat };
+    });
   }
 
-  lstat(name: string): fs.Stats {
-    return fs.lstatSync(this.pathOf(name));
+  stat(): EntryStat {
+    return EntryStat.of(nativeAt.fstat(this.fd));
   }
 
-  lstatOrNull(name: string): fs.Stats | null {
+  lstat(name: string): EntryStat {
+    return EntryStat.of(nativeAt.lstatat(this.fd, bytes(name)));
+  }
+
+  lstatOrNull(name: string): EntryStat | null {
     try {
-      return fs.lstatSync(this.pathOf(name), { throwIfNoEntry: false }) ?? null;
+      return this.lstat(name);
     } catch {
       return null;
     }
   }
 
   unlink(name: string): void {
-    fs.unlinkSync(this.pathOf(name));
+    nativeAt.unlinkat(this.fd, bytes(name), false);
   }
 
   rmdir(name: string): void {
-    fs.rmdirSync(this.pathOf(name));
+    nativeAt.unlinkat(this.fd, bytes(name), true);
   }
 
   close(): void {
@@ -125,6 +171,11 @@ export class DirHandle {
   async closeAsync(): Promise<void> {
     if (this.owned) await closeAsync(this.fd);
   }
+}
+
+function splitNames(names: Buffer): string[] {
+  if (names.length === 0) return [];
+  return names.toString('latin1', 0, names.length - 1).split('\0');
 }
 
 // Opens `path` itself (not a link) and hands it to `work`, closing it after:

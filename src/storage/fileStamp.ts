@@ -1,7 +1,6 @@
 // What lstat says of an entry, in a form that crosses to and from worker
 // threads: enough to tell whether the entry changed since last seen.
-import type fs from 'node:fs';
-import type { DirHandle } from './dirHandle.ts';
+import type { DirHandle, StatLike } from './dirHandle.ts';
 import { withRun, type RunRef } from './runDirectory.ts';
 import { INGEST_FILE, META_DIR } from './runLayout.ts';
 
@@ -12,7 +11,7 @@ export interface FileStamp {
   ino: number;
 }
 
-export function stampOf(stat: fs.Stats): FileStamp {
+export function stampOf(stat: StatLike): FileStamp {
   const kind = stat.isFile() ? 'file' : stat.isDirectory() ? 'directory' : 'other';
   return { kind, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino };
 }

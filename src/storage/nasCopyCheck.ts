@@ -5,12 +5,11 @@
 // links), never through a link, only regular files hashed. Files are compared
 // a batch at a time, a few hashed at once as streams. Nothing here writes.
 import { createHash } from 'node:crypto';
-import type fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { byteString, showName, type ShownName } from '../domain/entryName.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
-import { DirHandle, errorCode, READ_FLAGS } from './dirHandle.ts';
+import { DirHandle, errorCode, READ_FLAGS, type StatLike } from './dirHandle.ts';
 import { ManifestInvalid, openManifest } from './manifestReader.ts';
 import { META_DIR } from './runLayout.ts';
 import { walkTree } from './treeWalk.ts';
@@ -58,21 +57,23 @@ export async function checkNasCopy(args: NasCheckArgs): Promise<NasCheckResult> 
   } catch (error) {
     return { status: 'unreachable', message: `the NAS mount ${args.nasMountRoot} cannot be read (${errorCode(error)})` };
   }
-  let nasRun: DirHandle;
   try {
-    nasRun = mount.openPath(byteString(args.nasRunPath));
-  } catch {
-    return { status: 'mismatch', differences: [{ path: '.', problem: 'missing_on_nas' }], count: 1 };
-  } finally {
-    mount.close();
-  }
-  try {
-    return await compareAll(args, new DirHandle(args.runFd, false), nasRun);
+    let nasRun: DirHandle;
+    try {
+      nasRun = mount.openPath(byteString(args.nasRunPath));
+    } catch {
+      return { status: 'mismatch', differences: [{ path: '.', problem: 'missing_on_nas' }], count: 1 };
+    }
+    try {
+      return await compareAll(args, new DirHandle(args.runFd, false), nasRun);
+    } finally {
+      nasRun.close();
+    }
   } catch (error) {
     if (error instanceof ManifestInvalid) return { status: 'manifest_invalid', message: error.message };
     throw error;
   } finally {
-    nasRun.close();
+    mount.close();
   }
 }
 
@@ -144,7 +145,7 @@ class FolderCache {
     return folder ? { folder, name: path.slice(slash + 1) } : null;
   }
 
-  lstat(path: string): fs.Stats | null {
+  lstat(path: string): StatLike | null {
     const at = this.locate(path);
     return at ? at.folder.lstatOrNull(at.name) : null;
   }

@@ -18,7 +18,7 @@
 import { showName, type ShownName } from '../domain/entryName.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { sumOf } from '../lib/sumOf.ts';
-import { DirHandle, errorCode, type DirEntry } from './dirHandle.ts';
+import { DirHandle, errorCode, type DirEntry, type StatedEntry } from './dirHandle.ts';
 import { INGEST_FILE, META_DIR } from './runLayout.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { measureTree } from './treeMeasure.ts';
@@ -172,7 +172,7 @@ class ContentsRemoval {
   }
 
   private removeFrom(directory: DirectoryStamp, folder: DirHandle): void {
-    const entries = this.entriesOf(directory, folder);
+    const entries = this.entriesOf(directory, () => folder.entries());
     // Stamped after its names were read: unchanged means these are the
     // surveyed names. .exlab-wizard holds ingest.json, which goes last and
     // apart: its few entries are always taken one by one.
@@ -183,7 +183,7 @@ class ContentsRemoval {
       now.mtimeMs === directory.mtimeMs &&
       directory.mtimeMs < this.args.surveyStartedAtMs - SETTLED_MS;
     if (settled) this.removeSettled(directory, folder, entries);
-    else this.removeJudged(directory, folder, entries);
+    else this.removeJudged(directory, folder, this.entriesOf(directory, () => folder.statedEntries()));
   }
 
   // Unchanged since the survey: exactly the surveyed (and judged) entries.
@@ -213,7 +213,7 @@ class ContentsRemoval {
 
   // Changed since the survey: every entry is judged again, and a folder the
   // survey never saw is kept.
-  private removeJudged(directory: DirectoryStamp, folder: DirHandle, entries: DirEntry[]): void {
+  private removeJudged(directory: DirectoryStamp, folder: DirHandle, entries: StatedEntry[]): void {
     for (const entry of entries) {
       if (this.tally.stopped()) return;
       const relativePath = within(directory, entry.name);
@@ -222,7 +222,7 @@ class ContentsRemoval {
         if (!this.surveyed.has(relativePath)) this.tally.leave(relativePath, 'appeared_after_check');
         continue;
       }
-      const entryStat = folder.lstatOrNull(entry.name);
+      const entryStat = entry.stat;
       if (!entryStat) continue;
       this.judge ??= this.args.rules ? createKeepingJudge(this.folderOfRun, this.args.rules) : null;
       const kept = this.judge?.(relativePath, entryStat);
@@ -231,9 +231,9 @@ class ContentsRemoval {
     }
   }
 
-  private entriesOf(directory: DirectoryStamp, folder: DirHandle): DirEntry[] {
+  private entriesOf<T extends DirEntry>(directory: DirectoryStamp, list: () => T[]): T[] {
     try {
-      return folder.entries();
+      return list();
     } catch (error) {
       const code = errorCode(error);
       if (code !== 'ENOENT') this.tally.leave(directory.relativePath, code);

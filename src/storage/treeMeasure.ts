@@ -40,7 +40,8 @@ export interface TreeMeasure {
 
 export type SurveyProblem =
   | { kind: 'unreadable'; path: string; code: string }
-  | { kind: 'manifest'; message: string };
+  | { kind: 'manifest'; message: string }
+  | { kind: 'failed'; message: string };
 
 export interface MeasureOptions {
   rules?: SyncRules;
@@ -70,7 +71,7 @@ export function measureTree(root: DirHandle, options: MeasureOptions = {}): Tree
       },
       leaf(entry) {
         // An entry that vanished since it was listed is simply not counted.
-        const stat = entry.parent.lstatOrNull(entry.name);
+        const { stat } = entry;
         if (!stat) return;
         const directory = open.at(-1);
         if (directory) {
@@ -105,6 +106,11 @@ function collectorOrProblem(
     measure.problem = { kind: 'manifest', message: error.message };
     return null;
   }
+}
+
+// A walk that threw part-way: nothing it counted can be trusted.
+export function failedMeasure(error: unknown): TreeMeasure {
+  return { ...emptyMeasure(), problem: { kind: 'failed', message: (error as Error).message } };
 }
 
 export function emptyMeasure(): TreeMeasure {

@@ -10,7 +10,7 @@ import {
   type DeleteProgress,
   type RunFolder,
 } from './treeDelete.ts';
-import { measureTree, type MeasureOptions, type TreeMeasure } from './treeMeasure.ts';
+import { failedMeasure, measureTree, type MeasureOptions, type TreeMeasure } from './treeMeasure.ts';
 
 export interface TreeTaskContext {
   progress: (progress: DeleteProgress) => void;
@@ -23,9 +23,18 @@ export interface MeasureRequest extends MeasureOptions {
 
 export const treeTasks = {
   // A run that cannot be opened (gone, a link, unreadable) measures as null;
-  // any other failure fails the task (a survey must never pass for empty).
+  // one whose walk throws carries the failure (a survey must never pass for
+  // an empty run), without failing the other runs of the task.
   measure: (args: { runs: MeasureRequest[] }): Array<TreeMeasure | null> =>
-    args.runs.map(({ run, ...options }) => withRun(run, (opened) => measureTree(opened, options))),
+    args.runs.map(({ run, ...options }) =>
+      withRun(run, (opened) => {
+        try {
+          return measureTree(opened, options);
+        } catch (error) {
+          return failedMeasure(error);
+        }
+      }),
+    ),
   deleteContents: (args: DeleteContentsArgs, context: TreeTaskContext) =>
     deleteDirectoryContents(args, { onProgress: context.progress, shouldStop: context.shouldStop }),
   removeShell: (args: { at: RunFolder; directories: string[]; directoriesWithLeft: string[] }) =>

@@ -1,24 +1,25 @@
 // A depth-first walk of one directory tree through descriptors (see
 // dirHandle.ts): each folder is opened once without following links and its
-// entries are named relative to it; every non-directory entry, links
-// included, is a leaf. Iterative, so depth is no limit but open descriptors
+// entries are listed and lstat'ed relative to it in one call; every
+// non-directory entry, links included, is a leaf. Iterative, so depth is no limit but open descriptors
 // (one per level). Each folder's names are read at once (memory grows with
 // the widest folder, not the tree). Paths are byte strings.
-import type fs from 'node:fs';
-import { DirHandle, errorCode, type DirEntry } from './dirHandle.ts';
+import { DirHandle, errorCode, type EntryStat, type StatedEntry } from './dirHandle.ts';
 
 export interface WalkEntry {
   // The folder holding the entry, and the entry's name in it.
   parent: DirHandle;
   name: string;
   relativePath: string;
+  // Its lstat as listed; null when it vanished meanwhile.
+  stat: EntryStat | null;
 }
 
 export interface WalkVisitor {
   // A non-directory entry: file, symlink, fifo, socket, device.
   leaf(entry: WalkEntry): void;
   // A directory just opened (the root included), with its fstat.
-  directoryOpened?(relativePath: string, stat: fs.Stats): void;
+  directoryOpened?(relativePath: string, stat: EntryStat): void;
   // The same directory once its contents have been visited (post-order);
   // not called when the walk was stopped.
   directoryDone?(relativePath: string): void;
@@ -39,7 +40,7 @@ export interface WalkOptions {
 interface OpenFolder {
   handle: DirHandle;
   relativePath: string;
-  entries: DirEntry[];
+  entries: StatedEntry[];
   next: number;
 }
 
@@ -47,10 +48,10 @@ interface OpenFolder {
 export function walkTree(root: DirHandle, visitor: WalkVisitor, options: WalkOptions = {}): void {
   const stack: OpenFolder[] = [];
   const enter = (handle: DirHandle, relativePath: string): void => {
-    let entries: DirEntry[];
+    let entries: StatedEntry[];
     try {
       visitor.directoryOpened?.(relativePath, handle.stat());
-      entries = handle.entries();
+      entries = handle.statedEntries();
     } catch (error) {
       visitor.unreadable?.(relativePath, errorCode(error));
       entries = [];
@@ -73,7 +74,7 @@ export function walkTree(root: DirHandle, visitor: WalkVisitor, options: WalkOpt
       const relativePath = folder.relativePath ? `${folder.relativePath}/${entry.name}` : entry.name;
       const child = entry.isDirectory ? openChild(folder.handle, entry.name, relativePath, visitor) : null;
       if (child) enter(child, relativePath);
-      else if (child === null) visitor.leaf({ parent: folder.handle, name: entry.name, relativePath });
+      else if (child === null) visitor.leaf({ parent: folder.handle, name: entry.name, relativePath, stat: entry.stat });
     }
   } finally {
     for (const folder of stack) folder.handle.close();

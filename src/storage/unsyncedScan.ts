@@ -1,7 +1,6 @@
 // The local pre-clear check of DESIGN §4a on disk: which staged files (by
 // name and lstat, outside .exlab-wizard/) never reached the NAS. Walks that
 // meet the files (the survey, the delete) ask the judge.
-import type fs from 'node:fs';
 import { showName } from '../domain/entryName.ts';
 import {
   judgeStagedFile,
@@ -10,11 +9,11 @@ import {
   type UnsyncedReason,
   type UnsyncedReport,
 } from '../domain/syncCheck.ts';
-import type { DirHandle } from './dirHandle.ts';
+import type { DirHandle, StatLike } from './dirHandle.ts';
 import { loadManifestIndex, ManifestInvalid } from './manifestReader.ts';
 import { isMetaPath } from './runLayout.ts';
 
-export type StagedFileJudge = (relativePath: string, stat: fs.Stats) => UnsyncedReason | null;
+export type StagedFileJudge = (relativePath: string, stat: StatLike) => UnsyncedReason | null;
 
 // A judge for one run's files (or for the files under some top-level names
 // only: a share of the run). Throws ManifestInvalid for a manifest that
@@ -50,7 +49,7 @@ export class UnsyncedCollector {
     this.judge = createStagedFileJudge(run, rules, topLevel);
   }
 
-  consider(relativePath: string, stat: fs.Stats): void {
+  consider(relativePath: string, stat: StatLike): void {
     const reason = this.judge(relativePath, stat);
     if (!reason) return;
     this.report.count += 1;

@@ -22,10 +22,13 @@ export interface StartOptions {
   // Run as this user and group (the test runs as root).
   uid?: number;
   gid?: number;
+  // A command that runs the service (e.g. ['prlimit', '--nofile=256:256']).
+  wrapper?: string[];
 }
 
 export function startService(env: Record<string, string>, cwd: string, options: StartOptions = {}): ServiceProcess {
-  const child = spawn(process.execPath, [MAIN], {
+  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, MAIN];
+  const child = spawn(command, args, {
     cwd,
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),

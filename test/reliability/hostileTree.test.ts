@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAppHarness, type AppHarness } from '../helpers/appHarness.ts';
 import { snapshotBytes } from '../helpers/byteTree.ts';
-import { startService } from '../helpers/serviceProcess.ts';
+import { startService, type StartOptions } from '../helpers/serviceProcess.ts';
 import { FILES_WRITTEN_AT, makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
 
 const RUN = 'EQ/P/Runs/Run_1';
@@ -209,6 +209,27 @@ describe('manifest entries that climb out of the run', () => {
   });
 });
 
+// The service process, started over `staging` with `options`, for `work`.
+async function withServiceProcess(
+  staging: string,
+  options: StartOptions,
+  work: (url: string) => Promise<void>,
+): Promise<void> {
+  const base = path.dirname(staging);
+  const service = startService(
+    { STAGING_CLEANUP_STAGING_ROOT: staging, STAGING_CLEANUP_JOURNAL_DIR: path.join(base, 'journal') },
+    base,
+    options,
+  );
+  try {
+    await work(await service.listening);
+  } finally {
+    service.child.kill('SIGKILL');
+    await service.exited;
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
 describe('a folder the service cannot read', () => {
   it.skipIf(process.getuid?.() !== 0)(
     'refuses the clear with survey_failed naming the folder, deleting nothing (service run as an unprivileged user)',
@@ -220,13 +241,7 @@ describe('a folder the service cannot read', () => {
       execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, base]);
       fs.chmodSync(base, 0o755);
       fs.chmodSync(path.join(run, 'data/secret'), 0o000);
-      const service = startService(
-        { STAGING_CLEANUP_STAGING_ROOT: staging, STAGING_CLEANUP_JOURNAL_DIR: path.join(base, 'journal') },
-        base,
-        { uid: NOBODY, gid: NOBODY },
-      );
-      try {
-        const url = await service.listening;
+      await withServiceProcess(staging, { uid: NOBODY, gid: NOBODY }, async (url) => {
         const before = snapshotBytes(run);
         const answer = await fetch(`${url}/api/v1/staging/${RUN}/clear`, { method: 'POST' });
         expect(answer.status).toBe(503);
@@ -235,11 +250,26 @@ describe('a folder the service cannot read', () => {
         const eligibility = (await (await fetch(`${url}/api/v1/staging/${RUN}/eligibility`)).json()) as { reason: string };
         expect(eligibility.reason).toBe('survey_failed');
         expect(snapshotBytes(run)).toEqual(before);
-      } finally {
-        service.child.kill('SIGKILL');
-        await service.exited;
-        fs.rmSync(base, { recursive: true, force: true });
-      }
+      });
+    },
+  );
+});
+
+describe('a tree deeper than the descriptors the service may open', () => {
+  it.skipIf(!fs.existsSync('/usr/bin/prlimit'))(
+    'refuses the clear with survey_failed (EMFILE), deleting nothing (service limited to 256 open files)',
+    async () => {
+      const staging = path.join(makeTempDir(), 'staging');
+      const run = makeRun(staging, RUN);
+      deepFolder(run, 400, 4).close();
+      const before = snapshotBytes(run);
+      await withServiceProcess(staging, { wrapper: ['prlimit', '--nofile=256:256', '--'] }, async (url) => {
+        const answer = await fetch(`${url}/api/v1/staging/${RUN}/clear`, { method: 'POST' });
+        expect(answer.status).toBe(503);
+        const { error } = (await answer.json()) as { error: { code: string; details: Record<string, unknown> } };
+        expect(error).toMatchObject({ code: 'survey_failed', details: { error_code: 'EMFILE' } });
+        expect(snapshotBytes(run)).toEqual(before);
+      });
     },
   );
 });

@@ -1,0 +1,273 @@
+// Descriptor-relative file operations for the staging tree (DESIGN §4b), as
+// Node's fs has none: openat, fstatat(AT_SYMLINK_NOFOLLOW), unlinkat, and a
+// scan that lists a folder (and stats each entry) in one call. Names are
+// Buffers of raw bytes and must be single path components. Built from source
+// by `npm ci` (node-gyp), on Node-API, so one build serves every Node version.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STAT_FIELDS 4 // mode, size, mtimeMs, ino
+
+static const char *errno_name(int code) {
+  switch (code) {
+    case ENOENT: return "ENOENT";
+    case ELOOP: return "ELOOP";
+    case ENOTDIR: return "ENOTDIR";
+    case EISDIR: return "EISDIR";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case EEXIST: return "EEXIST";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EBUSY: return "EBUSY";
+    case EROFS: return "EROFS";
+    case EIO: return "EIO";
+    case ENOSPC: return "ENOSPC";
+    case EDQUOT: return "EDQUOT";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOMEM: return "ENOMEM";
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ENXIO: return "ENXIO";
+    case EAGAIN: return "EAGAIN";
+    case ESTALE: return "ESTALE";
+    case EXDEV: return "EXDEV";
+    default: return "EUNKNOWN";
+  }
+}
+
+// Throws an Error with `code` and `errno`, as Node's fs errors have.
+static napi_value throw_errno(napi_env env, int code, const char *syscall) {
+  char text[160];
+  snprintf(text, sizeof text, "%s: %s, %s", errno_name(code), strerror(code), syscall);
+  napi_value name, message, error, number;
+  napi_create_string_utf8(env, errno_name(code), NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, name, message, &error);
+  napi_create_int32(env, -code, &number);
+  napi_set_named_property(env, error, "errno", number);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) return 0;
+  return 1;
+}
+
+static int get_fd(napi_env env, napi_value value, int *fd) {
+  return napi_get_value_int32(env, value, fd) == napi_ok;
+}
+
+// A single path component: no '/', no NUL, not "." or "..", at most NAME_MAX.
+// Returns 0, or an errno for a name that is not one.
+static int get_name(napi_env env, napi_value value, char out[256]) {
+  void *data;
+  size_t length;
+  if (napi_get_buffer_info(env, value, &data, &length) != napi_ok) return EINVAL;
+  if (length > 255) return ENAMETOOLONG;
+  memcpy(out, data, length);
+  out[length] = '\0';
+  if (length == 0 || memchr(out, '/', length) || memchr(out, '\0', length)) return EINVAL;
+  if (strcmp(out, ".") == 0 || strcmp(out, "..") == 0) return EINVAL;
+  return 0;
+}
+
+static void fill_stat(double *slot, const struct stat *st) {
+  slot[0] = (double)st->st_mode;
+  slot[1] = (double)st->st_size;
+  slot[2] = (double)st->st_mtim.tv_sec * 1000.0 + (double)st->st_mtim.tv_nsec / 1000000.0;
+  slot[3] = (double)st->st_ino;
+}
+
+static napi_value stat_array(napi_env env, const struct stat *st) {
+  napi_value buffer, array;
+  double *slot;
+  napi_create_arraybuffer(env, STAT_FIELDS * sizeof(double), (void **)&slot, &buffer);
+  fill_stat(slot, st);
+  napi_create_typedarray(env, napi_float64_array, STAT_FIELDS, buffer, 0, &array);
+  return array;
+}
+
+// openat(dirfd, name, flags) -> fd; O_CLOEXEC is always added.
+static napi_value Openat(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int dirfd, flags;
+  char name[256];
+  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &dirfd) || !get_fd(env, argv[2], &flags)) {
+    return throw_type(env, "openat(dirfd, name, flags)");
+  }
+  int invalid = get_name(env, argv[1], name);
+  if (invalid) return throw_errno(env, invalid, "openat");
+  int fd = openat(dirfd, name, flags | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "openat");
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+// lstatat(dirfd, name) -> Float64Array [mode, size, mtimeMs, ino]
+static napi_value Lstatat(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int dirfd;
+  char name[256];
+  struct stat st;
+  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &dirfd)) return throw_type(env, "lstatat(dirfd, name)");
+  int invalid = get_name(env, argv[1], name);
+  if (invalid) return throw_errno(env, invalid, "fstatat");
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return throw_errno(env, errno, "fstatat");
+  return stat_array(env, &st);
+}
+
+// fstat(fd) -> Float64Array [mode, size, mtimeMs, ino]
+static napi_value Fstat(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  struct stat st;
+  if (!get_args(env, info, 1, argv) || !get_fd(env, argv[0], &fd)) return throw_type(env, "fstat(fd)");
+  if (fstat(fd, &st) != 0) return throw_errno(env, errno, "fstat");
+  return stat_array(env, &st);
+}
+
+// unlinkat(dirfd, name, removeDirectory)
+static napi_value Unlinkat(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int dirfd;
+  bool directory;
+  char name[256];
+  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &dirfd) ||
+      napi_get_value_bool(env, argv[2], &directory) != napi_ok) {
+    return throw_type(env, "unlinkat(dirfd, name, removeDirectory)");
+  }
+  int invalid = get_name(env, argv[1], name);
+  if (invalid) return throw_errno(env, invalid, "unlinkat");
+  if (unlinkat(dirfd, name, directory ? AT_REMOVEDIR : 0) != 0) return throw_errno(env, errno, "unlinkat");
+  return NULL;
+}
+
+struct growable {
+  char *data;
+  size_t length, capacity;
+};
+
+static int grow(struct growable *g, size_t more) {
+  if (g->length + more <= g->capacity) return 1;
+  size_t capacity = g->capacity ? g->capacity * 2 : 4096;
+  while (capacity < g->length + more) capacity *= 2;
+  char *data = realloc(g->data, capacity);
+  if (!data) return 0;
+  g->data = data;
+  g->capacity = capacity;
+  return 1;
+}
+
+// scan(dirfd, withStats) -> {names: Buffer (each name ends in NUL),
+// directories: Uint8Array (1 for a folder), stats?: Float64Array (4 a name;
+// mode 0 when the entry was gone by the time it was stat'ed)}. The folder is
+// read through a new open file description, so `dirfd` is not moved.
+static napi_value Scan(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int dirfd;
+  bool with_stats;
+  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &dirfd) ||
+      napi_get_value_bool(env, argv[1], &with_stats) != napi_ok) {
+    return throw_type(env, "scan(dirfd, withStats)");
+  }
+  int own = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (own < 0) return throw_errno(env, errno, "openat");
+  DIR *dir = fdopendir(own);
+  if (!dir) {
+    int code = errno;
+    close(own);
+    return throw_errno(env, code, "fdopendir");
+  }
+  struct growable names = {0}, kinds = {0}, stats = {0};
+  size_t count = 0;
+  int failure = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *entry = readdir(dir);
+    if (!entry) {
+      failure = errno;
+      break;
+    }
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    size_t length = strlen(entry->d_name);
+    struct stat st;
+    int stated = 0;
+    unsigned char type = entry->d_type;
+    if (with_stats || type == DT_UNKNOWN) stated = fstatat(dirfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (type == DT_UNKNOWN && stated) type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+    if (!grow(&names, length + 1) || !grow(&kinds, 1) || (with_stats && !grow(&stats, STAT_FIELDS * sizeof(double)))) {
+      failure = ENOMEM;
+      break;
+    }
+    memcpy(names.data + names.length, entry->d_name, length + 1);
+    names.length += length + 1;
+    kinds.data[kinds.length++] = type == DT_DIR;
+    if (with_stats) {
+      double *slot = (double *)(stats.data + stats.length);
+      if (stated) fill_stat(slot, &st);
+      else memset(slot, 0, STAT_FIELDS * sizeof(double));
+      stats.length += STAT_FIELDS * sizeof(double);
+    }
+    count += 1;
+  }
+  closedir(dir);
+  napi_value result = NULL;
+  if (failure) {
+    throw_errno(env, failure, "readdir");
+  } else {
+    napi_value names_buffer, kinds_buffer, kinds_array;
+    void *copy;
+    napi_create_object(env, &result);
+    napi_create_buffer_copy(env, names.length, names.data ? names.data : "", &copy, &names_buffer);
+    napi_set_named_property(env, result, "names", names_buffer);
+    napi_create_arraybuffer(env, kinds.length, &copy, &kinds_buffer);
+    if (kinds.length) memcpy(copy, kinds.data, kinds.length);
+    napi_create_typedarray(env, napi_uint8_array, kinds.length, kinds_buffer, 0, &kinds_array);
+    napi_set_named_property(env, result, "directories", kinds_array);
+    if (with_stats) {
+      napi_value stats_buffer, stats_array;
+      napi_create_arraybuffer(env, stats.length, &copy, &stats_buffer);
+      if (stats.length) memcpy(copy, stats.data, stats.length);
+      napi_create_typedarray(env, napi_float64_array, count * STAT_FIELDS, stats_buffer, 0, &stats_array);
+      napi_set_named_property(env, result, "stats", stats_array);
+    }
+  }
+  free(names.data);
+  free(kinds.data);
+  free(stats.data);
+  return result;
+}
+
+static void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+NAPI_MODULE_INIT() {
+  export_function(env, exports, "openat", Openat);
+  export_function(env, exports, "lstatat", Lstatat);
+  export_function(env, exports, "fstat", Fstat);
+  export_function(env, exports, "unlinkat", Unlinkat);
+  export_function(env, exports, "scan", Scan);
+  return exports;
+}

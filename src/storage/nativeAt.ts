@@ -1,0 +1,24 @@
+// The descriptor-relative calls of native/at.c (openat, fstatat without
+// following links, unlinkat, and a one-call folder scan), built by `npm ci`.
+// Names are Buffers of the entry's raw bytes, one path component each.
+import { createRequire } from 'node:module';
+
+export interface ScanResult {
+  // Every name followed by a NUL byte.
+  names: Buffer;
+  // 1 for a folder, 0 for anything else, per name.
+  directories: Uint8Array;
+  // With stats: [mode, size, mtimeMs, ino] per name (mode 0: gone meanwhile).
+  stats?: Float64Array;
+}
+
+export interface NativeAt {
+  openat(dirfd: number, name: Buffer, flags: number): number;
+  lstatat(dirfd: number, name: Buffer): Float64Array;
+  fstat(fd: number): Float64Array;
+  unlinkat(dirfd: number, name: Buffer, removeDirectory: boolean): void;
+  scan(dirfd: number, withStats: boolean): ScanResult;
+}
+
+// build/ lies two levels above this file, from src/storage and dist/storage alike.
+export const nativeAt = createRequire(import.meta.url)('../../build/Release/at.node') as NativeAt;
