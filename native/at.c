@@ -122,6 +122,37 @@ static napi_value Openat(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// open(path, flags) -> fd: a trusted path from the configuration (its links
+// are the operator's). O_CLOEXEC is always added.
+static napi_value Open(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int flags;
+  void *data;
+  size_t length;
+  char path[4096];
+  if (!get_args(env, info, 2, argv) || napi_get_buffer_info(env, argv[0], &data, &length) != napi_ok ||
+      !get_fd(env, argv[1], &flags)) {
+    return throw_type(env, "open(path, flags)");
+  }
+  if (length == 0 || length >= sizeof path || memchr(data, '\0', length)) return throw_errno(env, EINVAL, "open");
+  memcpy(path, data, length);
+  path[length] = '\0';
+  int fd = open(path, flags | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "open");
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+// close(fd): for descriptors this addon opened (Node's fs tracks its own).
+static napi_value Close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int fd;
+  if (!get_args(env, info, 1, argv) || !get_fd(env, argv[0], &fd)) return throw_type(env, "close(fd)");
+  if (close(fd) != 0) return throw_errno(env, errno, "close");
+  return NULL;
+}
+
 // lstatat(dirfd, name) -> Float64Array [mode, size, mtimeMs, ino]
 static napi_value Lstatat(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -264,6 +295,8 @@ static void export_function(napi_env env, napi_value exports, const char *name, 
 }
 
 NAPI_MODULE_INIT() {
+  export_function(env, exports, "open", Open);
+  export_function(env, exports, "close", Close);
   export_function(env, exports, "openat", Openat);
   export_function(env, exports, "lstatat", Lstatat);
   export_function(env, exports, "fstat", Fstat);

@@ -5,7 +5,8 @@
 // after it was opened cannot redirect what follows, and depth has no
 // PATH_MAX. The few asynchronous calls of the main thread (Node's fs has no
 // *at form) name an entry as `/proc/self/fd/<fd>/<name>`, which Linux also
-// resolves from the folder the descriptor holds.
+// resolves from the folder the descriptor holds. A descriptor is closed the
+// way it was opened (Node's fs tracks its own in worker threads).
 //
 // Names are byte strings: latin1, one character per byte, exactly as the disk
 // holds them, UTF-8 or not (see domain/entryName.ts for how they are shown).
@@ -63,22 +64,29 @@ export interface StatedEntry extends DirEntry {
 
 const bytes = (name: string): Buffer => Buffer.from(name, 'latin1');
 
+// Who closes a handle's descriptor: the addon (it opened it), Node's fs (the
+// asynchronous opens), or nobody here (a descriptor borrowed from its owner).
+type Owner = 'native' | 'fs' | 'borrowed';
+
 export class DirHandle {
-  // `owned`: this handle closes the descriptor; a borrowed one (a descriptor
-  // another thread opened and will close) never does.
   constructor(
     readonly fd: number,
-    private readonly owned = true,
+    private readonly owner: Owner = 'native',
   ) {}
+
+  // A descriptor another thread opened and will close.
+  static borrowed(fd: number): DirHandle {
+    return new DirHandle(fd, 'borrowed');
+  }
 
   // A trusted directory named by the configuration (staging root, NAS mount):
   // links in its own path are the operator's and are followed.
   static openTrusted(path: string): DirHandle {
-    return new DirHandle(fs.openSync(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK));
+    return new DirHandle(nativeAt.open(Buffer.from(path), O_RDONLY | O_DIRECTORY | O_NONBLOCK));
   }
 
   static async openTrustedAsync(path: string): Promise<DirHandle> {
-    return new DirHandle(await openAsync(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK));
+    return new DirHandle(await openAsync(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK), 'fs');
   }
 
   // The path the kernel resolves to `name` inside this directory (for the
@@ -93,7 +101,7 @@ export class DirHandle {
   }
 
   async openDirectoryAsync(name: string): Promise<DirHandle> {
-    return new DirHandle(await openAsync(this.pathOf(name), DIRECTORY_FLAGS));
+    return new DirHandle(await openAsync(this.pathOf(name), DIRECTORY_FLAGS), 'fs');
   }
 
   // Opens a folder some levels down ('a/b/c'), one level at a time.
@@ -115,13 +123,15 @@ export class DirHandle {
 
   // Another handle on the same descriptor that does not close it.
   borrow(): DirHandle {
-    return new DirHandle(this.fd, false);
+    return DirHandle.borrowed(this.fd);
   }
 
+  // A file for reading; close it with closeFile.
   openFile(name: string): number {
     return nativeAt.openat(this.fd, bytes(name), READ_FLAGS);
   }
 
+  // A file for reading, opened by Node's fs (close it with fs).
   async openFileAsync(name: string): Promise<number> {
     return openAsync(this.pathOf(name), READ_FLAGS);
   }
@@ -165,12 +175,18 @@ export class DirHandle {
   }
 
   close(): void {
-    if (this.owned) fs.closeSync(this.fd);
+    if (this.owner === 'native') nativeAt.close(this.fd);
+    else if (this.owner === 'fs') fs.closeSync(this.fd);
   }
 
   async closeAsync(): Promise<void> {
-    if (this.owned) await closeAsync(this.fd);
+    if (this.owner === 'fs') await closeAsync(this.fd);
+    else this.close();
   }
+}
+
+export function closeFile(fd: number): void {
+  nativeAt.close(fd);
 }
 
 function splitNames(names: Buffer): string[] {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { shownText } from '../domain/entryName.ts';
 import { manifestPathIn, manifestPathProblem, parseManifestLine, type ManifestEntry } from '../domain/manifest.ts';
 import { PathIndex } from '../domain/pathIndex.ts';
-import { errorCode, type DirHandle } from './dirHandle.ts';
+import { closeFile, errorCode, type DirHandle } from './dirHandle.ts';
 
 const CHUNK = 64 * 1024;
 // sha256sum's line: a hash, a separator and a path; 64 KiB is far past any
@@ -62,7 +62,7 @@ function openLines<T extends { path: string } | string>(
     }
     sized?.(stat.size);
   } catch (error) {
-    fs.closeSync(fd);
+    closeFile(fd);
     throw error;
   }
   return readLines(file, fd, parse);
@@ -129,7 +129,7 @@ function* readLines<T extends { path: string } | string>(
       if (parsed !== null) yield parsed;
     }
   } finally {
-    fs.closeSync(fd);
+    closeFile(fd);
   }
 }
 

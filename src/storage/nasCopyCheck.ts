@@ -65,7 +65,7 @@ export async function checkNasCopy(args: NasCheckArgs): Promise<NasCheckResult> 
       return { status: 'mismatch', differences: [{ path: '.', problem: 'missing_on_nas' }], count: 1 };
     }
     try {
-      return await compareAll(args, new DirHandle(args.runFd, false), nasRun);
+      return await compareAll(args, DirHandle.borrowed(args.runFd), nasRun);
     } finally {
       nasRun.close();
     }

@@ -13,6 +13,8 @@ export interface ScanResult {
 }
 
 export interface NativeAt {
+  open(path: Buffer, flags: number): number;
+  close(fd: number): void;
   openat(dirfd: number, name: Buffer, flags: number): number;
   lstatat(dirfd: number, name: Buffer): Float64Array;
   fstat(fd: number): Float64Array;
@@ -21,4 +23,15 @@ export interface NativeAt {
 }
 
 // build/ lies two levels above this file, from src/storage and dist/storage alike.
-export const nativeAt = createRequire(import.meta.url)('../../build/Release/at.node') as NativeAt;
+function load(): NativeAt {
+  try {
+    return createRequire(import.meta.url)('../../build/Release/at.node') as NativeAt;
+  } catch (error) {
+    throw new Error(
+      `The native addon build/Release/at.node cannot be loaded (${(error as Error).message}). ` +
+        'It is built by `npm ci` (or `npm run install`), which needs python3, make and a C compiler.',
+    );
+  }
+}
+
+export const nativeAt = load();

@@ -82,7 +82,7 @@ function segmentError(error: unknown, shown: string): 'missing' {
 // In a worker: the run a reference names, handed to `work`; null when it
 // cannot be opened (gone, a link, unreadable).
 export function withRun<T>(ref: RunRef, work: (run: DirHandle) => T): T | null {
-  if ('fd' in ref) return work(new DirHandle(ref.fd, false));
+  if ('fd' in ref) return work(DirHandle.borrowed(ref.fd));
   let run: DirHandle;
   try {
     const root = DirHandle.openTrusted(ref.stagingRoot);

@@ -137,7 +137,7 @@ class ContentsRemoval {
   ) {
     this.tally = new Tally(options);
     this.surveyed = new Set(args.surveyed);
-    this.folderOfRun = new DirHandle(args.runFd, false);
+    this.folderOfRun = DirHandle.borrowed(args.runFd);
   }
 
   run(): ContentsOutcome {
@@ -277,7 +277,7 @@ export function removeSurveyedShell(
   directoriesWithLeft: readonly string[],
 ): DeleteOutcome {
   const tally = new Tally({});
-  const run = new DirHandle(at.runFd, false);
+  const run = DirHandle.borrowed(at.runFd);
   const keptInside = (directory: string): boolean =>
     directoriesWithLeft.some((kept) => kept === directory || kept.startsWith(`${directory}/`));
   const deepestFirst = directories
@@ -296,7 +296,7 @@ export function removeSurveyedShell(
     removeDirectory(run, META_DIR, false, tally);
   }
   if (tally.outcome.leftCount === 0) {
-    const parent = new DirHandle(at.parentFd, false);
+    const parent = DirHandle.borrowed(at.parentFd);
     removeEntry(() => parent.rmdir(at.runName), '', false, tally);
   }
   return tally.outcome;
