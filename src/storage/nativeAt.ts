@@ -30,6 +30,7 @@ function load(): NativeAt {
     throw new Error(
       `The native addon build/Release/at.node cannot be loaded (${(error as Error).message}). ` +
         'It is built by `npm ci` (or `npm run install`), which needs python3, make and a C compiler.',
+      { cause: error },
     );
   }
 }
