@@ -19,9 +19,6 @@ export interface ServiceProcess {
 // no longer kept once it listens (a load test makes a lot of it).
 export interface StartOptions {
   keepOutput?: boolean;
-  // Run as this user and group (the test runs as root).
-  uid?: number;
-  gid?: number;
   // A command that runs the service (e.g. ['prlimit', '--nofile=256:256']).
   wrapper?: string[];
 }
@@ -30,8 +27,6 @@ export function startService(env: Record<string, string>, cwd: string, options: 
   const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, MAIN];
   const child = spawn(command, args, {
     cwd,
-    ...(options.uid === undefined ? {} : { uid: options.uid }),
-    ...(options.gid === undefined ? {} : { gid: options.gid }),
     env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
