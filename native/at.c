@@ -89,6 +89,23 @@ static int get_name(napi_env env, napi_value value, char out[256]) {
   return 0;
 }
 
+// The (dirfd, name, ...) arguments of a call taking `want` of them. Returns 1,
+// or 0 once it has thrown (a TypeError for bad arguments, the errno of a name
+// that is not a single component).
+static int dir_and_name(napi_env env, napi_callback_info info, size_t want, napi_value *argv, int *dirfd,
+                        char name[256], const char *usage, const char *syscall) {
+  if (!get_args(env, info, want, argv) || !get_fd(env, argv[0], dirfd)) {
+    throw_type(env, usage);
+    return 0;
+  }
+  int invalid = get_name(env, argv[1], name);
+  if (invalid) {
+    throw_errno(env, invalid, syscall);
+    return 0;
+  }
+  return 1;
+}
+
 static void fill_stat(double *slot, const struct stat *st) {
   slot[0] = (double)st->st_mode;
   slot[1] = (double)st->st_size;
@@ -105,21 +122,22 @@ static napi_value stat_array(napi_env env, const struct stat *st) {
   return array;
 }
 
+// A new descriptor as a number, or the errno of the call that failed.
+static napi_value fd_result(napi_env env, int fd, const char *syscall) {
+  if (fd < 0) return throw_errno(env, errno, syscall);
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
 // openat(dirfd, name, flags) -> fd; O_CLOEXEC is always added.
 static napi_value Openat(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int dirfd, flags;
   char name[256];
-  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &dirfd) || !get_fd(env, argv[2], &flags)) {
-    return throw_type(env, "openat(dirfd, name, flags)");
-  }
-  int invalid = get_name(env, argv[1], name);
-  if (invalid) return throw_errno(env, invalid, "openat");
-  int fd = openat(dirfd, name, flags | O_CLOEXEC);
-  if (fd < 0) return throw_errno(env, errno, "openat");
-  napi_value result;
-  napi_create_int32(env, fd, &result);
-  return result;
+  if (!dir_and_name(env, info, 3, argv, &dirfd, name, "openat(dirfd, name, flags)", "openat")) return NULL;
+  if (!get_fd(env, argv[2], &flags)) return throw_type(env, "openat(dirfd, name, flags)");
+  return fd_result(env, openat(dirfd, name, flags | O_CLOEXEC), "openat");
 }
 
 // open(path, flags) -> fd: a trusted path from the configuration (its links
@@ -137,11 +155,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (length == 0 || length >= sizeof path || memchr(data, '\0', length)) return throw_errno(env, EINVAL, "open");
   memcpy(path, data, length);
   path[length] = '\0';
-  int fd = open(path, flags | O_CLOEXEC);
-  if (fd < 0) return throw_errno(env, errno, "open");
-  napi_value result;
-  napi_create_int32(env, fd, &result);
-  return result;
+  return fd_result(env, open(path, flags | O_CLOEXEC), "open");
 }
 
 // close(fd): for descriptors this addon opened (Node's fs tracks its own).
@@ -159,9 +173,7 @@ static napi_value Lstatat(napi_env env, napi_callback_info info) {
   int dirfd;
   char name[256];
   struct stat st;
-  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &dirfd)) return throw_type(env, "lstatat(dirfd, name)");
-  int invalid = get_name(env, argv[1], name);
-  if (invalid) return throw_errno(env, invalid, "fstatat");
+  if (!dir_and_name(env, info, 2, argv, &dirfd, name, "lstatat(dirfd, name)", "fstatat")) return NULL;
   if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return throw_errno(env, errno, "fstatat");
   return stat_array(env, &st);
 }
@@ -182,12 +194,9 @@ static napi_value Unlinkat(napi_env env, napi_callback_info info) {
   int dirfd;
   bool directory;
   char name[256];
-  if (!get_args(env, info, 3, argv) || !get_fd(env, argv[0], &dirfd) ||
-      napi_get_value_bool(env, argv[2], &directory) != napi_ok) {
-    return throw_type(env, "unlinkat(dirfd, name, removeDirectory)");
-  }
-  int invalid = get_name(env, argv[1], name);
-  if (invalid) return throw_errno(env, invalid, "unlinkat");
+  const char *usage = "unlinkat(dirfd, name, removeDirectory)";
+  if (!dir_and_name(env, info, 3, argv, &dirfd, name, usage, "unlinkat")) return NULL;
+  if (napi_get_value_bool(env, argv[2], &directory) != napi_ok) return throw_type(env, usage);
   if (unlinkat(dirfd, name, directory ? AT_REMOVEDIR : 0) != 0) return throw_errno(env, errno, "unlinkat");
   return NULL;
 }
