@@ -95,7 +95,8 @@ export class DirHandle {
     return Buffer.from(`/proc/self/fd/${this.fd}/${name}`, 'latin1');
   }
 
-  // Throws ELOOP for a link, ENOTDIR for anything else that is not a folder.
+  // Throws ENOTDIR for a link (O_DIRECTORY with O_NOFOLLOW) or anything else
+  // that is not a folder.
   openDirectory(name: string): DirHandle {
     return new DirHandle(nativeAt.openat(this.fd, bytes(name), DIRECTORY_FLAGS));
   }

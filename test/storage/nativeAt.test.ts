@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DirHandle } from '../../src/storage/dirHandle.ts';
+import { nativeAt } from '../../src/storage/nativeAt.ts';
+import { makeTempDir } from '../helpers/stagingTree.ts';
+
+let base: string;
+let folder: DirHandle;
+beforeEach(() => {
+  base = makeTempDir();
+  folder = DirHandle.openTrusted(base);
+});
+afterEach(() => {
+  folder.close();
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+describe('the native descriptor calls (native/at.c)', () => {
+  it.each([
+    ['a slash', 'a/b'],
+    ['".."', '..'],
+    ['"."', '.'],
+    ['nothing', ''],
+    ['a NUL byte', 'a\0b'],
+  ])('refuses a name with %s: a name is one path component', (_, name) => {
+    fs.mkdirSync(path.join(base, 'a'));
+    expect(() => nativeAt.lstatat(folder.fd, Buffer.from(name))).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => nativeAt.unlinkat(folder.fd, Buffer.from(name), true)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+
+  it('never opens a link, as a folder (ENOTDIR) or a file (ELOOP), and names errors as Node does', () => {
+    fs.mkdirSync(path.join(base, 'real'));
+    fs.symlinkSync(path.join(base, 'real'), path.join(base, 'link'));
+    expect(() => folder.openDirectory('link')).toThrow(expect.objectContaining({ code: 'ENOTDIR', errno: -20 }));
+    expect(() => folder.openFile('link')).toThrow(expect.objectContaining({ code: 'ELOOP', errno: -40 }));
+    expect(() => folder.openDirectory('missing')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+
+  it('lists raw names with their lstat in one scan, links by their own size', () => {
+    fs.writeFileSync(Buffer.from(`${base}/caf\xe9.raw`, 'latin1'), '12345');
+    fs.mkdirSync(path.join(base, 'sub'));
+    fs.symlinkSync('/nonexistent/target', path.join(base, 'dangling'));
+    const entries = folder.statedEntries().sort((a, b) => a.name.localeCompare(b.name));
+    expect(entries.map((entry) => [entry.name, entry.isDirectory, entry.stat?.size])).toEqual([
+      ['caf\xe9.raw', false, 5],
+      ['dangling', false, '/nonexistent/target'.length],
+      ['sub', true, fs.statSync(path.join(base, 'sub')).size],
+    ]);
+    const stat = fs.lstatSync(Buffer.from(`${base}/caf\xe9.raw`, 'latin1'));
+    expect(entries[0]?.stat).toMatchObject({ mtimeMs: stat.mtimeMs, ino: stat.ino });
+  });
+
+  it('unlinks a file and removes an empty folder relative to the open folder', () => {
+    fs.writeFileSync(path.join(base, 'f'), 'x');
+    fs.mkdirSync(path.join(base, 'd'));
+    folder.unlink('f');
+    folder.rmdir('d');
+    expect(fs.readdirSync(base)).toEqual([]);
+  });
+});
