@@ -5,6 +5,8 @@
 // by `npm ci` (node-gyp), on Node-API, so one build serves every Node version.
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
@@ -15,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STAT_FIELDS 4 // mode, size, mtimeMs, ino
+#define STAT_FIELDS 6 // mode, size, mtimeMs, ino, dev, ctimeMs
 
 static const char *errno_name(int code) {
   switch (code) {
@@ -111,6 +113,8 @@ static void fill_stat(double *slot, const struct stat *st) {
   slot[1] = (double)st->st_size;
   slot[2] = (double)st->st_mtim.tv_sec * 1000.0 + (double)st->st_mtim.tv_nsec / 1000000.0;
   slot[3] = (double)st->st_ino;
+  slot[4] = (double)st->st_dev;
+  slot[5] = (double)st->st_ctim.tv_sec * 1000.0 + (double)st->st_ctim.tv_nsec / 1000000.0;
 }
 
 static napi_value stat_array(napi_env env, const struct stat *st) {
@@ -130,14 +134,33 @@ static napi_value fd_result(napi_env env, int fd, const char *syscall) {
   return result;
 }
 
-// openat(dirfd, name, flags) -> fd; O_CLOEXEC is always added.
+// openat2 with RESOLVE_NO_XDEV: fails with EXDEV at a mount point, bind
+// mounts of the same filesystem included (Linux 5.6 on; elsewhere ENOSYS).
+static int open_within_mount(int dirfd, const char *name, int flags) {
+  struct open_how how = {.flags = (unsigned long long)flags, .resolve = RESOLVE_NO_XDEV};
+  return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+}
+
+// openat(dirfd, name, flags, crossMounts) -> fd; O_CLOEXEC is always added.
+// Without crossMounts, an entry that is a mount point is refused with EXDEV
+// (where the kernel cannot tell, the caller compares st_dev).
 static napi_value Openat(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
+  napi_value argv[4];
   int dirfd, flags;
+  bool cross;
   char name[256];
-  if (!dir_and_name(env, info, 3, argv, &dirfd, name, "openat(dirfd, name, flags)", "openat")) return NULL;
-  if (!get_fd(env, argv[2], &flags)) return throw_type(env, "openat(dirfd, name, flags)");
-  return fd_result(env, openat(dirfd, name, flags | O_CLOEXEC), "openat");
+  const char *usage = "openat(dirfd, name, flags, crossMounts)";
+  if (!dir_and_name(env, info, 4, argv, &dirfd, name, usage, "openat")) return NULL;
+  if (!get_fd(env, argv[2], &flags) || napi_get_value_bool(env, argv[3], &cross) != napi_ok) {
+    return throw_type(env, usage);
+  }
+  flags |= O_CLOEXEC;
+  if (!cross) {
+    int fd = open_within_mount(dirfd, name, flags);
+    // Without openat2 (an old kernel, a seccomp filter), st_dev checks remain.
+    if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return fd_result(env, fd, "openat2");
+  }
+  return fd_result(env, openat(dirfd, name, flags), "openat");
 }
 
 // open(path, flags) -> fd: a trusted path from the configuration (its links
@@ -167,7 +190,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// lstatat(dirfd, name) -> Float64Array [mode, size, mtimeMs, ino]
+// lstatat(dirfd, name) -> Float64Array [mode, size, mtimeMs, ino, dev, ctimeMs]
 static napi_value Lstatat(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int dirfd;
@@ -178,7 +201,7 @@ static napi_value Lstatat(napi_env env, napi_callback_info info) {
   return stat_array(env, &st);
 }
 
-// fstat(fd) -> Float64Array [mode, size, mtimeMs, ino]
+// fstat(fd) -> Float64Array [mode, size, mtimeMs, ino, dev, ctimeMs]
 static napi_value Fstat(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int fd;
@@ -218,7 +241,7 @@ static int grow(struct growable *g, size_t more) {
 }
 
 // scan(dirfd, withStats) -> {names: Buffer (each name ends in NUL),
-// directories: Uint8Array (1 for a folder), stats?: Float64Array (4 a name;
+// directories: Uint8Array (1 for a folder), stats?: Float64Array (6 a name;
 // mode 0 when the entry was gone by the time it was stat'ed)}. The folder is
 // read through a new open file description, so `dirfd` is not moved.
 static napi_value Scan(napi_env env, napi_callback_info info) {

@@ -21,8 +21,26 @@ export function parseIngestText(text: string): IngestRecord {
   } catch (error) {
     throw new CleanupError('ingest_invalid', `ingest.json is not valid JSON: ${(error as Error).message}`);
   }
+  if (nestedDeeperThan(raw, MAX_INGEST_DEPTH)) {
+    throw new CleanupError('ingest_invalid', `ingest.json is nested deeper than ${MAX_INGEST_DEPTH} levels.`);
+  }
   const view = validateIngest(raw);
   return { raw: raw as JsonObject, view };
+}
+
+// Far deeper than any record the Wizard writes; a deeper one could not be
+// copied or written back (the call stack would run out).
+export const MAX_INGEST_DEPTH = 64;
+
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let item = pending.pop(); item; item = pending.pop()) {
+    const [current, depth] = item;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 export interface TransitionEntry {

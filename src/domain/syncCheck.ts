@@ -4,9 +4,10 @@
 // it: the run must not be cleared.
 import type { PathIndex } from './pathIndex.ts';
 
-// manifest_invalid: a manifest exists but cannot be used, so no file of the
-// run can be shown to have reached the NAS.
-export type UnsyncedReason = 'not_in_manifest' | 'modified_after_verification' | 'manifest_invalid';
+// manifest_invalid: a manifest exists but cannot be used; unverifiable: the
+// run has neither a manifest nor a parsable sync_verified time. Either way no
+// file of the run can be shown to have reached the NAS.
+export type UnsyncedReason = 'not_in_manifest' | 'modified_after_verification' | 'manifest_invalid' | 'unverifiable';
 
 // What the pre-clear check of one run needs, in a form a worker thread takes.
 export interface SyncRules {
@@ -39,6 +40,7 @@ export function judgeStagedFile(
   manifest: PathIndex | null,
   rules: Pick<SyncRules, 'verifiedAtMs' | 'toleranceMs'>,
 ): UnsyncedReason | null {
+  if (!manifest && rules.verifiedAtMs === null) return 'unverifiable';
   if (manifest && !manifest.has(relativePath)) return 'not_in_manifest';
   if (rules.verifiedAtMs !== null && mtimeMs > rules.verifiedAtMs + rules.toleranceMs) {
     return 'modified_after_verification';
@@ -51,7 +53,7 @@ export function describeUnsynced(runPath: string, report: UnsyncedReport): strin
   const more = report.count > 3 ? ` and ${report.count - 3} more` : '';
   return (
     `${runPath} has ${report.count} file${report.count === 1 ? '' : 's'} that never reached the NAS ` +
-    `(not in the checksum manifest, or changed after verification): ${shown}${more}. Nothing was deleted; ` +
+    `(not in the checksum manifest, changed after verification, or with neither to check against): ${shown}${more}. Nothing was deleted; ` +
     'sync the run again or remove those files.'
   );
 }

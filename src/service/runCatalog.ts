@@ -170,7 +170,9 @@ function foldersUnchanged(measure: TreeMeasure, folders: ReadonlyArray<FileStamp
     folders.length === measure.directories.length &&
     measure.directories.every((folder, index) => {
       const now = folders[index];
-      return now?.kind === 'directory' && now.mtimeMs === folder.mtimeMs && now.ino === folder.ino;
+      return (
+        now?.kind === 'directory' && now.mtimeMs === folder.mtimeMs && now.ctimeMs === folder.ctimeMs && now.ino === folder.ino
+      );
     })
   );
 }

@@ -12,9 +12,9 @@
 // holds them, UTF-8 or not (see domain/entryName.ts for how they are shown).
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { nativeAt } from './nativeAt.ts';
+import { nativeAt, STAT_FIELDS } from './nativeAt.ts';
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, S_IFMT, S_IFREG, S_IFDIR } = fs.constants;
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fs.constants;
 // O_NONBLOCK: opening a FIFO must never wait for a writer.
 const DIRECTORY_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 export const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
@@ -26,6 +26,7 @@ const closeAsync = promisify(fs.close);
 export interface StatLike {
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
   isFile(): boolean;
   isDirectory(): boolean;
@@ -37,10 +38,15 @@ export class EntryStat implements StatLike {
     readonly size: number,
     readonly mtimeMs: number,
     readonly ino: number,
+    // The filesystem it lives on: a folder of another one is a mount point.
+    readonly dev: number,
+    // Changes with every change of the entry; unlike mtime, no one can set it.
+    readonly ctimeMs: number,
   ) {}
 
   static of(fields: Float64Array, at = 0): EntryStat {
-    return new EntryStat(fields[at] ?? 0, fields[at + 1] ?? 0, fields[at + 2] ?? 0, fields[at + 3] ?? 0);
+    const field = (index: number): number => fields[at + index] ?? 0;
+    return new EntryStat(field(0), field(1), field(2), field(3), field(4), field(5));
   }
 
   isFile(): boolean {
@@ -49,6 +55,10 @@ export class EntryStat implements StatLike {
 
   isDirectory(): boolean {
     return (this.mode & S_IFMT) === S_IFDIR;
+  }
+
+  isSymbolicLink(): boolean {
+    return (this.mode & S_IFMT) === S_IFLNK;
   }
 }
 
@@ -96,9 +106,10 @@ export class DirHandle {
   }
 
   // Throws ENOTDIR for a link (O_DIRECTORY with O_NOFOLLOW) or anything else
-  // that is not a folder.
-  openDirectory(name: string): DirHandle {
-    return new DirHandle(nativeAt.openat(this.fd, bytes(name), DIRECTORY_FLAGS));
+  // that is not a folder, and EXDEV for a mount point unless `crossMounts`
+  // (only on the way down to a run: nothing inside a run is another mount).
+  openDirectory(name: string, crossMounts = false): DirHandle {
+    return new DirHandle(nativeAt.openat(this.fd, bytes(name), DIRECTORY_FLAGS, crossMounts));
   }
 
   async openDirectoryAsync(name: string): Promise<DirHandle> {
@@ -106,12 +117,12 @@ export class DirHandle {
   }
 
   // Opens a folder some levels down ('a/b/c'), one level at a time.
-  openPath(relativePath: string): DirHandle {
+  openPath(relativePath: string, crossMounts = false): DirHandle {
     let current: DirHandle = this.borrow();
     if (relativePath === '') return current;
     for (const segment of relativePath.split('/')) {
       try {
-        const next = current.openDirectory(segment);
+        const next = current.openDirectory(segment, crossMounts);
         current.close();
         current = next;
       } catch (error) {
@@ -129,7 +140,7 @@ export class DirHandle {
 
   // A file for reading; close it with closeFile.
   openFile(name: string): number {
-    return nativeAt.openat(this.fd, bytes(name), READ_FLAGS);
+    return nativeAt.openat(this.fd, bytes(name), READ_FLAGS, false);
   }
 
   // A file for reading, opened by Node's fs (close it with fs).
@@ -146,7 +157,7 @@ export class DirHandle {
   statedEntries(): StatedEntry[] {
     const { names, directories, stats } = nativeAt.scan(this.fd, true);
     return splitNames(names).map((name, index) => {
-      const stat = EntryStat.of(stats as Float64Array, index * 4);
+      const stat = EntryStat.of(stats as Float64Array, index * STAT_FIELDS);
       return { name, isDirectory: directories[index] === 1, stat: stat.mode === 0 ? null : stat };
     });
   }
@@ -202,7 +213,7 @@ export function withDirectoryAt<T>(path: string, work: (directory: DirHandle) =>
   const parent = DirHandle.openTrusted(slash <= 0 ? '/' : path.slice(0, slash));
   let directory: DirHandle;
   try {
-    directory = parent.openDirectory(Buffer.from(path.slice(slash + 1)).toString('latin1'));
+    directory = parent.openDirectory(Buffer.from(path.slice(slash + 1)).toString('latin1'), true);
   } finally {
     parent.close();
   }

@@ -7,17 +7,27 @@ import { INGEST_FILE, META_DIR } from './runLayout.ts';
 export interface FileStamp {
   kind: 'file' | 'directory' | 'other';
   mtimeMs: number;
+  // Set by the kernel on every change: an mtime put back does not hide one.
+  ctimeMs: number;
   size: number;
   ino: number;
 }
 
 export function stampOf(stat: StatLike): FileStamp {
   const kind = stat.isFile() ? 'file' : stat.isDirectory() ? 'directory' : 'other';
-  return { kind, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino };
+  return { kind, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, size: stat.size, ino: stat.ino };
 }
 
 export function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null | undefined): boolean {
-  return !!a && !!b && a.kind === b.kind && a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
+  return (
+    !!a &&
+    !!b &&
+    a.kind === b.kind &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs &&
+    a.size === b.size &&
+    a.ino === b.ino
+  );
 }
 
 // What tells whether a run changed: its .exlab-wizard, its ingest.json and

@@ -17,6 +17,7 @@ import { stampOf, type FileStamp } from './fileStamp.ts';
 import { INGEST_FILE, META_DIR } from './runLayout.ts';
 
 const fstatAsync = promisify(fs.fstat);
+const lstatAsync = promisify(fs.lstat);
 const readAsync = promisify(fs.read);
 const closeAsync = promisify(fs.close);
 
@@ -35,8 +36,13 @@ export async function readIngest(run: DirHandle, maxBytes = DEFAULT_INGEST_MAX_B
   if (!meta) return null;
   let fd: number;
   try {
+    // Looked at before it is opened: a device is never opened at all.
+    const seen = await lstatAsync(meta.pathOf(INGEST_FILE));
+    if (seen.isSymbolicLink()) throw new CleanupError('ingest_invalid', 'ingest.json is a symbolic link.');
+    if (!seen.isFile()) throw new CleanupError('ingest_invalid', 'ingest.json is not a regular file.');
     fd = await meta.openFileAsync(INGEST_FILE);
   } catch (error) {
+    if (error instanceof CleanupError) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT') return null;
     const why = code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code})`;

@@ -78,9 +78,15 @@ function openManifestFile(run: DirHandle, file: string): number | null {
     if (code === 'ENOENT') return null;
     throw new ManifestInvalid(file, code === 'ELOOP' || code === 'ENOTDIR' ? 'its folder is not a folder' : code);
   }
+  const name = file.slice(slash + 1);
   try {
-    return folder.openFile(file.slice(slash + 1));
+    // Looked at before it is opened: a device is never opened at all.
+    const stat = folder.lstat(name);
+    if (stat.isSymbolicLink()) throw new ManifestInvalid(file, 'it is a symbolic link');
+    if (!stat.isFile()) throw new ManifestInvalid(file, 'it is not a regular file');
+    return folder.openFile(name);
   } catch (error) {
+    if (error instanceof ManifestInvalid) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT') return null;
     throw new ManifestInvalid(file, code === 'ELOOP' ? 'it is a symbolic link' : code);

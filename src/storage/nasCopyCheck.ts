@@ -60,7 +60,7 @@ export async function checkNasCopy(args: NasCheckArgs): Promise<NasCheckResult> 
   try {
     let nasRun: DirHandle;
     try {
-      nasRun = mount.openPath(byteString(args.nasRunPath));
+      nasRun = mount.openPath(byteString(args.nasRunPath), true);
     } catch {
       return { status: 'mismatch', differences: [{ path: '.', problem: 'missing_on_nas' }], count: 1 };
     }

@@ -8,14 +8,18 @@ export interface ScanResult {
   names: Buffer;
   // 1 for a folder, 0 for anything else, per name.
   directories: Uint8Array;
-  // With stats: [mode, size, mtimeMs, ino] per name (mode 0: gone meanwhile).
+  // With stats: STAT_FIELDS per name (mode 0: gone meanwhile).
   stats?: Float64Array;
 }
+
+// [mode, size, mtimeMs, ino, dev, ctimeMs], as native/at.c fills them.
+export const STAT_FIELDS = 6;
 
 export interface NativeAt {
   open(path: Buffer, flags: number): number;
   close(fd: number): void;
-  openat(dirfd: number, name: Buffer, flags: number): number;
+  // Without crossMounts, a mount point (bind mounts too) is refused: EXDEV.
+  openat(dirfd: number, name: Buffer, flags: number, crossMounts: boolean): number;
   lstatat(dirfd: number, name: Buffer): Float64Array;
   fstat(fd: number): Float64Array;
   unlinkat(dirfd: number, name: Buffer, removeDirectory: boolean): void;

@@ -87,7 +87,7 @@ export function withRun<T>(ref: RunRef, work: (run: DirHandle) => T): T | null {
   try {
     const root = DirHandle.openTrusted(ref.stagingRoot);
     try {
-      run = root.openPath(ref.runPath.split('/').map(byteString).join('/'));
+      run = root.openPath(byteString(ref.runPath), true);
     } finally {
       root.close();
     }

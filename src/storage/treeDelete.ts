@@ -7,14 +7,16 @@
 //
 // The survey (measureTree) judged every entry and stamped every directory.
 // Directory by directory (so several threads can share the work), entries go;
-// a directory that is still the surveyed one (same inode) and whose mtime,
-// read after its names, is still the surveyed one (and it was not being
-// changed when surveyed) has exactly the surveyed entries, so they go without
-// another lstat and count with the surveyed bytes. A directory that changed
-// since is judged entry by entry again: anything unsynced, or a folder the
-// survey never saw, is kept and reported. Then the folders go bottom-up and
-// ingest.json last, only once everything else is gone, so that a run left
-// half-removed still says what it is and the next clear can resume it.
+// a directory that is still the surveyed one (same inode, same filesystem)
+// and whose mtime and ctime, read after its names, are still the surveyed
+// ones (and it was not being changed when surveyed) has exactly the surveyed
+// entries, so they go without another lstat and count with the surveyed
+// bytes. A directory that changed since is judged entry by entry again:
+// anything unsynced, or a folder the survey never saw, is kept and reported.
+// Then the folders go bottom-up, and the manifest and ingest.json last, only
+// once everything else is gone, so that a run left half-removed still says
+// what it is, and the next clear (or a judge made late in this one) still
+// judges every file it finds against the manifest.
 import { showName, type ShownName } from '../domain/entryName.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { sumOf } from '../lib/sumOf.ts';
@@ -129,6 +131,9 @@ class ContentsRemoval {
   private readonly tally: Tally;
   private readonly surveyed: Set<string>;
   private readonly folderOfRun: DirHandle;
+  private readonly runDevice: number;
+  // ingest.json and the manifest: they go last, in the shell.
+  private readonly keptForLast: Set<string>;
   private judge: StagedFileJudge | null | undefined;
 
   constructor(
@@ -138,6 +143,8 @@ class ContentsRemoval {
     this.tally = new Tally(options);
     this.surveyed = new Set(args.surveyed);
     this.folderOfRun = DirHandle.borrowed(args.runFd);
+    this.runDevice = this.folderOfRun.stat().dev;
+    this.keptForLast = new Set([INGEST_PATH, ...(args.rules ? [args.rules.manifestPath] : [])]);
   }
 
   run(): ContentsOutcome {
@@ -160,10 +167,15 @@ class ContentsRemoval {
   }
 
   // The folder, from the run's descriptor without following links; null when
-  // it is gone or no longer a real folder: nothing of it is ours to enter.
+  // it is gone, no longer a real folder, or another filesystem mounted in the
+  // run: nothing of it is ours to enter.
   private openFolder(directory: DirectoryStamp): DirHandle | null {
     try {
-      return this.folderOfRun.openPath(directory.relativePath);
+      const folder = this.folderOfRun.openPath(directory.relativePath);
+      if (folder.stat().dev === this.runDevice) return folder;
+      folder.close();
+      this.tally.leave(directory.relativePath, 'EXDEV');
+      return null;
     } catch (error) {
       const code = errorCode(error);
       if (code !== 'ENOENT' && code !== 'ELOOP' && code !== 'ENOTDIR') this.tally.leave(directory.relativePath, code);
@@ -181,7 +193,8 @@ class ContentsRemoval {
       directory.relativePath !== META_DIR &&
       now.ino === directory.ino &&
       now.mtimeMs === directory.mtimeMs &&
-      directory.mtimeMs < this.args.surveyStartedAtMs - SETTLED_MS;
+      now.ctimeMs === directory.ctimeMs &&
+      Math.max(directory.mtimeMs, directory.ctimeMs) < this.args.surveyStartedAtMs - SETTLED_MS;
     if (settled) this.removeSettled(directory, folder, entries);
     else this.removeJudged(directory, folder, this.entriesOf(directory, () => folder.statedEntries()));
   }
@@ -196,7 +209,8 @@ class ContentsRemoval {
     for (const entry of entries) {
       if (this.tally.stopped()) return;
       if (entry.isDirectory) continue;
-      if (unlinked(folder, entry.name, within(directory, entry.name), this.tally)) {
+      const relativePath = within(directory, entry.name);
+      if (!this.keptForLast.has(relativePath) && unlinked(folder, entry.name, relativePath, this.tally)) {
         unlinkedFiles += 1;
         this.tally.removed(1, 0);
         continue;
@@ -217,7 +231,7 @@ class ContentsRemoval {
     for (const entry of entries) {
       if (this.tally.stopped()) return;
       const relativePath = within(directory, entry.name);
-      if (this.isIngest(directory, entry.name)) continue;
+      if (this.keptForLast.has(relativePath)) continue;
       if (entry.isDirectory) {
         if (!this.surveyed.has(relativePath)) this.tally.leave(relativePath, 'appeared_after_check');
         continue;
@@ -241,9 +255,6 @@ class ContentsRemoval {
     }
   }
 
-  private isIngest(directory: DirectoryStamp, name: string): boolean {
-    return directory.relativePath === META_DIR && name === INGEST_FILE;
-  }
 }
 
 function within(directory: DirectoryStamp, name: string): string {
@@ -269,37 +280,55 @@ export interface RunFolder {
   runName: string;
 }
 
-// After every share: the folders bottom-up, then ingest.json, .exlab-wizard
-// and the run itself, only if nothing was left anywhere.
+// After every share: the folders bottom-up; only if nothing was left
+// anywhere, the manifest (`manifestPath`, when the clear judged files) and
+// its folders, then ingest.json, .exlab-wizard and the run itself.
 export function removeSurveyedShell(
   at: RunFolder,
   directories: readonly string[],
   directoriesWithLeft: readonly string[],
+  manifestPath?: string,
 ): DeleteOutcome {
   const tally = new Tally({});
   const run = DirHandle.borrowed(at.runFd);
   const keptInside = (directory: string): boolean =>
     directoriesWithLeft.some((kept) => kept === directory || kept.startsWith(`${directory}/`));
-  const deepestFirst = directories
-    .filter((directory) => directory !== '' && directory !== META_DIR)
-    .sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const directory of deepestFirst) removeDirectory(run, directory, keptInside(directory), tally);
-  if (directoriesWithLeft.length > 0 || tally.outcome.leftCount > 0) return tally.outcome;
-  const meta = inParent(run, META_DIR, tally, (parent, name) => parent.openDirectory(name));
-  if (meta) {
-    try {
-      const ingest = meta.lstatOrNull(INGEST_FILE);
-      if (ingest && unlinked(meta, INGEST_FILE, INGEST_PATH, tally)) tally.removed(1, ingest.size);
-    } finally {
-      meta.close();
-    }
-    removeDirectory(run, META_DIR, false, tally);
+  const manifestFolders = new Set(manifestPath ? foldersAbove(manifestPath) : []);
+  const folders = directories.filter((directory) => directory !== '' && directory !== META_DIR);
+  for (const directory of deepestFirst(folders.filter((folder) => !manifestFolders.has(folder)))) {
+    removeDirectory(run, directory, keptInside(directory), tally);
   }
+  if (directoriesWithLeft.length > 0 || tally.outcome.leftCount > 0) return tally.outcome;
+  if (manifestPath) removeFile(run, manifestPath, tally);
+  for (const directory of deepestFirst(folders.filter((folder) => manifestFolders.has(folder)))) {
+    removeDirectory(run, directory, false, tally);
+  }
+  if (tally.outcome.leftCount > 0) return tally.outcome;
+  removeFile(run, INGEST_PATH, tally);
+  removeDirectory(run, META_DIR, false, tally);
   if (tally.outcome.leftCount === 0) {
     const parent = DirHandle.borrowed(at.parentFd);
     removeEntry(() => parent.rmdir(at.runName), '', false, tally);
   }
   return tally.outcome;
+}
+
+function deepestFirst(folders: string[]): string[] {
+  return folders.sort((a, b) => b.split('/').length - a.split('/').length);
+}
+
+// 'a/b/file' -> ['a', 'a/b']
+function foldersAbove(relativePath: string): string[] {
+  const segments = relativePath.split('/').slice(0, -1);
+  return segments.map((_, index) => segments.slice(0, index + 1).join('/'));
+}
+
+// A file some levels down, removed (and counted) relative to its folder.
+function removeFile(run: DirHandle, relativePath: string, tally: Tally): void {
+  inParent(run, relativePath, tally, (parent, name) => {
+    const stat = parent.lstatOrNull(name);
+    if (stat && unlinked(parent, name, relativePath, tally)) tally.removed(1, stat.size);
+  });
 }
 
 // A folder some levels down, removed relative to its own parent folder,
@@ -361,7 +390,7 @@ export function deleteTree(runPath: string, options: DeleteOptions & { rules?: S
   const runName = Buffer.from(runPath.slice(slash + 1)).toString('latin1');
   let run: DirHandle;
   try {
-    run = parent.openDirectory(runName);
+    run = parent.openDirectory(runName, true);
   } catch (error) {
     parent.close();
     if (errorCode(error) === 'ENOENT') return { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
@@ -387,6 +416,7 @@ function deleteOpenedTree(at: RunFolder, run: DirHandle, options: DeleteOptions 
     at,
     survey.directories.map((directory) => directory.relativePath),
     contents.directoriesWithLeft,
+    options.rules?.manifestPath,
   );
   const outcome = combineOutcomes([contents, shell]);
   options.onProgress?.({ files: outcome.files, bytes: outcome.bytes });

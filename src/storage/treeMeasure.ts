@@ -18,6 +18,7 @@ export interface DirectoryStamp {
   // A byte string (see domain/entryName.ts).
   relativePath: string;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
   // The non-directory entries directly inside, and their lstat bytes.
   files: number;
@@ -61,7 +62,7 @@ export function measureTree(root: DirHandle, options: MeasureOptions = {}): Tree
     root,
     {
       directoryOpened(relativePath, stat) {
-        const stamp = { relativePath, mtimeMs: stat.mtimeMs, ino: stat.ino, files: 0, bytes: 0 };
+        const stamp = { relativePath, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, files: 0, bytes: 0 };
         open.push(stamp);
         if (relativePath !== '' || recordRoot) measure.directories.push(stamp);
       },

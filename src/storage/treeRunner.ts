@@ -97,6 +97,7 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
           at,
           directories: surveyed,
           directoriesWithLeft: contents.flatMap((part) => part.directoriesWithLeft),
+          ...(rules ? { manifestPath: rules.manifestPath } : {}),
         }).result;
         const outcome = combineOutcomes([removed, shell]);
         onProgress({ files: outcome.files, bytes: outcome.bytes });

@@ -37,8 +37,8 @@ export const treeTasks = {
     ),
   deleteContents: (args: DeleteContentsArgs, context: TreeTaskContext) =>
     deleteDirectoryContents(args, { onProgress: context.progress, shouldStop: context.shouldStop }),
-  removeShell: (args: { at: RunFolder; directories: string[]; directoriesWithLeft: string[] }) =>
-    removeSurveyedShell(args.at, args.directories, args.directoriesWithLeft),
+  removeShell: (args: { at: RunFolder; directories: string[]; directoriesWithLeft: string[]; manifestPath?: string }) =>
+    removeSurveyedShell(args.at, args.directories, args.directoriesWithLeft, args.manifestPath),
   nasCheck: (args: NasCheckArgs) => checkNasCopy(args),
   stamps: (args: { runs: RunStampRequest[] }) => stampRuns(args.runs),
 };

@@ -3,7 +3,8 @@
 // entries are listed and lstat'ed relative to it in one call; every
 // non-directory entry, links included, is a leaf. Iterative, so depth is no limit but open descriptors
 // (one per level). Each folder's names are read at once (memory grows with
-// the widest folder, not the tree). Paths are byte strings.
+// the widest folder, not the tree). A folder of another filesystem (a mount
+// point inside the tree) is never entered. Paths are byte strings.
 import { DirHandle, errorCode, type EntryStat, type StatedEntry } from './dirHandle.ts';
 
 export interface WalkEntry {
@@ -23,8 +24,9 @@ export interface WalkVisitor {
   // The same directory once its contents have been visited (post-order);
   // not called when the walk was stopped.
   directoryDone?(relativePath: string): void;
-  // A directory that could not be opened or read (no permission, I/O error).
-  // One that vanished, or became a link or a file, is not reported.
+  // A directory that could not be opened or read (no permission, I/O error;
+  // EXDEV: another filesystem is mounted there). One that vanished, or became
+  // a link or a file, is not reported.
   unreadable?(relativePath: string, code: string): void;
 }
 
@@ -47,14 +49,21 @@ interface OpenFolder {
 // Walks the folder `root` holds (which stays open: the caller's).
 export function walkTree(root: DirHandle, visitor: WalkVisitor, options: WalkOptions = {}): void {
   const stack: OpenFolder[] = [];
+  let treeDevice: number | undefined;
   const enter = (handle: DirHandle, relativePath: string): void => {
-    let entries: StatedEntry[];
+    let entries: StatedEntry[] = [];
     try {
-      visitor.directoryOpened?.(relativePath, handle.stat());
+      const stat = handle.stat();
+      treeDevice ??= stat.dev;
+      if (stat.dev !== treeDevice) {
+        visitor.unreadable?.(relativePath, 'EXDEV');
+        handle.close();
+        return;
+      }
+      visitor.directoryOpened?.(relativePath, stat);
       entries = handle.statedEntries();
     } catch (error) {
       visitor.unreadable?.(relativePath, errorCode(error));
-      entries = [];
     }
     stack.push({ handle, relativePath, entries, next: 0 });
   };
@@ -93,6 +102,7 @@ function openChild(parent: DirHandle, name: string, relativePath: string, visito
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ELOOP' || code === 'ENOTDIR') return null;
+    // EXDEV (a mount point) is reported: the tree is not whole without it.
     if (code !== 'ENOENT') visitor.unreadable?.(relativePath, code);
     return undefined;
   }

@@ -14,7 +14,7 @@ export function openRunAt(runPath: string): OpenedRun {
   const slash = runPath.lastIndexOf('/');
   const parent = DirHandle.openTrusted(runPath.slice(0, slash));
   const runName = Buffer.from(runPath.slice(slash + 1)).toString('latin1');
-  const run = parent.openDirectory(runName);
+  const run = parent.openDirectory(runName, true);
   return {
     run,
     at: { runFd: run.fd, parentFd: parent.fd, runName },

@@ -201,4 +201,43 @@ describe('deleteTree', () => {
     expect(fs.existsSync(file)).toBe(false);
     setImmutable(base, false);
   });
+
+  it('judges again a folder whose mtime was put back after a file was added, by its ctime', async () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'b/two.dat': '2' } });
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    // Older than the two seconds in which a folder counts as still changing.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const survey = measureAt(run, { rules });
+    const { mtime } = fs.statSync(path.join(run, 'a'));
+    fs.writeFileSync(path.join(run, 'a/late.dat'), 'late');
+    fs.utimesSync(path.join(run, 'a'), mtime, mtime);
+    const opened = openRunAt(run);
+    const contents = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules));
+    opened.close();
+    expect(contents.left).toEqual([{ path: 'a/late.dat', code: 'not_in_manifest' }]);
+    expect(fs.readFileSync(path.join(run, 'a/late.dat'), 'utf8')).toBe('late');
+  });
+
+  it('keeps the manifest until the end, so a share that judges late still has it', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    const survey = measureAt(run, { rules });
+    fs.writeFileSync(path.join(run, 'a/late.dat'), 'late');
+    const opened = openRunAt(run);
+    const share = (name: string) => survey.directories.filter((d) => d.relativePath === name);
+    const meta = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules, share('.exlab-wizard')));
+    expect(meta.leftCount).toBe(0);
+    expect(fs.existsSync(path.join(run, '.exlab-wizard/checksums.sha256'))).toBe(true);
+    const late = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules, share('a')));
+    opened.close();
+    expect(late.left).toEqual([{ path: 'a/late.dat', code: 'not_in_manifest' }]);
+  });
+
+  it('removes the manifest and ingest.json last, and only once nothing else is left', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    const expected = treeTotals(run);
+    expect(deleteTree(run, { rules })).toMatchObject({ files: expected.files, bytes: expected.bytes, leftCount: 0 });
+    expect(fs.existsSync(run)).toBe(false);
+  });
 });

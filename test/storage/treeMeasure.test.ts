@@ -40,8 +40,8 @@ describe('measureTree', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/b/c.dat': 'x' } });
     const measure = measureAt(run);
     expect(measure.directories.map((d) => d.relativePath).sort()).toEqual(['', '.exlab-wizard', 'a', 'a/b']);
-    const { mtimeMs, ino } = fs.statSync(run);
-    expect(measure.directories[0]).toEqual({ relativePath: '', mtimeMs, ino, files: 0, bytes: 0 });
+    const { mtimeMs, ctimeMs, ino } = fs.statSync(run);
+    expect(measure.directories[0]).toEqual({ relativePath: '', mtimeMs, ctimeMs, ino, files: 0, bytes: 0 });
     expect(measure.directories.find((d) => d.relativePath === 'a/b')).toMatchObject({ files: 1, bytes: 1 });
   });
 
