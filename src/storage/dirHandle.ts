@@ -44,9 +44,16 @@ export class EntryStat implements StatLike {
     readonly ctimeMs: number,
   ) {}
 
+  // Indexed one by one, no closure: called for every entry of every walk.
   static of(fields: Float64Array, at = 0): EntryStat {
-    const field = (index: number): number => fields[at + index] ?? 0;
-    return new EntryStat(field(0), field(1), field(2), field(3), field(4), field(5));
+    return new EntryStat(
+      fields[at] ?? 0,
+      fields[at + 1] ?? 0,
+      fields[at + 2] ?? 0,
+      fields[at + 3] ?? 0,
+      fields[at + 4] ?? 0,
+      fields[at + 5] ?? 0,
+    );
   }
 
   isFile(): boolean {
