@@ -4,15 +4,15 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { CleanupService } from '../../service/cleanupService.ts';
+import type { ServiceEvents } from '../../service/serviceEvents.ts';
 import { errorResponses } from '../errorEnvelope.ts';
 import { TOKEN_REQUIRED } from '../openapi.ts';
 import { EventStream } from '../eventStream.ts';
 import { TRACE_HEADER } from '../traceId.ts';
 
-export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heartbeatMs: number }> = async (
+export const eventsRoute: FastifyPluginAsyncZod<{ events: ServiceEvents; heartbeatMs: number }> = async (
   app,
-  { service, heartbeatMs },
+  { events, heartbeatMs },
 ) => {
   const open = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
@@ -46,10 +46,10 @@ export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heart
       response.write(': connected\n\n');
       const stream = new EventStream(response);
       const stops = [
-        service.events.on('clear_progress', (progress) =>
+        events.on('clear_progress', (progress) =>
           stream.send('clear_progress', progress, `clear_progress:${progress.run_path}`),
         ),
-        service.events.on('clear_done', (done) =>
+        events.on('clear_done', (done) =>
           stream.send('clear_done', {
             run_path: done.run_path,
             job_id: done.job_id,
@@ -60,7 +60,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heart
             error: done.error,
           }),
         ),
-        service.events.on('run_state', (change) => stream.send('run_state', change)),
+        events.on('run_state', (change) => stream.send('run_state', change)),
       ];
       const heartbeat = setInterval(() => stream.comment('heartbeat'), heartbeatMs);
       open.add(response);

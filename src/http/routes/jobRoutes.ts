@@ -7,7 +7,7 @@ import { jobSchema } from '../../service/jobs.ts';
 import { errorResponses } from '../errorEnvelope.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
 
-export const jobRoutes: FastifyPluginAsyncZod<{ asyncClears: AsyncClears }> = async (app, { asyncClears }) => {
+export const jobRoutes: FastifyPluginAsyncZod<{ jobs: AsyncClears }> = async (app, { jobs }) => {
   app.get('/api/v1/jobs', {
     config: { scope: 'read' },
     schema: {
@@ -17,7 +17,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ asyncClears: AsyncClears }> = as
       security,
       response: { 200: z.object({ jobs: z.array(jobSchema) }), ...errorResponses('unauthorized', 'internal_error') },
     },
-    handler: async () => ({ jobs: asyncClears.list() }),
+    handler: async () => ({ jobs: jobs.list() }),
   });
 
   app.get('/api/v1/jobs/:id', {
@@ -30,7 +30,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ asyncClears: AsyncClears }> = as
       response: { 200: jobSchema, ...errorResponses('unauthorized', 'job_not_found', 'internal_error') },
     },
     handler: async (request) => {
-      const job = asyncClears.get(request.params.id);
+      const job = jobs.get(request.params.id);
       if (!job) {
         throw new CleanupError('job_not_found', `There is no job ${request.params.id} (jobs are kept for 24 hours).`, {
           field: 'id',

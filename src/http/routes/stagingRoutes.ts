@@ -120,9 +120,9 @@ async function answerClear<T>(
   return job;
 }
 
-export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asyncClears: AsyncClears }> = async (
+export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; jobs: AsyncClears }> = async (
   app,
-  { service, asyncClears },
+  { service, jobs },
 ) => {
   app.get('/api/v1/staging', {
     config: { scope: 'read' },
@@ -180,7 +180,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: () => service.clearRun(request.params.run_path, options),
-        later: () => asyncClears.clearRun(request.params.run_path, options),
+        later: () => jobs.clearRun(request.params.run_path, options),
       });
     },
   });
@@ -207,7 +207,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: async () => ({ results: await service.clearSet(set, options) }),
-        later: () => asyncClears.clearSet(set, options),
+        later: () => jobs.clearSet(set, options),
       });
     },
   });
@@ -232,7 +232,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: async () => ({ results: await service.sweep(options) }),
-        later: () => asyncClears.sweep(options),
+        later: () => jobs.sweep(options),
       });
     },
   });
