@@ -19,7 +19,7 @@ export function parseIngestText(text: string): IngestRecord {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new CleanupError('ingest_invalid', `ingest.json is not valid JSON: ${(error as Error).message}`);
+    throw new CleanupError('ingest_invalid', { problem: `ingest.json is not valid JSON: ${(error as Error).message}` });
   }
   const view = validateIngest(raw);
   return { raw: raw as JsonObject, view };
@@ -39,7 +39,7 @@ export function applyTransition(record: IngestRecord, entry: TransitionEntry): I
   if (!canTransition(from, entry.state)) {
     throw new CleanupError(
       'staging_not_sync_verified',
-      `cannot move a run from ${from} to ${entry.state}: transitions go forward one step`,
+      { runPath: 'The run', state: from },
       { details: { current_state: from, requested_state: entry.state } },
     );
   }

@@ -53,8 +53,8 @@ export function validateIngest(raw: unknown): IngestView {
   if (Number(match[1]) !== SUPPORTED_MAJOR) {
     throw new CleanupError(
       'schema_major_mismatch',
-      `ingest.json has schema_version ${String(version)}; this service reads ${SUPPORTED_MAJOR}.x only`,
-      { field: 'schema_version', details: { expected: `${SUPPORTED_MAJOR}.x`, found: version } },
+      { found: String(version), supported: `${SUPPORTED_MAJOR}.x` },
+      { details: { expected: `${SUPPORTED_MAJOR}.x`, found: version } },
     );
   }
   const history = (raw as JsonObject).history;
@@ -71,5 +71,5 @@ export function validateIngest(raw: unknown): IngestView {
 }
 
 function invalid(message: string, field: string | undefined): CleanupError {
-  return new CleanupError('ingest_invalid', message, field === undefined ? {} : { field });
+  return new CleanupError('ingest_invalid', { problem: message }, field === undefined ? {} : { field });
 }

@@ -1,5 +1,6 @@
 // The clearing policy of DESIGN §3 (the Wizard's cleanup.py): which runs the
 // sweep may clear now, which an operator may clear, and one reason why.
+import type { CleanupErrorCode } from './errorTable.ts';
 import type { IngestView } from './ingestSchema.ts';
 import { formatTimestamp, parseTimestamp } from './timestamps.ts';
 
@@ -19,7 +20,7 @@ export const VERIFICATION_REFUSALS = [
   'unsynced_files',
   'nas_copy_mismatch',
   'nas_unreachable',
-] as const;
+] as const satisfies readonly CleanupErrorCode[];
 
 export interface VerificationRefusal {
   reason: (typeof VERIFICATION_REFUSALS)[number];

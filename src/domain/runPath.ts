@@ -41,7 +41,7 @@ export function runKindOf(layout: RunLayout): RunKind {
 }
 
 function refuse(why: string): never {
-  throw new CleanupError('invalid_run_path', `Invalid run path: ${why}.`, { field: 'run_path' });
+  throw new CleanupError('invalid_run_path', { why });
 }
 
 // stagingRoot must be absolute and normalized (no trailing slash).

@@ -8,6 +8,7 @@ import type { TokenConfig } from '../config.ts';
 import type { Served } from '../compose.ts';
 import { registerAuth } from './auth.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
+import { registerDocumentedErrors } from './errorResponses.ts';
 import { registerOpenApi } from './openapi.ts';
 import { eventsRoute } from './routes/eventsRoute.ts';
 import { jobRoutes } from './routes/jobRoutes.ts';
@@ -57,6 +58,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   registerErrorHandling(app);
+  registerDocumentedErrors(app);
   registerTraceEcho(app);
   await registerOpenApi(app);
   await app.register(healthRoute, { service });

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenConfig } from '../config.ts';
+import { ERROR_TABLE } from '../domain/errorTable.ts';
 import { sendError } from './errorEnvelope.ts';
 
 export type RouteScope = 'public' | 'read' | 'clear';
@@ -79,5 +80,5 @@ function deny(
   code: 'unauthorized' | 'forbidden',
   message: string,
 ): FastifyReply {
-  return sendError(request, reply, { code, message });
+  return sendError(request, reply, { code, message: ERROR_TABLE[code].message({ problem: message }) });
 }

@@ -3,7 +3,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CLEAR_OUTCOMES, clearRecordSchema } from '../domain/clearRecord.ts';
-import { CLEANUP_ERROR_CODES } from '../domain/errors.ts';
+import { detailsSchemaFor, type CleanupErrorCode } from '../domain/errorTable.ts';
+import { OUTCOME_ERROR_CODES } from '../domain/errors.ts';
 import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
 import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
@@ -42,7 +43,7 @@ export const runRowSchema = z
   .meta({ id: 'RunRow', description: "A staged run: a superset of the Wizard's StagedRunRow." });
 
 // What can be wrong with an ingest.json that exists.
-export const INGEST_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch'] as const;
+export const INGEST_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch'] as const satisfies readonly CleanupErrorCode[];
 export type IngestProblemCode = (typeof INGEST_PROBLEM_CODES)[number];
 
 export const runProblemSchema = z
@@ -83,15 +84,26 @@ export const clearAnswerSchema = z
   })
   .meta({ id: 'ClearAnswer', description: "A superset of the Wizard's ClearResponse." });
 
+const outcomeErrorCode = z.enum(OUTCOME_ERROR_CODES);
+
 export const runFailureSchema = z
   .object({
     run_path: z.string(),
     error: z.object({
-      code: z.enum([...CLEANUP_ERROR_CODES, 'internal_error']).describe('The code the run alone would have been refused with.'),
+      code: outcomeErrorCode.describe('The code the run alone would have been refused with.'),
       message: z.string(),
     }),
   })
   .meta({ id: 'RunFailure', description: 'A run of a set or sweep that was not cleared, and why.' });
+
+// Why a job failed: the error its clear met, with its details.
+export const jobErrorSchema = z
+  .object({
+    code: outcomeErrorCode,
+    message: z.string(),
+    details: (detailsSchemaFor(OUTCOME_ERROR_CODES) ?? z.never()).optional(),
+  })
+  .meta({ id: 'JobError' });
 
 export const runResultsSchema = z.object({ results: z.array(z.union([clearAnswerSchema, runFailureSchema])) });
 

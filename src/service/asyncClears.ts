@@ -1,7 +1,7 @@
 // Starting clears as jobs (Prefer: respond-async): the request is checked
 // first (a bad run path is still refused at once), then the clear runs in the
 // background and whatever it meets ends the job.
-import { isCleanupError } from '../domain/errors.ts';
+import { isCleanupError, toErrorBody } from '../domain/errors.ts';
 import type { ClearRequestOptions, RunResult } from './answers.ts';
 import type { CleanupService, ClearSetRequest } from './cleanupService.ts';
 import type { Job, JobOutcome, JobRegistry } from './jobs.ts';
@@ -45,9 +45,7 @@ async function settle(results: Promise<RunResult[]>): Promise<JobOutcome> {
     return { results: await results, error: null };
   } catch (error) {
     if (!isCleanupError(error)) throw error;
-    return {
-      results: [],
-      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
-    };
+    const { code, message, details } = toErrorBody(error);
+    return { results: [], error: { code, message, ...(details ? { details } : {}) } };
   }
 }

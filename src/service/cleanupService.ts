@@ -2,7 +2,7 @@
 // the disk (storage). Every answer and refusal of DESIGN §3-§5 starts here.
 import pino, { type Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
-import { CleanupError, isCleanupError } from '../domain/errors.ts';
+import { CleanupError, isCleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import type { LifecycleState } from '../domain/lifecycle.ts';
 import { decide, VERIFICATION_REFUSALS, type Decision, type PolicySettings } from '../domain/policy.ts';
 import type { RunKind } from '../domain/ingestSchema.ts';
@@ -66,10 +66,10 @@ export interface HealthReport {
 }
 
 // Refusals that leave a run for later rather than count as a failed clear.
-const SKIPPED_BY_SWEEP = new Set<string>([...VERIFICATION_REFUSALS, 'clear_in_progress']);
+const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...VERIFICATION_REFUSALS, 'clear_in_progress']);
 
 function runNotFound(location: RunLocation, why: string): CleanupError {
-  return new CleanupError('run_not_found', `There is no staged run at ${location.runPath}${why}.`, { field: 'run_path' });
+  return new CleanupError('run_not_found', { runPath: location.runPath, why });
 }
 
 function countBy(values: readonly string[]): Record<string, number> {
@@ -141,7 +141,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const track = <T>(work: () => Promise<T>): Promise<T> => {
     if (closing) {
       return Promise.reject(
-        new CleanupError('shutting_down', 'The service is shutting down; send the request again once it is back.'),
+        new CleanupError('shutting_down'),
       );
     }
     const promise = work();
@@ -158,11 +158,11 @@ export function createCleanupService(options: CleanupServiceOptions) {
     try {
       return await clearRun(requested, request);
     } catch (error) {
-      if (isCleanupError(error)) {
-        return { run_path: requested, error: { code: error.code, message: error.message } };
+      if (!isCleanupError(error)) {
+        (request.logger ?? logger).error({ err: error, run_path: requested }, 'unexpected error while clearing a run');
       }
-      (request.logger ?? logger).error({ err: error, run_path: requested }, 'unexpected error while clearing a run');
-      return { run_path: requested, error: { code: 'internal_error', message: 'An unexpected error occurred; see the service log.' } };
+      const { code, message } = toErrorBody(error);
+      return { run_path: requested, error: { code, message } };
     }
   };
 
@@ -264,7 +264,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
     // interrupted, in scheduled mode; nothing at all in manual mode.
     async sweep(clearOptions: ClearRequestOptions): Promise<RunResult[]> {
       if (sweeping) {
-        throw new CleanupError('sweep_in_progress', 'A sweep is already running; its results will be in the journal.');
+        throw new CleanupError('sweep_in_progress');
       }
       sweeping = true;
       const started = performance.now();

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import { sumOf } from '../lib/sumOf.ts';
-import { runResultsSchema, type ClearProgress, type RunResult } from './answers.ts';
+import { jobErrorSchema, runResultsSchema, type ClearProgress, type RunResult } from './answers.ts';
+import { toErrorBody } from '../domain/errors.ts';
 
 export const JOB_KINDS = ['clear', 'clear_set', 'sweep'] as const;
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
@@ -24,10 +25,7 @@ export const jobSchema = z
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
     results: runResultsSchema.shape.results.nullable().describe('One per run, once finished.'),
-    error: z
-      .object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() })
-      .nullable()
-      .describe('Why the job failed: the error the clear met.'),
+    error: jobErrorSchema.nullable().describe('Why the job failed: the error the clear met.'),
   })
   .meta({ id: 'Job' });
 
@@ -120,7 +118,7 @@ export class JobRegistry {
       outcome = await spec.work(reporter, job.id);
     } catch (error) {
       this.logger.error({ err: error, job_id: job.id }, 'job failed unexpectedly');
-      outcome = { results: [], error: { code: 'internal_error', message: 'The job failed unexpectedly; see the service log.' } };
+      outcome = { results: [], error: toErrorBody(error) };
     }
     job.results = outcome.results;
     job.error = outcome.error;

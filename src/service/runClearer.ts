@@ -4,7 +4,7 @@
 // thread or a worker, goes through that descriptor.
 import type { Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
-import { CleanupError, isCleanupError } from '../domain/errors.ts';
+import { CleanupError, toErrorBody } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
 import { verifiedAt } from '../domain/policy.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
@@ -51,7 +51,7 @@ export class RunClearer {
       return answer;
     } catch (error) {
       if (!options.dryRun) {
-        this.announce(location, options, { answer: null, error: describeError(error), record: kept.record });
+        this.announce(location, options, { answer: null, error: codeAndMessage(error), record: kept.record });
       }
       throw error;
     }
@@ -159,16 +159,13 @@ export class RunClearer {
   private async readClearable(location: RunLocation, opened: OpenRun): Promise<IngestRecord> {
     const ingest = await readIngest(opened.run, this.deps.ingestMaxBytes);
     if (!ingest) {
-      throw new CleanupError(
-        'ingest_missing',
-        `${location.runPath} has no .exlab-wizard/ingest.json: it is not a staged run yet, so nothing was deleted.`,
-      );
+      throw new CleanupError('ingest_missing', { runPath: location.runPath });
     }
     const state = ingest.record.view.current_state;
     if (state !== 'sync_verified' && state !== 'cleared') {
       throw new CleanupError(
         'staging_not_sync_verified',
-        `${location.runPath} is ${state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
+        { runPath: location.runPath, state },
         { details: { current_state: state } },
       );
     }
@@ -217,9 +214,7 @@ export class RunClearer {
     if (await this.deps.locks.isHeld(location.absolutePath)) throw await this.busy(location);
     const record = await this.deps.journal.latestFor(location.runPath);
     if (!record) {
-      throw new CleanupError('run_not_found', `There is no staged run at ${location.runPath}.`, {
-        field: 'run_path',
-      });
+      throw new CleanupError('run_not_found', { runPath: location.runPath });
     }
     return {
       run_path: location.runPath,
@@ -292,19 +287,13 @@ export class RunClearer {
   }
 }
 
-function describeError(error: unknown): { code: string; message: string } {
-  return isCleanupError(error)
-    ? { code: error.code, message: error.message }
-    : { code: 'internal_error', message: 'An unexpected error occurred.' };
-}
-
 function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: boolean): CleanupError {
   const why = compromised
     ? 'the run lock was lost (another process may have taken it over), so the clear stopped'
     : `${deleted.leftCount} entr${deleted.leftCount === 1 ? 'y' : 'ies'} could not be removed`;
   return new CleanupError(
     'clear_incomplete',
-    `${location.runPath} was only partly cleared: ${why}. Fix the cause and clear again to finish.`,
+    { runPath: location.runPath, why },
     {
       details: {
         files_freed: deleted.files,
@@ -314,4 +303,9 @@ function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: 
       },
     },
   );
+}
+
+function codeAndMessage(error: unknown): { code: string; message: string } {
+  const { code, message } = toErrorBody(error);
+  return { code, message };
 }

@@ -96,7 +96,7 @@ function unavailable(
 ): CleanupError {
   return new CleanupError(
     'journal_unavailable',
-    `The clear journal in ${directory} cannot be ${access} (${error.code ?? error.message}).`,
+    { directory, access, cause: error.code ?? error.message },
     { details: { journal_dir: directory, error_code: error.code ?? null } },
   );
 }

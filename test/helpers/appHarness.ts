@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
-import { afterAll, afterEach } from 'vitest';
+import { afterAll, afterEach, expect } from 'vitest';
 import { loadConfig, type AppConfig } from '../../src/config.ts';
 import { compose, type Program } from '../../src/compose.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -30,11 +30,15 @@ const open: Array<{ app: FastifyInstance; program: Program; base: string }> = []
 const pool = createTreeWorkerPool();
 
 afterEach(async () => {
+  const undocumented = [];
   for (const { app, program, base } of open.splice(0)) {
+    undocumented.push(...app.undocumentedAnswers);
     await app.close();
     await program.close(2000);
     fs.rmSync(base, { recursive: true, force: true });
   }
+  // Every error an app answered is one its route documents (errorResponses.ts).
+  expect(undocumented).toEqual([]);
 });
 afterAll(() => pool.close());
 

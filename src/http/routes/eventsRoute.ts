@@ -5,7 +5,6 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceEvents } from '../../service/serviceEvents.ts';
-import { errorResponses } from '../errorEnvelope.ts';
 import { TOKEN_REQUIRED } from '../openapi.ts';
 import { EventStream } from '../eventStream.ts';
 import { TRACE_HEADER } from '../traceId.ts';
@@ -31,7 +30,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ events: ServiceEvents; heartbe
       security: TOKEN_REQUIRED,
       querystring: z.strictObject({ access_token: z.string().optional() }),
       produces: ['text/event-stream'],
-      response: { 200: z.string().describe('An endless event stream'), ...errorResponses('unauthorized', 'validation_error') },
+      response: { 200: z.string().describe('An endless event stream') },
     },
     handler: (request, reply) => {
       reply.hijack();

@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { CleanupService } from '../../service/cleanupService.ts';
-import { errorResponses } from '../errorEnvelope.ts';
 import { TOKEN_REQUIRED } from '../openapi.ts';
 
 const checkSchema = z.object({ ok: z.boolean(), message: z.string() });
@@ -42,7 +41,7 @@ export const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry }> = async
       tags: ['operations'],
       security: TOKEN_REQUIRED,
       produces: ['text/plain'],
-      response: { 200: z.string().describe('Prometheus text format'), ...errorResponses('unauthorized', 'internal_error') },
+      response: { 200: z.string().describe('Prometheus text format') },
     },
     handler: async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   });

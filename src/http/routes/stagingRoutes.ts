@@ -18,8 +18,7 @@ import {
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { jobSchema, type Job } from '../../service/jobs.ts';
-import type { ErrorCode } from '../errorCatalog.ts';
-import { errorResponses } from '../errorEnvelope.ts';
+import type { CleanupErrorCode } from '../../domain/errorTable.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
 
 const runPathParams = z.object({
@@ -70,16 +69,16 @@ const clearsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const READ_ERRORS: ErrorCode[] = ['validation_error', 'unauthorized', 'internal_error'];
-const CLEAR_ERRORS: ErrorCode[] = [...READ_ERRORS, 'forbidden', 'malformed_json', 'unsupported_media_type', 'payload_too_large'];
-const ONE_RUN_ERRORS: ErrorCode[] = [
+// The service's refusals each route can answer (errorResponses.ts adds the
+// codes of tokens, bodies and parameters).
+const ONE_RUN_ERRORS: CleanupErrorCode[] = [
   'invalid_run_path',
   'run_not_found',
   'ingest_invalid',
   'schema_major_mismatch',
   'staging_root_unavailable',
 ];
-const REFUSALS: ErrorCode[] = [
+const CLEAR_REFUSALS: CleanupErrorCode[] = [
   ...ONE_RUN_ERRORS,
   'ingest_missing',
   'staging_not_sync_verified',
@@ -125,45 +124,45 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
   { service, jobs },
 ) => {
   app.get('/api/v1/staging', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ['staging_root_unavailable'] },
     schema: {
       summary: 'List staged runs',
       description: 'Every staged run as a row, newest activity first; runs whose ingest.json cannot be used are under problems.',
       tags: ['staging'],
       security,
       querystring: listQuery,
-      response: { 200: runListingSchema, ...errorResponses(...READ_ERRORS, 'staging_root_unavailable') },
+      response: { 200: runListingSchema },
     },
     handler: (request) => service.listRuns(request.query),
   });
 
   app.get('/api/v1/staging/:run_path', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ONE_RUN_ERRORS },
     schema: {
       summary: 'One staged run',
       description: 'The row of one run with its history and its eligibility.',
       tags: ['staging'],
       security,
       params: runPathParams,
-      response: { 200: runDetailSchema, ...errorResponses(...READ_ERRORS, ...ONE_RUN_ERRORS) },
+      response: { 200: runDetailSchema },
     },
     handler: (request) => service.getRun(request.params.run_path),
   });
 
   app.get('/api/v1/staging/:run_path/eligibility', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ONE_RUN_ERRORS },
     schema: {
       summary: 'The policy decision for one run',
       tags: ['staging'],
       security,
       params: runPathParams,
-      response: { 200: eligibilitySchema, ...errorResponses(...READ_ERRORS, ...ONE_RUN_ERRORS) },
+      response: { 200: eligibilitySchema },
     },
     handler: (request) => service.eligibility(request.params.run_path),
   });
 
   app.post('/api/v1/staging/:run_path/clear', {
-    config: { scope: 'clear' },
+    config: { scope: 'clear', errors: CLEAR_REFUSALS },
     schema: {
       summary: 'Clear one run',
       description:
@@ -174,7 +173,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       querystring: dryRunQuery,
       headers: preferHeaders,
       body: dryRunBody,
-      response: { 200: clearAnswerSchema, 202: jobSchema, ...errorResponses(...CLEAR_ERRORS, ...REFUSALS) },
+      response: { 200: clearAnswerSchema, 202: jobSchema },
     },
     handler: (request, reply) => {
       const options = clearOptionsOf(request);
@@ -186,7 +185,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
   });
 
   app.post('/api/v1/staging/clear', {
-    config: { scope: 'clear' },
+    config: { scope: 'clear', errors: ['staging_root_unavailable', 'shutting_down'] },
     schema: {
       summary: 'Clear a set of runs',
       description: 'One result per run, in order: its clear answer, or {run_path, error}.',
@@ -195,11 +194,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       querystring: dryRunQuery,
       headers: preferHeaders,
       body: clearSetBody,
-      response: {
-        200: runResultsSchema,
-        202: jobSchema,
-        ...errorResponses(...CLEAR_ERRORS, 'staging_root_unavailable', 'shutting_down'),
-      },
+      response: { 200: runResultsSchema, 202: jobSchema },
     },
     handler: (request, reply) => {
       const runPaths = request.body.run_paths;
@@ -213,7 +208,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
   });
 
   app.post('/api/v1/staging/sweep', {
-    config: { scope: 'clear' },
+    config: { scope: 'clear', errors: ['sweep_in_progress', 'staging_root_unavailable', 'shutting_down'] },
     schema: {
       summary: 'Apply the policy now',
       description: 'Clears every auto-eligible run (none in manual mode) and finishes interrupted clears.',
@@ -222,11 +217,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       querystring: dryRunQuery,
       headers: preferHeaders,
       body: dryRunBody,
-      response: {
-        200: runResultsSchema,
-        202: jobSchema,
-        ...errorResponses(...CLEAR_ERRORS, 'sweep_in_progress', 'staging_root_unavailable', 'shutting_down'),
-      },
+      response: { 200: runResultsSchema, 202: jobSchema },
     },
     handler: (request, reply) => {
       const options = clearOptionsOf(request);
@@ -238,16 +229,13 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
   });
 
   app.get('/api/v1/staging/clears', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ['journal_unavailable'] },
     schema: {
       summary: 'The clear journal, newest first',
       tags: ['clear'],
       security,
       querystring: clearsQuery,
-      response: {
-        200: z.object({ clears: z.array(clearRecordSchema) }),
-        ...errorResponses(...READ_ERRORS, 'journal_unavailable'),
-      },
+      response: { 200: z.object({ clears: z.array(clearRecordSchema) }) },
     },
     handler: async (request) => {
       const since = request.query.since ? parseTimestamp(request.query.since) : null;
