@@ -59,10 +59,13 @@ const CLEANUP_ERRORS = {
     message: ({ runPath }) =>
       `${runPath} has no .exlab-wizard/ingest.json: it is not a staged run yet, so nothing was deleted.`,
   }),
-  staging_not_sync_verified: spec<{ runPath: string; state: string }>({
+  // Also a transition of ingest.json that is not one step forward (told).
+  staging_not_sync_verified: spec<{ runPath: string; state: string } | Told>({
     status: 409,
-    message: ({ runPath, state }) =>
-      `${runPath} is ${state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
+    message: (params) =>
+      'problem' in params
+        ? params.problem
+        : `${params.runPath} is ${params.state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
     details: stateDetailsSchema,
   }),
   unsynced_files: spec<Told>({ status: 409, message: told, details: unsyncedFilesDetailsSchema }),

@@ -39,7 +39,7 @@ export function applyTransition(record: IngestRecord, entry: TransitionEntry): I
   if (!canTransition(from, entry.state)) {
     throw new CleanupError(
       'staging_not_sync_verified',
-      { runPath: 'The run', state: from },
+      { problem: `cannot move a run from ${from} to ${entry.state}: transitions go forward one step` },
       { details: { current_state: from, requested_state: entry.state } },
     );
   }

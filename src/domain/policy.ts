@@ -1,7 +1,7 @@
 // The clearing policy of DESIGN §3 (the Wizard's cleanup.py): which runs the
 // sweep may clear now, which an operator may clear, and one reason why.
 import type { CleanupErrorCode } from './errorTable.ts';
-import type { IngestView } from './ingestSchema.ts';
+import type { HistoryEntry, IngestView } from './ingestSchema.ts';
 import { formatTimestamp, parseTimestamp } from './timestamps.ts';
 
 export const CLEANUP_MODES = ['manual', 'scheduled'] as const;
@@ -51,8 +51,14 @@ export interface Decision {
 
 const HOUR_MS = 3_600_000;
 
+// The latest sync_verified entry of a run's history: its time, NAS path and
+// checksum manifest are the ones every check and record uses.
+export function latestVerification(view: IngestView): HistoryEntry | undefined {
+  return view.history.findLast((item) => item.state === 'sync_verified');
+}
+
 export function verifiedAt(view: IngestView): Date | null {
-  const entry = view.history.findLast((item) => item.state === 'sync_verified');
+  const entry = latestVerification(view);
   return entry ? parseTimestamp(entry.at) : null;
 }
 

@@ -1,6 +1,5 @@
 // The shapes the cleanup service answers with (DESIGN §5), as schemas: the
 // HTTP layer validates, serializes and documents with these same objects.
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CLEAR_OUTCOMES, clearRecordSchema } from '../domain/clearRecord.ts';
 import { detailsSchemaFor, type CleanupErrorCode } from '../domain/errorTable.ts';
@@ -115,25 +114,3 @@ export type EligibilityAnswer = z.infer<typeof eligibilitySchema>;
 export type ClearAnswer = z.infer<typeof clearAnswerSchema>;
 export type RunFailure = z.infer<typeof runFailureSchema>;
 export type RunResult = ClearAnswer | RunFailure;
-
-export interface ClearProgress {
-  run_path: string;
-  files_freed: number;
-  bytes_freed: number;
-  files_total: number | null;
-}
-
-// Where a clear logs: the request's logger, so that its lines carry the trace id.
-export type LogSink = Pick<Logger, 'info' | 'warn' | 'error'>;
-
-export interface ClearRequestOptions {
-  // Who asked: a token's name, or `sweeper`; shown in logs and the journal.
-  actor: string;
-  dryRun?: boolean;
-  onProgress?: (progress: ClearProgress) => void;
-  // A set or a sweep names its runs once it has chosen them.
-  onRunsChosen?: (runPaths: string[]) => void;
-  logger?: LogSink;
-  // The asynchronous job the clear runs in, for the event stream.
-  jobId?: string;
-}

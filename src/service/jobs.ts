@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import { sumOf } from '../lib/sumOf.ts';
-import { jobErrorSchema, runResultsSchema, type ClearProgress, type RunResult } from './answers.ts';
+import { jobErrorSchema, runResultsSchema, type RunResult } from './answers.ts';
+import type { ClearObserver } from './clearOptions.ts';
 import { toErrorBody } from '../domain/errors.ts';
 
 export const JOB_KINDS = ['clear', 'clear_set', 'sweep'] as const;
@@ -35,11 +36,8 @@ export type JobKind = Job['kind'];
 export const MAX_KEPT = 200;
 export const KEEP_MS = 24 * 3_600_000;
 
-// What a job's work is told as it goes.
-export interface JobReporter {
-  progress(progress: ClearProgress): void;
-  runsChosen(runPaths: string[]): void;
-}
+// What a job's work is told as it goes: the clear's observer, naming the job.
+export type JobReporter = Required<ClearObserver>;
 
 export interface JobOutcome {
   results: RunResult[];
@@ -49,7 +47,7 @@ export interface JobOutcome {
 export interface JobSpec {
   kind: JobKind;
   runPaths: string[];
-  work: (reporter: JobReporter, jobId: string) => Promise<JobOutcome>;
+  work: (reporter: JobReporter) => Promise<JobOutcome>;
 }
 
 export class JobRegistry {
@@ -101,6 +99,7 @@ export class JobRegistry {
     const freed = new Map<string, { files: number; bytes: number }>();
     const totals = new Map<string, number>();
     const reporter: JobReporter = {
+      jobId: job.id,
       progress: (progress) => {
         freed.set(progress.run_path, { files: progress.files_freed, bytes: progress.bytes_freed });
         if (progress.files_total !== null) totals.set(progress.run_path, progress.files_total);
@@ -115,7 +114,7 @@ export class JobRegistry {
     };
     let outcome: JobOutcome;
     try {
-      outcome = await spec.work(reporter, job.id);
+      outcome = await spec.work(reporter);
     } catch (error) {
       this.logger.error({ err: error, job_id: job.id }, 'job failed unexpectedly');
       outcome = { results: [], error: toErrorBody(error) };

@@ -7,7 +7,7 @@ import { CleanupError } from '../domain/errors.ts';
 import type { IngestView } from '../domain/ingestSchema.ts';
 import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
-import { VERIFICATION_REFUSALS, verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
+import { latestVerification, VERIFICATION_REFUSALS, verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { describeUnsynced, type SyncRules, type UnsyncedReport } from '../domain/syncCheck.ts';
 import type { TreeMeasure } from '../storage/treeMeasure.ts';
@@ -26,10 +26,6 @@ export const DEFAULT_VERIFICATION: VerificationSettings = {
   nas: 'off',
   nasMounts: {},
 };
-
-function latestVerification(view: IngestView) {
-  return view.history.findLast((entry) => entry.state === 'sync_verified');
-}
 
 // The run's manifest relative to the run, as a byte string.
 function manifestFileOf(view: IngestView): string {

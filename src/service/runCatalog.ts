@@ -12,6 +12,7 @@
 // walks the run afresh.)
 import { isCleanupError, type CleanupError } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
+import { isClearableOrResumable } from '../domain/lifecycle.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
@@ -185,7 +186,7 @@ function entryOf(reading: Extract<LeafReading, { kind: 'run' }>): CatalogEntry {
   };
 }
 
+// Counts of a run that can no longer receive data may be cached.
 function isSettled(ingest: IngestFile): boolean {
-  const state = ingest.record.view.current_state;
-  return state === 'sync_verified' || state === 'cleared';
+  return isClearableOrResumable(ingest.record.view.current_state);
 }

@@ -2,7 +2,8 @@
 import { EventEmitter } from 'node:events';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import type { LifecycleState } from '../domain/lifecycle.ts';
-import type { ClearAnswer, ClearProgress } from './answers.ts';
+import type { ClearAnswer } from './answers.ts';
+import type { ClearProgress } from './clearOptions.ts';
 
 export interface ServiceEventMap {
   clear_progress: ClearProgress & { job_id: string | null };

@@ -121,7 +121,7 @@ describe('clearing one run', () => {
     const { root, service } = createHarness();
     makeRun(root, RUN);
     const seen: number[] = [];
-    const answer = await service.clearRun(RUN, { actor: 'a', onProgress: (p) => seen.push(p.files_freed) });
+    const answer = await service.clearRun(RUN, { actor: 'a', observer: { progress: (p) => seen.push(p.files_freed) } });
     expect(seen.at(-1)).toBe(answer.files_freed);
   });
 });

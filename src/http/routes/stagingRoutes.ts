@@ -13,8 +13,8 @@ import {
   runDetailSchema,
   runListingSchema,
   runResultsSchema,
-  type ClearRequestOptions,
 } from '../../service/answers.ts';
+import type { ClearOptions } from '../../service/clearOptions.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { jobSchema, type Job } from '../../service/jobs.ts';
@@ -36,7 +36,7 @@ const dryRunBody = z.strictObject({ dry_run: z.boolean().optional() }).nullish()
 // the query (curl) or in the JSON body (clients).
 function clearOptionsOf(
   request: FastifyRequest & { query: { dry_run?: boolean }; body?: { dry_run?: boolean } | null },
-): ClearRequestOptions {
+): ClearOptions {
   return {
     actor: request.actor,
     logger: request.log,
