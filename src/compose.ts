@@ -5,7 +5,7 @@
 // builds nothing but the Fastify app.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { AppConfig } from './config.ts';
+import type { AppConfig } from './config/schema.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createAsyncClears, type AsyncClears } from './service/asyncClears.ts';

@@ -2,7 +2,7 @@
 // app, listen, and stop gracefully on SIGTERM/SIGINT (running clears get a bounded time to finish; one cut
 // short stays resumable by the next clear or sweep).
 import fs from 'node:fs';
-import { ConfigError, isLoopback, loadConfig } from './config.ts';
+import { ConfigError, isLoopback, loadConfig } from './config/load.ts';
 import { compose } from './compose.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';

@@ -4,7 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { TokenConfig } from '../config.ts';
+import type { TokenConfig } from '../config/schema.ts';
 import type { Served } from '../compose.ts';
 import { registerAuth } from './auth.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';

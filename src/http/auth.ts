@@ -4,7 +4,7 @@
 // service listens on loopback only (config.ts) and lets every local caller in.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenConfig } from '../config.ts';
+import type { TokenConfig } from '../config/schema.ts';
 import { ERROR_TABLE } from '../domain/errorTable.ts';
 import { sendError } from './errorEnvelope.ts';
 
