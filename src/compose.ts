@@ -13,7 +13,7 @@ import { createCleanupService, type CleanupService } from './service/cleanupServ
 import { JobRegistry } from './service/jobs.ts';
 import { startSweepScheduler } from './service/sweepScheduler.ts';
 import { createRunLocks } from './storage/runLock.ts';
-import type { TreeWorkerPool } from './storage/treeWorkerPool.ts';
+import type { TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
 
 export interface ComposeDeps {
   logger?: Logger;

@@ -7,7 +7,7 @@ import type { IngestRecord } from '../domain/ingestRecord.ts';
 import { latestVerification, verifiedAt } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
-import type { DeleteOutcome } from '../storage/treeDelete.ts';
+import type { DeleteOutcome } from '../storage/engine/treeDelete.ts';
 import type { LogSink } from './clearOptions.ts';
 
 export function clearRecordOf(

@@ -6,8 +6,8 @@ import { CleanupError } from '../domain/errors.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { RunLocks } from '../storage/runLock.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
-import { defaultParallelism } from '../storage/treeRunner.ts';
-import type { TreeWorkerPool } from '../storage/treeWorkerPool.ts';
+import { defaultParallelism } from '../storage/engine/treeRunner.ts';
+import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
 
 export interface HealthCheck {
   ok: boolean;

@@ -10,8 +10,8 @@ import { locateNasCopy } from '../domain/nasMapping.ts';
 import { latestVerification, VERIFICATION_REFUSALS, verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { describeUnsynced, type SyncRules, type UnsyncedReport } from '../domain/syncCheck.ts';
-import type { TreeMeasure } from '../storage/treeMeasure.ts';
-import type { TreeRunner } from '../storage/treeRunner.ts';
+import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
+import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 
 export interface VerificationSettings {
   localManifest: boolean;

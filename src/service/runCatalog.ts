@@ -16,12 +16,12 @@ import { isClearableOrResumable } from '../domain/lifecycle.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
-import { sameStamp, type FileStamp, type RunStamps } from '../storage/fileStamp.ts';
+import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fileStamp.ts';
 import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
 import { openRun } from '../storage/runDirectory.ts';
 import { listRunLeaves } from '../storage/stagingScan.ts';
-import type { TreeMeasure } from '../storage/treeMeasure.ts';
-import type { TreeRunner } from '../storage/treeRunner.ts';
+import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
+import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 import { INGEST_PROBLEM_CODES, type IngestProblemCode } from './answers.ts';
 
 export interface CatalogEntry {

@@ -13,7 +13,7 @@ import {
 } from '../domain/ingestRecord.ts';
 import { writeFileAtomicIn } from './atomicWrite.ts';
 import { errorCode, type DirHandle } from './dirHandle.ts';
-import { stampOf, type FileStamp } from './fileStamp.ts';
+import { stampOf, type FileStamp } from './engine/fileStamp.ts';
 import { INGEST_FILE, META_DIR } from './runLayout.ts';
 
 const fstatAsync = promisify(fs.fstat);

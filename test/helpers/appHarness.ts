@@ -10,7 +10,7 @@ import type { AppConfig } from '../../src/config/schema.ts';
 import { compose, type Program } from '../../src/compose.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
+import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { makeTempDir } from './stagingTree.ts';
 
 export const CLEAR_TOKEN = 'clear-token-0123456789abcdef';

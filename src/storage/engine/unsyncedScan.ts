@@ -2,17 +2,17 @@
 // name and lstat, outside .exlab-wizard/) never reached the NAS. Walks that
 // meet the files (the survey, the delete) ask the judge.
 import type fs from 'node:fs';
-import { showName } from '../domain/entryName.ts';
+import { showName } from '../../domain/entryName.ts';
 import {
   judgeStagedFile,
   MAX_UNSYNCED_REPORTED,
   type SyncRules,
   type UnsyncedReason,
   type UnsyncedReport,
-} from '../domain/syncCheck.ts';
-import type { DirHandle } from './dirHandle.ts';
+} from '../../domain/syncCheck.ts';
+import type { DirHandle } from '../dirHandle.ts';
 import { loadManifestIndex, ManifestInvalid } from './manifestReader.ts';
-import { isMetaPath } from './runLayout.ts';
+import { isMetaPath } from '../runLayout.ts';
 
 export type StagedFileJudge = (relativePath: string, stat: fs.Stats) => UnsyncedReason | null;
 

@@ -15,11 +15,11 @@
 // survey never saw, is kept and reported. Then the folders go bottom-up and
 // ingest.json last, only once everything else is gone, so that a run left
 // half-removed still says what it is and the next clear can resume it.
-import { showName, type ShownName } from '../domain/entryName.ts';
-import type { SyncRules } from '../domain/syncCheck.ts';
-import { sumOf } from '../lib/sumOf.ts';
-import { DirHandle, errorCode, type DirEntry } from './dirHandle.ts';
-import { INGEST_FILE, META_DIR } from './runLayout.ts';
+import { showName, type ShownName } from '../../domain/entryName.ts';
+import type { SyncRules } from '../../domain/syncCheck.ts';
+import { sumOf } from '../../lib/sumOf.ts';
+import { DirHandle, errorCode, type DirEntry } from '../dirHandle.ts';
+import { INGEST_FILE, META_DIR } from '../runLayout.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { measureTree } from './treeMeasure.ts';
 import { createKeepingJudge, type StagedFileJudge } from './unsyncedScan.ts';

@@ -5,7 +5,7 @@
 // (one per level). Each folder's names are read at once (memory grows with
 // the widest folder, not the tree). Paths are byte strings.
 import type fs from 'node:fs';
-import { DirHandle, errorCode, type DirEntry } from './dirHandle.ts';
+import { DirHandle, errorCode, type DirEntry } from '../dirHandle.ts';
 
 export interface WalkEntry {
   // The folder holding the entry, and the entry's name in it.

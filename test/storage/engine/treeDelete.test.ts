@@ -7,10 +7,10 @@ import {
   MAX_REPORTED,
   removeSurveyedShell,
   surveyedContents,
-} from '../../src/storage/treeDelete.ts';
-import { setImmutable, withImmutable } from '../helpers/faults.ts';
-import { measureAt, openRunAt } from '../helpers/runHandle.ts';
-import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../helpers/stagingTree.ts';
+} from '../../../src/storage/engine/treeDelete.ts';
+import { setImmutable, withImmutable } from '../../helpers/faults.ts';
+import { measureAt, openRunAt } from '../../helpers/runHandle.ts';
+import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../../helpers/stagingTree.ts';
 
 let base: string;
 beforeEach(() => {
