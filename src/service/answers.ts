@@ -102,7 +102,7 @@ export const jobErrorSchema = z
     message: z.string(),
     details: (detailsSchemaFor(OUTCOME_ERROR_CODES) ?? z.never()).optional(),
   })
-  .meta({ id: 'JobError' });
+  .describe('Why a job failed.');
 
 export const runResultsSchema = z.object({ results: z.array(z.union([clearAnswerSchema, runFailureSchema])) });
 

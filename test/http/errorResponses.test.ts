@@ -49,7 +49,7 @@ describe('documented error answers', () => {
       for (const operation of Object.values(methods)) expect(JSON.stringify(operation.responses['400'])).toContain('bad_request');
     }
     // A job ends with the error its clear met, documented with its codes.
-    expect(doc.components.schemas.JobError.properties.code.enum).toEqual(
+    expect(doc.components.schemas.Job.properties.error.properties.code.enum).toEqual(
       expect.arrayContaining(['clear_in_progress', 'unsynced_files', 'internal_error']),
     );
   });

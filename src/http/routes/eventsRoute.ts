@@ -22,6 +22,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ events: ServiceEvents; heartbe
     config: { scope: 'read', tokenInQuery: true },
     schema: {
       summary: 'Server-Sent Events: clear progress and run state changes',
+      operationId: 'streamEvents',
       description:
         'text/event-stream. Events: clear_progress {run_path, job_id, files_freed, bytes_freed, files_total}; ' +
         'clear_done {run_path, job_id, actor, outcome, files_freed, bytes_freed, error}; ' +

@@ -13,6 +13,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: AsyncClears }> = async (ap
     config: { scope: 'read' },
     schema: {
       summary: 'Recent asynchronous clears, newest first',
+      operationId: 'listJobs',
       description: `Jobs are kept in memory: the last ${MAX_KEPT}, for ${KEEP_MS / HOUR_MS} hours once finished.`,
       tags: ['jobs'],
       security,
@@ -25,6 +26,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ jobs: AsyncClears }> = async (ap
     config: { scope: 'read', errors: ['job_not_found'] },
     schema: {
       summary: 'One asynchronous clear and its progress',
+      operationId: 'getJob',
       tags: ['jobs'],
       security,
       params: z.object({ id: z.string() }),

@@ -18,6 +18,7 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
     config: { scope: 'public' },
     schema: {
       summary: 'Liveness and readiness',
+      operationId: 'getHealth',
       description: 'Ready (200) when the staging root is readable and the journal writable; 503 names the failing check.',
       tags: ['operations'],
       security: [],
@@ -38,6 +39,7 @@ export const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry }> = async
     config: { scope: 'read' },
     schema: {
       summary: 'Prometheus metrics',
+      operationId: 'getMetrics',
       tags: ['operations'],
       security: TOKEN_REQUIRED,
       produces: ['text/plain'],

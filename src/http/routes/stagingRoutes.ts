@@ -127,6 +127,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     config: { scope: 'read', errors: ['staging_root_unavailable'] },
     schema: {
       summary: 'List staged runs',
+      operationId: 'listRuns',
       description: 'Every staged run as a row, newest activity first; runs whose ingest.json cannot be used are under problems.',
       tags: ['staging'],
       security,
@@ -140,6 +141,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     config: { scope: 'read', errors: ONE_RUN_ERRORS },
     schema: {
       summary: 'One staged run',
+      operationId: 'getRun',
       description: 'The row of one run with its history and its eligibility.',
       tags: ['staging'],
       security,
@@ -153,6 +155,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     config: { scope: 'read', errors: ONE_RUN_ERRORS },
     schema: {
       summary: 'The policy decision for one run',
+      operationId: 'getEligibility',
       tags: ['staging'],
       security,
       params: runPathParams,
@@ -165,6 +168,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     config: { scope: 'clear', errors: CLEAR_REFUSALS },
     schema: {
       summary: 'Clear one run',
+      operationId: 'clearRun',
       description:
         'Deletes a sync_verified run (or finishes an interrupted clear), journaling what went. With dry_run, says what would go.',
       tags: ['clear'],
@@ -188,6 +192,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     config: { scope: 'clear', errors: ['staging_root_unavailable', 'shutting_down'] },
     schema: {
       summary: 'Clear a set of runs',
+      operationId: 'clearSet',
       description: 'One result per run, in order: its clear answer, or {run_path, error}.',
       tags: ['clear'],
       security,
@@ -211,6 +216,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     config: { scope: 'clear', errors: ['sweep_in_progress', 'staging_root_unavailable', 'shutting_down'] },
     schema: {
       summary: 'Apply the policy now',
+      operationId: 'sweep',
       description: 'Clears every auto-eligible run (none in manual mode) and finishes interrupted clears.',
       tags: ['clear'],
       security,
@@ -232,6 +238,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     config: { scope: 'read', errors: ['journal_unavailable'] },
     schema: {
       summary: 'The clear journal, newest first',
+      operationId: 'listClears',
       tags: ['clear'],
       security,
       querystring: clearsQuery,
