@@ -15,7 +15,7 @@ import { startSweepScheduler } from './service/sweepScheduler.ts';
 import { createRunLocks } from './storage/runLock.ts';
 import type { TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
 
-export interface ComposeDeps {
+interface ComposeDeps {
   logger?: Logger;
   clock?: () => Date;
   // A pool of tree workers shared with others (tests); otherwise the service starts its own.

@@ -11,14 +11,14 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export interface LoadedConfig {
+interface LoadedConfig {
   config: AppConfig;
   // Whether staging_root was left to its default (then the folder is created).
   stagingRootIsDefault: boolean;
   configFile: string | null;
 }
 
-export interface ConfigSources {
+interface ConfigSources {
   argv?: readonly string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { CLEANUP_MODES } from '../domain/policy.ts';
 
-export const TOKEN_SCOPES = ['read', 'clear'] as const;
+const TOKEN_SCOPES = ['read', 'clear'] as const;
 const NAS_CHECKS = ['off', 'size', 'checksum'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MIN_TOKEN_LENGTH = 16;
@@ -121,7 +121,7 @@ export type TokenConfig = z.output<typeof tokenSchema>;
 // How an environment value is read into its key.
 export type EnvKind = 'string' | 'integer' | 'boolean' | 'json';
 
-export interface Setting extends SettingMeta {
+interface Setting extends SettingMeta {
   key: string;
   kind: EnvKind;
   default: unknown;

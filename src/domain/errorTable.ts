@@ -164,7 +164,7 @@ export type ErrorCode = keyof Table;
 export type CleanupErrorCode = keyof typeof CLEANUP_ERRORS;
 export type ErrorParams<C extends ErrorCode> = Parameters<Table[C]['message']>[0];
 
-export const ALL_ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
+const ALL_ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
 export const CLEANUP_ERROR_CODES = Object.keys(CLEANUP_ERRORS) as CleanupErrorCode[];
 
 export function statusOf(code: ErrorCode): number {

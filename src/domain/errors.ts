@@ -16,7 +16,7 @@ export { CLEANUP_ERROR_CODES, type CleanupErrorCode };
 export const OUTCOME_ERROR_CODES = [...CLEANUP_ERROR_CODES, 'internal_error'] as const;
 export type OutcomeErrorCode = CleanupErrorCode | 'internal_error';
 
-export interface CleanupErrorInit {
+interface CleanupErrorInit {
   // Overrides the table's field, for codes that point at a field of a file.
   field?: string;
   details?: Record<string, unknown>;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CleanupError } from './errors.ts';
 import { LIFECYCLE_STATES } from './lifecycle.ts';
 
-export const SUPPORTED_MAJOR = 1;
+const SUPPORTED_MAJOR = 1;
 export const WRITER_SCHEMA_VERSION = '1.1';
 
 export const RUN_KINDS = ['experimental', 'test'] as const;
@@ -39,7 +39,7 @@ const SCHEMA_VERSION = /^(\d+)\.(\d+)$/;
 
 // A run moves through five states; a history far longer than any writer
 // makes is not a lifecycle record, and validating it would stall the service.
-export const MAX_HISTORY_ENTRIES = 10_000;
+const MAX_HISTORY_ENTRIES = 10_000;
 
 export function validateIngest(raw: unknown): IngestView {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

@@ -5,7 +5,7 @@ import type { HistoryEntry, IngestView } from './ingestSchema.ts';
 import { formatTimestamp, parseTimestamp } from './timestamps.ts';
 
 export const CLEANUP_MODES = ['manual', 'scheduled'] as const;
-export type CleanupMode = (typeof CLEANUP_MODES)[number];
+type CleanupMode = (typeof CLEANUP_MODES)[number];
 
 export interface PolicySettings {
   mode: CleanupMode;
@@ -38,7 +38,7 @@ export const DECISION_REASONS = [
   'eligible',
 ] as const;
 
-export type DecisionReason = (typeof DECISION_REASONS)[number];
+type DecisionReason = (typeof DECISION_REASONS)[number];
 
 export interface Decision {
   reason: DecisionReason;

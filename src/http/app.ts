@@ -17,7 +17,7 @@ import { stagingRoutes } from './routes/stagingRoutes.ts';
 import { encodeRunPathInUrl } from './runPathUrl.ts';
 import { registerTraceEcho, traceIdOf } from './traceId.ts';
 
-export interface AppOptions {
+interface AppOptions {
   logger: Logger;
   tokens: readonly TokenConfig[];
   // How often the event stream sends a heartbeat comment.

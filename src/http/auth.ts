@@ -8,7 +8,7 @@ import type { TokenConfig } from '../config/schema.ts';
 import { ERROR_TABLE } from '../domain/errorTable.ts';
 import { sendError } from './errorEnvelope.ts';
 
-export type RouteScope = 'public' | 'read' | 'clear';
+type RouteScope = 'public' | 'read' | 'clear';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -27,7 +27,7 @@ interface KnownToken {
   actor: string;
 }
 
-export const LOCAL_ACTOR = 'local';
+const LOCAL_ACTOR = 'local';
 
 export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[]): void {
   const known: KnownToken[] = tokens.map((token, index) => ({

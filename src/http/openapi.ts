@@ -10,7 +10,7 @@ import { z } from 'zod';
 // The security requirement of every route that needs a token.
 export const TOKEN_REQUIRED = [{ bearerAuth: [] }];
 
-export const API_VERSION = '1.0.0';
+const API_VERSION = '1.0.0';
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwagger, {

@@ -10,7 +10,7 @@ import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
 
 const timestamp = z.string().describe('UTC, YYYY-MM-DDTHH:MM:SSZ');
 
-export const decisionSchema = z
+const decisionSchema = z
   .object({
     reason: z.enum(DECISION_REASONS).describe('One stable code; when several apply the first in this order wins.'),
     message: z.string().describe('The reason in words, for a person.'),
@@ -21,7 +21,7 @@ export const decisionSchema = z
   })
   .meta({ id: 'Decision' }) satisfies z.ZodType<Decision>;
 
-export const runRowSchema = z
+const runRowSchema = z
   .object({
     path: z.string().describe('Absolute path of the run folder.'),
     run_path: z.string().describe('Path relative to staging_root.'),
@@ -45,7 +45,7 @@ export const runRowSchema = z
 export const INGEST_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch'] as const satisfies readonly CleanupErrorCode[];
 export type IngestProblemCode = (typeof INGEST_PROBLEM_CODES)[number];
 
-export const runProblemSchema = z
+const runProblemSchema = z
   .object({
     path: z.string(),
     run_path: z.string(),
@@ -85,7 +85,7 @@ export const clearAnswerSchema = z
 
 const outcomeErrorCode = z.enum(OUTCOME_ERROR_CODES);
 
-export const runFailureSchema = z
+const runFailureSchema = z
   .object({
     run_path: z.string(),
     error: z.object({
@@ -107,7 +107,6 @@ export const jobErrorSchema = z
 export const runResultsSchema = z.object({ results: z.array(z.union([clearAnswerSchema, runFailureSchema])) });
 
 export type RunRow = z.infer<typeof runRowSchema>;
-export type RunProblem = z.infer<typeof runProblemSchema>;
 export type RunListing = z.infer<typeof runListingSchema>;
 export type RunDetail = z.infer<typeof runDetailSchema>;
 export type EligibilityAnswer = z.infer<typeof eligibilitySchema>;

@@ -19,7 +19,7 @@ import { RunClearer } from './runClearer.ts';
 import { createRunQueries } from './runQueries.ts';
 import { ServiceEvents } from './serviceEvents.ts';
 
-export interface CleanupServiceOptions {
+interface CleanupServiceOptions {
   stagingRoot: string;
   journalDir: string;
   hostLabel: string;

@@ -15,7 +15,7 @@ import type { ServiceEvents } from './serviceEvents.ts';
 
 export type ClearSetRequest = { run_paths: string[] } | { all_verified: true };
 
-export interface ClearsDeps {
+interface ClearsDeps {
   clearer: RunClearer;
   lifecycle: Pick<Lifecycle, 'track'>;
   rootGuard: StagingRootGuard;

@@ -10,8 +10,8 @@ import { jobErrorSchema, runResultsSchema, type RunResult } from './answers.ts';
 import type { ClearObserver } from './clearOptions.ts';
 import { toErrorBody } from '../domain/errors.ts';
 
-export const JOB_KINDS = ['clear', 'clear_set', 'sweep'] as const;
-export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
+const JOB_KINDS = ['clear', 'clear_set', 'sweep'] as const;
+const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
 
 export const jobSchema = z
   .object({
@@ -31,20 +31,20 @@ export const jobSchema = z
   .meta({ id: 'Job' });
 
 export type Job = z.infer<typeof jobSchema>;
-export type JobKind = Job['kind'];
+type JobKind = Job['kind'];
 
 export const MAX_KEPT = 200;
 export const KEEP_MS = 24 * 3_600_000;
 
 // What a job's work is told as it goes: the clear's observer, naming the job.
-export type JobReporter = Required<ClearObserver>;
+type JobReporter = Required<ClearObserver>;
 
 export interface JobOutcome {
   results: RunResult[];
   error: Job['error'];
 }
 
-export interface JobSpec {
+interface JobSpec {
   kind: JobKind;
   runPaths: string[];
   work: (reporter: JobReporter) => Promise<JobOutcome>;

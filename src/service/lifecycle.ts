@@ -9,17 +9,17 @@ import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { defaultParallelism } from '../storage/engine/treeRunner.ts';
 import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
 
-export interface HealthCheck {
+interface HealthCheck {
   ok: boolean;
   message: string;
 }
 
-export interface HealthReport {
+interface HealthReport {
   ready: boolean;
   checks: { staging_root: HealthCheck; journal: HealthCheck };
 }
 
-export interface LifecycleDeps {
+interface LifecycleDeps {
   stagingRoot: string;
   journal: Journal;
   locks: RunLocks;

@@ -33,7 +33,7 @@ function manifestFileOf(view: IngestView): string {
 }
 
 // The rules of the local check for a run, or null when it is turned off.
-export function syncRulesFor(view: IngestView, settings: VerificationSettings): SyncRules | null {
+function syncRulesFor(view: IngestView, settings: VerificationSettings): SyncRules | null {
   if (!settings.localManifest) return null;
   return {
     manifestPath: manifestFileOf(view),
@@ -76,7 +76,7 @@ export function asPolicyRefusal(error: CleanupError | null): VerificationRefusal
   return error && reason ? { reason, message: error.message } : undefined;
 }
 
-export type Inspection =
+type Inspection =
   // The run as it is now: counts, directory stamps, unsynced files.
   | { survey: TreeMeasure; refusal: CleanupError | null }
   // A survey that failed outright: nothing is known of the run.

@@ -32,9 +32,9 @@ export interface CatalogEntry {
 }
 
 // The local pre-clear rules of a run, or null when none apply.
-export type RulesFor = (view: IngestRecord['view']) => SyncRules | null;
+type RulesFor = (view: IngestRecord['view']) => SyncRules | null;
 
-export interface CatalogProblem {
+interface CatalogProblem {
   location: RunLocation;
   code: IngestProblemCode;
   message: string;

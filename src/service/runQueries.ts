@@ -18,14 +18,14 @@ import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCh
 import type { Catalog, CatalogEntry, RunCatalog } from './runCatalog.ts';
 import { buildRunRow, compareRows } from './runRow.ts';
 
-export interface RunFilter {
+interface RunFilter {
   state?: LifecycleState;
   eligible?: boolean;
   equipment_id?: string;
   run_kind?: RunKind;
 }
 
-export interface RunQueriesDeps {
+interface RunQueriesDeps {
   stagingRoot: string;
   policy: PolicySettings;
   catalog: RunCatalog;
@@ -34,8 +34,6 @@ export interface RunQueriesDeps {
   rootGuard: StagingRootGuard;
   clock: () => Date;
 }
-
-export type RunQueries = ReturnType<typeof createRunQueries>;
 
 function runNotFound(location: RunLocation, why = ''): CleanupError {
   return new CleanupError('run_not_found', { runPath: location.runPath, why });

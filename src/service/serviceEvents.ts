@@ -27,7 +27,7 @@ export interface ServiceEventMap {
   };
 }
 
-export type ServiceEventName = keyof ServiceEventMap;
+type ServiceEventName = keyof ServiceEventMap;
 
 export class ServiceEvents {
   private readonly emitter = new EventEmitter();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
 import { clearRecordSchema, type ClearRecord } from '../domain/clearRecord.ts';
 
-export interface JournalWriter {
+interface JournalWriter {
   append(record: ClearRecord): Promise<void>;
   close(): Promise<void>;
 }

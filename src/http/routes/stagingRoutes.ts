@@ -4,8 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clearRecordSchema } from '../../domain/clearRecord.ts';
-import { RUN_KINDS } from '../../domain/ingestSchema.ts';
-import { LIFECYCLE_STATES } from '../../domain/lifecycle.ts';
 import { parseTimestamp } from '../../domain/timestamps.ts';
 import {
   clearAnswerSchema,
@@ -18,19 +16,18 @@ import type { ClearOptions } from '../../service/clearOptions.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { jobSchema, type Job } from '../../service/jobs.ts';
-import type { CleanupErrorCode } from '../../domain/errorTable.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
-
-const runPathParams = z.object({
-  run_path: z
-    .string()
-    .describe('The run path relative to staging_root (slashes raw or as %2F), or absolute under it.'),
-});
-
-const dryRunQuery = z.strictObject({
-  dry_run: z.stringbool().optional().describe('Say what would go, delete nothing.'),
-});
-const dryRunBody = z.strictObject({ dry_run: z.boolean().optional() }).nullish();
+import {
+  CLEAR_REFUSALS,
+  clearSetBody,
+  clearsQuery,
+  dryRunBody,
+  dryRunQuery,
+  listQuery,
+  ONE_RUN_ERRORS,
+  preferHeaders,
+  runPathParams,
+} from './stagingRequests.ts';
 
 // Who asks, where the clear logs, and whether it is a dry run: asked for in
 // the query (curl) or in the JSON body (clients).
@@ -43,64 +40,6 @@ function clearOptionsOf(
     dryRun: request.query.dry_run === true || request.body?.dry_run === true,
   };
 }
-
-const clearSetBody = z
-  .strictObject({
-    run_paths: z.array(z.string()).min(1).max(1000).optional(),
-    all_verified: z.literal(true).optional().describe('Every sync_verified run, and interrupted clears.'),
-    dry_run: z.boolean().optional(),
-  })
-  .refine((body) => (body.run_paths === undefined) !== (body.all_verified === undefined), {
-    message: 'send either run_paths (a list) or all_verified: true',
-  });
-
-const listQuery = z.strictObject({
-  state: z.enum(LIFECYCLE_STATES).optional(),
-  eligible: z.stringbool().optional().describe('Only runs the sweep may (true) or may not (false) clear now.'),
-  equipment_id: z.string().optional(),
-  run_kind: z.enum(RUN_KINDS).optional(),
-});
-
-const clearsQuery = z.strictObject({
-  since: z
-    .string()
-    .refine((text) => parseTimestamp(text) !== null, 'must be a timestamp such as 2026-04-17T16:18:43Z')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-// The service's refusals each route can answer (errorResponses.ts adds the
-// codes of tokens, bodies and parameters).
-const ONE_RUN_ERRORS: CleanupErrorCode[] = [
-  'invalid_run_path',
-  'run_not_found',
-  'ingest_invalid',
-  'schema_major_mismatch',
-  'staging_root_unavailable',
-];
-const CLEAR_REFUSALS: CleanupErrorCode[] = [
-  ...ONE_RUN_ERRORS,
-  'ingest_missing',
-  'staging_not_sync_verified',
-  'clear_in_progress',
-  'unsynced_files',
-  'manifest_invalid',
-  'survey_failed',
-  'nas_copy_mismatch',
-  'nas_unreachable',
-  'clear_incomplete',
-  'journal_unavailable',
-  'ingest_unwritable',
-  'disk_full',
-  'shutting_down',
-];
-
-const preferHeaders = z.looseObject({
-  prefer: z
-    .string()
-    .optional()
-    .describe('respond-async: answer 202 at once with a job (Location: /api/v1/jobs/{id}) and clear in the background.'),
-});
 
 // Prefer: respond-async (RFC 7240) asks for a job instead of waiting.
 function wantsAsync(request: FastifyRequest): boolean {

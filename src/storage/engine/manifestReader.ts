@@ -13,9 +13,9 @@ import { errorCode, type DirHandle } from '../dirHandle.ts';
 const CHUNK = 64 * 1024;
 // sha256sum's line: a hash, a separator and a path; 64 KiB is far past any
 // path a run can hold and stops a file of zeros at once.
-export const MAX_LINE_BYTES = 64 * 1024;
+const MAX_LINE_BYTES = 64 * 1024;
 // Ten million files at a hundred bytes a line.
-export const MAX_MANIFEST_BYTES = 1024 ** 3;
+const MAX_MANIFEST_BYTES = 1024 ** 3;
 const NEWLINE = 10;
 // A manifest line is a hash, a separator and a path: about this many bytes.
 const TYPICAL_LINE_BYTES = 90;

@@ -15,7 +15,7 @@ import { ManifestInvalid, openManifest } from './manifestReader.ts';
 import { META_DIR } from '../runLayout.ts';
 import { walkTree } from './treeWalk.ts';
 
-export type NasCheckMode = 'size' | 'checksum';
+type NasCheckMode = 'size' | 'checksum';
 
 export interface NasCheckArgs {
   // The run's descriptor (the caller's).
@@ -29,13 +29,13 @@ export interface NasCheckArgs {
 }
 
 // The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
-export interface NasDifference extends ShownName {
+interface NasDifference extends ShownName {
   problem: 'missing_on_nas' | 'size_differs' | 'checksum_differs' | 'unreadable';
   local_size?: number;
   nas_size?: number;
 }
 
-export type NasCheckResult =
+type NasCheckResult =
   | { status: 'same' }
   | { status: 'unreachable'; message: string }
   | { status: 'manifest_invalid'; message: string }

@@ -1,3 +1,4 @@
+// One cohesive thing, hence its length: removing a surveyed run.
 // Removes a surveyed run without following links, counting each
 // non-directory entry and its lstat bytes as it goes. Everything goes through
 // descriptors (dirHandle.ts): each folder is opened from the run's own
@@ -30,7 +31,7 @@ export interface DeleteProgress {
 }
 
 // The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
-export interface LeftPath extends ShownName {
+interface LeftPath extends ShownName {
   code: string;
 }
 
@@ -73,7 +74,7 @@ export function surveyedContents(
   };
 }
 
-export interface DeleteOptions {
+interface DeleteOptions {
   onProgress?: (progress: DeleteProgress) => void;
   progressEveryFiles?: number;
   progressEveryMs?: number;

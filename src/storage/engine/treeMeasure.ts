@@ -38,7 +38,7 @@ export interface TreeMeasure {
   startedAtMs: number;
 }
 
-export type SurveyProblem =
+type SurveyProblem =
   | { kind: 'unreadable'; path: string; code: string }
   | { kind: 'manifest'; message: string };
 
@@ -107,7 +107,7 @@ function collectorOrProblem(
   }
 }
 
-export function emptyMeasure(): TreeMeasure {
+function emptyMeasure(): TreeMeasure {
   return {
     files: 0,
     bytes: 0,

@@ -21,7 +21,7 @@ import { mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeas
 import type { MeasureRequest } from './treeTasks.ts';
 import { createStopFlag, type TreeWorkerPool } from './treeWorkerPool.ts';
 
-export interface RemovalHandle {
+interface RemovalHandle {
   result: Promise<DeleteOutcome>;
   stop: () => void;
 }

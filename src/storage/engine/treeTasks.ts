@@ -12,7 +12,7 @@ import {
 } from './treeDelete.ts';
 import { measureTree, type MeasureOptions, type TreeMeasure } from './treeMeasure.ts';
 
-export interface TreeTaskContext {
+interface TreeTaskContext {
   progress: (progress: DeleteProgress) => void;
   shouldStop: () => boolean;
 }

@@ -7,14 +7,14 @@
 import type fs from 'node:fs';
 import { DirHandle, errorCode, type DirEntry } from '../dirHandle.ts';
 
-export interface WalkEntry {
+interface WalkEntry {
   // The folder holding the entry, and the entry's name in it.
   parent: DirHandle;
   name: string;
   relativePath: string;
 }
 
-export interface WalkVisitor {
+interface WalkVisitor {
   // A non-directory entry: file, symlink, fifo, socket, device.
   leaf(entry: WalkEntry): void;
   // A directory just opened (the root included), with its fstat.
@@ -27,7 +27,7 @@ export interface WalkVisitor {
   unreadable?(relativePath: string, code: string): void;
 }
 
-export interface WalkOptions {
+interface WalkOptions {
   // Top-level names to leave out (the caller handles them separately).
   skipTopLevel?: ReadonlySet<string>;
   // When given, only these top-level names are visited (one share of a tree

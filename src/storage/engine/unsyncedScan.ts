@@ -19,7 +19,7 @@ export type StagedFileJudge = (relativePath: string, stat: fs.Stats) => Unsynced
 // A judge for one run's files (or for the files under some top-level names
 // only: a share of the run). Throws ManifestInvalid for a manifest that
 // exists but cannot be used.
-export function createStagedFileJudge(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>): StagedFileJudge {
+function createStagedFileJudge(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>): StagedFileJudge {
   const manifest = loadManifestIndex(run, rules.manifestPath, topLevel && ((path) => topLevel.has(firstSegment(path))));
   return (relativePath, stat) =>
     isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat.mtimeMs, manifest, rules);
