@@ -8,6 +8,7 @@ import type { TokenConfig } from '../config/schema.ts';
 import type { Served } from '../compose.ts';
 import { registerAuth } from './auth.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
+import type { EventStream } from './eventStream.ts';
 import { registerDocumentedErrors } from './errorResponses.ts';
 import { registerOpenApi } from './openapi.ts';
 import { eventsRoute } from './routes/eventsRoute.ts';
@@ -28,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     // Every route as registered, for checking the OpenAPI document against.
     registeredRoutes: ReadonlyArray<{ method: string; url: string }>;
+    // The event-stream clients connected now, with their backlogs.
+    eventStreams: ReadonlySet<EventStream>;
   }
 }
 
@@ -54,6 +57,8 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   // Bodies are JSON; anything else is 415 rather than a string to validate.
   app.removeContentTypeParser('text/plain');
   app.decorate('registeredRoutes', routes);
+  const eventStreams = new Set<EventStream>();
+  app.decorate('eventStreams', eventStreams);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
@@ -67,7 +72,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     registerAuth(api, options.tokens);
     await api.register(stagingRoutes, { service, jobs });
     await api.register(jobRoutes, { jobs });
-    await api.register(eventsRoute, { events: service.events, heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS });
+    await api.register(eventsRoute, { events: service.events, heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS, open: eventStreams });
     await api.register(metricsRoute, { registry: metrics });
   });
 

@@ -1,7 +1,6 @@
 // GET /api/v1/events: Server-Sent Events of clear progress, finished clears
 // and run state changes, so that the staging panel draws progress without
 // polling. EventSource cannot send headers, so ?access_token= works here.
-import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceEvents } from '../../service/serviceEvents.ts';
@@ -9,13 +8,17 @@ import { TOKEN_REQUIRED } from '../openapi.ts';
 import { EventStream } from '../eventStream.ts';
 import { TRACE_HEADER } from '../traceId.ts';
 
-export const eventsRoute: FastifyPluginAsyncZod<{ events: ServiceEvents; heartbeatMs: number }> = async (
+export const eventsRoute: FastifyPluginAsyncZod<{
+  events: ServiceEvents;
+  heartbeatMs: number;
+  // The clients connected now (ended when the app stops).
+  open: Set<EventStream>;
+}> = async (
   app,
-  { events, heartbeatMs },
+  { events, heartbeatMs, open },
 ) => {
-  const open = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
-    for (const response of open) response.end();
+    for (const stream of open) stream.end();
   });
 
   app.get('/api/v1/events', {
@@ -63,11 +66,11 @@ export const eventsRoute: FastifyPluginAsyncZod<{ events: ServiceEvents; heartbe
         events.on('run_state', (change) => stream.send('run_state', change)),
       ];
       const heartbeat = setInterval(() => stream.comment('heartbeat'), heartbeatMs);
-      open.add(response);
+      open.add(stream);
       response.on('close', () => {
         clearInterval(heartbeat);
         for (const stop of stops) stop();
-        open.delete(response);
+        open.delete(stream);
       });
     },
   });
