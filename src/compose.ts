@@ -1,8 +1,8 @@
 // The composition root (Boot): the one place that turns the configuration
 // into a running program. It builds storage (tree workers, run locks), the
 // cleanup service, the job registry, metrics and, in scheduled mode, the
-// sweep scheduler. The HTTP layer receives what it serves (`Served`) and
-// builds nothing but the Fastify app.
+// sweep scheduler. The HTTP layer receives what it serves (the service, the
+// jobs, the metrics) and builds nothing but the Fastify app.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AppConfig } from './config/schema.ts';
@@ -13,23 +13,20 @@ import { createCleanupService, type CleanupService } from './service/cleanupServ
 import { JobRegistry } from './service/jobs.ts';
 import { startSweepScheduler } from './service/sweepScheduler.ts';
 import { createRunLocks } from './storage/runLock.ts';
-import type { TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
+import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
 
 interface ComposeDeps {
   logger?: Logger;
   clock?: () => Date;
-  // A pool of tree workers shared with others (tests); otherwise the service starts its own.
+  // A pool of tree workers shared with others (tests); otherwise the program starts its own.
   pool?: TreeWorkerPool;
 }
 
-// What the HTTP layer serves.
-export interface Served {
+// Everything the program runs; the HTTP layer serves the first three.
+export interface Program {
   service: CleanupService;
   jobs: AsyncClears;
   metrics: Registry;
-}
-
-export interface Program extends Served {
   // Stops the scheduler, lets running clears finish for up to `graceMs` and
   // stops the tree workers; a clear cut short stays resumable.
   close(graceMs?: number): Promise<void>;
@@ -38,6 +35,8 @@ export interface Program extends Served {
 export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
   const logger = deps.logger ?? createLogger(config.log_level, config.host_label);
   const clock = deps.clock ?? (() => new Date());
+  // The tree workers: shared with others (tests), or the program's own.
+  const pool = deps.pool ?? createTreeWorkerPool();
   const service = createCleanupService({
     stagingRoot: config.staging_root,
     journalDir: config.journal_dir,
@@ -53,7 +52,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     logger,
     clock,
     locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),
-    ...(deps.pool ? { pool: deps.pool } : {}),
+    pool,
   });
   const jobs = createAsyncClears(service, new JobRegistry(clock, (runPath) => service.knownFileCount(runPath), logger));
   const metrics = createMetrics(service);
@@ -68,6 +67,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     async close(graceMs) {
       await scheduler?.stop();
       await service.close(graceMs);
+      if (!deps.pool) await pool.close();
     },
   };
 }

@@ -5,7 +5,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { TokenConfig } from '../config/schema.ts';
-import type { Served } from '../compose.ts';
+import type { Registry } from 'prom-client';
+import type { AsyncClears } from '../service/asyncClears.ts';
+import type { CleanupService } from '../service/cleanupService.ts';
 import { registerAuth } from './auth.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
 import type { EventStream } from './eventStream.ts';
@@ -17,6 +19,13 @@ import { healthRoute, metricsRoute } from './routes/opsRoutes.ts';
 import { stagingRoutes } from './routes/stagingRoutes.ts';
 import { encodeRunPathInUrl } from './runPathUrl.ts';
 import { registerTraceEcho, traceIdOf } from './traceId.ts';
+
+// What the app serves, as the composition root (src/compose.ts) built it.
+export interface Served {
+  service: CleanupService;
+  jobs: AsyncClears;
+  metrics: Registry;
+}
 
 interface AppOptions {
   logger: Logger;

@@ -19,7 +19,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'ExLab staging cleanup service',
         description:
-          'Decides which staged runs may be deleted, deletes them without losing data that is not safely on the NAS, and keeps a journal. Errors use the envelope {"error": {code, message, field?, details?, trace_id}}.',
+          'Decides which staged runs may be deleted, deletes them without losing data that is not safely on the NAS, and keeps a journal. Errors use the envelope {"error": {code, message, field?, details?, trace_id}}; each operation lists the codes it can answer. ' +
+          'A path or method that is not listed here answers 404 route_not_found, and a URL that is not validly percent-encoded 400 bad_request.',
         version: API_VERSION,
       },
       // Relative: the document is served by the service it describes.

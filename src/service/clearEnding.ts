@@ -2,7 +2,7 @@
 // same facts), or, when something could not be deleted, the clear_incomplete
 // refusal that says what is left.
 import type { ClearRecord } from '../domain/clearRecord.ts';
-import { CleanupError, toErrorBody } from '../domain/errors.ts';
+import { CleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
 import { latestVerification, verifiedAt } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
@@ -71,7 +71,7 @@ export function incomplete(location: RunLocation, deleted: DeleteOutcome, compro
   );
 }
 
-export function codeAndMessage(error: unknown): { code: string; message: string } {
+export function codeAndMessage(error: unknown): { code: OutcomeErrorCode; message: string } {
   const { code, message } = toErrorBody(error);
   return { code, message };
 }
