@@ -41,6 +41,8 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> 
 }
 
 describe('Prefer: respond-async', () => {
+  // A listing and two clears of 20,000 files, polled every 10 ms: slow on a
+  // shared, loaded machine (about 30 s here, before and after this change).
   it('answers 202 with Location and a job that moves, then succeeds with the counts of a synchronous clear', async () => {
     const h = await createAppHarness();
     bigRun(h.root, 'EQ/P/Runs/Run_A', 20_000);
@@ -66,7 +68,7 @@ describe('Prefer: respond-async', () => {
     expect(seen.some((files) => files > 0 && files < sync.files_freed)).toBe(true);
     expect(job.started_at).not.toBeNull();
     expect(job.finished_at).not.toBeNull();
-  });
+  }, 90_000);
 
   it('ends a refused clear as a failed job carrying the error code', async () => {
     const h = await createAppHarness();
