@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { compose } from '../src/compose.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
 
@@ -17,9 +18,12 @@ if (!file) throw new Error('--file needs a path');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-'));
 try {
   const { config } = loadConfig({ env: { STAGING_CLEANUP_STAGING_ROOT: scratch, STAGING_CLEANUP_JOURNAL_DIR: scratch } });
-  const app = await buildApp(config, { logger: createLogger('silent', 'openapi') });
+  const logger = createLogger('silent', 'openapi');
+  const program = compose(config, { logger });
+  const app = await buildApp(program, { logger, tokens: config.tokens });
   const document = `${JSON.stringify(app.swagger(), null, 2)}\n`;
   await app.close();
+  await program.close();
   if (!check) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, document);

@@ -4,7 +4,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 const ACCESS_TOKEN = /([?&]access_token=)[^&]*/gi;
 
-export function maskSecrets(url: string): string {
+function maskSecrets(url: string): string {
   return url.replace(ACCESS_TOKEN, '$1[masked]');
 }
 

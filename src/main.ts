@@ -1,8 +1,9 @@
-// Starts the service: configuration, the app, the port, and a graceful stop
-// on SIGTERM/SIGINT (running clears get a bounded time to finish; one cut
+// Starts the service: load the configuration, compose the program, build the
+// app, listen, and stop gracefully on SIGTERM/SIGINT (running clears get a bounded time to finish; one cut
 // short stays resumable by the next clear or sweep).
 import fs from 'node:fs';
-import { ConfigError, isLoopback, loadConfig } from './config.ts';
+import { ConfigError, isLoopback, loadConfig } from './config/load.ts';
+import { compose } from './compose.ts';
 import { buildApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
 import { descriptorPathsWork } from './storage/dirHandle.ts';
@@ -25,11 +26,12 @@ async function main(): Promise<void> {
   const { config, stagingRootIsDefault } = loaded;
   const logger = createLogger(config.log_level, config.host_label);
   if (stagingRootIsDefault) fs.mkdirSync(config.staging_root, { recursive: true });
-  const app = await buildApp(config, { logger, shutdownGraceMs: SHUTDOWN_GRACE_MS });
+  const program = compose(config, { logger });
+  const app = await buildApp(program, { logger, tokens: config.tokens });
   // Before the first request or sweep: a clear this host's last process was
   // killed in the middle of resumes at once rather than after lock_stale_seconds.
-  await app.cleanup.reclaimDeadLocks();
-  await app.cleanup.warm();
+  await program.service.reclaimDeadLocks();
+  await program.service.warm();
   await app.listen({ host: config.listen.host, port: config.listen.port });
   logger.info(
     {
@@ -53,13 +55,18 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'stopping: no new requests; waiting for running clears');
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while stopping');
-        process.exit(1);
-      },
-    );
+    // The app first (no new requests; answers in flight are sent), then the
+    // program (running clears get the grace time, then the workers stop).
+    app
+      .close()
+      .then(() => program.close(SHUTDOWN_GRACE_MS))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while stopping');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { RUN_KINDS } from './ingestSchema.ts';
 
 export const CLEAR_OUTCOMES = ['cleared', 'already_cleared', 'would_clear'] as const;
-export type ClearOutcome = (typeof CLEAR_OUTCOMES)[number];
 
 export const clearRecordSchema = z
   .object({

@@ -1,49 +1,69 @@
-// Every refusal the cleanup core can give, by its public code (DESIGN §3-§5).
-// Clients branch on these codes; the HTTP layer maps each one to a status.
-export const CLEANUP_ERROR_CODES = [
-  'invalid_run_path',
-  'run_not_found',
-  'ingest_missing',
-  'ingest_invalid',
-  'schema_major_mismatch',
-  'staging_not_sync_verified',
-  'clear_in_progress',
-  'clear_incomplete',
-  'unsynced_files',
-  'manifest_invalid',
-  'survey_failed',
-  'nas_copy_mismatch',
-  'nas_unreachable',
-  'journal_unavailable',
-  'staging_root_unavailable',
-  'sweep_in_progress',
-  'shutting_down',
-  'job_not_found',
-  'disk_full',
-  'ingest_unwritable',
-] as const;
+// The refusals of the cleanup core as values: a CleanupError names a code of
+// the error table (errorTable.ts) and fills its message template. `toErrorBody`
+// is the one converter from any error to what a client is shown.
+import {
+  CLEANUP_ERROR_CODES,
+  ERROR_TABLE,
+  type CleanupErrorCode,
+  type ErrorCode,
+  type ErrorParams,
+} from './errorTable.ts';
 
-export type CleanupErrorCode = (typeof CLEANUP_ERROR_CODES)[number];
+export { CLEANUP_ERROR_CODES, type CleanupErrorCode };
 
-export interface CleanupErrorInit {
+// What a clear, a run of a set, or a job can end with: a refusal of the
+// cleanup core, or an unexpected error.
+export const OUTCOME_ERROR_CODES = [...CLEANUP_ERROR_CODES, 'internal_error'] as const;
+export type OutcomeErrorCode = CleanupErrorCode | 'internal_error';
+
+interface CleanupErrorInit {
+  // Overrides the table's field, for codes that point at a field of a file.
   field?: string;
   details?: Record<string, unknown>;
 }
+
+type ErrorArgs<C extends ErrorCode> =
+  ErrorParams<C> extends void ? [init?: CleanupErrorInit] : [params: ErrorParams<C>, init?: CleanupErrorInit];
 
 export class CleanupError extends Error {
   readonly code: CleanupErrorCode;
   readonly field: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: CleanupErrorCode, message: string, init: CleanupErrorInit = {}) {
-    super(message);
+  constructor(...[code, ...args]: { [C in CleanupErrorCode]: [code: C, ...args: ErrorArgs<C>] }[CleanupErrorCode]) {
+    const entry = ERROR_TABLE[code] as { message: (params: unknown) => string; field?: string };
+    const takesParams = entry.message.length > 0;
+    const params = takesParams ? args[0] : undefined;
+    const init = ((takesParams ? args[1] : args[0]) ?? {}) as CleanupErrorInit;
+    super(entry.message(params));
     this.name = 'CleanupError';
     this.code = code;
-    this.field = init.field;
+    this.field = init.field ?? entry.field;
     this.details = init.details;
   }
 }
 
 export function isCleanupError(error: unknown): error is CleanupError {
   return error instanceof CleanupError;
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+  details?: Record<string, unknown>;
+}
+
+// Any error as the client sees it: a refusal as it is, anything else masked
+// as internal_error (the log keeps it), pointing at the trace id when known.
+export function toErrorBody(error: unknown, traceId?: string): ErrorBody & { code: OutcomeErrorCode } {
+  if (!isCleanupError(error)) {
+    return { code: 'internal_error', message: ERROR_TABLE.internal_error.message(traceId ? { traceId } : {}) };
+  }
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.field ? { field: error.field } : {}),
+    ...(error.details ? { details: error.details } : {}),
+  };
 }

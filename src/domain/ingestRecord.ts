@@ -19,10 +19,10 @@ export function parseIngestText(text: string): IngestRecord {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new CleanupError('ingest_invalid', `ingest.json is not valid JSON: ${(error as Error).message}`);
+    throw new CleanupError('ingest_invalid', { problem: `ingest.json is not valid JSON: ${(error as Error).message}` });
   }
   if (nestedDeeperThan(raw, MAX_INGEST_DEPTH)) {
-    throw new CleanupError('ingest_invalid', `ingest.json is nested deeper than ${MAX_INGEST_DEPTH} levels.`);
+    throw new CleanupError('ingest_invalid', { problem: `ingest.json is nested deeper than ${MAX_INGEST_DEPTH} levels.` });
   }
   const view = validateIngest(raw);
   return { raw: raw as JsonObject, view };
@@ -57,7 +57,7 @@ export function applyTransition(record: IngestRecord, entry: TransitionEntry): I
   if (!canTransition(from, entry.state)) {
     throw new CleanupError(
       'staging_not_sync_verified',
-      `cannot move a run from ${from} to ${entry.state}: transitions go forward one step`,
+      { problem: `cannot move a run from ${from} to ${entry.state}: transitions go forward one step` },
       { details: { current_state: from, requested_state: entry.state } },
     );
   }

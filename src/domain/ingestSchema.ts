@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CleanupError } from './errors.ts';
 import { LIFECYCLE_STATES } from './lifecycle.ts';
 
-export const SUPPORTED_MAJOR = 1;
+const SUPPORTED_MAJOR = 1;
 export const WRITER_SCHEMA_VERSION = '1.1';
 
 export const RUN_KINDS = ['experimental', 'test'] as const;
@@ -39,7 +39,7 @@ const SCHEMA_VERSION = /^(\d+)\.(\d+)$/;
 
 // A run moves through five states; a history far longer than any writer
 // makes is not a lifecycle record, and validating it would stall the service.
-export const MAX_HISTORY_ENTRIES = 10_000;
+const MAX_HISTORY_ENTRIES = 10_000;
 
 export function validateIngest(raw: unknown): IngestView {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -53,8 +53,8 @@ export function validateIngest(raw: unknown): IngestView {
   if (Number(match[1]) !== SUPPORTED_MAJOR) {
     throw new CleanupError(
       'schema_major_mismatch',
-      `ingest.json has schema_version ${String(version)}; this service reads ${SUPPORTED_MAJOR}.x only`,
-      { field: 'schema_version', details: { expected: `${SUPPORTED_MAJOR}.x`, found: version } },
+      { found: String(version), supported: `${SUPPORTED_MAJOR}.x` },
+      { details: { expected: `${SUPPORTED_MAJOR}.x`, found: version } },
     );
   }
   const history = (raw as JsonObject).history;
@@ -71,5 +71,5 @@ export function validateIngest(raw: unknown): IngestView {
 }
 
 function invalid(message: string, field: string | undefined): CleanupError {
-  return new CleanupError('ingest_invalid', message, field === undefined ? {} : { field });
+  return new CleanupError('ingest_invalid', { problem: message }, field === undefined ? {} : { field });
 }

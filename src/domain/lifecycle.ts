@@ -18,3 +18,9 @@ export function nextState(state: LifecycleState): LifecycleState | null {
 export function canTransition(from: LifecycleState, to: LifecycleState): boolean {
   return nextState(from) === to;
 }
+
+// A run whose data may be deleted: verified on the NAS, or already `cleared`
+// (an interrupted clear, which the next clear or sweep finishes).
+export function isClearableOrResumable(state: LifecycleState): boolean {
+  return state === 'sync_verified' || state === 'cleared';
+}

@@ -50,7 +50,7 @@ function isHexDigit(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
 }
 
-export function normalizeManifestPath(path: string): string {
+function normalizeManifestPath(path: string): string {
   let normalized = path;
   while (normalized.startsWith('./')) normalized = normalized.slice(2);
   return normalized;

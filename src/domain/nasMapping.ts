@@ -1,7 +1,7 @@
 // Where a run's NAS copy is on this machine: nas_mounts maps a nas_path
 // prefix (//nas01/lab) to a local mount (/mnt/nas01/lab). The longest prefix
 // that matches on a path boundary wins.
-export interface NasLocation {
+interface NasLocation {
   mountRoot: string;
   runDir: string;
   // The run's folder relative to the mount ('' for the mount itself).

@@ -1,10 +1,11 @@
 // The clearing policy of DESIGN §3 (the Wizard's cleanup.py): which runs the
 // sweep may clear now, which an operator may clear, and one reason why.
-import type { IngestView } from './ingestSchema.ts';
+import type { CleanupErrorCode } from './errorTable.ts';
+import type { HistoryEntry, IngestView } from './ingestSchema.ts';
 import { formatTimestamp, parseTimestamp } from './timestamps.ts';
 
 export const CLEANUP_MODES = ['manual', 'scheduled'] as const;
-export type CleanupMode = (typeof CLEANUP_MODES)[number];
+type CleanupMode = (typeof CLEANUP_MODES)[number];
 
 export interface PolicySettings {
   mode: CleanupMode;
@@ -19,7 +20,7 @@ export const VERIFICATION_REFUSALS = [
   'unsynced_files',
   'nas_copy_mismatch',
   'nas_unreachable',
-] as const;
+] as const satisfies readonly CleanupErrorCode[];
 
 export interface VerificationRefusal {
   reason: (typeof VERIFICATION_REFUSALS)[number];
@@ -37,7 +38,7 @@ export const DECISION_REASONS = [
   'eligible',
 ] as const;
 
-export type DecisionReason = (typeof DECISION_REASONS)[number];
+type DecisionReason = (typeof DECISION_REASONS)[number];
 
 export interface Decision {
   reason: DecisionReason;
@@ -50,8 +51,14 @@ export interface Decision {
 
 const HOUR_MS = 3_600_000;
 
+// The latest sync_verified entry of a run's history: its time, NAS path and
+// checksum manifest are the ones every check and record uses.
+export function latestVerification(view: IngestView): HistoryEntry | undefined {
+  return view.history.findLast((item) => item.state === 'sync_verified');
+}
+
 export function verifiedAt(view: IngestView): Date | null {
-  const entry = view.history.findLast((item) => item.state === 'sync_verified');
+  const entry = latestVerification(view);
   return entry ? parseTimestamp(entry.at) : null;
 }
 

@@ -3,7 +3,7 @@
 import { CleanupError } from './errors.ts';
 import type { RunKind } from './ingestSchema.ts';
 
-export type RunLayout = 'runs' | 'test_runs' | 'legacy';
+type RunLayout = 'runs' | 'test_runs' | 'legacy';
 
 export interface RunLocation {
   runPath: string;
@@ -13,14 +13,14 @@ export interface RunLocation {
 }
 
 // Longer than any path the filesystem can open (PATH_MAX), or any name (NAME_MAX).
-export const MAX_RUN_PATH_LENGTH = 4096;
-export const MAX_NAME_BYTES = 255;
+const MAX_RUN_PATH_LENGTH = 4096;
+const MAX_NAME_BYTES = 255;
 
 export function isHiddenName(name: string): boolean {
   return name.startsWith('.');
 }
 
-export function isRunLeafName(name: string, prefix: 'Run_' | 'TestRun_'): boolean {
+function isRunLeafName(name: string, prefix: 'Run_' | 'TestRun_'): boolean {
   return name.startsWith(prefix) && name.length > prefix.length;
 }
 
@@ -36,12 +36,12 @@ export function runLayoutOf(segments: readonly string[]): RunLayout | null {
   return null;
 }
 
-export function runKindOf(layout: RunLayout): RunKind {
+function runKindOf(layout: RunLayout): RunKind {
   return layout === 'test_runs' ? 'test' : 'experimental';
 }
 
 function refuse(why: string): never {
-  throw new CleanupError('invalid_run_path', `Invalid run path: ${why}.`, { field: 'run_path' });
+  throw new CleanupError('invalid_run_path', { why });
 }
 
 // stagingRoot must be absolute and normalized (no trailing slash).

@@ -20,7 +20,7 @@ export interface SyncRules {
 }
 
 // The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
-export interface UnsyncedPath {
+interface UnsyncedPath {
   path: string;
   escaped?: true;
   reason: UnsyncedReason;

@@ -4,10 +4,11 @@
 // service listens on loopback only (config.ts) and lets every local caller in.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenConfig } from '../config.ts';
+import type { TokenConfig } from '../config/schema.ts';
+import { ERROR_TABLE } from '../domain/errorTable.ts';
 import { sendError } from './errorEnvelope.ts';
 
-export type RouteScope = 'public' | 'read' | 'clear';
+type RouteScope = 'public' | 'read' | 'clear';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,7 +27,7 @@ interface KnownToken {
   actor: string;
 }
 
-export const LOCAL_ACTOR = 'local';
+const LOCAL_ACTOR = 'local';
 
 export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[]): void {
   const known: KnownToken[] = tokens.map((token, index) => ({
@@ -79,5 +80,5 @@ function deny(
   code: 'unauthorized' | 'forbidden',
   message: string,
 ): FastifyReply {
-  return sendError(request, reply, { code, message });
+  return sendError(request, reply, { code, message: ERROR_TABLE[code].message({ problem: message }) });
 }

@@ -28,6 +28,15 @@ export class EventStream {
     return this.backlog.size;
   }
 
+  // Whether the client has stopped taking what is written (its socket is full).
+  get stalled(): boolean {
+    return this.output.writableNeedDrain;
+  }
+
+  end(): void {
+    this.output.end();
+  }
+
   private write(frame: string, coalesceKey: string | undefined): void {
     if (this.backlog.size === 0 && !this.output.writableNeedDrain) {
       this.output.write(frame);

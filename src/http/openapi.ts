@@ -10,7 +10,7 @@ import { z } from 'zod';
 // The security requirement of every route that needs a token.
 export const TOKEN_REQUIRED = [{ bearerAuth: [] }];
 
-export const API_VERSION = '1.0.0';
+const API_VERSION = '1.0.0';
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwagger, {
@@ -19,9 +19,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'ExLab staging cleanup service',
         description:
-          'Decides which staged runs may be deleted, deletes them without losing data that is not safely on the NAS, and keeps a journal. Errors use the envelope {"error": {code, message, field?, details?, trace_id}}.',
+          'Decides which staged runs may be deleted, deletes them without losing data that is not safely on the NAS, and keeps a journal. Errors use the envelope {"error": {code, message, field?, details?, trace_id}}; each operation lists the codes it can answer. ' +
+          'A path or method that is not listed here answers 404 route_not_found, and a URL that is not validly percent-encoded 400 bad_request.',
         version: API_VERSION,
       },
+      // Relative: the document is served by the service it describes.
+      servers: [{ url: '/', description: 'This service' }],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
       },
@@ -33,17 +36,41 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       ],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', {
     config: { scope: 'public' },
     schema: {
       summary: 'This OpenAPI document',
+      operationId: 'getOpenApi',
       tags: ['operations'],
       security: [],
       response: { 200: z.record(z.string(), z.unknown()).describe('OpenAPI 3 document') },
     },
     handler: async () => app.swagger(),
   });
+}
+
+type OpenApiDocument = ReturnType<typeof jsonSchemaTransformObject>;
+
+// The zod transform emits an input twin of every schema; only those some
+// operation refers to are kept, so that the document lists no unused component.
+function withoutUnusedSchemas(document: OpenApiDocument): OpenApiDocument {
+  const components = (document as { components?: { schemas?: Record<string, unknown> } }).components;
+  const schemas = components?.schemas;
+  if (!components || !schemas) return document;
+  const used = new Set<string>();
+  const visit = (value: unknown): void => {
+    const refs = JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g);
+    for (const [, name] of refs) {
+      if (name && !used.has(name)) {
+        used.add(name);
+        visit(schemas[name]);
+      }
+    }
+  };
+  visit({ ...document, components: { ...components, schemas: {} } });
+  components.schemas = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
+  return document;
 }

@@ -1,19 +1,45 @@
 // `{run_path}` may come with raw slashes (curl .../staging/EQ/P/Runs/Run_x/clear)
 // or encoded as %2F (generated clients). Before routing, raw slashes in the
 // run part are encoded, so that one route parameter carries the whole path.
-export const STAGING_PREFIX = '/api/v1/staging/';
-// Routes under the prefix that are not run paths.
-const STATIC_ROUTES = new Set(['clear', 'sweep', 'clears']);
-const RUN_SUFFIXES = ['/eligibility', '/clear'];
+// Which names under the prefix are routes of their own (clear, sweep, ...)
+// and which suffixes follow a run path (/clear, ...) is read from the routes
+// as registered, so that a new route needs no change here.
+const STAGING_PREFIX = '/api/v1/staging/';
+const RUN_PATH_ROUTE = /^\/api\/v1\/staging\/:run_path(\/[^/:]+)?$/;
 
-export function encodeRunPathInUrl(url: string): string {
+interface RouteShapes {
+  count: number;
+  staticNames: ReadonlySet<string>;
+  runSuffixes: readonly string[];
+}
+
+const shapesCache = new WeakMap<ReadonlyArray<{ url: string }>, RouteShapes>();
+
+function shapesOf(routes: ReadonlyArray<{ url: string }>): RouteShapes {
+  const cached = shapesCache.get(routes);
+  if (cached?.count === routes.length) return cached;
+  const shapes = {
+    count: routes.length,
+    staticNames: new Set(
+      routes
+        .filter((route) => route.url.startsWith(STAGING_PREFIX) && !route.url.includes(':'))
+        .map((route) => route.url.slice(STAGING_PREFIX.length)),
+    ),
+    runSuffixes: [...new Set(routes.flatMap((route) => RUN_PATH_ROUTE.exec(route.url)?.[1] ?? []))],
+  };
+  shapesCache.set(routes, shapes);
+  return shapes;
+}
+
+export function encodeRunPathInUrl(url: string, routes: ReadonlyArray<{ url: string }>): string {
   if (!url.startsWith(STAGING_PREFIX)) return url;
+  const { staticNames, runSuffixes } = shapesOf(routes);
   const queryAt = url.indexOf('?');
   const pathPart = queryAt === -1 ? url : url.slice(0, queryAt);
   const query = queryAt === -1 ? '' : url.slice(queryAt);
   let runPart = pathPart.slice(STAGING_PREFIX.length);
-  if (STATIC_ROUTES.has(runPart)) return url;
-  const suffix = RUN_SUFFIXES.find((candidate) => runPart.endsWith(candidate) && runPart.length > candidate.length) ?? '';
+  if (staticNames.has(runPart)) return url;
+  const suffix = runSuffixes.find((candidate) => runPart.endsWith(candidate) && runPart.length > candidate.length) ?? '';
   runPart = runPart.slice(0, runPart.length - suffix.length);
   if (!runPart.includes('/')) return url;
   return `${STAGING_PREFIX}${runPart.replaceAll('/', '%2F')}${suffix}${query}`;

@@ -1,16 +1,16 @@
 // The shapes the cleanup service answers with (DESIGN §5), as schemas: the
 // HTTP layer validates, serializes and documents with these same objects.
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CLEAR_OUTCOMES, clearRecordSchema } from '../domain/clearRecord.ts';
-import { CLEANUP_ERROR_CODES } from '../domain/errors.ts';
+import { detailsSchemaFor, type CleanupErrorCode } from '../domain/errorTable.ts';
+import { OUTCOME_ERROR_CODES } from '../domain/errors.ts';
 import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
 import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
 
 const timestamp = z.string().describe('UTC, YYYY-MM-DDTHH:MM:SSZ');
 
-export const decisionSchema = z
+const decisionSchema = z
   .object({
     reason: z.enum(DECISION_REASONS).describe('One stable code; when several apply the first in this order wins.'),
     message: z.string().describe('The reason in words, for a person.'),
@@ -21,7 +21,7 @@ export const decisionSchema = z
   })
   .meta({ id: 'Decision' }) satisfies z.ZodType<Decision>;
 
-export const runRowSchema = z
+const runRowSchema = z
   .object({
     path: z.string().describe('Absolute path of the run folder.'),
     run_path: z.string().describe('Path relative to staging_root.'),
@@ -42,10 +42,10 @@ export const runRowSchema = z
   .meta({ id: 'RunRow', description: "A staged run: a superset of the Wizard's StagedRunRow." });
 
 // What can be wrong with an ingest.json that exists.
-export const INGEST_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch'] as const;
+export const INGEST_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch'] as const satisfies readonly CleanupErrorCode[];
 export type IngestProblemCode = (typeof INGEST_PROBLEM_CODES)[number];
 
-export const runProblemSchema = z
+const runProblemSchema = z
   .object({
     path: z.string(),
     run_path: z.string(),
@@ -83,45 +83,33 @@ export const clearAnswerSchema = z
   })
   .meta({ id: 'ClearAnswer', description: "A superset of the Wizard's ClearResponse." });
 
-export const runFailureSchema = z
+const outcomeErrorCode = z.enum(OUTCOME_ERROR_CODES);
+
+const runFailureSchema = z
   .object({
     run_path: z.string(),
     error: z.object({
-      code: z.enum([...CLEANUP_ERROR_CODES, 'internal_error']).describe('The code the run alone would have been refused with.'),
+      code: outcomeErrorCode.describe('The code the run alone would have been refused with.'),
       message: z.string(),
     }),
   })
   .meta({ id: 'RunFailure', description: 'A run of a set or sweep that was not cleared, and why.' });
 
+// Why a job failed: the error its clear met, with its details.
+export const jobErrorSchema = z
+  .object({
+    code: outcomeErrorCode,
+    message: z.string(),
+    details: (detailsSchemaFor(OUTCOME_ERROR_CODES) ?? z.never()).optional(),
+  })
+  .describe('Why a job failed.');
+
 export const runResultsSchema = z.object({ results: z.array(z.union([clearAnswerSchema, runFailureSchema])) });
 
 export type RunRow = z.infer<typeof runRowSchema>;
-export type RunProblem = z.infer<typeof runProblemSchema>;
 export type RunListing = z.infer<typeof runListingSchema>;
 export type RunDetail = z.infer<typeof runDetailSchema>;
 export type EligibilityAnswer = z.infer<typeof eligibilitySchema>;
 export type ClearAnswer = z.infer<typeof clearAnswerSchema>;
 export type RunFailure = z.infer<typeof runFailureSchema>;
 export type RunResult = ClearAnswer | RunFailure;
-
-export interface ClearProgress {
-  run_path: string;
-  files_freed: number;
-  bytes_freed: number;
-  files_total: number | null;
-}
-
-// Where a clear logs: the request's logger, so that its lines carry the trace id.
-export type LogSink = Pick<Logger, 'info' | 'warn' | 'error'>;
-
-export interface ClearRequestOptions {
-  // Who asked: a token's name, or `sweeper`; shown in logs and the journal.
-  actor: string;
-  dryRun?: boolean;
-  onProgress?: (progress: ClearProgress) => void;
-  // A set or a sweep names its runs once it has chosen them.
-  onRunsChosen?: (runPaths: string[]) => void;
-  logger?: LogSink;
-  // The asynchronous job the clear runs in, for the event stream.
-  jobId?: string;
-}

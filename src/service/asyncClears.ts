@@ -1,9 +1,11 @@
 // Starting clears as jobs (Prefer: respond-async): the request is checked
 // first (a bad run path is still refused at once), then the clear runs in the
 // background and whatever it meets ends the job.
-import { isCleanupError } from '../domain/errors.ts';
-import type { ClearRequestOptions, RunResult } from './answers.ts';
-import type { CleanupService, ClearSetRequest } from './cleanupService.ts';
+import { isCleanupError, toErrorBody } from '../domain/errors.ts';
+import type { RunResult } from './answers.ts';
+import type { CleanupService } from './cleanupService.ts';
+import type { ClearOptions } from './clearOptions.ts';
+import type { ClearSetRequest } from './clears.ts';
 import type { Job, JobOutcome, JobRegistry } from './jobs.ts';
 
 export type AsyncClears = ReturnType<typeof createAsyncClears>;
@@ -12,26 +14,25 @@ export function createAsyncClears(service: CleanupService, registry: JobRegistry
   const start = (
     kind: Job['kind'],
     runPaths: string[],
-    options: ClearRequestOptions,
-    work: (options: ClearRequestOptions) => Promise<RunResult[]>,
+    options: ClearOptions,
+    work: (options: ClearOptions) => Promise<RunResult[]>,
   ): Job =>
     registry.start({
       kind,
       runPaths,
-      work: (reporter, jobId) =>
-        settle(work({ ...options, onProgress: reporter.progress, onRunsChosen: reporter.runsChosen, jobId })),
+      work: (reporter) => settle(work({ ...options, observer: reporter })),
     });
 
   return {
-    clearRun(requested: string, options: ClearRequestOptions): Job {
+    clearRun(requested: string, options: ClearOptions): Job {
       const runPath = service.normalizeRunPath(requested);
       return start('clear', [runPath], options, async (jobOptions) => [await service.clearRun(runPath, jobOptions)]);
     },
-    clearSet(request: ClearSetRequest, options: ClearRequestOptions): Job {
+    clearSet(request: ClearSetRequest, options: ClearOptions): Job {
       const runPaths = 'run_paths' in request ? request.run_paths : [];
       return start('clear_set', runPaths, options, (jobOptions) => service.clearSet(request, jobOptions));
     },
-    sweep(options: ClearRequestOptions): Job {
+    sweep(options: ClearOptions): Job {
       return start('sweep', [], options, (jobOptions) => service.sweep(jobOptions));
     },
     list: (): Job[] => registry.list(),
@@ -45,9 +46,7 @@ async function settle(results: Promise<RunResult[]>): Promise<JobOutcome> {
     return { results: await results, error: null };
   } catch (error) {
     if (!isCleanupError(error)) throw error;
-    return {
-      results: [],
-      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
-    };
+    const { code, message, details } = toErrorBody(error);
+    return { results: [], error: { code, message, ...(details ? { details } : {}) } };
   }
 }

@@ -6,10 +6,12 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import { sumOf } from '../lib/sumOf.ts';
-import { runResultsSchema, type ClearProgress, type RunResult } from './answers.ts';
+import { jobErrorSchema, runResultsSchema, type RunResult } from './answers.ts';
+import type { ClearObserver } from './clearOptions.ts';
+import { toErrorBody } from '../domain/errors.ts';
 
-export const JOB_KINDS = ['clear', 'clear_set', 'sweep'] as const;
-export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
+const JOB_KINDS = ['clear', 'clear_set', 'sweep'] as const;
+const JOB_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
 
 export const jobSchema = z
   .object({
@@ -24,34 +26,28 @@ export const jobSchema = z
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
     results: runResultsSchema.shape.results.nullable().describe('One per run, once finished.'),
-    error: z
-      .object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() })
-      .nullable()
-      .describe('Why the job failed: the error the clear met.'),
+    error: jobErrorSchema.nullable().describe('Why the job failed: the error the clear met.'),
   })
   .meta({ id: 'Job' });
 
 export type Job = z.infer<typeof jobSchema>;
-export type JobKind = Job['kind'];
+type JobKind = Job['kind'];
 
 export const MAX_KEPT = 200;
 export const KEEP_MS = 24 * 3_600_000;
 
-// What a job's work is told as it goes.
-export interface JobReporter {
-  progress(progress: ClearProgress): void;
-  runsChosen(runPaths: string[]): void;
-}
+// What a job's work is told as it goes: the clear's observer, naming the job.
+type JobReporter = Required<ClearObserver>;
 
 export interface JobOutcome {
   results: RunResult[];
   error: Job['error'];
 }
 
-export interface JobSpec {
+interface JobSpec {
   kind: JobKind;
   runPaths: string[];
-  work: (reporter: JobReporter, jobId: string) => Promise<JobOutcome>;
+  work: (reporter: JobReporter) => Promise<JobOutcome>;
 }
 
 export class JobRegistry {
@@ -103,6 +99,7 @@ export class JobRegistry {
     const freed = new Map<string, { files: number; bytes: number }>();
     const totals = new Map<string, number>();
     const reporter: JobReporter = {
+      jobId: job.id,
       progress: (progress) => {
         freed.set(progress.run_path, { files: progress.files_freed, bytes: progress.bytes_freed });
         if (progress.files_total !== null) totals.set(progress.run_path, progress.files_total);
@@ -117,10 +114,10 @@ export class JobRegistry {
     };
     let outcome: JobOutcome;
     try {
-      outcome = await spec.work(reporter, job.id);
+      outcome = await spec.work(reporter);
     } catch (error) {
       this.logger.error({ err: error, job_id: job.id }, 'job failed unexpectedly');
-      outcome = { results: [], error: { code: 'internal_error', message: 'The job failed unexpectedly; see the service log.' } };
+      outcome = { results: [], error: toErrorBody(error) };
     }
     job.results = outcome.results;
     job.error = outcome.error;

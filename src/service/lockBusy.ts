@@ -1,30 +1,11 @@
 // The clear_in_progress refusal: who holds the run's lock, since when, and
 // when that lock is taken over should its holder have died, so that a person
 // (or the staging panel) can tell a clear that runs from one that crashed.
-import { z } from 'zod';
+import type { z } from 'zod';
+import { clearInProgressDetailsSchema } from '../domain/errorDetails.ts';
 import { CleanupError } from '../domain/errors.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import type { LockStatus } from '../storage/runLock.ts';
-
-export const clearInProgressDetailsSchema = z
-  .object({
-    holder: z
-      .object({
-        host: z.string().describe('host_label of the service that holds the run lock.'),
-        pid: z.int().positive().describe('Its process id on that host.'),
-        since: z.string().describe('When it took the lock (UTC, YYYY-MM-DDTHH:MM:SSZ).'),
-      })
-      .nullable()
-      .describe('Null when the lock does not say (one being made, or left by an older version).'),
-    takeover_at: z
-      .string()
-      .nullable()
-      .describe(
-        'When the lock will be taken over if its holder has died: its last refresh plus lock_stale_seconds (UTC, YYYY-MM-DDTHH:MM:SSZ). ' +
-          'Null for a holder on this host, whose lock is taken over as soon as its process is gone.',
-      ),
-  })
-  .meta({ id: 'ClearInProgressDetails' });
 
 type ClearInProgressDetails = z.infer<typeof clearInProgressDetailsSchema>;
 
@@ -34,7 +15,7 @@ export function clearInProgress(runPath: string, status: LockStatus | null): Cle
     holder: holder && { host: holder.host, pid: holder.pid, since: formatTimestamp(new Date(holder.acquired_at)) },
     takeover_at: status?.takeoverAt ? formatTimestamp(status.takeoverAt) : null,
   };
-  return new CleanupError('clear_in_progress', `${runPath} ${whoHolds(details)}`, { details });
+  return new CleanupError('clear_in_progress', { runPath, holds: whoHolds(details) }, { details });
 }
 
 function whoHolds({ holder, takeover_at: takeoverAt }: ClearInProgressDetails): string {

@@ -7,11 +7,11 @@ import { CleanupError } from '../domain/errors.ts';
 import type { IngestView } from '../domain/ingestSchema.ts';
 import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
-import { VERIFICATION_REFUSALS, verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
+import { latestVerification, VERIFICATION_REFUSALS, verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { describeUnsynced, type SyncRules, type UnsyncedReport } from '../domain/syncCheck.ts';
-import type { TreeMeasure } from '../storage/treeMeasure.ts';
-import type { TreeRunner } from '../storage/treeRunner.ts';
+import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
+import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 
 export interface VerificationSettings {
   localManifest: boolean;
@@ -27,17 +27,13 @@ export const DEFAULT_VERIFICATION: VerificationSettings = {
   nasMounts: {},
 };
 
-function latestVerification(view: IngestView) {
-  return view.history.findLast((entry) => entry.state === 'sync_verified');
-}
-
 // The run's manifest relative to the run, as a byte string.
 function manifestFileOf(view: IngestView): string {
   return byteString(manifestPathOf(latestVerification(view)?.checksum_file));
 }
 
 // The rules of the local check for a run, or null when it is turned off.
-export function syncRulesFor(view: IngestView, settings: VerificationSettings): SyncRules | null {
+function syncRulesFor(view: IngestView, settings: VerificationSettings): SyncRules | null {
   if (!settings.localManifest) return null;
   return {
     manifestPath: manifestFileOf(view),
@@ -48,24 +44,17 @@ export function syncRulesFor(view: IngestView, settings: VerificationSettings): 
 
 function unsyncedRefusal(runPath: string, report: UnsyncedReport): CleanupError | null {
   if (report.count === 0) return null;
-  return new CleanupError('unsynced_files', describeUnsynced(runPath, report), {
+  return new CleanupError('unsynced_files', { problem: describeUnsynced(runPath, report) }, {
     details: { unsynced: report.paths, unsynced_count: report.count },
   });
 }
 
 function surveyFailed(runPath: string, why: string, details: Record<string, unknown> = {}): CleanupError {
-  return new CleanupError(
-    'survey_failed',
-    `${runPath} could not be surveyed whole (${why}), so what it holds cannot be checked: nothing was deleted. Fix the cause and clear again.`,
-    { details },
-  );
+  return new CleanupError('survey_failed', { runPath, why }, { details });
 }
 
 function manifestInvalid(runPath: string, message: string): CleanupError {
-  return new CleanupError(
-    'manifest_invalid',
-    `${runPath}: ${message}. No file can be shown to have reached the NAS, so nothing was deleted.`,
-  );
+  return new CleanupError('manifest_invalid', { runPath, problem: message });
 }
 
 // What a survey, as far as it goes, says forbids clearing the run.
@@ -92,7 +81,7 @@ export function asPolicyRefusal(error: CleanupError | null): VerificationRefusal
   return error && reason ? { reason, message: error.message } : undefined;
 }
 
-export type Inspection =
+type Inspection =
   // The run as it is now: counts, directory stamps, unsynced files.
   | { survey: TreeMeasure; refusal: CleanupError | null }
   // A survey that failed outright: nothing is known of the run.
@@ -132,9 +121,7 @@ export class PreClearCheck {
   ): Promise<CleanupError | null> {
     const nasPath = latestVerification(view)?.nas_path;
     const unreachable = (why: string): CleanupError =>
-      new CleanupError('nas_unreachable', `The NAS copy of ${location.runPath} cannot be checked: ${why}. Nothing was deleted.`, {
-        details: { nas_path: nasPath ?? null },
-      });
+      new CleanupError('nas_unreachable', { runPath: location.runPath, why }, { details: { nas_path: nasPath ?? null } });
     if (!nasPath) return unreachable('its sync_verified entry has no nas_path');
     const nas = locateNasCopy(nasPath, this.settings.nasMounts);
     if (!nas) return unreachable(`no nas_mounts entry maps ${nasPath} to a local mount`);
@@ -146,7 +133,7 @@ export class PreClearCheck {
     if (result.status === 'manifest_invalid') return manifestInvalid(location.runPath, result.message);
     return new CleanupError(
       'nas_copy_mismatch',
-      `The NAS copy of ${location.runPath} at ${nas.runDir} differs from staging in ${result.count} file${result.count === 1 ? '' : 's'} (${mode} check). Nothing was deleted.`,
+      { runPath: location.runPath, nasDir: nas.runDir, count: result.count, mode },
       { details: { nas_path: nasPath, nas_dir: nas.runDir, differences: result.differences, difference_count: result.count } },
     );
   }

@@ -12,15 +12,16 @@
 // walks the run afresh.)
 import { isCleanupError, type CleanupError } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
+import { isClearableOrResumable } from '../domain/lifecycle.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
-import { sameStamp, type FileStamp, type RunStamps } from '../storage/fileStamp.ts';
+import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fileStamp.ts';
 import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
 import { openRun } from '../storage/runDirectory.ts';
 import { listRunLeaves } from '../storage/stagingScan.ts';
-import type { TreeMeasure } from '../storage/treeMeasure.ts';
-import type { TreeRunner } from '../storage/treeRunner.ts';
+import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
+import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 import { INGEST_PROBLEM_CODES, type IngestProblemCode } from './answers.ts';
 
 export interface CatalogEntry {
@@ -31,9 +32,9 @@ export interface CatalogEntry {
 }
 
 // The local pre-clear rules of a run, or null when none apply.
-export type RulesFor = (view: IngestRecord['view']) => SyncRules | null;
+type RulesFor = (view: IngestRecord['view']) => SyncRules | null;
 
-export interface CatalogProblem {
+interface CatalogProblem {
   location: RunLocation;
   code: IngestProblemCode;
   message: string;
@@ -187,7 +188,7 @@ function entryOf(reading: Extract<LeafReading, { kind: 'run' }>): CatalogEntry {
   };
 }
 
+// Counts of a run that can no longer receive data may be cached.
 function isSettled(ingest: IngestFile): boolean {
-  const state = ingest.record.view.current_state;
-  return state === 'sync_verified' || state === 'cleared';
+  return isClearableOrResumable(ingest.record.view.current_state);
 }

@@ -1,31 +1,34 @@
 // Clearing one run, DESIGN §4 steps 1-7: resolve, lock, re-read, record the
 // intent in ingest.json, delete (counting), journal and log. Under the lock
 // the run is opened once (runDirectory.ts) and every later step, in this
-// thread or a worker, goes through that descriptor.
+// thread or a worker, goes through that descriptor. One cohesive flow, kept
+// in one file (about 240 lines) so that the order of the steps reads top down.
 import type { Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
-import { CleanupError, isCleanupError } from '../domain/errors.ts';
+import { CleanupError } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
-import { verifiedAt } from '../domain/policy.ts';
+import { isClearableOrResumable } from '../domain/lifecycle.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import { appendTransition, readIngest } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
 import { openRun, type OpenRun } from '../storage/runDirectory.ts';
 import type { HeldRunLock, RunLocks } from '../storage/runLock.ts';
-import type { DeleteOutcome, DeleteProgress } from '../storage/treeDelete.ts';
-import type { TreeMeasure } from '../storage/treeMeasure.ts';
-import type { TreeRunner } from '../storage/treeRunner.ts';
-import type { ClearAnswer, ClearRequestOptions, LogSink } from './answers.ts';
+import type { DeleteProgress } from '../storage/engine/treeDelete.ts';
+import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
+import type { TreeRunner } from '../storage/engine/treeRunner.ts';
+import type { ClearAnswer } from './answers.ts';
+import { clearRecordOf, codeAndMessage, incomplete, keepRecord } from './clearEnding.ts';
+import type { ClearOptions } from './clearOptions.ts';
 import { clearInProgress } from './lockBusy.ts';
 import type { PreClearCheck } from './preClearCheck.ts';
 import type { ServiceEventMap, ServiceEvents } from './serviceEvents.ts';
 
-interface KeptRecord {
-  record: ClearRecord | null;
-}
+// How a clear ended: its answer, or the refusal it met, and the journal
+// record it kept (a partial clear keeps one too).
+type Ending = { answer: ClearAnswer; record: ClearRecord | null } | { failure: unknown; record: ClearRecord | null };
 
-export interface RunClearerDeps {
+interface RunClearerDeps {
   stagingRoot: string;
   hostLabel: string;
   locks: RunLocks;
@@ -41,39 +44,35 @@ export interface RunClearerDeps {
 export class RunClearer {
   constructor(private readonly deps: RunClearerDeps) {}
 
-  async clear(requested: string, options: ClearRequestOptions): Promise<ClearAnswer> {
+  // The one way out of a clear: its answer, or the refusal thrown; either is
+  // announced (clear_done) unless it was a dry run.
+  async clear(requested: string, options: ClearOptions): Promise<ClearAnswer> {
     const startedAt = performance.now();
     const location = resolveRunPath(requested, this.deps.stagingRoot);
-    const kept: KeptRecord = { record: null };
-    try {
-      const answer = await this.clearLocated(location, options, startedAt, kept);
-      if (!options.dryRun) this.announce(location, options, { answer, error: null, record: kept.record });
-      return answer;
-    } catch (error) {
-      if (!options.dryRun) {
-        this.announce(location, options, { answer: null, error: describeError(error), record: kept.record });
-      }
-      throw error;
+    if (options.dryRun) return this.withRun(location, startedAt, (opened) => this.dryRun(location, opened, startedAt));
+    const ending = await this.clearLocated(location, options, startedAt).catch(
+      (failure: unknown): Ending => ({ failure, record: null }),
+    );
+    if ('failure' in ending) {
+      this.announce(location, options, { answer: null, error: codeAndMessage(ending.failure), record: ending.record });
+      throw ending.failure;
     }
+    this.announce(location, options, { answer: ending.answer, error: null, record: ending.record });
+    return ending.answer;
   }
 
-  private async clearLocated(
-    location: RunLocation,
-    options: ClearRequestOptions,
-    startedAt: number,
-    kept: KeptRecord,
-  ): Promise<ClearAnswer> {
-    if (options.dryRun) return this.withRun(location, startedAt, (opened) => this.dryRun(location, opened, startedAt));
+  private async clearLocated(location: RunLocation, options: ClearOptions, startedAt: number): Promise<Ending> {
     // The path is checked (and a run that is gone answered) before locking.
     const gone = await this.withRun(location, startedAt, async () => null);
-    if (gone) return gone;
+    if (gone) return { answer: gone, record: null };
     const lock = await this.deps.locks.tryAcquire(location.absolutePath);
     if (!lock) throw await this.busy(location);
     try {
       // Someone may have finished this run between our look and our lock.
-      return await this.withRun(location, startedAt, (opened) =>
-        this.clearOpened(location, opened, options, startedAt, kept, lock),
+      const ending = await this.withRun(location, startedAt, (opened) =>
+        this.clearOpened(location, opened, options, startedAt, lock),
       );
+      return 'outcome' in ending ? { answer: ending, record: null } : ending;
     } finally {
       await lock.release();
     }
@@ -97,11 +96,10 @@ export class RunClearer {
   private async clearOpened(
     location: RunLocation,
     opened: OpenRun,
-    options: ClearRequestOptions,
+    options: ClearOptions,
     startedAt: number,
-    kept: KeptRecord,
     lock: HeldRunLock,
-  ): Promise<ClearAnswer> {
+  ): Promise<Ending> {
     const record = await this.readClearable(location, opened);
     const survey = await this.surveySafe(location, opened, record);
     const writer = await this.deps.journal.openWriter();
@@ -119,18 +117,16 @@ export class RunClearer {
       const clearedAt = formatTimestamp(this.deps.clock());
       const durationMs = Math.round(performance.now() - startedAt);
       const complete = deleted.leftCount === 0 && !deleted.stopped;
-      const journalRecord = this.journalRecord(location, record, options.actor, deleted, {
+      const journalRecord = clearRecordOf(location, record, this.deps.hostLabel, options.actor, deleted, {
         clearedAt,
         durationMs,
         resumed,
         complete,
       });
-      if (deleted.files > 0 || complete) {
-        await this.keep(writer, journalRecord, options.logger ?? this.deps.logger);
-        kept.record = journalRecord;
-      }
-      if (!complete) throw incomplete(location, deleted, lock.compromised);
-      return {
+      const kept = deleted.files > 0 || complete ? journalRecord : null;
+      if (kept) await keepRecord(writer, kept, options.logger ?? this.deps.logger);
+      if (!complete) return { failure: incomplete(location, deleted, lock.compromised), record: kept };
+      const answer: ClearAnswer = {
         run_path: location.runPath,
         outcome: 'cleared',
         files_freed: deleted.files,
@@ -138,20 +134,21 @@ export class RunClearer {
         cleared_at: clearedAt,
         duration_ms: durationMs,
       };
+      return { answer, record: kept };
     } finally {
       await writer.close();
     }
   }
 
-  private progress(location: RunLocation, options: ClearRequestOptions, progress: DeleteProgress, total: number): void {
+  private progress(location: RunLocation, options: ClearOptions, progress: DeleteProgress, total: number): void {
     const update = {
       run_path: location.runPath,
       files_freed: progress.files,
       bytes_freed: progress.bytes,
       files_total: total,
     };
-    options.onProgress?.(update);
-    this.deps.events.emit('clear_progress', { ...update, job_id: options.jobId ?? null });
+    options.observer?.progress?.(update);
+    this.deps.events.emit('clear_progress', { ...update, job_id: options.observer?.jobId ?? null });
   }
 
   // Re-read under the lock (step 3): only a sync_verified run, or one whose
@@ -159,16 +156,13 @@ export class RunClearer {
   private async readClearable(location: RunLocation, opened: OpenRun): Promise<IngestRecord> {
     const ingest = await readIngest(opened.run, this.deps.ingestMaxBytes);
     if (!ingest) {
-      throw new CleanupError(
-        'ingest_missing',
-        `${location.runPath} has no .exlab-wizard/ingest.json: it is not a staged run yet, so nothing was deleted.`,
-      );
+      throw new CleanupError('ingest_missing', { runPath: location.runPath });
     }
     const state = ingest.record.view.current_state;
-    if (state !== 'sync_verified' && state !== 'cleared') {
+    if (!isClearableOrResumable(state)) {
       throw new CleanupError(
         'staging_not_sync_verified',
-        `${location.runPath} is ${state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
+        { runPath: location.runPath, state },
         { details: { current_state: state } },
       );
     }
@@ -217,9 +211,7 @@ export class RunClearer {
     if (await this.deps.locks.isHeld(location.absolutePath)) throw await this.busy(location);
     const record = await this.deps.journal.latestFor(location.runPath);
     if (!record) {
-      throw new CleanupError('run_not_found', `There is no staged run at ${location.runPath}.`, {
-        field: 'run_path',
-      });
+      throw new CleanupError('run_not_found', { runPath: location.runPath });
     }
     return {
       run_path: location.runPath,
@@ -236,82 +228,16 @@ export class RunClearer {
     return clearInProgress(location.runPath, await this.deps.locks.statusOf(location.absolutePath));
   }
 
-  private journalRecord(
-    location: RunLocation,
-    record: IngestRecord,
-    actor: string,
-    deleted: DeleteOutcome,
-    facts: { clearedAt: string; durationMs: number; resumed: boolean; complete: boolean },
-  ): ClearRecord {
-    const { view } = record;
-    const verified = verifiedAt(view);
-    return {
-      run_path: location.runPath,
-      equipment_id: view.equipment_id,
-      project_name: view.project_name,
-      run_kind: view.run_kind,
-      nas_path: view.history.findLast((entry) => entry.state === 'sync_verified')?.nas_path ?? null,
-      verified_at: verified ? formatTimestamp(verified) : null,
-      cleared_at: facts.clearedAt,
-      host: this.deps.hostLabel,
-      actor,
-      files_freed: deleted.files,
-      bytes_freed: deleted.bytes,
-      duration_ms: facts.durationMs,
-      outcome: facts.complete ? 'cleared' : 'clear_incomplete',
-      resumed: facts.resumed,
-    };
-  }
-
-  // The journal is the record of what was deleted; the log line carries the
-  // same facts, and is all that is left if the journal write itself fails.
-  private async keep(
-    writer: { append(record: ClearRecord): Promise<void> },
-    record: ClearRecord,
-    logger: LogSink,
-  ): Promise<void> {
-    try {
-      await writer.append(record);
-    } catch (error) {
-      logger.error({ err: error, ...record }, 'journal write failed after a clear; the log keeps the record');
-    }
-    logger.info(record, record.outcome === 'cleared' ? 'run cleared' : 'run partly cleared');
-  }
-
   private announce(
     location: RunLocation,
-    options: ClearRequestOptions,
+    options: ClearOptions,
     result: Pick<ServiceEventMap['clear_done'], 'answer' | 'error' | 'record'>,
   ): void {
     this.deps.events.emit('clear_done', {
       run_path: location.runPath,
-      job_id: options.jobId ?? null,
+      job_id: options.observer?.jobId ?? null,
       actor: options.actor,
       ...result,
     });
   }
-}
-
-function describeError(error: unknown): { code: string; message: string } {
-  return isCleanupError(error)
-    ? { code: error.code, message: error.message }
-    : { code: 'internal_error', message: 'An unexpected error occurred.' };
-}
-
-function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: boolean): CleanupError {
-  const why = compromised
-    ? 'the run lock was lost (another process may have taken it over), so the clear stopped'
-    : `${deleted.leftCount} entr${deleted.leftCount === 1 ? 'y' : 'ies'} could not be removed`;
-  return new CleanupError(
-    'clear_incomplete',
-    `${location.runPath} was only partly cleared: ${why}. Fix the cause and clear again to finish.`,
-    {
-      details: {
-        files_freed: deleted.files,
-        bytes_freed: deleted.bytes,
-        left: deleted.left,
-        left_count: deleted.leftCount,
-      },
-    },
-  );
 }

@@ -1,8 +1,10 @@
 // What the service tells observers (metrics, the event stream) as it works.
 import { EventEmitter } from 'node:events';
 import type { ClearRecord } from '../domain/clearRecord.ts';
+import type { OutcomeErrorCode } from '../domain/errors.ts';
 import type { LifecycleState } from '../domain/lifecycle.ts';
-import type { ClearAnswer, ClearProgress } from './answers.ts';
+import type { ClearAnswer } from './answers.ts';
+import type { ClearProgress } from './clearOptions.ts';
 
 export interface ServiceEventMap {
   clear_progress: ClearProgress & { job_id: string | null };
@@ -12,7 +14,7 @@ export interface ServiceEventMap {
     job_id: string | null;
     actor: string;
     answer: ClearAnswer | null;
-    error: { code: string; message: string } | null;
+    error: { code: OutcomeErrorCode; message: string } | null;
     record: ClearRecord | null;
   };
   run_state: { run_path: string; from: LifecycleState; to: LifecycleState };
@@ -26,7 +28,7 @@ export interface ServiceEventMap {
   };
 }
 
-export type ServiceEventName = keyof ServiceEventMap;
+type ServiceEventName = keyof ServiceEventMap;
 
 export class ServiceEvents {
   private readonly emitter = new EventEmitter();

@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import { isCleanupError } from '../domain/errors.ts';
 import type { CleanupService } from './cleanupService.ts';
 
-export const SWEEPER_ACTOR = 'sweeper';
+const SWEEPER_ACTOR = 'sweeper';
 
-export interface SweepScheduler {
+interface SweepScheduler {
   stop(): Promise<void>;
 }
 

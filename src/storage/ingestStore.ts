@@ -13,7 +13,7 @@ import {
 } from '../domain/ingestRecord.ts';
 import { writeFileAtomicIn } from './atomicWrite.ts';
 import { errorCode, type DirHandle } from './dirHandle.ts';
-import { stampOf, type FileStamp } from './fileStamp.ts';
+import { stampOf, type FileStamp } from './engine/fileStamp.ts';
 import { INGEST_FILE, META_DIR } from './runLayout.ts';
 
 const fstatAsync = promisify(fs.fstat);
@@ -38,32 +38,32 @@ export async function readIngest(run: DirHandle, maxBytes = DEFAULT_INGEST_MAX_B
   try {
     // Looked at before it is opened: a device is never opened at all.
     const seen = await lstatAsync(meta.pathOf(INGEST_FILE));
-    if (seen.isSymbolicLink()) throw new CleanupError('ingest_invalid', 'ingest.json is a symbolic link.');
-    if (!seen.isFile()) throw new CleanupError('ingest_invalid', 'ingest.json is not a regular file.');
+    if (seen.isSymbolicLink()) throw new CleanupError('ingest_invalid', { problem: 'ingest.json is a symbolic link.' });
+    if (!seen.isFile()) throw new CleanupError('ingest_invalid', { problem: 'ingest.json is not a regular file.' });
     fd = await meta.openFileAsync(INGEST_FILE);
   } catch (error) {
     if (error instanceof CleanupError) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT') return null;
     const why = code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code})`;
-    throw new CleanupError('ingest_invalid', `ingest.json ${why}.`);
+    throw new CleanupError('ingest_invalid', { problem: `ingest.json ${why}.` });
   } finally {
     await meta.closeAsync();
   }
   try {
     const stat = await fstatAsync(fd);
-    if (!stat.isFile()) throw new CleanupError('ingest_invalid', 'ingest.json is not a regular file.');
+    if (!stat.isFile()) throw new CleanupError('ingest_invalid', { problem: 'ingest.json is not a regular file.' });
     if (stat.size > maxBytes) {
       throw new CleanupError(
         'ingest_invalid',
-        `ingest.json is ${stat.size} bytes, over the ${maxBytes}-byte cap (ingest_max_bytes); it was not read.`,
+        { problem: `ingest.json is ${stat.size} bytes, over the ${maxBytes}-byte cap (ingest_max_bytes); it was not read.` },
         { details: { size: stat.size, ingest_max_bytes: maxBytes } },
       );
     }
     return { record: parseIngestText(await readUpTo(fd, stat.size, maxBytes)), stamp: stampOf(stat) };
   } catch (error) {
     if (error instanceof CleanupError) throw error;
-    throw new CleanupError('ingest_invalid', `ingest.json cannot be read (${errorCode(error)}).`);
+    throw new CleanupError('ingest_invalid', { problem: `ingest.json cannot be read (${errorCode(error)}).` });
   } finally {
     await closeAsync(fd);
   }
@@ -78,7 +78,7 @@ async function readUpTo(fd: number, size: number, maxBytes: number): Promise<str
     if (bytesRead === 0) break;
     length += bytesRead;
   }
-  if (length > maxBytes) throw new CleanupError('ingest_invalid', `ingest.json grew past the ${maxBytes}-byte cap while read.`);
+  if (length > maxBytes) throw new CleanupError('ingest_invalid', { problem: `ingest.json grew past the ${maxBytes}-byte cap while read.` });
   return buffer.toString('utf8', 0, length);
 }
 
@@ -89,7 +89,7 @@ async function openMeta(run: DirHandle): Promise<DirHandle | null> {
     const code = errorCode(error);
     if (code === 'ENOENT') return null;
     const why = code === 'ELOOP' || code === 'ENOTDIR' ? 'is not a directory (links are never followed)' : `cannot be read (${code})`;
-    throw new CleanupError('ingest_invalid', `${META_DIR} ${why}.`);
+    throw new CleanupError('ingest_invalid', { problem: `${META_DIR} ${why}.` });
   }
 }
 
@@ -119,15 +119,7 @@ function unwritable(runPath: string, error: NodeJS.ErrnoException): CleanupError
   const code = error.code ?? 'EIO';
   const details = { error_code: code };
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new CleanupError(
-      'disk_full',
-      `The staging filesystem is full (${code}): ingest.json of ${runPath} could not record the clear, so nothing was deleted. Free some space and clear again.`,
-      { details },
-    );
+    return new CleanupError('disk_full', { runPath, code }, { details });
   }
-  return new CleanupError(
-    'ingest_unwritable',
-    `ingest.json of ${runPath} cannot be rewritten (${code}), so the clear was not recorded and nothing was deleted.`,
-    { details },
-  );
+  return new CleanupError('ingest_unwritable', { runPath, code }, { details });
 }

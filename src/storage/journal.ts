@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
 import { clearRecordSchema, type ClearRecord } from '../domain/clearRecord.ts';
 
-export interface JournalWriter {
+interface JournalWriter {
   append(record: ClearRecord): Promise<void>;
   close(): Promise<void>;
 }
@@ -96,7 +96,7 @@ function unavailable(
 ): CleanupError {
   return new CleanupError(
     'journal_unavailable',
-    `The clear journal in ${directory} cannot be ${access} (${error.code ?? error.message}).`,
+    { directory, access, cause: error.code ?? error.message },
     { details: { journal_dir: directory, error_code: error.code ?? null } },
   );
 }

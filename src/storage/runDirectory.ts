@@ -58,10 +58,9 @@ async function openRoot(stagingRoot: string): Promise<DirHandle> {
   try {
     return await DirHandle.openTrustedAsync(stagingRoot);
   } catch (error) {
-    throw new CleanupError(
-      'staging_root_unavailable',
-      `The staging root ${stagingRoot} cannot be opened (${errorCode(error)}); nothing was read or deleted.`,
-    );
+    throw new CleanupError('staging_root_unavailable', {
+      problem: `The staging root ${stagingRoot} cannot be opened (${errorCode(error)}); nothing was read or deleted.`,
+    });
   }
 }
 
@@ -69,14 +68,12 @@ function segmentError(error: unknown, shown: string): 'missing' {
   const code = errorCode(error);
   if (code === 'ENOENT') return 'missing';
   if (code === 'ELOOP') {
-    throw new CleanupError('invalid_run_path', `Invalid run path: ${shown} is a symbolic link; links are never followed.`, {
-      field: 'run_path',
-    });
+    throw new CleanupError('invalid_run_path', { why: `${shown} is a symbolic link; links are never followed` });
   }
   if (code === 'ENOTDIR') {
-    throw new CleanupError('invalid_run_path', `Invalid run path: ${shown} is not a directory.`, { field: 'run_path' });
+    throw new CleanupError('invalid_run_path', { why: `${shown} is not a directory` });
   }
-  throw new CleanupError('staging_root_unavailable', `${shown} cannot be opened (${code}); nothing was read or deleted.`);
+  throw new CleanupError('staging_root_unavailable', { problem: `${shown} cannot be opened (${code}); nothing was read or deleted.` });
 }
 
 // In a worker: the run a reference names, handed to `work`; null when it

@@ -19,7 +19,7 @@ import {
   type LockHolder,
 } from './runLockHolder.ts';
 
-export interface RunLockOptions {
+interface RunLockOptions {
   staleMs?: number;
   updateMs?: number;
   // Whose processes this one can see: the service's host_label.

@@ -1,14 +1,16 @@
-// A built app (buildApp) over a fresh temporary staging root, with its log
+// A composed program and its app (compose, buildApp) over a fresh temporary staging root, with its log
 // lines captured, closed after the test.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
-import { afterAll, afterEach } from 'vitest';
-import { loadConfig, type AppConfig } from '../../src/config.ts';
+import { afterAll, afterEach, expect } from 'vitest';
+import { loadConfig } from '../../src/config/load.ts';
+import type { AppConfig } from '../../src/config/schema.ts';
+import { compose, type Program } from '../../src/compose.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
+import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { makeTempDir } from './stagingTree.ts';
 
 export const CLEAR_TOKEN = 'clear-token-0123456789abcdef';
@@ -16,6 +18,7 @@ export const READ_TOKEN = 'read-token-0123456789abcdef';
 
 export interface AppHarness {
   app: FastifyInstance;
+  program: Program;
   config: AppConfig;
   root: string;
   journalDir: string;
@@ -23,15 +26,20 @@ export interface AppHarness {
   http: () => supertest.Agent;
 }
 
-const open: Array<{ app: FastifyInstance; base: string }> = [];
+const open: Array<{ app: FastifyInstance; program: Program; base: string }> = [];
 // One pool of tree workers per test file: starting workers under tsx is slow.
 const pool = createTreeWorkerPool();
 
 afterEach(async () => {
-  for (const { app, base } of open.splice(0)) {
+  const undocumented = [];
+  for (const { app, program, base } of open.splice(0)) {
+    undocumented.push(...app.undocumentedAnswers);
     await app.close();
+    await program.close(2000);
     fs.rmSync(base, { recursive: true, force: true });
   }
+  // Every error an app answered is one its route documents (errorResponses.ts).
+  expect(undocumented).toEqual([]);
 });
 afterAll(() => pool.close());
 
@@ -60,15 +68,14 @@ export async function createAppHarness(options: AppHarnessOptions = {}): Promise
       logs.push(JSON.parse(line) as Record<string, unknown>);
     },
   });
-  const app = await buildApp(config, {
+  const program = compose(config, { logger, pool, clock: options.clock ?? (() => new Date('2026-04-20T12:00:00Z')) });
+  const app = await buildApp(program, {
     logger,
-    pool,
-    clock: options.clock ?? (() => new Date('2026-04-20T12:00:00Z')),
-    shutdownGraceMs: 2000,
+    tokens: config.tokens,
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
-  open.push({ app, base });
-  return { app, config, root, journalDir, logs, http: () => supertest.agent(app.server) };
+  open.push({ app, program, base });
+  return { app, program, config, root, journalDir, logs, http: () => supertest.agent(app.server) };
 }
 
 // The auth environment of a service with one clear and one read token.

@@ -6,7 +6,7 @@ import type { PolicySettings } from '../../src/domain/policy.ts';
 import { createCleanupService, type CleanupService } from '../../src/service/cleanupService.ts';
 import { DEFAULT_VERIFICATION, type VerificationSettings } from '../../src/service/preClearCheck.ts';
 import type { RunLocks } from '../../src/storage/runLock.ts';
-import { createTreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
+import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { readJournal } from './journal.ts';
 import { makeTempDir } from './stagingTree.ts';
 

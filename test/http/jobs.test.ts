@@ -1,6 +1,5 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +41,8 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> 
 }
 
 describe('Prefer: respond-async', () => {
+  // A listing and two clears of 20,000 files, polled every 10 ms: slow on a
+  // shared, loaded machine (about 30 s here, before and after this change).
   it('answers 202 with Location and a job that moves, then succeeds with the counts of a synchronous clear', async () => {
     const h = await createAppHarness();
     bigRun(h.root, 'EQ/P/Runs/Run_A', 20_000);
@@ -67,7 +68,7 @@ describe('Prefer: respond-async', () => {
     expect(seen.some((files) => files > 0 && files < sync.files_freed)).toBe(true);
     expect(job.started_at).not.toBeNull();
     expect(job.finished_at).not.toBeNull();
-  });
+  }, 90_000);
 
   it('ends a refused clear as a failed job carrying the error code', async () => {
     const h = await createAppHarness();
@@ -90,9 +91,17 @@ describe('Prefer: respond-async', () => {
   it('tells one of an asynchronous and a synchronous clear of the same run that the other is clearing it', async () => {
     const h = await createAppHarness();
     bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
+    // The synchronous clear is sent once the asynchronous one holds the run
+    // (it has recorded its intent in ingest.json), or first if the job loses.
+    const intentRecorded = new Promise<void>((resolve) => {
+      const stop = h.program.service.events.on('run_state', () => {
+        stop();
+        resolve();
+      });
+    });
     const [accepted, sync] = await Promise.all([
       h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC),
-      sleep(30).then(() => h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear')),
+      intentRecorded.then(() => h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear')),
     ]);
     expect(accepted.status).toBe(202);
     const job = await waitForJob(h, accepted.body.id);
@@ -139,10 +148,10 @@ describe('GET /api/v1/jobs', () => {
     const registry = new JobRegistry(() => now.value, () => null, console);
     const done = async () => ({ results: [], error: null });
     const old = registry.start({ kind: 'sweep', runPaths: [], work: done });
-    await sleep(5);
+    await waitFor(() => registry.get(old.id)?.finished_at !== null);
     now.value = new Date(now.value.getTime() + KEEP_MS + 60_000);
-    for (let i = 0; i < MAX_KEPT + 10; i += 1) registry.start({ kind: 'sweep', runPaths: [], work: done });
-    await sleep(5);
+    const recent = Array.from({ length: MAX_KEPT + 10 }, () => registry.start({ kind: 'sweep', runPaths: [], work: done }));
+    await waitFor(() => recent.every((job) => registry.get(job.id)?.finished_at !== null));
     registry.start({ kind: 'sweep', runPaths: [], work: done });
     expect(registry.get(old.id)).toBeNull();
     expect(registry.list().length).toBeLessThanOrEqual(MAX_KEPT + 1);
@@ -203,17 +212,55 @@ describe('GET /api/v1/events', () => {
 
   it('never slows a clear for a client that does not read, and keeps its backlog bounded', async () => {
     const h = await createAppHarness();
+    bigRun(h.root, 'EQ/P/Runs/Run_0', 20_000);
     bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
     const url = await listen(h);
-    const stalled = http.get(`${url}/api/v1/events`);
-    const response = await new Promise<http.IncomingMessage>((resolve) => stalled.on('response', resolve));
-    response.pause();
-    const answer = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').expect(200);
-    expect(answer.body.files_freed).toBe(20_002);
-    await h.http().get('/api/v1/health').expect(200);
-    stalled.destroy();
-    expect(fs.existsSync(path.join(h.root, 'EQ/P/Runs/Run_1'))).toBe(false);
-  });
+    // The same clear with no client, to compare against.
+    const unobserved = performance.now();
+    await h.http().post('/api/v1/staging/EQ/P/Runs/Run_0/clear').expect(200);
+    const unobservedMs = performance.now() - unobserved;
+
+    // A client that asks for the stream and then never reads a byte.
+    const { port } = new URL(url);
+    const stalled = net.connect(Number(port), '127.0.0.1');
+    stalled.pause();
+    stalled.write('GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    try {
+      await waitFor(() => h.app.eventStreams.size === 1);
+      const [stream] = [...h.app.eventStreams];
+      // Fill the client's socket, kernel buffers included (they grow while
+      // filled), until a full backlog stays full: from then on everything the
+      // clear sends has to queue.
+      const filler = 'x'.repeat(4096);
+      const sample = () => ({ queued: stream?.queued ?? 0, stalled: stream?.stalled ?? false });
+      for (let round = 0; !(sample().stalled && sample().queued === MAX_BACKLOG); round += 1) {
+        expect(round).toBeLessThan(500);
+        for (let i = 0; i < MAX_BACKLOG; i += 1) {
+          h.program.service.events.emit('run_state', { run_path: `${filler}${round}/${i}`, from: 'sync_verified', to: 'cleared' });
+        }
+        await sleep(100);
+      }
+      const samples: Array<{ queued: number; stalled: boolean }> = [];
+      h.program.service.events.on('clear_progress', () => samples.push(sample()));
+      const observed = performance.now();
+      const answer = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').expect(200);
+      const observedMs = performance.now() - observed;
+      expect(answer.body.files_freed).toBe(20_002);
+      expect(fs.existsSync(path.join(h.root, 'EQ/P/Runs/Run_1'))).toBe(false);
+      // The client stayed behind through the clear; its backlog stayed full
+      // and bounded (the oldest events dropped first) ...
+      expect(samples.length).toBeGreaterThan(0);
+      for (const seen of samples) expect(seen).toEqual({ queued: MAX_BACKLOG, stalled: true });
+      expect(stream?.dropped).toBeGreaterThan(0);
+      // ... and the clear took about as long as the one nobody watched (loose:
+      // the machine is shared; a clear waiting on the client would never end).
+      expect(observedMs).toBeLessThan(unobservedMs * 3 + 2000);
+      await h.http().get('/api/v1/health').expect(200);
+    } finally {
+      // Else the app's stop would wait on this client.
+      stalled.destroy();
+    }
+  }, 120_000);
 });
 
 describe('EventStream (one client)', () => {

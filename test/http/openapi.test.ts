@@ -90,3 +90,15 @@ describe('the OpenAPI document', () => {
     }
   });
 });
+
+describe('the committed OpenAPI document under Redocly', () => {
+  it("lints clean with Redocly's recommended rules (no errors)", async () => {
+    const redocly = path.join(repo, 'node_modules', '.bin', 'redocly');
+    const result = await run(redocly, ['lint', '--format', 'summary', 'openapi/openapi.json'], { cwd: repo }).then(
+      ({ stdout, stderr }) => ({ ok: true, output: stdout + stderr }),
+      (error: { stdout: string; stderr: string }) => ({ ok: false, output: error.stdout + error.stderr }),
+    );
+    expect(result.output).not.toMatch(/error/i);
+    expect(result.ok).toBe(true);
+  }, 60_000);
+});

@@ -5,6 +5,7 @@ import { createRunLocks } from '../../src/storage/runLock.ts';
 import { createAppHarness, type AppHarness } from '../helpers/appHarness.ts';
 import { withImmutable } from '../helpers/faults.ts';
 import { ingestFor, makeRun, snapshotTree, writeIngest } from '../helpers/stagingTree.ts';
+import { itAsRoot } from '../helpers/root.ts';
 
 const RUN = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
 const ENCODED = encodeURIComponent(RUN);
@@ -192,7 +193,7 @@ describe('POST /api/v1/staging/{run_path}/clear', () => {
     }
   });
 
-  it('refuses with 503 journal_unavailable, deleting nothing, when the journal cannot be written', async () => {
+  itAsRoot('refuses with 503 journal_unavailable, deleting nothing, when the journal cannot be written', async () => {
     const h = await createAppHarness();
     const run = makeRun(h.root, RUN);
     fs.mkdirSync(h.journalDir);
@@ -204,7 +205,7 @@ describe('POST /api/v1/staging/{run_path}/clear', () => {
     expect(snapshotTree(run)).toEqual(before);
   });
 
-  it('answers 500 clear_incomplete naming the file it could not delete, without a stack, then a retry finishes', async () => {
+  itAsRoot('answers 500 clear_incomplete naming the file it could not delete, without a stack, then a retry finishes', async () => {
     const h = await createAppHarness();
     const run = makeRun(h.root, RUN);
     const stuck = path.join(run, 'image_0002.tif');

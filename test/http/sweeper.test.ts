@@ -41,6 +41,7 @@ describe('the scheduled sweeper', () => {
   it('never sweeps in manual mode', async () => {
     const h = await createAppHarness({ env: { STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '1' } });
     seed(h.root);
+    // Nothing happening has no event to wait on: two and a half intervals.
     await sleep(2500);
     expect(fs.readdirSync(path.join(h.root, 'EQ/P/Runs')).sort()).toEqual(['Run_due', 'Run_queued', 'Run_recent']);
     expect(h.logs.some((line) => line.msg === 'sweep finished')).toBe(false);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildRun } from '../helpers/bigRun.ts';
 import { readJournal } from '../helpers/journal.ts';
 import { lockPathOf } from '../../src/storage/runLock.ts';
@@ -12,6 +12,7 @@ import { startService, type ServiceProcess } from '../helpers/serviceProcess.ts'
 import { openEvents } from '../helpers/sseClient.ts';
 import { makeTempDir } from '../helpers/stagingTree.ts';
 import { isMounted, mountTmpfs, unmount } from '../helpers/tmpfs.ts';
+import { describeAsRoot } from '../helpers/root.ts';
 
 const RUN = 'CONFOCAL_01/PROJ-0042/Runs/Run_crash';
 const FILES = 100_000;
@@ -110,7 +111,7 @@ function expectTakeoverAtStart(service: ServiceProcess, runDir: string, killedPi
   expect(takeover).toMatchObject({ level: 40, lock: lockPathOf(runDir), holder_host: 'orch-1', holder_pid: killedPid });
 }
 
-describe('a service killed mid-clear', () => {
+describeAsRoot('a service killed mid-clear', () => {
   it('leaves ingest.json whole and cleared; after a restart the first clear answers 200 and finishes it, journaled as resumed', async () => {
     const { runDir, torn, reads, pid } = await clearAndKill();
     expect(reads).toBeGreaterThan(0);

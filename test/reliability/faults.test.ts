@@ -12,11 +12,12 @@ import { startLockHolder, type LockProcess } from '../helpers/lockProcess.ts';
 import { createHarness, journalLines } from '../helpers/serviceHarness.ts';
 import { makeRun, makeTempDir, snapshotTree, treeTotals } from '../helpers/stagingTree.ts';
 import { isMounted, mountTmpfs, unmount, withTmpfs } from '../helpers/tmpfs.ts';
+import { itAsRoot } from '../helpers/root.ts';
 
 const RUN = 'EQ/P/Runs/Run_1';
 
 describe('an undeletable file (chattr +i)', () => {
-  it('answers clear_incomplete naming it, removes the rest, and a retry after the fix counts each file once', async () => {
+  itAsRoot('answers clear_incomplete naming it, removes the rest, and a retry after the fix counts each file once', async () => {
     const h = await createAppHarness();
     const run = makeRun(h.root, RUN, { files: { 'a.dat': 'a', 'raw/locked.tif': 'locked', 'raw/b.tif': 'bb' } });
     const total = treeTotals(run).files;
@@ -33,7 +34,7 @@ describe('an undeletable file (chattr +i)', () => {
 });
 
 describe('a full disk (a small tmpfs as the staging root)', () => {
-  it('refuses with 507 disk_full, never a 500, leaving ingest.json byte-identical; clears once there is room', async () => {
+  itAsRoot('refuses with 507 disk_full, never a 500, leaving ingest.json byte-identical; clears once there is room', async () => {
     const h = await createAppHarness();
     await withTmpfs(h.root, '1m', async () => {
       const run = makeRun(h.root, RUN, { files: { 'image.tif': 'x'.repeat(200_000) } });
@@ -55,7 +56,7 @@ describe('a full disk (a small tmpfs as the staging root)', () => {
 });
 
 describe('a journal that cannot be written', () => {
-  it('refuses the clear before anything is deleted, and health says not ready', async () => {
+  itAsRoot('refuses the clear before anything is deleted, and health says not ready', async () => {
     const h = await createAppHarness();
     const run = makeRun(h.root, RUN);
     fs.mkdirSync(h.journalDir);
@@ -72,7 +73,7 @@ describe('a journal that cannot be written', () => {
 });
 
 describe('the staging volume going away while the service runs', () => {
-  it('answers errors in the envelope, stays up, is not ready, and recovers when the volume returns', async () => {
+  itAsRoot('answers errors in the envelope, stays up, is not ready, and recovers when the volume returns', async () => {
     const base = makeTempDir();
     const volume = path.join(base, 'volume');
     mountTmpfs(volume, '16m');

@@ -54,10 +54,11 @@ describe('fuzzing run-path resolution', () => {
     fc.assert(fc.property(runPathInput, (requested) => assertSafe(requested)), settings(RUNS * 5));
   });
 
-  it('stays safe through the URL rewrite and percent-decoding the router does', () => {
+  it('stays safe through the URL rewrite and percent-decoding the router does', async () => {
+    const { registeredRoutes } = (await createAppHarness()).app;
     fc.assert(
       fc.property(runPathInput, fc.constantFrom('', '/clear', '/eligibility'), (requested, suffix) => {
-        const url = encodeRunPathInUrl(`/api/v1/staging/${requested}${suffix}`);
+        const url = encodeRunPathInUrl(`/api/v1/staging/${requested}${suffix}`, registeredRoutes);
         const param = url.slice('/api/v1/staging/'.length).replace(/\/(clear|eligibility)$/, '');
         let decoded: string;
         try {

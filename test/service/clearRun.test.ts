@@ -20,6 +20,7 @@ import {
   writeFiles,
   writeIngest,
 } from '../helpers/stagingTree.ts';
+import { itAsRoot } from '../helpers/root.ts';
 
 const RUN = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
 const operator = { actor: 'alice' };
@@ -121,7 +122,7 @@ describe('clearing one run', () => {
     const { root, service } = createHarness();
     makeRun(root, RUN);
     const seen: number[] = [];
-    const answer = await service.clearRun(RUN, { actor: 'a', onProgress: (p) => seen.push(p.files_freed) });
+    const answer = await service.clearRun(RUN, { actor: 'a', observer: { progress: (p) => seen.push(p.files_freed) } });
     expect(seen.at(-1)).toBe(answer.files_freed);
   });
 });
@@ -152,7 +153,7 @@ describe('refusals before anything is deleted (DESIGN §4 step 3)', () => {
     expect(fs.existsSync(lockPathOf(run))).toBe(false);
   });
 
-  it('refuses with journal_unavailable, deleting nothing, when the journal cannot be written', async () => {
+  itAsRoot('refuses with journal_unavailable, deleting nothing, when the journal cannot be written', async () => {
     const harness = createHarness();
     const run = makeRun(harness.root, RUN);
     fs.mkdirSync(harness.journalDir);
@@ -244,7 +245,7 @@ describe('interrupted clears', () => {
     expect(journalLines(harness)).toMatchObject([{ outcome: 'cleared', resumed: true, files_freed: expected.files }]);
   });
 
-  it('keeps unknown ingest fields in the cleared record written before deleting', async () => {
+  itAsRoot('keeps unknown ingest fields in the cleared record written before deleting', async () => {
     const harness = createHarness();
     const legacy = 'TECAN_02/PROJ-0007/Run_2025-11-02T08-00';
     const run = makeRun(harness.root, legacy);
@@ -268,7 +269,7 @@ describe('interrupted clears', () => {
     });
   });
 
-  it('goes past an undeletable file, answers clear_incomplete naming it, then a retry finishes', async () => {
+  itAsRoot('goes past an undeletable file, answers clear_incomplete naming it, then a retry finishes', async () => {
     const harness = createHarness();
     const run = makeRun(harness.root, RUN, {
       files: { 'a.dat': 'aaaa', 'raw/locked.dat': 'locked!', 'raw/b.dat': 'bb' },
@@ -298,7 +299,7 @@ describe('interrupted clears', () => {
     expect(records.reduce((sum, r) => sum + (r.bytes_freed as number), 0)).toBe(all.bytes);
   });
 
-  it('journals nothing for an attempt that removed nothing', async () => {
+  itAsRoot('journals nothing for an attempt that removed nothing', async () => {
     const harness = createHarness();
     const run = makeRun(harness.root, RUN, { files: { 'only.dat': 'x' } });
     const everything = ['only.dat', '.exlab-wizard/creation.json', '.exlab-wizard/checksums.sha256'].map((name) =>

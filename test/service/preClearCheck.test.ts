@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
 import { refusalOf } from '../helpers/refusal.ts';
 import type { VerificationSettings } from '../../src/service/preClearCheck.ts';
-import { deleteDirectoryContents, surveyedContents } from '../../src/storage/treeDelete.ts';
+import { deleteDirectoryContents, surveyedContents } from '../../src/storage/engine/treeDelete.ts';
 import { createHarness, journalLines, type Harness } from '../helpers/serviceHarness.ts';
 import { measureAt, openRunAt } from '../helpers/runHandle.ts';
 import { makeRun, makeTempDir, readIngestJson, sealRun, snapshotTree } from '../helpers/stagingTree.ts';

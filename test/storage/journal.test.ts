@@ -5,6 +5,7 @@ import type { ClearRecord } from '../../src/domain/clearRecord.ts';
 import { createJournal, journalFileName } from '../../src/storage/journal.ts';
 import { setImmutable } from '../helpers/faults.ts';
 import { makeTempDir } from '../helpers/stagingTree.ts';
+import { itAsRoot } from '../helpers/root.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -77,7 +78,7 @@ describe('journal', () => {
     expect(await createJournal(dir, 'a').readAll()).toEqual([]);
   });
 
-  it('refuses to open for writing with journal_unavailable when the file cannot be written', async () => {
+  itAsRoot('refuses to open for writing with journal_unavailable when the file cannot be written', async () => {
     await append('a');
     const file = path.join(dir, 'clears.a.jsonl');
     setImmutable(file, true);

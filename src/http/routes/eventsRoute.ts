@@ -1,28 +1,31 @@
 // GET /api/v1/events: Server-Sent Events of clear progress, finished clears
 // and run state changes, so that the staging panel draws progress without
 // polling. EventSource cannot send headers, so ?access_token= works here.
-import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { CleanupService } from '../../service/cleanupService.ts';
-import { errorResponses } from '../errorEnvelope.ts';
+import type { ServiceEvents } from '../../service/serviceEvents.ts';
 import { TOKEN_REQUIRED } from '../openapi.ts';
 import { EventStream } from '../eventStream.ts';
 import { TRACE_HEADER } from '../traceId.ts';
 
-export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heartbeatMs: number }> = async (
+export const eventsRoute: FastifyPluginAsyncZod<{
+  events: ServiceEvents;
+  heartbeatMs: number;
+  // The clients connected now (ended when the app stops).
+  open: Set<EventStream>;
+}> = async (
   app,
-  { service, heartbeatMs },
+  { events, heartbeatMs, open },
 ) => {
-  const open = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
-    for (const response of open) response.end();
+    for (const stream of open) stream.end();
   });
 
   app.get('/api/v1/events', {
     config: { scope: 'read', tokenInQuery: true },
     schema: {
       summary: 'Server-Sent Events: clear progress and run state changes',
+      operationId: 'streamEvents',
       description:
         'text/event-stream. Events: clear_progress {run_path, job_id, files_freed, bytes_freed, files_total}; ' +
         'clear_done {run_path, job_id, actor, outcome, files_freed, bytes_freed, error}; ' +
@@ -31,7 +34,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heart
       security: TOKEN_REQUIRED,
       querystring: z.strictObject({ access_token: z.string().optional() }),
       produces: ['text/event-stream'],
-      response: { 200: z.string().describe('An endless event stream'), ...errorResponses('unauthorized', 'validation_error') },
+      response: { 200: z.string().describe('An endless event stream') },
     },
     handler: (request, reply) => {
       reply.hijack();
@@ -46,10 +49,10 @@ export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heart
       response.write(': connected\n\n');
       const stream = new EventStream(response);
       const stops = [
-        service.events.on('clear_progress', (progress) =>
+        events.on('clear_progress', (progress) =>
           stream.send('clear_progress', progress, `clear_progress:${progress.run_path}`),
         ),
-        service.events.on('clear_done', (done) =>
+        events.on('clear_done', (done) =>
           stream.send('clear_done', {
             run_path: done.run_path,
             job_id: done.job_id,
@@ -60,14 +63,14 @@ export const eventsRoute: FastifyPluginAsyncZod<{ service: CleanupService; heart
             error: done.error,
           }),
         ),
-        service.events.on('run_state', (change) => stream.send('run_state', change)),
+        events.on('run_state', (change) => stream.send('run_state', change)),
       ];
       const heartbeat = setInterval(() => stream.comment('heartbeat'), heartbeatMs);
-      open.add(response);
+      open.add(stream);
       response.on('close', () => {
         clearInterval(heartbeat);
         for (const stop of stops) stop();
-        open.delete(response);
+        open.delete(stream);
       });
     },
   });

@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { CleanupService } from '../../service/cleanupService.ts';
-import { errorResponses } from '../errorEnvelope.ts';
 import { TOKEN_REQUIRED } from '../openapi.ts';
 
 const checkSchema = z.object({ ok: z.boolean(), message: z.string() });
@@ -19,6 +18,7 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
     config: { scope: 'public' },
     schema: {
       summary: 'Liveness and readiness',
+      operationId: 'getHealth',
       description: 'Ready (200) when the staging root is readable and the journal writable; 503 names the failing check.',
       tags: ['operations'],
       security: [],
@@ -39,10 +39,11 @@ export const metricsRoute: FastifyPluginAsyncZod<{ registry: Registry }> = async
     config: { scope: 'read' },
     schema: {
       summary: 'Prometheus metrics',
+      operationId: 'getMetrics',
       tags: ['operations'],
       security: TOKEN_REQUIRED,
       produces: ['text/plain'],
-      response: { 200: z.string().describe('Prometheus text format'), ...errorResponses('unauthorized', 'internal_error') },
+      response: { 200: z.string().describe('Prometheus text format') },
     },
     handler: async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   });

@@ -4,8 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clearRecordSchema } from '../../domain/clearRecord.ts';
-import { RUN_KINDS } from '../../domain/ingestSchema.ts';
-import { LIFECYCLE_STATES } from '../../domain/lifecycle.ts';
 import { parseTimestamp } from '../../domain/timestamps.ts';
 import {
   clearAnswerSchema,
@@ -13,95 +11,35 @@ import {
   runDetailSchema,
   runListingSchema,
   runResultsSchema,
-  type ClearRequestOptions,
 } from '../../service/answers.ts';
+import type { ClearOptions } from '../../service/clearOptions.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { jobSchema, type Job } from '../../service/jobs.ts';
-import type { ErrorCode } from '../errorCatalog.ts';
-import { errorResponses } from '../errorEnvelope.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
-
-const runPathParams = z.object({
-  run_path: z
-    .string()
-    .describe('The run path relative to staging_root (slashes raw or as %2F), or absolute under it.'),
-});
-
-const dryRunQuery = z.strictObject({
-  dry_run: z.stringbool().optional().describe('Say what would go, delete nothing.'),
-});
-const dryRunBody = z.strictObject({ dry_run: z.boolean().optional() }).nullish();
+import {
+  CLEAR_REFUSALS,
+  clearSetBody,
+  clearsQuery,
+  dryRunBody,
+  dryRunQuery,
+  listQuery,
+  ONE_RUN_ERRORS,
+  preferHeaders,
+  runPathParams,
+} from './stagingRequests.ts';
 
 // Who asks, where the clear logs, and whether it is a dry run: asked for in
 // the query (curl) or in the JSON body (clients).
 function clearOptionsOf(
   request: FastifyRequest & { query: { dry_run?: boolean }; body?: { dry_run?: boolean } | null },
-): ClearRequestOptions {
+): ClearOptions {
   return {
     actor: request.actor,
     logger: request.log,
     dryRun: request.query.dry_run === true || request.body?.dry_run === true,
   };
 }
-
-const clearSetBody = z
-  .strictObject({
-    run_paths: z.array(z.string()).min(1).max(1000).optional(),
-    all_verified: z.literal(true).optional().describe('Every sync_verified run, and interrupted clears.'),
-    dry_run: z.boolean().optional(),
-  })
-  .refine((body) => (body.run_paths === undefined) !== (body.all_verified === undefined), {
-    message: 'send either run_paths (a list) or all_verified: true',
-  });
-
-const listQuery = z.strictObject({
-  state: z.enum(LIFECYCLE_STATES).optional(),
-  eligible: z.stringbool().optional().describe('Only runs the sweep may (true) or may not (false) clear now.'),
-  equipment_id: z.string().optional(),
-  run_kind: z.enum(RUN_KINDS).optional(),
-});
-
-const clearsQuery = z.strictObject({
-  since: z
-    .string()
-    .refine((text) => parseTimestamp(text) !== null, 'must be a timestamp such as 2026-04-17T16:18:43Z')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-const READ_ERRORS: ErrorCode[] = ['validation_error', 'unauthorized', 'internal_error'];
-const CLEAR_ERRORS: ErrorCode[] = [...READ_ERRORS, 'forbidden', 'malformed_json', 'unsupported_media_type', 'payload_too_large'];
-const ONE_RUN_ERRORS: ErrorCode[] = [
-  'invalid_run_path',
-  'run_not_found',
-  'ingest_invalid',
-  'schema_major_mismatch',
-  'staging_root_unavailable',
-];
-const REFUSALS: ErrorCode[] = [
-  ...ONE_RUN_ERRORS,
-  'ingest_missing',
-  'staging_not_sync_verified',
-  'clear_in_progress',
-  'unsynced_files',
-  'manifest_invalid',
-  'survey_failed',
-  'nas_copy_mismatch',
-  'nas_unreachable',
-  'clear_incomplete',
-  'journal_unavailable',
-  'ingest_unwritable',
-  'disk_full',
-  'shutting_down',
-];
-
-const preferHeaders = z.looseObject({
-  prefer: z
-    .string()
-    .optional()
-    .describe('respond-async: answer 202 at once with a job (Location: /api/v1/jobs/{id}) and clear in the background.'),
-});
 
 // Prefer: respond-async (RFC 7240) asks for a job instead of waiting.
 function wantsAsync(request: FastifyRequest): boolean {
@@ -120,52 +58,56 @@ async function answerClear<T>(
   return job;
 }
 
-export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asyncClears: AsyncClears }> = async (
+export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; jobs: AsyncClears }> = async (
   app,
-  { service, asyncClears },
+  { service, jobs },
 ) => {
   app.get('/api/v1/staging', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ['staging_root_unavailable'] },
     schema: {
       summary: 'List staged runs',
+      operationId: 'listRuns',
       description: 'Every staged run as a row, newest activity first; runs whose ingest.json cannot be used are under problems.',
       tags: ['staging'],
       security,
       querystring: listQuery,
-      response: { 200: runListingSchema, ...errorResponses(...READ_ERRORS, 'staging_root_unavailable') },
+      response: { 200: runListingSchema },
     },
     handler: (request) => service.listRuns(request.query),
   });
 
   app.get('/api/v1/staging/:run_path', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ONE_RUN_ERRORS },
     schema: {
       summary: 'One staged run',
+      operationId: 'getRun',
       description: 'The row of one run with its history and its eligibility.',
       tags: ['staging'],
       security,
       params: runPathParams,
-      response: { 200: runDetailSchema, ...errorResponses(...READ_ERRORS, ...ONE_RUN_ERRORS) },
+      response: { 200: runDetailSchema },
     },
     handler: (request) => service.getRun(request.params.run_path),
   });
 
   app.get('/api/v1/staging/:run_path/eligibility', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ONE_RUN_ERRORS },
     schema: {
       summary: 'The policy decision for one run',
+      operationId: 'getEligibility',
       tags: ['staging'],
       security,
       params: runPathParams,
-      response: { 200: eligibilitySchema, ...errorResponses(...READ_ERRORS, ...ONE_RUN_ERRORS) },
+      response: { 200: eligibilitySchema },
     },
     handler: (request) => service.eligibility(request.params.run_path),
   });
 
   app.post('/api/v1/staging/:run_path/clear', {
-    config: { scope: 'clear' },
+    config: { scope: 'clear', errors: CLEAR_REFUSALS },
     schema: {
       summary: 'Clear one run',
+      operationId: 'clearRun',
       description:
         'Deletes a sync_verified run (or finishes an interrupted clear), journaling what went. With dry_run, says what would go.',
       tags: ['clear'],
@@ -174,32 +116,29 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
       querystring: dryRunQuery,
       headers: preferHeaders,
       body: dryRunBody,
-      response: { 200: clearAnswerSchema, 202: jobSchema, ...errorResponses(...CLEAR_ERRORS, ...REFUSALS) },
+      response: { 200: clearAnswerSchema, 202: jobSchema },
     },
     handler: (request, reply) => {
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: () => service.clearRun(request.params.run_path, options),
-        later: () => asyncClears.clearRun(request.params.run_path, options),
+        later: () => jobs.clearRun(request.params.run_path, options),
       });
     },
   });
 
   app.post('/api/v1/staging/clear', {
-    config: { scope: 'clear' },
+    config: { scope: 'clear', errors: ['staging_root_unavailable', 'shutting_down'] },
     schema: {
       summary: 'Clear a set of runs',
+      operationId: 'clearSet',
       description: 'One result per run, in order: its clear answer, or {run_path, error}.',
       tags: ['clear'],
       security,
       querystring: dryRunQuery,
       headers: preferHeaders,
       body: clearSetBody,
-      response: {
-        200: runResultsSchema,
-        202: jobSchema,
-        ...errorResponses(...CLEAR_ERRORS, 'staging_root_unavailable', 'shutting_down'),
-      },
+      response: { 200: runResultsSchema, 202: jobSchema },
     },
     handler: (request, reply) => {
       const runPaths = request.body.run_paths;
@@ -207,47 +146,42 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; asy
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: async () => ({ results: await service.clearSet(set, options) }),
-        later: () => asyncClears.clearSet(set, options),
+        later: () => jobs.clearSet(set, options),
       });
     },
   });
 
   app.post('/api/v1/staging/sweep', {
-    config: { scope: 'clear' },
+    config: { scope: 'clear', errors: ['sweep_in_progress', 'staging_root_unavailable', 'shutting_down'] },
     schema: {
       summary: 'Apply the policy now',
+      operationId: 'sweep',
       description: 'Clears every auto-eligible run (none in manual mode) and finishes interrupted clears.',
       tags: ['clear'],
       security,
       querystring: dryRunQuery,
       headers: preferHeaders,
       body: dryRunBody,
-      response: {
-        200: runResultsSchema,
-        202: jobSchema,
-        ...errorResponses(...CLEAR_ERRORS, 'sweep_in_progress', 'staging_root_unavailable', 'shutting_down'),
-      },
+      response: { 200: runResultsSchema, 202: jobSchema },
     },
     handler: (request, reply) => {
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
         now: async () => ({ results: await service.sweep(options) }),
-        later: () => asyncClears.sweep(options),
+        later: () => jobs.sweep(options),
       });
     },
   });
 
   app.get('/api/v1/staging/clears', {
-    config: { scope: 'read' },
+    config: { scope: 'read', errors: ['journal_unavailable'] },
     schema: {
       summary: 'The clear journal, newest first',
+      operationId: 'listClears',
       tags: ['clear'],
       security,
       querystring: clearsQuery,
-      response: {
-        200: z.object({ clears: z.array(clearRecordSchema) }),
-        ...errorResponses(...READ_ERRORS, 'journal_unavailable'),
-      },
+      response: { 200: z.object({ clears: z.array(clearRecordSchema) }) },
     },
     handler: async (request) => {
       const since = request.query.since ? parseTimestamp(request.query.since) : null;

@@ -1,13 +1,14 @@
-// Runs the tree work of one run, or of many, on the worker pool, split into
+// The tree engine's front (see README.md in this folder): runs the tree work
+// of one run, or of many, on the worker pool, split into
 // shares that the workers walk at the same time (one per core by default):
 // surveys split by top-level folder, deletions by directory, listings by run.
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import type { SyncRules } from '../domain/syncCheck.ts';
-import { sumOf } from '../lib/sumOf.ts';
+import type { SyncRules } from '../../domain/syncCheck.ts';
+import { sumOf } from '../../lib/sumOf.ts';
 import type { RunStampRequest } from './fileStamp.ts';
 import type { NasCheckArgs } from './nasCopyCheck.ts';
-import { META_DIR } from './runLayout.ts';
+import { META_DIR } from '../runLayout.ts';
 import {
   combineOutcomes,
   surveyedContents,
@@ -20,7 +21,7 @@ import { mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeas
 import type { MeasureRequest } from './treeTasks.ts';
 import { createStopFlag, type TreeWorkerPool } from './treeWorkerPool.ts';
 
-export interface RemovalHandle {
+interface RemovalHandle {
   result: Promise<DeleteOutcome>;
   stop: () => void;
 }

@@ -1,17 +1,17 @@
 // The local pre-clear check of DESIGN §4a on disk: which staged files (by
 // name and lstat, outside .exlab-wizard/) never reached the NAS. Walks that
 // meet the files (the survey, the delete) ask the judge.
-import { showName } from '../domain/entryName.ts';
+import { showName } from '../../domain/entryName.ts';
 import {
   judgeStagedFile,
   MAX_UNSYNCED_REPORTED,
   type SyncRules,
   type UnsyncedReason,
   type UnsyncedReport,
-} from '../domain/syncCheck.ts';
-import type { DirHandle, StatLike } from './dirHandle.ts';
+} from '../../domain/syncCheck.ts';
+import type { DirHandle, StatLike } from '../dirHandle.ts';
 import { loadManifestIndex, ManifestInvalid } from './manifestReader.ts';
-import { isMetaPath } from './runLayout.ts';
+import { isMetaPath } from '../runLayout.ts';
 
 export type StagedFileJudge = (relativePath: string, stat: StatLike) => UnsyncedReason | null;
 

@@ -4,13 +4,13 @@
 // when asked, the staged files that never reached the NAS. A folder that
 // cannot be read, or a manifest that cannot be used, is recorded: a clear
 // refuses a run whose survey is not whole (fail closed).
-import { shownText } from '../domain/entryName.ts';
-import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
-import { MAX_UNSYNCED_REPORTED } from '../domain/syncCheck.ts';
-import { sumOf } from '../lib/sumOf.ts';
-import type { DirHandle } from './dirHandle.ts';
+import { shownText } from '../../domain/entryName.ts';
+import type { SyncRules, UnsyncedReport } from '../../domain/syncCheck.ts';
+import { MAX_UNSYNCED_REPORTED } from '../../domain/syncCheck.ts';
+import { sumOf } from '../../lib/sumOf.ts';
+import type { DirHandle } from '../dirHandle.ts';
 import { ManifestInvalid } from './manifestReader.ts';
-import { isMetaPath } from './runLayout.ts';
+import { isMetaPath } from '../runLayout.ts';
 import { walkTree } from './treeWalk.ts';
 import { UnsyncedCollector } from './unsyncedScan.ts';
 

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { byteString, showName, type ShownName } from '../domain/entryName.ts';
-import { mapLimited } from '../lib/mapLimited.ts';
-import { DirHandle, errorCode, READ_FLAGS, type StatLike } from './dirHandle.ts';
+import { byteString, showName, type ShownName } from '../../domain/entryName.ts';
+import { mapLimited } from '../../lib/mapLimited.ts';
+import { DirHandle, errorCode, READ_FLAGS, type StatLike } from '../dirHandle.ts';
 import { ManifestInvalid, openManifest } from './manifestReader.ts';
-import { META_DIR } from './runLayout.ts';
+import { META_DIR } from '../runLayout.ts';
 import { walkTree } from './treeWalk.ts';
 
 export type NasCheckMode = 'size' | 'checksum';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { treeTasks } from '../../src/storage/treeTasks.ts';
-import { measureAt } from '../helpers/runHandle.ts';
-import { makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
+import { treeTasks } from '../../../src/storage/engine/treeTasks.ts';
+import { measureAt } from '../../helpers/runHandle.ts';
+import { makeRun, makeTempDir, writeFiles } from '../../helpers/stagingTree.ts';
 
 let base: string;
 beforeEach(() => {

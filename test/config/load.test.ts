@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { makeTempDir } from './helpers/stagingTree.ts';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
+import { makeTempDir } from '../helpers/stagingTree.ts';
 
 let dir: string;
 beforeEach(() => {

@@ -2,7 +2,7 @@
 // functions over the disk that report progress through a callback.
 import { stampRuns, type RunStampRequest } from './fileStamp.ts';
 import { checkNasCopy, type NasCheckArgs } from './nasCopyCheck.ts';
-import { withRun, type RunRef } from './runDirectory.ts';
+import { withRun, type RunRef } from '../runDirectory.ts';
 import {
   deleteDirectoryContents,
   removeSurveyedShell,
@@ -12,7 +12,7 @@ import {
 } from './treeDelete.ts';
 import { failedMeasure, measureTree, type MeasureOptions, type TreeMeasure } from './treeMeasure.ts';
 
-export interface TreeTaskContext {
+interface TreeTaskContext {
   progress: (progress: DeleteProgress) => void;
   shouldStop: () => boolean;
 }

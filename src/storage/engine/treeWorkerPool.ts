@@ -10,7 +10,7 @@ import type {
   TreeTaskResult,
 } from './treeTasks.ts';
 
-export interface TreeTaskHandle<T> {
+interface TreeTaskHandle<T> {
   result: Promise<T>;
   stop: () => void;
 }

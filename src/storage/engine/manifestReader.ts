@@ -5,10 +5,10 @@
 // MAX_LINE_BYTES, or an entry that leaves the run, makes the whole manifest
 // invalid (fail closed: no file of the run can then be shown to be synced).
 import fs from 'node:fs';
-import { shownText } from '../domain/entryName.ts';
-import { manifestPathIn, manifestPathProblem, parseManifestLine, type ManifestEntry } from '../domain/manifest.ts';
-import { PathIndex } from '../domain/pathIndex.ts';
-import { closeFile, errorCode, type DirHandle } from './dirHandle.ts';
+import { shownText } from '../../domain/entryName.ts';
+import { manifestPathIn, manifestPathProblem, parseManifestLine, type ManifestEntry } from '../../domain/manifest.ts';
+import { PathIndex } from '../../domain/pathIndex.ts';
+import { closeFile, errorCode, type DirHandle } from '../dirHandle.ts';
 
 const CHUNK = 64 * 1024;
 // sha256sum's line: a hash, a separator and a path; 64 KiB is far past any

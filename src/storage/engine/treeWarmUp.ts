@@ -1,9 +1,9 @@
 // Runs the hot paths of a tree worker (walk, lstat, manifest lookups) a few
 // thousand times on the worker's own small code folder when it starts, so
 // that the first real scan after a start does not pay for JIT compilation.
-import { parseManifestLine } from '../domain/manifest.ts';
-import { PathIndex } from '../domain/pathIndex.ts';
-import { withDirectoryAt } from './dirHandle.ts';
+import { parseManifestLine } from '../../domain/manifest.ts';
+import { PathIndex } from '../../domain/pathIndex.ts';
+import { withDirectoryAt } from '../dirHandle.ts';
 import { measureTree } from './treeMeasure.ts';
 
 const ROUNDS = 40;

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { byteString } from '../../src/domain/entryName.ts';
-import { loadManifestIndex, MAX_LINE_BYTES, openManifest } from '../../src/storage/manifestReader.ts';
-import { withRunAt } from '../helpers/runHandle.ts';
-import { makeTempDir } from '../helpers/stagingTree.ts';
+import { byteString } from '../../../src/domain/entryName.ts';
+import { loadManifestIndex, MAX_LINE_BYTES, openManifest } from '../../../src/storage/engine/manifestReader.ts';
+import { withRunAt } from '../../helpers/runHandle.ts';
+import { makeTempDir } from '../../helpers/stagingTree.ts';
 
 const HASH = 'c'.repeat(64);
 const FILE = '.exlab-wizard/checksums.sha256';

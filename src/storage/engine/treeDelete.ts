@@ -1,3 +1,4 @@
+// One cohesive thing, hence its length: removing a surveyed run.
 // Removes a surveyed run without following links, counting each
 // non-directory entry and its lstat bytes as it goes. Everything goes through
 // descriptors (dirHandle.ts): each folder is opened from the run's own
@@ -17,11 +18,11 @@
 // once everything else is gone, so that a run left half-removed still says
 // what it is, and the next clear (or a judge made late in this one) still
 // judges every file it finds against the manifest.
-import { showName, type ShownName } from '../domain/entryName.ts';
-import type { SyncRules } from '../domain/syncCheck.ts';
-import { sumOf } from '../lib/sumOf.ts';
-import { DirHandle, errorCode, type DirEntry, type StatedEntry } from './dirHandle.ts';
-import { INGEST_FILE, META_DIR } from './runLayout.ts';
+import { showName, type ShownName } from '../../domain/entryName.ts';
+import type { SyncRules } from '../../domain/syncCheck.ts';
+import { sumOf } from '../../lib/sumOf.ts';
+import { DirHandle, errorCode, type DirEntry, type StatedEntry } from '../dirHandle.ts';
+import { INGEST_FILE, META_DIR } from '../runLayout.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { measureTree } from './treeMeasure.ts';
 import { createKeepingJudge, type StagedFileJudge } from './unsyncedScan.ts';

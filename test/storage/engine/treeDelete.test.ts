@@ -7,10 +7,11 @@ import {
   MAX_REPORTED,
   removeSurveyedShell,
   surveyedContents,
-} from '../../src/storage/treeDelete.ts';
-import { setImmutable, withImmutable } from '../helpers/faults.ts';
-import { measureAt, openRunAt } from '../helpers/runHandle.ts';
-import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../helpers/stagingTree.ts';
+} from '../../../src/storage/engine/treeDelete.ts';
+import { setImmutable, withImmutable } from '../../helpers/faults.ts';
+import { measureAt, openRunAt } from '../../helpers/runHandle.ts';
+import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../../helpers/stagingTree.ts';
+import { itAsRoot } from '../../helpers/root.ts';
 
 let base: string;
 beforeEach(() => {
@@ -64,7 +65,7 @@ describe('deleteTree', () => {
     expect(seen.at(-1)).toBe(false);
   });
 
-  it('keeps going past a file it cannot delete, names it, and keeps ingest.json for the retry', async () => {
+  itAsRoot('keeps going past a file it cannot delete, names it, and keeps ingest.json for the retry', async () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', {
       files: { 'a.dat': 'aaaa', 'stuck/locked.dat': 'locked', 'z.dat': 'zz' },
     });
@@ -84,7 +85,7 @@ describe('deleteTree', () => {
     expect(fs.existsSync(run)).toBe(false);
   });
 
-  it(`reports at most ${MAX_REPORTED} paths it could not delete, with the total`, async () => {
+  itAsRoot(`reports at most ${MAX_REPORTED} paths it could not delete, with the total`, async () => {
     const files = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`f${i}.dat`, 'x']));
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files });
     const locked = Object.keys(files).map((name) => path.join(run, name));
@@ -93,7 +94,7 @@ describe('deleteTree', () => {
     expect(outcome.leftCount).toBe(25);
   });
 
-  it('reports an immutable folder and each entry it holds, but not the folders above them', async () => {
+  itAsRoot('reports an immutable folder and each entry it holds, but not the folders above them', async () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', {
       files: { 'deep/sealed/one.dat': '1', 'free.dat': '2' },
     });
@@ -173,7 +174,7 @@ describe('deleteTree', () => {
     expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
   });
 
-  it('counts a settled folder without the bytes of a file it could not delete', async () => {
+  itAsRoot('counts a settled folder without the bytes of a file it could not delete', async () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/free.dat': '12', 'a/stuck.dat': '12345' } });
     const survey = measureAt(run);
     const opened = openRunAt(run);
@@ -193,7 +194,7 @@ describe('deleteTree', () => {
     expect(listTree(sibling)).toEqual(before);
   });
 
-  it('undoes chattr even when the work throws', async () => {
+  itAsRoot('undoes chattr even when the work throws', async () => {
     const file = path.join(base, 'x');
     fs.writeFileSync(file, 'x');
     await expect(withImmutable([file], () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -1,8 +1,8 @@
 // Prometheus metrics (prom-client): clears by outcome, what they freed and
 // how long they took, staged runs by state, sweeps, and the process defaults.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
-import type { CleanupService } from '../service/cleanupService.ts';
+import { LIFECYCLE_STATES } from './domain/lifecycle.ts';
+import type { CleanupService } from './service/cleanupService.ts';
 
 export function createMetrics(service: CleanupService): Registry {
   const registry = new Registry();

@@ -5,7 +5,7 @@
 // (one per level). Each folder's names are read at once (memory grows with
 // the widest folder, not the tree). A folder of another filesystem (a mount
 // point inside the tree) is never entered. Paths are byte strings.
-import { DirHandle, errorCode, type EntryStat, type StatedEntry } from './dirHandle.ts';
+import { DirHandle, errorCode, type EntryStat, type StatedEntry } from '../dirHandle.ts';
 
 export interface WalkEntry {
   // The folder holding the entry, and the entry's name in it.

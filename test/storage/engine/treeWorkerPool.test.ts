@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTreeRunner } from '../../src/storage/treeRunner.ts';
-import { createTreeWorkerPool, type TreeWorkerPool } from '../../src/storage/treeWorkerPool.ts';
-import { withRunAt } from '../helpers/runHandle.ts';
-import { makeRun, makeTempDir, treeTotals } from '../helpers/stagingTree.ts';
+import { createTreeRunner } from '../../../src/storage/engine/treeRunner.ts';
+import { createTreeWorkerPool, type TreeWorkerPool } from '../../../src/storage/engine/treeWorkerPool.ts';
+import { withRunAt } from '../../helpers/runHandle.ts';
+import { makeRun, makeTempDir, treeTotals } from '../../helpers/stagingTree.ts';
 
 let base: string;
 let pool: TreeWorkerPool;

@@ -1,101 +1,24 @@
-// The service configuration (DESIGN §6): one YAML file and environment
+// Loads the configuration (schema.ts): one YAML file and environment
 // overrides, validated once at start. A bad value stops the start with a
 // message that names the key, where it came from, and what is allowed.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CLEANUP_MODES } from './domain/policy.ts';
-
-export const TOKEN_SCOPES = ['read', 'clear'] as const;
-export const NAS_CHECKS = ['off', 'size', 'checksum'] as const;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const MIN_TOKEN_LENGTH = 16;
-
-const tokenSchema = z.strictObject({
-  token: z.string().min(MIN_TOKEN_LENGTH, `a token must be at least ${MIN_TOKEN_LENGTH} characters`),
-  scope: z.enum(TOKEN_SCOPES),
-  name: z.string().min(1).optional(),
-});
-
-const configSchema = z.strictObject({
-  staging_root: z.string().min(1).default('./staging'),
-  listen: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.int().min(0).max(65_535).default(8080),
-    })
-    .prefault({}),
-  staging_cleanup: z
-    .strictObject({
-      mode: z.enum(CLEANUP_MODES).default('manual'),
-      retain_hours: z.int().min(1).default(24),
-    })
-    .prefault({}),
-  sweep_interval_seconds: z.int().min(1).default(300),
-  journal_dir: z.string().min(1).default('./journal'),
-  tokens: z.array(tokenSchema).default([]),
-  verify_before_clear: z
-    .strictObject({
-      local_manifest: z.boolean().default(true),
-      mtime_tolerance_seconds: z.int().min(0).default(300),
-      nas: z.enum(NAS_CHECKS).default('off'),
-    })
-    .prefault({}),
-  nas_mounts: z.record(z.string().min(1), z.string().min(1)).default({}),
-  log_level: z.enum(LOG_LEVELS).default('info'),
-  lock_stale_seconds: z.int().min(2).max(3600).default(20),
-  host_label: z.string().min(1).default(os.hostname()),
-  // A larger ingest.json is not read: the run is listed as a problem.
-  ingest_max_bytes: z.int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
-});
-
-export type AppConfig = z.output<typeof configSchema>;
-export type TokenConfig = z.output<typeof tokenSchema>;
-
-type EnvKind = 'string' | 'integer' | 'boolean' | 'json';
-
-// Environment overrides, by variable: the key each one sets and how it reads.
-export const ENV_OVERRIDES: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> = [
-  { env: 'STAGING_CLEANUP_STAGING_ROOT', key: 'staging_root', kind: 'string' },
-  { env: 'STAGING_CLEANUP_LISTEN_HOST', key: 'listen.host', kind: 'string' },
-  { env: 'STAGING_CLEANUP_LISTEN_PORT', key: 'listen.port', kind: 'integer' },
-  { env: 'STAGING_CLEANUP_MODE', key: 'staging_cleanup.mode', kind: 'string' },
-  { env: 'STAGING_CLEANUP_RETAIN_HOURS', key: 'staging_cleanup.retain_hours', kind: 'integer' },
-  { env: 'STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS', key: 'sweep_interval_seconds', kind: 'integer' },
-  { env: 'STAGING_CLEANUP_JOURNAL_DIR', key: 'journal_dir', kind: 'string' },
-  { env: 'STAGING_CLEANUP_TOKENS', key: 'tokens', kind: 'json' },
-  { env: 'STAGING_CLEANUP_VERIFY_LOCAL_MANIFEST', key: 'verify_before_clear.local_manifest', kind: 'boolean' },
-  { env: 'STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS', key: 'verify_before_clear.mtime_tolerance_seconds', kind: 'integer' },
-  { env: 'STAGING_CLEANUP_VERIFY_NAS', key: 'verify_before_clear.nas', kind: 'string' },
-  { env: 'STAGING_CLEANUP_NAS_MOUNTS', key: 'nas_mounts', kind: 'json' },
-  { env: 'STAGING_CLEANUP_LOG_LEVEL', key: 'log_level', kind: 'string' },
-  { env: 'STAGING_CLEANUP_LOCK_STALE_SECONDS', key: 'lock_stale_seconds', kind: 'integer' },
-  { env: 'STAGING_CLEANUP_HOST_LABEL', key: 'host_label', kind: 'string' },
-  { env: 'STAGING_CLEANUP_INGEST_MAX_BYTES', key: 'ingest_max_bytes', kind: 'integer' },
-];
-
-// One token each, for a container that takes its secret from the environment.
-export const ENV_TOKENS = [
-  { env: 'STAGING_CLEANUP_CLEAR_TOKEN', scope: 'clear', name: 'env-clear-token' },
-  { env: 'STAGING_CLEANUP_READ_TOKEN', scope: 'read', name: 'env-read-token' },
-] as const;
-
-export const CONFIG_PATH_ENV = 'STAGING_CLEANUP_CONFIG';
+import { CONFIG_PATH_ENV, configSchema, ENV_TOKENS, SETTINGS, type AppConfig, type EnvKind } from './schema.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export interface LoadedConfig {
+interface LoadedConfig {
   config: AppConfig;
   // Whether staging_root was left to its default (then the folder is created).
   stagingRootIsDefault: boolean;
   configFile: string | null;
 }
 
-export interface ConfigSources {
+interface ConfigSources {
   argv?: readonly string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -107,7 +30,7 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const configFile = configPathFrom(sources.argv ?? [], env);
   const raw = configFile ? readConfigFile(path.resolve(cwd, configFile)) : {};
   const origins = new Map<string, string>();
-  for (const { env: name, key, kind } of ENV_OVERRIDES) {
+  for (const { env: name, key, kind } of SETTINGS) {
     const value = env[name];
     if (value === undefined || value === '') continue;
     setPath(raw, key, readEnvValue(name, value, kind));

@@ -1,0 +1,73 @@
+// The composition root (Boot): the one place that turns the configuration
+// into a running program. It builds storage (tree workers, run locks), the
+// cleanup service, the job registry, metrics and, in scheduled mode, the
+// sweep scheduler. The HTTP layer receives what it serves (the service, the
+// jobs, the metrics) and builds nothing but the Fastify app.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { AppConfig } from './config/schema.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { createAsyncClears, type AsyncClears } from './service/asyncClears.ts';
+import { createCleanupService, type CleanupService } from './service/cleanupService.ts';
+import { JobRegistry } from './service/jobs.ts';
+import { startSweepScheduler } from './service/sweepScheduler.ts';
+import { createRunLocks } from './storage/runLock.ts';
+import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
+
+interface ComposeDeps {
+  logger?: Logger;
+  clock?: () => Date;
+  // A pool of tree workers shared with others (tests); otherwise the program starts its own.
+  pool?: TreeWorkerPool;
+}
+
+// Everything the program runs; the HTTP layer serves the first three.
+export interface Program {
+  service: CleanupService;
+  jobs: AsyncClears;
+  metrics: Registry;
+  // Stops the scheduler, lets running clears finish for up to `graceMs` and
+  // stops the tree workers; a clear cut short stays resumable.
+  close(graceMs?: number): Promise<void>;
+}
+
+export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
+  const logger = deps.logger ?? createLogger(config.log_level, config.host_label);
+  const clock = deps.clock ?? (() => new Date());
+  // The tree workers: shared with others (tests), or the program's own.
+  const pool = deps.pool ?? createTreeWorkerPool();
+  const service = createCleanupService({
+    stagingRoot: config.staging_root,
+    journalDir: config.journal_dir,
+    hostLabel: config.host_label,
+    policy: { mode: config.staging_cleanup.mode, retainHours: config.staging_cleanup.retain_hours },
+    verification: {
+      localManifest: config.verify_before_clear.local_manifest,
+      mtimeToleranceSeconds: config.verify_before_clear.mtime_tolerance_seconds,
+      nas: config.verify_before_clear.nas,
+      nasMounts: config.nas_mounts,
+    },
+    ingestMaxBytes: config.ingest_max_bytes,
+    logger,
+    clock,
+    locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),
+    pool,
+  });
+  const jobs = createAsyncClears(service, new JobRegistry(clock, (runPath) => service.knownFileCount(runPath), logger));
+  const metrics = createMetrics(service);
+  const scheduler =
+    config.staging_cleanup.mode === 'scheduled'
+      ? startSweepScheduler(service, config.sweep_interval_seconds * 1000, logger)
+      : null;
+  return {
+    service,
+    jobs,
+    metrics,
+    async close(graceMs) {
+      await scheduler?.stop();
+      await service.close(graceMs);
+      if (!deps.pool) await pool.close();
+    },
+  };
+}

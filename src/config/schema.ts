@@ -1,0 +1,153 @@
+// The service configuration (DESIGN §6), one schema: each key carries its
+// default, its environment variable and a one-line description. The loader
+// (load.ts) reads the file and the environment against it; the README's
+// configuration table is checked against `SETTINGS` (test/config/schema.test.ts).
+import os from 'node:os';
+import { z } from 'zod';
+import { CLEANUP_MODES } from '../domain/policy.ts';
+
+const TOKEN_SCOPES = ['read', 'clear'] as const;
+const NAS_CHECKS = ['off', 'size', 'checksum'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const MIN_TOKEN_LENGTH = 16;
+
+interface SettingMeta {
+  env: string;
+  description: string;
+  // The default as the README shows it, when it is not a plain value.
+  shownDefault?: string;
+}
+
+// A key's schema with what a person needs to set it.
+const setting = <T extends z.ZodType>(schema: T, meta: SettingMeta): T => schema.meta({ ...meta });
+
+const tokenSchema = z.strictObject({
+  token: z.string().min(MIN_TOKEN_LENGTH, `a token must be at least ${MIN_TOKEN_LENGTH} characters`),
+  scope: z.enum(TOKEN_SCOPES),
+  name: z.string().min(1).optional(),
+});
+
+export const configSchema = z.strictObject({
+  staging_root: setting(z.string().min(1).default('./staging'), {
+    env: 'STAGING_CLEANUP_STAGING_ROOT',
+    description: "the orchestrator's staging folder; created only when left to the default",
+  }),
+  listen: z
+    .strictObject({
+      host: setting(z.string().min(1).default('127.0.0.1'), {
+        env: 'STAGING_CLEANUP_LISTEN_HOST',
+        description: 'anything but loopback needs a token',
+      }),
+      port: setting(z.int().min(0).max(65_535).default(8080), {
+        env: 'STAGING_CLEANUP_LISTEN_PORT',
+        description: 'the TCP port',
+      }),
+    })
+    .prefault({}),
+  staging_cleanup: z
+    .strictObject({
+      mode: setting(z.enum(CLEANUP_MODES).default('manual'), {
+        env: 'STAGING_CLEANUP_MODE',
+        description: 'manual: only operators clear; scheduled: the sweep clears what is due',
+      }),
+      retain_hours: setting(z.int().min(1).default(24), {
+        env: 'STAGING_CLEANUP_RETAIN_HOURS',
+        description: 'hours a verified run is kept before the sweep may clear it',
+      }),
+    })
+    .prefault({}),
+  sweep_interval_seconds: setting(z.int().min(1).default(300), {
+    env: 'STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS',
+    description: 'how often the sweep runs in scheduled mode',
+  }),
+  journal_dir: setting(z.string().min(1).default('./journal'), {
+    env: 'STAGING_CLEANUP_JOURNAL_DIR',
+    description: 'where the clear journal is kept, outside the staging tree',
+  }),
+  tokens: setting(z.array(tokenSchema).default([]), {
+    env: 'STAGING_CLEANUP_TOKENS',
+    description: 'bearer tokens [{token, scope: read|clear, name?}] (JSON list in the environment)',
+    shownDefault: 'none',
+  }),
+  verify_before_clear: z
+    .strictObject({
+      local_manifest: setting(z.boolean().default(true), {
+        env: 'STAGING_CLEANUP_VERIFY_LOCAL_MANIFEST',
+        description: "check every staged file against the run's checksum manifest and verification time",
+      }),
+      mtime_tolerance_seconds: setting(z.int().min(0).default(300), {
+        env: 'STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS',
+        description: 'clock skew allowed before a file counts as changed after verification',
+      }),
+      nas: setting(z.enum(NAS_CHECKS).default('off'), {
+        env: 'STAGING_CLEANUP_VERIFY_NAS',
+        description: 'off, size or checksum: what the NAS copy must match',
+      }),
+    })
+    .prefault({}),
+  nas_mounts: setting(z.record(z.string().min(1), z.string().min(1)).default({}), {
+    env: 'STAGING_CLEANUP_NAS_MOUNTS',
+    description: 'NAS path prefix to local mount (JSON object in the environment)',
+  }),
+  log_level: setting(z.enum(LOG_LEVELS).default('info'), {
+    env: 'STAGING_CLEANUP_LOG_LEVEL',
+    description: 'pino level',
+  }),
+  host_label: setting(z.string().min(1).default(os.hostname()), {
+    env: 'STAGING_CLEANUP_HOST_LABEL',
+    description: "names this replica's journal file, its entries and its run locks; unique per replica",
+    shownDefault: 'the hostname',
+  }),
+  lock_stale_seconds: setting(z.int().min(2).max(3600).default(20), {
+    env: 'STAGING_CLEANUP_LOCK_STALE_SECONDS',
+    description: "when another host's run lock, not refreshed, is taken over",
+  }),
+  ingest_max_bytes: setting(
+    z
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
+    {
+      env: 'STAGING_CLEANUP_INGEST_MAX_BYTES',
+      description: 'a larger ingest.json is not read: the run is listed as a problem',
+    },
+  ),
+});
+
+export type AppConfig = z.output<typeof configSchema>;
+export type TokenConfig = z.output<typeof tokenSchema>;
+
+// How an environment value is read into its key.
+export type EnvKind = 'string' | 'integer' | 'boolean' | 'json';
+
+interface Setting extends SettingMeta {
+  key: string;
+  kind: EnvKind;
+  default: unknown;
+}
+
+const KINDS: Record<string, EnvKind> = { number: 'integer', boolean: 'boolean', array: 'json', record: 'json' };
+
+// Every key of the schema with its metadata, in schema order.
+function settingsOf(shape: Record<string, z.ZodType>, prefix = ''): Setting[] {
+  return Object.entries(shape).flatMap(([name, schema]) => {
+    const key = `${prefix}${name}`;
+    const meta = z.globalRegistry.get(schema) as SettingMeta | undefined;
+    const inner = (schema as unknown as { _zod: { def: { innerType?: z.ZodType } } })._zod.def.innerType ?? schema;
+    if (!meta && inner instanceof z.ZodObject) return settingsOf(inner.shape as Record<string, z.ZodType>, `${key}.`);
+    if (!meta) throw new Error(`configuration key ${key} has no environment name and description`);
+    const type = (inner as unknown as { _zod: { def: { type: string } } })._zod.def.type;
+    return [{ key, ...meta, kind: KINDS[type] ?? 'string', default: schema.parse(undefined) }];
+  });
+}
+
+export const SETTINGS: readonly Setting[] = settingsOf(configSchema.shape as Record<string, z.ZodType>);
+
+// One token each, for a container that takes its secret from the environment.
+export const ENV_TOKENS = [
+  { env: 'STAGING_CLEANUP_CLEAR_TOKEN', scope: 'clear', name: 'env-clear-token' },
+  { env: 'STAGING_CLEANUP_READ_TOKEN', scope: 'read', name: 'env-read-token' },
+] as const;
+
+export const CONFIG_PATH_ENV = 'STAGING_CLEANUP_CONFIG';

@@ -1,0 +1,77 @@
+// What a clear leaves behind: its journal record (and the log line with the
+// same facts), or, when something could not be deleted, the clear_incomplete
+// refusal that says what is left.
+import type { ClearRecord } from '../domain/clearRecord.ts';
+import { CleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
+import type { IngestRecord } from '../domain/ingestRecord.ts';
+import { latestVerification, verifiedAt } from '../domain/policy.ts';
+import type { RunLocation } from '../domain/runPath.ts';
+import { formatTimestamp } from '../domain/timestamps.ts';
+import type { DeleteOutcome } from '../storage/engine/treeDelete.ts';
+import type { LogSink } from './clearOptions.ts';
+
+export function clearRecordOf(
+  location: RunLocation,
+  record: IngestRecord,
+  hostLabel: string,
+  actor: string,
+  deleted: DeleteOutcome,
+  facts: { clearedAt: string; durationMs: number; resumed: boolean; complete: boolean },
+): ClearRecord {
+  const { view } = record;
+  const verified = verifiedAt(view);
+  return {
+    run_path: location.runPath,
+    equipment_id: view.equipment_id,
+    project_name: view.project_name,
+    run_kind: view.run_kind,
+    nas_path: latestVerification(view)?.nas_path ?? null,
+    verified_at: verified ? formatTimestamp(verified) : null,
+    cleared_at: facts.clearedAt,
+    host: hostLabel,
+    actor,
+    files_freed: deleted.files,
+    bytes_freed: deleted.bytes,
+    duration_ms: facts.durationMs,
+    outcome: facts.complete ? 'cleared' : 'clear_incomplete',
+    resumed: facts.resumed,
+  };
+}
+
+// The journal is the record of what was deleted; the log line carries the
+// same facts, and is all that is left if the journal write itself fails.
+export async function keepRecord(
+  writer: { append(record: ClearRecord): Promise<void> },
+  record: ClearRecord,
+  logger: LogSink,
+): Promise<void> {
+  try {
+    await writer.append(record);
+  } catch (error) {
+    logger.error({ err: error, ...record }, 'journal write failed after a clear; the log keeps the record');
+  }
+  logger.info(record, record.outcome === 'cleared' ? 'run cleared' : 'run partly cleared');
+}
+
+export function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: boolean): CleanupError {
+  const why = compromised
+    ? 'the run lock was lost (another process may have taken it over), so the clear stopped'
+    : `${deleted.leftCount} entr${deleted.leftCount === 1 ? 'y' : 'ies'} could not be removed`;
+  return new CleanupError(
+    'clear_incomplete',
+    { runPath: location.runPath, why },
+    {
+      details: {
+        files_freed: deleted.files,
+        bytes_freed: deleted.bytes,
+        left: deleted.left,
+        left_count: deleted.leftCount,
+      },
+    },
+  );
+}
+
+export function codeAndMessage(error: unknown): { code: OutcomeErrorCode; message: string } {
+  const { code, message } = toErrorBody(error);
+  return { code, message };
+}

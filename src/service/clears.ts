@@ -1,0 +1,127 @@
+// Clearing: one run, a set of runs, and the sweep of scheduled mode. Each
+// run of a set or sweep is cleared on its own (runClearer.ts); its refusal
+// becomes its result rather than stopping the rest.
+import type { Logger } from 'pino';
+import { CleanupError, isCleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
+import { isClearableOrResumable } from '../domain/lifecycle.ts';
+import { decide, VERIFICATION_REFUSALS, type PolicySettings } from '../domain/policy.ts';
+import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
+import type { ClearAnswer, RunResult } from './answers.ts';
+import type { ClearOptions } from './clearOptions.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import type { Catalog } from './runCatalog.ts';
+import type { RunClearer } from './runClearer.ts';
+import type { ServiceEvents } from './serviceEvents.ts';
+
+export type ClearSetRequest = { run_paths: string[] } | { all_verified: true };
+
+interface ClearsDeps {
+  clearer: RunClearer;
+  lifecycle: Pick<Lifecycle, 'track'>;
+  rootGuard: StagingRootGuard;
+  scan: () => Promise<Catalog>;
+  policy: PolicySettings;
+  events: ServiceEvents;
+  clock: () => Date;
+  logger: Logger;
+}
+
+export type Clears = ReturnType<typeof createClears>;
+
+// Refusals that leave a run for later rather than count as a failed clear.
+const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...VERIFICATION_REFUSALS, 'clear_in_progress']);
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
+export function createClears(deps: ClearsDeps) {
+  let sweeping = false;
+
+  const clearRun = (requested: string, options: ClearOptions): Promise<ClearAnswer> =>
+    deps.lifecycle.track(async () => {
+      await deps.rootGuard.ensureAvailable();
+      return deps.clearer.clear(requested, options);
+    });
+
+  // One run of a set or sweep: its answer, or its refusal, never a throw.
+  const clearForResult = async (requested: string, options: ClearOptions): Promise<RunResult> => {
+    try {
+      return await clearRun(requested, options);
+    } catch (error) {
+      if (!isCleanupError(error)) {
+        (options.logger ?? deps.logger).error({ err: error, run_path: requested }, 'unexpected error while clearing a run');
+      }
+      const { code, message } = toErrorBody(error);
+      return { run_path: requested, error: { code, message } };
+    }
+  };
+
+  const clearMany = async (runPaths: string[], options: ClearOptions): Promise<RunResult[]> => {
+    options.observer?.runsChosen?.(runPaths);
+    const results: RunResult[] = [];
+    for (const runPath of runPaths) results.push(await clearForResult(runPath, options));
+    return results;
+  };
+
+  const logSweep = (results: RunResult[], options: ClearOptions, startedAt: number): void => {
+    const refusals = results.flatMap((result) => ('error' in result ? [result.error.code] : []));
+    const skippedCodes = refusals.filter((code) => SKIPPED_BY_SWEEP.has(code));
+    const summary = {
+      cleared: results.length - refusals.length,
+      skipped: skippedCodes.length,
+      failed: refusals.length - skippedCodes.length,
+      duration_ms: Math.round(performance.now() - startedAt),
+      skipped_by_reason: countBy(skippedCodes),
+    };
+    const log = options.logger ?? deps.logger;
+    for (const result of results) {
+      if ('error' in result) log.warn({ run_path: result.run_path, ...result.error }, 'sweep did not clear a run');
+    }
+    log.info({ ...summary, dry_run: options.dryRun === true, actor: options.actor }, 'sweep finished');
+    deps.events.emit('sweep_done', summary);
+  };
+
+  return {
+    clearRun,
+
+    async clearSet(request: ClearSetRequest, options: ClearOptions): Promise<RunResult[]> {
+      const runPaths =
+        'all_verified' in request
+          ? (await deps.scan()).entries
+              .filter((entry) => isClearableOrResumable(entry.record.view.current_state))
+              .map((entry) => entry.location.runPath)
+          : [...new Set(request.run_paths)];
+      return clearMany(runPaths, options);
+    },
+
+    // Clears every auto-eligible run, and finishes clears that were
+    // interrupted, in scheduled mode; nothing at all in manual mode.
+    async sweep(options: ClearOptions): Promise<RunResult[]> {
+      if (sweeping) throw new CleanupError('sweep_in_progress');
+      sweeping = true;
+      const startedAt = performance.now();
+      try {
+        const { entries } = await deps.scan();
+        const now = deps.clock();
+        // Due by mode and window; the clear itself then runs every pre-clear
+        // check, so a run that fails one is skipped, logged and counted.
+        const due = entries.filter(
+          (entry) =>
+            decide(entry.record.view, deps.policy, now).auto_clear_eligible ||
+            (deps.policy.mode === 'scheduled' && entry.record.view.current_state === 'cleared'),
+        );
+        const results = await clearMany(
+          due.map((entry) => entry.location.runPath),
+          options,
+        );
+        logSweep(results, options, startedAt);
+        return results;
+      } finally {
+        sweeping = false;
+      }
+    },
+  };
+}

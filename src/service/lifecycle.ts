@@ -1,0 +1,90 @@
+// The service's life: work in flight (so that a stop lets running clears
+// finish), warming the tree workers, health, reclaiming this host's dead
+// locks at start, and close.
+import { reclaimDeadLocks } from '../storage/lockRecovery.ts';
+import { CleanupError } from '../domain/errors.ts';
+import type { Journal } from '../storage/journal.ts';
+import type { RunLocks } from '../storage/runLock.ts';
+import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
+import { defaultParallelism } from '../storage/engine/treeRunner.ts';
+import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
+
+interface HealthCheck {
+  ok: boolean;
+  message: string;
+}
+
+interface HealthReport {
+  ready: boolean;
+  checks: { staging_root: HealthCheck; journal: HealthCheck };
+}
+
+interface LifecycleDeps {
+  stagingRoot: string;
+  journal: Journal;
+  locks: RunLocks;
+  rootGuard: StagingRootGuard;
+  pool: TreeWorkerPool;
+  // Whether the pool is the service's own, to stop with it.
+  ownsPool: boolean;
+  parallelism: number | undefined;
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+export function createLifecycle(deps: LifecycleDeps) {
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+
+  return {
+    // Runs `work` unless the service is stopping, and keeps it until it ends.
+    track<T>(work: () => Promise<T>): Promise<T> {
+      if (closing) return Promise.reject(new CleanupError('shutting_down'));
+      const promise = work();
+      inFlight.add(promise);
+      void promise.then(
+        () => inFlight.delete(promise),
+        () => inFlight.delete(promise),
+      );
+      return promise;
+    },
+
+    async health(): Promise<HealthReport> {
+      const rootProblem = await deps.rootGuard.problem();
+      const stagingCheck = { ok: rootProblem === null, message: rootProblem ?? `${deps.stagingRoot} is readable` };
+      const journalCheck = await deps.journal.openWriter().then(
+        async (writer) => {
+          await writer.close();
+          return { ok: true, message: `${deps.journal.file} is writable` };
+        },
+        (error: Error) => ({ ok: false, message: error.message }),
+      );
+      return {
+        ready: stagingCheck.ok && journalCheck.ok,
+        checks: { staging_root: stagingCheck, journal: journalCheck },
+      };
+    },
+
+    // At start: removes the run locks this host's earlier processes left
+    // behind, so that their interrupted clears resume without waiting.
+    reclaimDeadLocks: (): Promise<number> => reclaimDeadLocks(deps.stagingRoot, deps.locks),
+
+    // Starts the tree workers ahead of the first request that needs them.
+    warm: () => deps.pool.warm(deps.parallelism ?? defaultParallelism()),
+
+    // Stops taking clears, lets running ones finish for up to `graceMs`, and
+    // stops the tree workers; a clear cut short stays resumable.
+    async close(graceMs = 10_000): Promise<void> {
+      closing = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (deps.ownsPool) await deps.pool.close();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Read-only questions about staged runs: the listing, one run, its
+// eligibility, the journal. Two ways to decide whether a run may be cleared:
+// - decideFromListing: what the listing's own (possibly cached) walk already
+//   shows, the local check only; never reads the NAS. For rows.
+// - decideWithAllChecks: a fresh survey of the run with every configured
+//   pre-clear check, the NAS one included. For one run's detail and eligibility.
+import type { ClearRecord } from '../domain/clearRecord.ts';
+import { CleanupError } from '../domain/errors.ts';
+import type { RunKind } from '../domain/ingestSchema.ts';
+import type { LifecycleState } from '../domain/lifecycle.ts';
+import { decide, latestVerification, type Decision, type PolicySettings } from '../domain/policy.ts';
+import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
+import type { Journal } from '../storage/journal.ts';
+import { openRun } from '../storage/runDirectory.ts';
+import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
+import type { EligibilityAnswer, RunDetail, RunListing } from './answers.ts';
+import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCheck.ts';
+import type { Catalog, CatalogEntry, RunCatalog } from './runCatalog.ts';
+import { buildRunRow, compareRows } from './runRow.ts';
+
+interface RunFilter {
+  state?: LifecycleState;
+  eligible?: boolean;
+  equipment_id?: string;
+  run_kind?: RunKind;
+}
+
+interface RunQueriesDeps {
+  stagingRoot: string;
+  policy: PolicySettings;
+  catalog: RunCatalog;
+  check: PreClearCheck;
+  journal: Journal;
+  rootGuard: StagingRootGuard;
+  clock: () => Date;
+}
+
+function runNotFound(location: RunLocation, why = ''): CleanupError {
+  return new CleanupError('run_not_found', { runPath: location.runPath, why });
+}
+
+export function createRunQueries(deps: RunQueriesDeps) {
+  const { stagingRoot, policy, catalog, check, clock } = deps;
+
+  // Every staged run, once the staging root is known to be there.
+  const scan = async (): Promise<Catalog> => {
+    await deps.rootGuard.ensureAvailable();
+    return catalog.scan();
+  };
+
+  const decideFromListing = (entry: CatalogEntry, now: Date): Decision => {
+    const refusal = entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null;
+    return decide(entry.record.view, policy, now, asPolicyRefusal(refusal));
+  };
+
+  const decideWithAllChecks = async (entry: CatalogEntry, now: Date): Promise<Decision> => {
+    const { view } = entry.record;
+    if (view.current_state !== 'sync_verified') return decide(view, policy, now);
+    const opened = await openRun(stagingRoot, entry.location);
+    if (opened === 'missing') throw runNotFound(entry.location);
+    try {
+      const { refusal } = await check.inspect(entry.location, opened.run.fd, view);
+      return decide(view, policy, now, asPolicyRefusal(refusal));
+    } finally {
+      await opened.close();
+    }
+  };
+
+  const locate = async (requested: string): Promise<CatalogEntry> => {
+    const location = resolveRunPath(requested, stagingRoot);
+    await deps.rootGuard.ensureAvailable();
+    // A link or a file on the way is an invalid run path; a gap, not found.
+    const opened = await openRun(stagingRoot, location);
+    if (opened === 'missing') throw runNotFound(location);
+    await opened.close();
+    const entry = await catalog.one(location);
+    if (!entry) throw runNotFound(location, ' (the folder has no .exlab-wizard/ingest.json yet)');
+    return entry;
+  };
+
+  return {
+    scan,
+
+    async listRuns(filter: RunFilter = {}): Promise<RunListing> {
+      const { entries, problems } = await scan();
+      const now = clock();
+      const runs = entries
+        .map((entry) => buildRunRow(entry, decideFromListing(entry, now), now))
+        .filter(
+          (row) =>
+            (filter.state === undefined || row.current_state === filter.state) &&
+            (filter.eligible === undefined || row.auto_clear_eligible === filter.eligible) &&
+            (filter.equipment_id === undefined || row.equipment_id === filter.equipment_id) &&
+            (filter.run_kind === undefined || row.run_kind === filter.run_kind),
+        )
+        .sort(compareRows);
+      return {
+        runs,
+        problems: problems.map((problem) => ({
+          path: problem.location.absolutePath,
+          run_path: problem.location.runPath,
+          code: problem.code,
+          message: problem.message,
+        })),
+      };
+    },
+
+    async getRun(requested: string): Promise<RunDetail> {
+      const entry = await locate(requested);
+      const now = clock();
+      const decision = await decideWithAllChecks(entry, now);
+      const { view } = entry.record;
+      return {
+        ...buildRunRow(entry, decision, now),
+        nas_path: latestVerification(view)?.nas_path ?? null,
+        history: view.history,
+        eligibility: decision,
+      };
+    },
+
+    async eligibility(requested: string): Promise<EligibilityAnswer> {
+      const entry = await locate(requested);
+      return {
+        run_path: entry.location.runPath,
+        current_state: entry.record.view.current_state,
+        ...(await decideWithAllChecks(entry, clock())),
+      };
+    },
+
+    async listClears(query: { since?: Date; limit?: number } = {}): Promise<ClearRecord[]> {
+      const records = await deps.journal.readAll();
+      const since = query.since?.getTime();
+      const recent = since === undefined ? records : records.filter((r) => Date.parse(r.cleared_at) >= since);
+      return recent.slice(0, query.limit ?? 100);
+    },
+
+    // The run path a request names, or invalid_run_path (nothing on disk is read).
+    normalizeRunPath(requested: string): string {
+      return resolveRunPath(requested, stagingRoot).runPath;
+    },
+
+    // The files a run holds, from the cached scan, when known.
+    knownFileCount: (runPath: string): number | null => catalog.knownFileCount(runPath),
+  };
+}
