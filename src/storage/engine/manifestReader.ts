@@ -16,7 +16,6 @@ const CHUNK = 64 * 1024;
 export const MAX_LINE_BYTES = 64 * 1024;
 // Ten million files at a hundred bytes a line.
 export const MAX_MANIFEST_BYTES = 1024 ** 3;
-const NEWLINE = 10;
 // A manifest line is a hash, a separator and a path: about this many bytes.
 const TYPICAL_LINE_BYTES = 90;
 // The index is sized up front for at most this many paths; it grows past it.
@@ -100,8 +99,8 @@ function* readLines<T extends { path: string } | string>(
   fd: number,
   parse: (line: string) => T | null,
 ): Generator<T> {
-  const take = (bytes: Buffer, lineNumber: number): T | null => {
-    const parsed = parse(bytes.toString('latin1'));
+  const take = (line: string, lineNumber: number): T | null => {
+    const parsed = parse(line);
     const path = typeof parsed === 'string' ? parsed : parsed?.path;
     const problem = path === undefined ? null : manifestPathProblem(path);
     if (problem) throw new ManifestInvalid(file, `line ${lineNumber}: the entry ${problem}, outside the run`);
@@ -109,16 +108,17 @@ function* readLines<T extends { path: string } | string>(
   };
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
-    // The start of a line that runs on past the chunk it began in.
-    let pending: Buffer[] = [];
+    // The start of a line that runs on past the chunk it began in. Each
+    // chunk is one latin1 string (a byte a character); lines are slices of it.
+    let pending: string[] = [];
     let pendingBytes = 0;
     let lineNumber = 1;
     for (let read = readChunk(file, fd, buffer); read > 0; read = readChunk(file, fd, buffer)) {
-      const chunk = buffer.subarray(0, read);
+      const chunk = buffer.toString('latin1', 0, read);
       let start = 0;
-      for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
         if (pendingBytes + end - start > MAX_LINE_BYTES) throw tooLong(file, lineNumber);
-        const line = pending.length ? Buffer.concat([...pending, chunk.subarray(start, end)]) : chunk.subarray(start, end);
+        const line = pending.length ? pending.join('') + chunk.slice(start, end) : chunk.slice(start, end);
         pending = [];
         pendingBytes = 0;
         const parsed = take(line, lineNumber);
@@ -128,10 +128,10 @@ function* readLines<T extends { path: string } | string>(
       }
       pendingBytes += read - start;
       if (pendingBytes > MAX_LINE_BYTES) throw tooLong(file, lineNumber);
-      if (read > start) pending.push(Buffer.from(chunk.subarray(start)));
+      if (read > start) pending.push(chunk.slice(start));
     }
     if (pendingBytes > 0) {
-      const parsed = take(Buffer.concat(pending), lineNumber);
+      const parsed = take(pending.join(''), lineNumber);
       if (parsed !== null) yield parsed;
     }
   } finally {
