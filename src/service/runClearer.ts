@@ -62,20 +62,22 @@ export class RunClearer {
   }
 
   private async clearLocated(location: RunLocation, options: ClearOptions, startedAt: number): Promise<Ending> {
-    // The path is checked (and a run that is gone answered) before locking.
-    const gone = await this.withRun(location, startedAt, async () => null);
-    if (gone) return { answer: gone, record: null };
-    const lock = await this.deps.locks.tryAcquire(location.absolutePath);
-    if (!lock) throw await this.busy(location);
-    try {
-      // Someone may have finished this run between our look and our lock.
-      const ending = await this.withRun(location, startedAt, (opened) =>
-        this.clearOpened(location, opened, options, startedAt, lock),
-      );
-      return 'outcome' in ending ? { answer: ending, record: null } : ending;
-    } finally {
-      await lock.release();
-    }
+    // The path is checked (and a run that is gone answered) before locking;
+    // the lock is taken through the parent folder opened here, which stays
+    // open until the lock is released.
+    const ending = await this.withRun(location, startedAt, async (held) => {
+      const lock = await this.deps.locks.tryAcquire(location.absolutePath, held.parent.fd);
+      if (!lock) throw await this.busy(location);
+      try {
+        // Someone may have finished this run between our look and our lock.
+        return await this.withRun(location, startedAt, (opened) =>
+          this.clearOpened(location, opened, options, startedAt, lock),
+        );
+      } finally {
+        await lock.release();
+      }
+    });
+    return 'outcome' in ending ? { answer: ending, record: null } : ending;
   }
 
   // The run opened for `work`, closed after; an answer for a run that is gone.

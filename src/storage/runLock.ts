@@ -43,8 +43,11 @@ export interface LockStatus {
 }
 
 export interface RunLocks {
-  // The lock, or null when another clear of the run holds it.
-  tryAcquire(runDir: string): Promise<HeldRunLock | null>;
+  // The lock, or null when another clear of the run holds it. With the
+  // descriptor of the run's parent folder (kept open until the lock is
+  // released), the lock folder is made, refreshed and removed through it, so
+  // a parent swapped for a link meanwhile cannot redirect those operations.
+  tryAcquire(runDir: string, parentFd?: number): Promise<HeldRunLock | null>;
   // Whether a clear (here or in another process) holds the run's lock now.
   isHeld(runDir: string): Promise<boolean>;
   // Who holds the run's lock, or null when nobody does.
@@ -56,8 +59,9 @@ export interface RunLocks {
 
 const LOCK_SUFFIX = '.staging-cleanup.lock';
 
-export function lockPathOf(runDir: string): string {
-  return path.join(path.dirname(runDir), `.${path.basename(runDir)}${LOCK_SUFFIX}`);
+export function lockPathOf(runDir: string, parentFd?: number): string {
+  const parent = parentFd === undefined ? path.dirname(runDir) : `/proc/self/fd/${parentFd}`;
+  return path.join(parent, `.${path.basename(runDir)}${LOCK_SUFFIX}`);
 }
 
 // The run folder a lock folder's name belongs to, or null for any other name.
@@ -77,13 +81,13 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
   const goneHere = (holder: LockHolder | null): holder is LockHolder =>
     holder !== null && holder.host === hostLabel && holderProcessGone(holder);
 
-  const acquire = async (runDir: string): Promise<HeldRunLock | null> => {
+  const acquire = async (runDir: string, lockDir: string): Promise<HeldRunLock | null> => {
     let compromised = false;
     const listeners: Array<() => void> = [];
     let release: () => Promise<void>;
     try {
       release = await lockfile.lock(runDir, {
-        lockfilePath: lockPathOf(runDir),
+        lockfilePath: lockDir,
         realpath: false,
         retries: 0,
         stale: staleMs,
@@ -110,8 +114,7 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
     };
   };
 
-  const reclaimIfDead = async (runDir: string): Promise<boolean> => {
-    const lockDir = lockPathOf(runDir);
+  const reclaimIfDead = async (runDir: string, lockDir = lockPathOf(runDir)): Promise<boolean> => {
     const seen = await readHolder(lockDir);
     if (!goneHere(seen)) return false;
     // Takers of this host go one at a time, and each judges the holder again
@@ -162,13 +165,15 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
       return { holder, takeoverAt: holder?.host === hostLabel ? null : new Date(stat.mtimeMs + staleMs) };
     },
 
-    reclaimIfDead,
+    reclaimIfDead: (runDir) => reclaimIfDead(runDir),
 
-    async tryAcquire(runDir) {
+    async tryAcquire(runDir, parentFd) {
       if (heldHere.has(runDir)) return null;
       heldHere.add(runDir);
+      const lockDir = lockPathOf(runDir, parentFd);
       try {
-        const lock = (await acquire(runDir)) ?? ((await reclaimIfDead(runDir)) ? await acquire(runDir) : null);
+        const lock =
+          (await acquire(runDir, lockDir)) ?? ((await reclaimIfDead(runDir, lockDir)) ? await acquire(runDir, lockDir) : null);
         if (!lock) heldHere.delete(runDir);
         return lock;
       } catch (error) {

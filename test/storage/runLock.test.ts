@@ -30,6 +30,28 @@ function holder(hostLabel: string, options: { waitForGo?: boolean } = {}): LockP
 }
 
 describe('run lock', () => {
+  it('makes and removes its folder through the parent descriptor: a parent swapped for a link meanwhile gets nothing', async () => {
+    const runs = path.dirname(run);
+    const parentFd = fs.openSync(runs, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    const canary = path.join(base, 'canary');
+    fs.mkdirSync(canary);
+    try {
+      const lock = await createRunLocks({ staleMs: LONG_STALE_MS }).tryAcquire(run, parentFd);
+      expect(fs.existsSync(lockPathOf(run))).toBe(true);
+      fs.renameSync(runs, `${runs}.real`);
+      fs.symlinkSync(canary, runs);
+      await lock?.release();
+      expect(fs.readdirSync(canary)).toEqual([]);
+      expect(fs.readdirSync(`${runs}.real`)).toEqual(['Run_1']);
+    } finally {
+      fs.closeSync(parentFd);
+      if (fs.lstatSync(runs).isSymbolicLink()) {
+        fs.unlinkSync(runs);
+        fs.renameSync(`${runs}.real`, runs);
+      }
+    }
+  });
+
   it('lives beside the run as a hidden folder, outside the run tree and apart from the Wizard lock', async () => {
     fs.writeFileSync(path.join(run, '.exlab-wizard/ingest.json.lock'), '');
     const before = listTree(run);
