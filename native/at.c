@@ -157,8 +157,8 @@ static napi_value Openat(napi_env env, napi_callback_info info) {
   flags |= O_CLOEXEC;
   if (!cross) {
     int fd = open_within_mount(dirfd, name, flags);
-    // Without openat2 (an old kernel, a seccomp filter), st_dev checks remain.
-    if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return fd_result(env, fd, "openat2");
+    // Without openat2 (a kernel before 5.6), st_dev checks remain.
+    if (fd >= 0 || errno != ENOSYS) return fd_result(env, fd, "openat2");
   }
   return fd_result(env, openat(dirfd, name, flags), "openat");
 }
@@ -242,7 +242,7 @@ static int grow(struct growable *g, size_t more) {
 
 // scan(dirfd, withStats) -> {names: Buffer (each name ends in NUL),
 // directories: Uint8Array (1 for a folder), stats?: Float64Array (6 a name;
-// mode 0 when the entry was gone by the time it was stat'ed)}. The folder is
+// when fstatat failed: mode 0 and its errno in the size field)}. The folder is
 // read through a new open file description, so `dirfd` is not moved.
 static napi_value Scan(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -273,9 +273,12 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
     if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
     size_t length = strlen(entry->d_name);
     struct stat st;
-    int stated = 0;
+    int stated = 0, stat_error = 0;
     unsigned char type = entry->d_type;
-    if (with_stats || type == DT_UNKNOWN) stated = fstatat(dirfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (with_stats || type == DT_UNKNOWN) {
+      stated = fstatat(dirfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+      if (!stated) stat_error = errno;
+    }
     if (type == DT_UNKNOWN && stated) type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
     if (!grow(&names, length + 1) || !grow(&kinds, 1) || (with_stats && !grow(&stats, STAT_FIELDS * sizeof(double)))) {
       failure = ENOMEM;
@@ -286,8 +289,12 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
     kinds.data[kinds.length++] = type == DT_DIR;
     if (with_stats) {
       double *slot = (double *)(stats.data + stats.length);
-      if (stated) fill_stat(slot, &st);
-      else memset(slot, 0, STAT_FIELDS * sizeof(double));
+      if (stated) {
+        fill_stat(slot, &st);
+      } else {
+        memset(slot, 0, STAT_FIELDS * sizeof(double));
+        slot[1] = (double)stat_error;
+      }
       stats.length += STAT_FIELDS * sizeof(double);
     }
     count += 1;

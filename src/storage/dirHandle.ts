@@ -11,6 +11,7 @@
 // Names are byte strings: latin1, one character per byte, exactly as the disk
 // holds them, UTF-8 or not (see domain/entryName.ts for how they are shown).
 import fs from 'node:fs';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import { nativeAt, STAT_FIELDS } from './nativeAt.ts';
 
@@ -75,9 +76,14 @@ export interface DirEntry {
 }
 
 export interface StatedEntry extends DirEntry {
-  // Null when the entry was gone by the time it was looked at.
+  // Null when it could not be looked at: gone meanwhile (no `error`), or an
+  // error the caller must not take for "gone" (fail closed).
   stat: EntryStat | null;
+  error?: string;
 }
+
+const ENOENT = os.constants.errno.ENOENT;
+const errnoNames = new Map(Object.entries(os.constants.errno).map(([name, number]) => [number, name]));
 
 const bytes = (name: string): Buffer => Buffer.from(name, 'latin1');
 
@@ -86,6 +92,10 @@ const bytes = (name: string): Buffer => Buffer.from(name, 'latin1');
 type Owner = 'native' | 'fs' | 'borrowed';
 
 export class DirHandle {
+  // Closed once at most: a descriptor number closed twice could be another
+  // thread's by then.
+  private closed = false;
+
   constructor(
     readonly fd: number,
     private readonly owner: Owner = 'native',
@@ -165,7 +175,11 @@ export class DirHandle {
     const { names, directories, stats } = nativeAt.scan(this.fd, true);
     return splitNames(names).map((name, index) => {
       const stat = EntryStat.of(stats as Float64Array, index * STAT_FIELDS);
-      return { name, isDirectory: directories[index] === 1, stat: stat.mode === 0 ? null : stat };
+      const isDirectory = directories[index] === 1;
+      if (stat.mode !== 0) return { name, isDirectory, stat };
+      // A failed fstatat: its errno rides in the size field.
+      if (stat.size === ENOENT) return { name, isDirectory, stat: null };
+      return { name, isDirectory, stat: null, error: errnoNames.get(stat.size) ?? 'EUNKNOWN' };
     });
   }
 
@@ -194,13 +208,17 @@ export class DirHandle {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.owner === 'native') nativeAt.close(this.fd);
     else if (this.owner === 'fs') fs.closeSync(this.fd);
   }
 
   async closeAsync(): Promise<void> {
-    if (this.owner === 'fs') await closeAsync(this.fd);
-    else this.close();
+    if (this.owner !== 'fs') return this.close();
+    if (this.closed) return;
+    this.closed = true;
+    await closeAsync(this.fd);
   }
 }
 

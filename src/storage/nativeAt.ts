@@ -8,7 +8,8 @@ export interface ScanResult {
   names: Buffer;
   // 1 for a folder, 0 for anything else, per name.
   directories: Uint8Array;
-  // With stats: STAT_FIELDS per name (mode 0: gone meanwhile).
+  // With stats: STAT_FIELDS per name (when fstatat failed: mode 0 and its
+  // errno in the size field).
   stats?: Float64Array;
 }
 

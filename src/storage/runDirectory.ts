@@ -33,7 +33,10 @@ export async function openRun(stagingRoot: string, location: RunLocation): Promi
     for (const segment of segments) {
       shown = `${shown}/${Buffer.from(segment, 'latin1').toString('utf8')}`;
       const next = await current.openDirectoryAsync(segment).catch((error: unknown) => segmentError(error, shown));
-      if (next === 'missing') return 'missing';
+      if (next === 'missing') {
+        await Promise.all([current.closeAsync(), parent?.closeAsync()]);
+        return 'missing';
+      }
       await parent?.closeAsync();
       parent = current;
       current = next;

@@ -113,7 +113,11 @@ function* readLines<T extends { path: string } | string>(
     let pending: string[] = [];
     let pendingBytes = 0;
     let lineNumber = 1;
+    let total = 0;
     for (let read = readChunk(file, fd, buffer); read > 0; read = readChunk(file, fd, buffer)) {
+      // The size was checked before reading; a file that grows is cut off too.
+      total += read;
+      if (total > MAX_MANIFEST_BYTES) throw new ManifestInvalid(file, `it is larger than ${MAX_MANIFEST_BYTES} bytes`);
       const chunk = buffer.toString('latin1', 0, read);
       let start = 0;
       for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {

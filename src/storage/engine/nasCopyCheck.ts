@@ -168,7 +168,9 @@ async function compareOne(
   if (localStat && localStat.size !== nasStat.size) {
     return { ...shown, problem: 'size_differs', local_size: localStat.size, nas_size: nasStat.size };
   }
-  if (mode === 'size' || !nasStat.isFile()) return null;
+  // Only a regular file on the NAS is a copy (a link, folder or FIFO is not).
+  if (!nasStat.isFile()) return { ...shown, problem: 'unreadable' };
+  if (mode === 'size') return null;
   const want = expected.sha256 ?? (localStat?.isFile() ? await sha256Of(local, expected.path) : null);
   const got = await sha256Of(nas, expected.path);
   if (got === null) return { ...shown, problem: 'unreadable' };

@@ -6,14 +6,12 @@
 // unlinked relative to the folder, so a folder swapped for a link mid-clear
 // can never move a deletion outside the run.
 //
-// The survey (measureTree) judged every entry and stamped every directory.
-// Directory by directory (so several threads can share the work), entries go;
-// a directory that is still the surveyed one (same inode, same filesystem)
-// and whose mtime and ctime, read after its names, are still the surveyed
-// ones (and it was not being changed when surveyed) has exactly the surveyed
-// entries, so they go without another lstat and count with the surveyed
-// bytes. A directory that changed since is judged entry by entry again:
-// anything unsynced, or a folder the survey never saw, is kept and reported.
+// The survey (measureTree) judged every entry and listed every directory.
+// Directory by directory (so several threads can share the work), entries go,
+// each listed with its lstat in one call and judged again against the
+// manifest and the verification time: anything unsynced (a late file, one
+// rewritten in place since the survey), or a folder the survey never saw, is
+// kept and reported.
 // Then the folders go bottom-up, and the manifest and ingest.json last, only
 // once everything else is gone, so that a run left half-removed still says
 // what it is, and the next clear (or a judge made late in this one) still
@@ -25,7 +23,7 @@ import { DirHandle, errorCode, type DirEntry, type StatedEntry } from '../dirHan
 import { INGEST_FILE, META_DIR } from '../runLayout.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { measureTree } from './treeMeasure.ts';
-import { createKeepingJudge, type StagedFileJudge } from './unsyncedScan.ts';
+import { createKeepingJudge, folderOf, type StagedFileJudge } from './unsyncedScan.ts';
 
 export interface DeleteProgress {
   files: number;
@@ -56,7 +54,6 @@ export interface DeleteContentsArgs {
   directories: DirectoryStamp[];
   // Every directory the survey saw, to tell a folder that appeared since.
   surveyed: string[];
-  surveyStartedAtMs: number;
   rules?: SyncRules;
 }
 
@@ -71,7 +68,6 @@ export function surveyedContents(
     runFd,
     directories,
     surveyed: survey.directories.map((directory) => directory.relativePath),
-    surveyStartedAtMs: survey.startedAtMs,
     ...(rules ? { rules } : {}),
   };
 }
@@ -84,9 +80,6 @@ export interface DeleteOptions {
 }
 
 export const MAX_REPORTED = 20;
-// A directory changed this shortly before the survey may change again
-// within one timestamp tick; it is judged entry by entry.
-const SETTLED_MS = 2000;
 const INGEST_PATH = `${META_DIR}/${INGEST_FILE}`;
 
 class Tally {
@@ -184,50 +177,13 @@ class ContentsRemoval {
     }
   }
 
+  // Every entry is listed with its lstat in one call and judged again as it
+  // goes (a file rewritten in place since the survey changes no folder), and
+  // a folder the survey never saw is kept.
   private removeFrom(directory: DirectoryStamp, folder: DirHandle): void {
-    const entries = this.entriesOf(directory, () => folder.entries());
-    // Stamped after its names were read: unchanged means these are the
-    // surveyed names. .exlab-wizard holds ingest.json, which goes last and
-    // apart: its few entries are always taken one by one.
-    const now = folder.stat();
-    const settled =
-      directory.relativePath !== META_DIR &&
-      now.ino === directory.ino &&
-      now.mtimeMs === directory.mtimeMs &&
-      now.ctimeMs === directory.ctimeMs &&
-      Math.max(directory.mtimeMs, directory.ctimeMs) < this.args.surveyStartedAtMs - SETTLED_MS;
-    if (settled) this.removeSettled(directory, folder, entries);
-    else this.removeJudged(directory, folder, this.entriesOf(directory, () => folder.statedEntries()));
+    this.removeJudged(directory, folder, this.entriesOf(directory, () => folder.statedEntries()));
   }
 
-  // Unchanged since the survey: exactly the surveyed (and judged) entries.
-  // They go without another lstat and count with the surveyed totals, less
-  // whatever could not be removed.
-  private removeSettled(directory: DirectoryStamp, folder: DirHandle, entries: DirEntry[]): void {
-    let unlinkedFiles = 0;
-    let keptFiles = 0;
-    let keptBytes = 0;
-    for (const entry of entries) {
-      if (this.tally.stopped()) return;
-      if (entry.isDirectory) continue;
-      const relativePath = within(directory, entry.name);
-      if (!this.keptForLast.has(relativePath) && unlinked(folder, entry.name, relativePath, this.tally)) {
-        unlinkedFiles += 1;
-        this.tally.removed(1, 0);
-        continue;
-      }
-      const kept = folder.lstatOrNull(entry.name);
-      if (kept) {
-        keptFiles += 1;
-        keptBytes += kept.size;
-      }
-    }
-    // The rest of the surveyed files (bytes all along) went already: counted now.
-    this.tally.removed(Math.max(0, directory.files - keptFiles - unlinkedFiles), Math.max(0, directory.bytes - keptBytes));
-  }
-
-  // Changed since the survey: every entry is judged again, and a folder the
-  // survey never saw is kept.
   private removeJudged(directory: DirectoryStamp, folder: DirHandle, entries: StatedEntry[]): void {
     for (const entry of entries) {
       if (this.tally.stopped()) return;
@@ -237,13 +193,23 @@ class ContentsRemoval {
         if (!this.surveyed.has(relativePath)) this.tally.leave(relativePath, 'appeared_after_check');
         continue;
       }
+      if (entry.error) {
+        this.tally.leave(relativePath, entry.error);
+        continue;
+      }
       const entryStat = entry.stat;
       if (!entryStat) continue;
-      this.judge ??= this.args.rules ? createKeepingJudge(this.folderOfRun, this.args.rules) : null;
+      this.judge ??= this.args.rules ? this.shareJudge(this.args.rules) : null;
       const kept = this.judge?.(relativePath, entryStat);
       if (kept) this.tally.leave(relativePath, kept);
       else if (unlinked(folder, entry.name, relativePath, this.tally)) this.tally.removed(1, entryStat.size);
     }
+  }
+
+  // Judges only this share's folders, holding only their part of the manifest.
+  private shareJudge(rules: SyncRules): StagedFileJudge {
+    const folders = new Set(this.args.directories.map((directory) => directory.relativePath));
+    return createKeepingJudge(this.folderOfRun, rules, (path) => folders.has(folderOf(path)));
   }
 
   private entriesOf<T extends DirEntry>(directory: DirectoryStamp, list: () => T[]): T[] {
@@ -300,6 +266,12 @@ export function removeSurveyedShell(
     removeDirectory(run, directory, keptInside(directory), tally);
   }
   if (directoriesWithLeft.length > 0 || tally.outcome.leftCount > 0) return tally.outcome;
+  // Anything else still in the run (a folder made after the survey listed
+  // the top level) keeps the manifest and ingest.json, so the run stays
+  // a run that the next clear judges and finishes.
+  const lastOnes = new Set([META_DIR, ...(manifestPath ? [manifestPath.split('/')[0] as string] : [])]);
+  for (const entry of run.entries()) if (!lastOnes.has(entry.name)) tally.leave(entry.name, 'appeared_after_check');
+  if (tally.outcome.leftCount > 0) return tally.outcome;
   if (manifestPath) removeFile(run, manifestPath, tally);
   for (const directory of deepestFirst(folders.filter((folder) => manifestFolders.has(folder)))) {
     removeDirectory(run, directory, false, tally);

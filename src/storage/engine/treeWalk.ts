@@ -81,6 +81,11 @@ export function walkTree(root: DirHandle, visitor: WalkVisitor, options: WalkOpt
       }
       if (folder.relativePath === '' && !visitsTopLevel(entry.name, options)) continue;
       const relativePath = folder.relativePath ? `${folder.relativePath}/${entry.name}` : entry.name;
+      // Could not be looked at (not "gone"): the tree is not whole without it.
+      if (entry.error && !entry.isDirectory) {
+        visitor.unreadable?.(relativePath, entry.error);
+        continue;
+      }
       const child = entry.isDirectory ? openChild(folder.handle, entry.name, relativePath, visitor) : null;
       if (child) enter(child, relativePath);
       else if (child === null) visitor.leaf({ parent: folder.handle, name: entry.name, relativePath, stat: entry.stat });

@@ -15,11 +15,11 @@ import { isMetaPath } from '../runLayout.ts';
 
 export type StagedFileJudge = (relativePath: string, stat: StatLike) => UnsyncedReason | null;
 
-// A judge for one run's files (or for the files under some top-level names
-// only: a share of the run). Throws ManifestInvalid for a manifest that
-// exists but cannot be used.
-export function createStagedFileJudge(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>): StagedFileJudge {
-  const manifest = loadManifestIndex(run, rules.manifestPath, topLevel && ((path) => topLevel.has(firstSegment(path))));
+// A judge for one run's files (or only for the paths `keep` accepts: a share
+// of the run, so that each thread holds only its part of a large manifest).
+// Throws ManifestInvalid for a manifest that exists but cannot be used.
+function createStagedFileJudge(run: DirHandle, rules: SyncRules, keep?: (path: string) => boolean): StagedFileJudge {
+  const manifest = loadManifestIndex(run, rules.manifestPath, keep);
   return (relativePath, stat) =>
     isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat.mtimeMs, manifest, rules);
 }
@@ -29,11 +29,17 @@ function firstSegment(path: string): string {
   return slash === -1 ? path : path.slice(0, slash);
 }
 
+// The folder a path is in ('' for the run's top level).
+export function folderOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? '' : path.slice(0, slash);
+}
+
 // The same, except that a manifest that cannot be used keeps every staged
 // file (fail closed): for the deletion, which must go on judging.
-export function createKeepingJudge(run: DirHandle, rules: SyncRules): StagedFileJudge {
+export function createKeepingJudge(run: DirHandle, rules: SyncRules, keep?: (path: string) => boolean): StagedFileJudge {
   try {
-    return createStagedFileJudge(run, rules);
+    return createStagedFileJudge(run, rules, keep);
   } catch (error) {
     if (!(error instanceof ManifestInvalid)) throw error;
     return (relativePath) => (isMetaPath(relativePath) ? null : 'manifest_invalid');
@@ -46,7 +52,7 @@ export class UnsyncedCollector {
   private readonly judge: StagedFileJudge;
 
   constructor(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>) {
-    this.judge = createStagedFileJudge(run, rules, topLevel);
+    this.judge = createStagedFileJudge(run, rules, topLevel && ((path) => topLevel.has(firstSegment(path))));
   }
 
   consider(relativePath: string, stat: StatLike): void {

@@ -138,7 +138,7 @@ describe('deleteTree', () => {
     expect(listTree(run)).toEqual(before);
   });
 
-  it('removes a settled folder without a second lstat, and counts its surveyed bytes', () => {
+  it('removes the entries of the surveyed folders and counts their bytes, ingest.json apart', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '22', 'b/three.dat': '333' } });
     const expected = treeTotals(run);
     const survey = measureAt(run);
@@ -150,7 +150,7 @@ describe('deleteTree', () => {
     expect(contents).toMatchObject({ files: expected.files - 1, bytes: expected.bytes - ingestBytes, leftCount: 0 });
   });
 
-  it('counts ingest.json once when .exlab-wizard has not changed since the survey (a resumed clear)', () => {
+  it('counts ingest.json once in a resumed clear', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { state: 'cleared', files: { 'a/one.dat': '1' } });
     const old = new Date('2026-04-18T00:00:00Z');
     fs.utimesSync(path.join(run, '.exlab-wizard'), old, old);
@@ -203,11 +203,9 @@ describe('deleteTree', () => {
     setImmutable(base, false);
   });
 
-  it('judges again a folder whose mtime was put back after a file was added, by its ctime', async () => {
+  it('judges every entry again when deleting: a file added after the survey, its folder\'s mtime put back, is kept', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'b/two.dat': '2' } });
     const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
-    // Older than the two seconds in which a folder counts as still changing.
-    await new Promise((resolve) => setTimeout(resolve, 2100));
     const survey = measureAt(run, { rules });
     const { mtime } = fs.statSync(path.join(run, 'a'));
     fs.writeFileSync(path.join(run, 'a/late.dat'), 'late');
@@ -232,6 +230,33 @@ describe('deleteTree', () => {
     const late = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules, share('a')));
     opened.close();
     expect(late.left).toEqual([{ path: 'a/late.dat', code: 'not_in_manifest' }]);
+  });
+
+  it('keeps a file rewritten in place after the survey (modified after verification)', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '2' } });
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: Date.parse('2026-04-17T16:18:43Z'), toleranceMs: 0 };
+    const survey = measureAt(run, { rules });
+    expect(survey.unsynced?.count).toBe(0);
+    fs.writeFileSync(path.join(run, 'a/two.dat'), 'rewritten');
+    const opened = openRunAt(run);
+    const contents = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules));
+    opened.close();
+    expect(contents.left).toEqual([{ path: 'a/two.dat', code: 'modified_after_verification' }]);
+    expect(fs.readFileSync(path.join(run, 'a/two.dat'), 'utf8')).toBe('rewritten');
+  });
+
+  it('keeps ingest.json and the manifest while anything the survey never listed is still in the run', () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    const survey = measureAt(run, { rules });
+    const opened = openRunAt(run);
+    const contents = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules));
+    fs.mkdirSync(path.join(run, 'made-later'));
+    const shell = removeSurveyedShell(opened.at, survey.directories.map((d) => d.relativePath), contents.directoriesWithLeft, rules.manifestPath);
+    opened.close();
+    expect(shell.left).toEqual([{ path: 'made-later', code: 'appeared_after_check' }]);
+    expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
+    expect(fs.existsSync(path.join(run, '.exlab-wizard/checksums.sha256'))).toBe(true);
   });
 
   it('removes the manifest and ingest.json last, and only once nothing else is left', () => {
