@@ -42,10 +42,12 @@ export function judgeStagedFile(
 ): UnsyncedReason | null {
   if (!manifest && rules.verifiedAtMs === null) return 'unverifiable';
   if (manifest && !manifest.has(relativePath)) return 'not_in_manifest';
-  if (rules.verifiedAtMs !== null && mtimeMs > rules.verifiedAtMs + rules.toleranceMs) {
-    return 'modified_after_verification';
-  }
-  return null;
+  return modifiedAfterVerification(mtimeMs, rules) ? 'modified_after_verification' : null;
+}
+
+// The time test alone: for a file whose name was judged already.
+export function modifiedAfterVerification(mtimeMs: number, rules: Pick<SyncRules, 'verifiedAtMs' | 'toleranceMs'>): boolean {
+  return rules.verifiedAtMs !== null && mtimeMs > rules.verifiedAtMs + rules.toleranceMs;
 }
 
 export function describeUnsynced(runPath: string, report: UnsyncedReport): string {

@@ -6,21 +6,22 @@
 // unlinked relative to the folder, so a folder swapped for a link mid-clear
 // can never move a deletion outside the run.
 //
-// The survey (measureTree) judged every entry and listed every directory.
+// The survey (measureTree) judged every entry and stamped every directory.
 // Directory by directory (so several threads can share the work), entries go,
-// each listed with its lstat in one call and judged again against the
-// manifest and the verification time: anything unsynced (a late file, one
-// rewritten in place since the survey), or a folder the survey never saw, is
-// kept and reported.
+// each listed with its lstat in one call and judged again: in full in a
+// folder that changed since the survey, by the time test in one that did not
+// (its names are the surveyed ones). Anything unsynced (a late file, one
+// rewritten in place), or a folder the survey never saw, is kept and
+// reported.
 // Then the folders go bottom-up, and the manifest and ingest.json last, only
 // once everything else is gone, so that a run left half-removed still says
 // what it is, and the next clear (or a judge made late in this one) still
 // judges every file it finds against the manifest.
 import { showName, type ShownName } from '../../domain/entryName.ts';
-import type { SyncRules } from '../../domain/syncCheck.ts';
+import { modifiedAfterVerification, type SyncRules } from '../../domain/syncCheck.ts';
 import { sumOf } from '../../lib/sumOf.ts';
 import { DirHandle, errorCode, type DirEntry, type StatedEntry } from '../dirHandle.ts';
-import { INGEST_FILE, META_DIR } from '../runLayout.ts';
+import { INGEST_FILE, isMetaPath, META_DIR } from '../runLayout.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { measureTree } from './treeMeasure.ts';
 import { createKeepingJudge, folderOf, type StagedFileJudge } from './unsyncedScan.ts';
@@ -54,6 +55,7 @@ export interface DeleteContentsArgs {
   directories: DirectoryStamp[];
   // Every directory the survey saw, to tell a folder that appeared since.
   surveyed: string[];
+  surveyStartedAtMs: number;
   rules?: SyncRules;
 }
 
@@ -68,6 +70,7 @@ export function surveyedContents(
     runFd,
     directories,
     surveyed: survey.directories.map((directory) => directory.relativePath),
+    surveyStartedAtMs: survey.startedAtMs,
     ...(rules ? { rules } : {}),
   };
 }
@@ -81,6 +84,9 @@ export interface DeleteOptions {
 
 export const MAX_REPORTED = 20;
 const INGEST_PATH = `${META_DIR}/${INGEST_FILE}`;
+// A folder changed this shortly before the survey may change again within
+// one timestamp tick: it is not taken as unchanged.
+const SETTLED_MS = 2000;
 
 class Tally {
   readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
@@ -178,13 +184,24 @@ class ContentsRemoval {
   }
 
   // Every entry is listed with its lstat in one call and judged again as it
-  // goes (a file rewritten in place since the survey changes no folder), and
-  // a folder the survey never saw is kept.
+  // goes, and a folder the survey never saw is kept. In a folder that is
+  // still the surveyed one (same inode, mtime and ctime, read after its
+  // names, and not being changed when surveyed) the names are the surveyed
+  // ones, already found in the manifest: only the time test is made again
+  // (it catches a file rewritten in place), without loading the manifest.
   private removeFrom(directory: DirectoryStamp, folder: DirHandle): void {
-    this.removeJudged(directory, folder, this.entriesOf(directory, () => folder.statedEntries()));
+    const entries = this.entriesOf(directory, () => folder.statedEntries());
+    const now = folder.stat();
+    const unchanged =
+      directory.relativePath !== META_DIR &&
+      now.ino === directory.ino &&
+      now.mtimeMs === directory.mtimeMs &&
+      now.ctimeMs === directory.ctimeMs &&
+      Math.max(directory.mtimeMs, directory.ctimeMs) < this.args.surveyStartedAtMs - SETTLED_MS;
+    this.removeJudged(directory, folder, entries, unchanged);
   }
 
-  private removeJudged(directory: DirectoryStamp, folder: DirHandle, entries: StatedEntry[]): void {
+  private removeJudged(directory: DirectoryStamp, folder: DirHandle, entries: StatedEntry[], unchanged: boolean): void {
     for (const entry of entries) {
       if (this.tally.stopped()) return;
       const relativePath = within(directory, entry.name);
@@ -199,12 +216,24 @@ class ContentsRemoval {
       }
       const entryStat = entry.stat;
       if (!entryStat) continue;
-      this.judge ??= this.args.rules ? this.shareJudge(this.args.rules) : null;
-      const kept = this.judge?.(relativePath, entryStat);
+      const kept = this.judgeOf(unchanged)?.(relativePath, entryStat);
       if (kept) this.tally.leave(relativePath, kept);
       else if (unlinked(folder, entry.name, relativePath, this.tally)) this.tally.removed(1, entryStat.size);
     }
   }
+
+  private judgeOf(unchanged: boolean): StagedFileJudge | null {
+    const { rules } = this.args;
+    if (!rules) return null;
+    if (unchanged) return this.timeJudge;
+    this.judge ??= this.shareJudge(rules);
+    return this.judge;
+  }
+
+  private readonly timeJudge: StagedFileJudge = (path, stat) =>
+    !isMetaPath(path) && this.args.rules && modifiedAfterVerification(stat.mtimeMs, this.args.rules)
+      ? 'modified_after_verification'
+      : null;
 
   // Judges only this share's folders, holding only their part of the manifest.
   private shareJudge(rules: SyncRules): StagedFileJudge {

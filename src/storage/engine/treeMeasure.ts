@@ -35,6 +35,8 @@ export interface TreeMeasure {
   // Why the survey is not whole: the first folder it could not read, or the
   // manifest it could not use. Null when whole.
   problem: SurveyProblem | null;
+  // When the walk began (ms since the epoch, this machine's clock).
+  startedAtMs: number;
 }
 
 export type SurveyProblem =
@@ -121,6 +123,7 @@ export function emptyMeasure(): TreeMeasure {
     directories: [],
     unsynced: null,
     problem: null,
+    startedAtMs: Date.now(),
   };
 }
 
@@ -141,5 +144,6 @@ export function mergeMeasures(parts: readonly TreeMeasure[]): TreeMeasure {
             count: sumOf(unsyncedParts, (part) => part.count),
           },
     problem: parts.find((part) => part.problem)?.problem ?? null,
+    startedAtMs: Math.min(...parts.map((part) => part.startedAtMs)),
   };
 }

@@ -245,6 +245,22 @@ describe('deleteTree', () => {
     expect(fs.readFileSync(path.join(run, 'a/two.dat'), 'utf8')).toBe('rewritten');
   });
 
+  it('keeps a file rewritten in place in a folder otherwise unchanged since the survey (time test again)', async () => {
+    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '2' } });
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: Date.parse('2026-04-17T16:18:43Z'), toleranceMs: 0 };
+    // Past the two seconds in which a folder counts as still changing.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const survey = measureAt(run, { rules });
+    const folder = fs.statSync(path.join(run, 'a'));
+    fs.writeFileSync(path.join(run, 'a/two.dat'), 'rewritten');
+    expect(fs.statSync(path.join(run, 'a')).ctimeMs).toBe(folder.ctimeMs);
+    const opened = openRunAt(run);
+    const contents = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules));
+    opened.close();
+    expect(contents.left).toEqual([{ path: 'a/two.dat', code: 'modified_after_verification' }]);
+    expect(fs.existsSync(path.join(run, 'a/one.dat'))).toBe(false);
+  });
+
   it('keeps ingest.json and the manifest while anything the survey never listed is still in the run', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
     const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
