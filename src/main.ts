@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (!descriptorPathsWork()) {
-    console.error('staging-cleanup needs Linux with /proc mounted: it reaches every staged file through /proc/self/fd.');
+    console.error('staging-cleanup needs Linux with /proc mounted: it reads and writes ingest.json through /proc/self/fd.');
     process.exit(2);
   }
   const { config, stagingRootIsDefault } = loaded;
