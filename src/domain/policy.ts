@@ -2,6 +2,7 @@
 // sweep may clear now, which an operator may clear, and one reason why.
 import type { CleanupErrorCode } from './errorTable.ts';
 import type { HistoryEntry, IngestView } from './ingestSchema.ts';
+import { isClearableOrResumable } from './lifecycle.ts';
 import { formatTimestamp, parseTimestamp } from './timestamps.ts';
 
 export const CLEANUP_MODES = ['manual', 'scheduled'] as const;
@@ -29,9 +30,9 @@ export interface VerificationRefusal {
 
 // In precedence order: when several apply, the first wins.
 export const DECISION_REASONS = [
-  'already_cleared',
   'not_sync_verified',
   ...VERIFICATION_REFUSALS,
+  'clear_interrupted',
   'manual_mode',
   'missing_verified_timestamp',
   'retain_window',
@@ -93,16 +94,27 @@ export function decide(
     auto_clear_eligible: false,
   });
 
-  if (view.current_state === 'cleared') {
-    return refuse('already_cleared', 'The run has already been cleared.');
-  }
-  if (view.current_state !== 'sync_verified') {
+  if (!isClearableOrResumable(view.current_state)) {
     return refuse(
       'not_sync_verified',
       `The run is ${view.current_state}; only a sync_verified run can be cleared.`,
     );
   }
   if (refusal) return refuse(refusal.reason, refusal.message);
+  // A listed run still has its ingest.json, which a clear removes last: a
+  // `cleared` one was cut short, and clearing it again finishes the job.
+  if (view.current_state === 'cleared') {
+    return {
+      ...base,
+      eligible_at: null,
+      reason: 'clear_interrupted',
+      message:
+        'A clear of this run began but did not finish: files remain. Clearing it again finishes the job' +
+        (settings.mode === 'scheduled' ? '; the next sweep will.' : '.'),
+      clearable: true,
+      auto_clear_eligible: settings.mode === 'scheduled',
+    };
+  }
   if (settings.mode === 'manual') {
     return manualOnly(
       'manual_mode',

@@ -29,8 +29,19 @@ const runRowSchema = z
     equipment_id: z.string(),
     project_name: z.string(),
     run_kind: z.enum(RUN_KINDS),
-    file_count: z.int().describe('Files outside .exlab-wizard/.'),
-    byte_total: z.int().describe('Bytes outside .exlab-wizard/.'),
+    file_count: z
+      .int()
+      .describe("The run's data: files outside .exlab-wizard/ (the Wizard's panel count). Not what a clear frees."),
+    byte_total: z.int().describe('Their bytes (lstat sizes).'),
+    files_to_free: z
+      .int()
+      .describe(
+        'What a clear would free: every non-directory entry under the run, .exlab-wizard/ included. ' +
+          "A dry run's and a clear's files_freed and a job's files_total count the same way.",
+      ),
+    bytes_to_free: z
+      .int()
+      .describe('Their bytes (lstat sizes), ingest.json at its size before a clear records itself in it.'),
     elapsed_seconds_since_last_activity: z.int(),
     last_activity_at: timestamp.describe('Last history time, else the folder mtime.'),
     clearable: z.boolean(),
@@ -75,8 +86,17 @@ export const clearAnswerSchema = z
   .object({
     run_path: z.string(),
     outcome: z.enum(CLEAR_OUTCOMES),
-    files_freed: z.int().describe('Non-directory entries this request removed (would remove, on a dry run).'),
-    bytes_freed: z.int().describe('Their lstat sizes.'),
+    files_freed: z
+      .int()
+      .describe(
+        'Non-directory entries this request removed (would remove, on a dry run): everything under the run, ' +
+          "counted as a row's files_to_free.",
+      ),
+    bytes_freed: z
+      .int()
+      .describe(
+        "Their lstat sizes, as a row's bytes_to_free: ingest.json counts at its size before the clear recorded itself in it.",
+      ),
     cleared_at: timestamp.nullable(),
     duration_ms: z.int(),
     record: clearRecordSchema.optional().describe('With already_cleared: the journal record of the clear.'),

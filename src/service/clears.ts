@@ -108,11 +108,7 @@ export function createClears(deps: ClearsDeps) {
         const now = deps.clock();
         // Due by mode and window; the clear itself then runs every pre-clear
         // check, so a run that fails one is skipped, logged and counted.
-        const due = entries.filter(
-          (entry) =>
-            decide(entry.record.view, deps.policy, now).auto_clear_eligible ||
-            (deps.policy.mode === 'scheduled' && entry.record.view.current_state === 'cleared'),
-        );
+        const due = entries.filter((entry) => decide(entry.record.view, deps.policy, now).auto_clear_eligible);
         const results = await clearMany(
           due.map((entry) => entry.location.runPath),
           options,

@@ -10,7 +10,7 @@ import type { IngestRecord } from '../domain/ingestRecord.ts';
 import { isClearableOrResumable } from '../domain/lifecycle.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
-import { appendTransition, readIngest } from '../storage/ingestStore.ts';
+import { appendTransition, readIngest, type IngestFile } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
 import { openRun, type OpenRun } from '../storage/runDirectory.ts';
 import type { HeldRunLock, RunLocks } from '../storage/runLock.ts';
@@ -102,12 +102,15 @@ export class RunClearer {
     startedAt: number,
     lock: HeldRunLock,
   ): Promise<Ending> {
-    const record = await this.readClearable(location, opened);
+    const ingest = await this.readClearable(location, opened);
+    const { record } = ingest;
     const survey = await this.surveySafe(location, opened, record);
     const writer = await this.deps.journal.openWriter();
     try {
       const resumed = record.view.current_state === 'cleared';
-      if (!resumed) await this.recordIntent(location, opened, record, options.actor);
+      // Freed bytes count ingest.json as the survey (and a dry run) saw it,
+      // not as the clear itself grew it.
+      const grownBy = resumed ? 0 : (await this.recordIntent(location, opened, record, options.actor)) - ingest.stamp.size;
       const removal = this.deps.runner.remove(
         { runFd: opened.run.fd, parentFd: opened.parent.fd, runName: opened.name },
         survey,
@@ -115,10 +118,14 @@ export class RunClearer {
         (progress) => this.progress(location, options, progress, survey.files),
       );
       lock.onCompromised(removal.stop);
-      const deleted = await removal.result;
+      const removed = await removal.result;
+      const complete = removed.leftCount === 0 && !removed.stopped;
+      // A complete clear removed ingest.json, whose growth is then taken off
+      // (and the last progress says so, to agree with the answer).
+      const deleted = complete ? { ...removed, bytes: removed.bytes - grownBy } : removed;
+      if (grownBy !== 0 && complete) this.progress(location, options, deleted, survey.files);
       const clearedAt = formatTimestamp(this.deps.clock());
       const durationMs = Math.round(performance.now() - startedAt);
-      const complete = deleted.leftCount === 0 && !deleted.stopped;
       const journalRecord = clearRecordOf(location, record, this.deps.hostLabel, options.actor, deleted, {
         clearedAt,
         durationMs,
@@ -155,7 +162,7 @@ export class RunClearer {
 
   // Re-read under the lock (step 3): only a sync_verified run, or one whose
   // earlier clear was interrupted, may be deleted.
-  private async readClearable(location: RunLocation, opened: OpenRun): Promise<IngestRecord> {
+  private async readClearable(location: RunLocation, opened: OpenRun): Promise<IngestFile> {
     const ingest = await readIngest(opened.run, this.deps.ingestMaxBytes);
     if (!ingest) {
       throw new CleanupError('ingest_missing', { runPath: location.runPath });
@@ -168,7 +175,7 @@ export class RunClearer {
         { details: { current_state: state } },
       );
     }
-    return ingest.record;
+    return ingest;
   }
 
   // DESIGN §4a: nothing is deleted unless what goes is what reached the NAS.
@@ -180,8 +187,9 @@ export class RunClearer {
     return inspection.survey;
   }
 
-  private async recordIntent(location: RunLocation, opened: OpenRun, record: IngestRecord, actor: string): Promise<void> {
-    await appendTransition(opened.run, location.runPath, record, {
+  // Answers the size of ingest.json once it records the clear.
+  private async recordIntent(location: RunLocation, opened: OpenRun, record: IngestRecord, actor: string): Promise<number> {
+    const written = await appendTransition(opened.run, location.runPath, record, {
       state: 'cleared',
       at: formatTimestamp(this.deps.clock()),
       host: this.deps.hostLabel,
@@ -192,10 +200,11 @@ export class RunClearer {
       from: record.view.current_state,
       to: 'cleared',
     });
+    return written.size;
   }
 
   private async dryRun(location: RunLocation, opened: OpenRun, startedAt: number): Promise<ClearAnswer> {
-    const survey = await this.surveySafe(location, opened, await this.readClearable(location, opened));
+    const survey = await this.surveySafe(location, opened, (await this.readClearable(location, opened)).record);
     return {
       run_path: location.runPath,
       outcome: 'would_clear',

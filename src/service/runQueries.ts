@@ -7,7 +7,7 @@
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError } from '../domain/errors.ts';
 import type { RunKind } from '../domain/ingestSchema.ts';
-import type { LifecycleState } from '../domain/lifecycle.ts';
+import { isClearableOrResumable, type LifecycleState } from '../domain/lifecycle.ts';
 import { decide, latestVerification, type Decision, type PolicySettings } from '../domain/policy.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import type { Journal } from '../storage/journal.ts';
@@ -55,7 +55,7 @@ export function createRunQueries(deps: RunQueriesDeps) {
 
   const decideWithAllChecks = async (entry: CatalogEntry, now: Date): Promise<Decision> => {
     const { view } = entry.record;
-    if (view.current_state !== 'sync_verified') return decide(view, policy, now);
+    if (!isClearableOrResumable(view.current_state)) return decide(view, policy, now);
     const opened = await openRun(stagingRoot, entry.location);
     if (opened === 'missing') throw runNotFound(entry.location);
     try {

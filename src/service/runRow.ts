@@ -16,6 +16,8 @@ export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date):
     run_kind: view.run_kind,
     file_count: entry.measure?.dataFiles ?? 0,
     byte_total: entry.measure?.dataBytes ?? 0,
+    files_to_free: entry.measure?.files ?? 0,
+    bytes_to_free: entry.measure?.bytes ?? 0,
     elapsed_seconds_since_last_activity: Math.max(
       0,
       Math.floor((now.getTime() - lastActivity.getTime()) / 1000),

@@ -94,25 +94,27 @@ async function openMeta(run: DirHandle): Promise<DirHandle | null> {
 }
 
 // The caller holds the run's lock; the transition is checked by the domain.
-// A write that fails leaves ingest.json as it was (atomic write).
+// A write that fails leaves ingest.json as it was (atomic write). Answers the
+// new record and the size of the file now holding it.
 export async function appendTransition(
   run: DirHandle,
   runPath: string,
   record: IngestRecord,
   entry: TransitionEntry,
-): Promise<IngestRecord> {
+): Promise<{ record: IngestRecord; size: number }> {
   const next = applyTransition(record, entry);
+  const text = serializeIngest(next);
   try {
     const meta = await run.openDirectoryAsync(META_DIR);
     try {
-      await writeFileAtomicIn(meta, INGEST_FILE, serializeIngest(next));
+      await writeFileAtomicIn(meta, INGEST_FILE, text);
     } finally {
       await meta.closeAsync();
     }
   } catch (error) {
     throw unwritable(runPath, error as NodeJS.ErrnoException);
   }
-  return next;
+  return { record: next, size: Buffer.byteLength(text) };
 }
 
 function unwritable(runPath: string, error: NodeJS.ErrnoException): CleanupError {

@@ -94,12 +94,15 @@ describe('decide (DESIGN §3)', () => {
     );
   });
 
-  it('says already_cleared for a cleared run and allows nothing', () => {
+  it('says clear_interrupted for a listed cleared run: an operator may finish it, the sweep only in scheduled mode', () => {
     expect(decide(view({ state: 'cleared' }), scheduled, boundary)).toMatchObject({
-      reason: 'already_cleared',
-      clearable: false,
-      auto_clear_eligible: false,
+      reason: 'clear_interrupted',
+      clearable: true,
+      auto_clear_eligible: true,
     });
+    const manualDecision = decide(view({ state: 'cleared' }), manual, boundary);
+    expect(manualDecision).toMatchObject({ reason: 'clear_interrupted', clearable: true, auto_clear_eligible: false });
+    expect(manualDecision.message).toContain('finishes');
   });
 
   it.each(['staging', 'complete', 'sync_queued'] as const)('refuses a %s run as not_sync_verified', (state) => {
@@ -120,9 +123,9 @@ describe('decide (DESIGN §3)', () => {
     }
   });
 
-  it('puts already_cleared and not_sync_verified before a verification refusal', () => {
+  it('puts not_sync_verified before a verification refusal, and the refusal before clear_interrupted', () => {
     const refusal = { reason: 'nas_unreachable' as const, message: 'x' };
-    expect(decide(view({ state: 'cleared' }), scheduled, boundary, refusal).reason).toBe('already_cleared');
+    expect(decide(view({ state: 'cleared' }), scheduled, boundary, refusal).reason).toBe('nas_unreachable');
     expect(decide(view({ state: 'complete' }), scheduled, boundary, refusal).reason).toBe('not_sync_verified');
   });
 

@@ -82,11 +82,12 @@ describe('ingest store', () => {
     expect(fs.readdirSync(path.join(run, '.exlab-wizard')).sort()).toEqual(['ingest.json', 'ingest.json.lock']);
   });
 
-  it('writes whole JSON ending in a newline, leaving no temporary file behind', async () => {
+  it('writes whole JSON ending in a newline, leaving no temporary file behind, and answers its size', async () => {
     writeIngest(run, readExample('ingest.sync_verified.json'));
     const file = await readIngest(run);
-    await appendTransition(run, file!.record, { state: 'cleared', at: '2026-04-20T12:00:00Z', host: 'h' });
+    const written = await appendTransition(run, file!.record, { state: 'cleared', at: '2026-04-20T12:00:00Z', host: 'h' });
     const text = fs.readFileSync(path.join(run, '.exlab-wizard/ingest.json'), 'utf8');
+    expect(written.size).toBe(fs.statSync(path.join(run, '.exlab-wizard/ingest.json')).size);
     expect(text.endsWith('}\n')).toBe(true);
     expect(JSON.parse(text).current_state).toBe('cleared');
     expect(fs.readdirSync(path.join(run, '.exlab-wizard'))).toEqual(['ingest.json']);
