@@ -74,3 +74,12 @@ export const writeFailedDetailsSchema = z.object({ error_code: z.string() }).met
 export const validationDetailsSchema = z
   .object({ issues: z.array(z.object({ field: z.string(), message: z.string() })) })
   .meta({ id: 'ValidationDetails' });
+
+export const permissionDeniedDetailsSchema = z
+  .object({
+    path: z.string().describe('The folder the service may not write.'),
+    error_code: z.string().describe('EACCES or EPERM (EPERM: e.g. an immutable folder).'),
+    uid: z.int().describe('The user id the service runs as.'),
+    gid: z.int().describe('Its group id.'),
+  })
+  .meta({ id: 'PermissionDeniedDetails' });

@@ -11,6 +11,7 @@ import {
   journalUnavailableDetailsSchema,
   nasCopyMismatchDetailsSchema,
   nasUnreachableDetailsSchema,
+  permissionDeniedDetailsSchema,
   schemaMismatchDetailsSchema,
   stateDetailsSchema,
   surveyFailedDetailsSchema,
@@ -116,6 +117,13 @@ const CLEANUP_ERRORS = {
   shutting_down: spec({
     status: 503,
     message: () => 'The service is shutting down; send the request again once it is back.',
+  }),
+  staging_permission_denied: spec<{ path: string; code: string; uid: number; gid: number }>({
+    status: 503,
+    message: ({ path, code, uid, gid }) =>
+      `This service (uid ${uid}, gid ${gid}) may not create or remove entries in ${path} (${code}), so nothing was deleted. ` +
+      `Give that user write access to the staging tree, or run the service as the user that owns it.`,
+    details: permissionDeniedDetailsSchema,
   }),
   ingest_unwritable: spec<{ runPath: string; code: string }>({
     status: 503,

@@ -13,9 +13,11 @@ export interface PolicySettings {
   retainHours: number;
 }
 
-// A pre-clear verification that failed (DESIGN §4a); it outranks the mode and
-// the retain window because the run cannot be cleared at all.
-export const VERIFICATION_REFUSALS = [
+// A pre-clear check that failed: the verification of DESIGN §4a, or folders
+// this service may not write. It outranks the mode and the retain window
+// because the run cannot be cleared at all.
+export const PRE_CLEAR_REFUSALS = [
+  'staging_permission_denied',
   'survey_failed',
   'manifest_invalid',
   'unsynced_files',
@@ -23,15 +25,15 @@ export const VERIFICATION_REFUSALS = [
   'nas_unreachable',
 ] as const satisfies readonly CleanupErrorCode[];
 
-export interface VerificationRefusal {
-  reason: (typeof VERIFICATION_REFUSALS)[number];
+export interface PreClearRefusal {
+  reason: (typeof PRE_CLEAR_REFUSALS)[number];
   message: string;
 }
 
 // In precedence order: when several apply, the first wins.
 export const DECISION_REASONS = [
   'not_sync_verified',
-  ...VERIFICATION_REFUSALS,
+  ...PRE_CLEAR_REFUSALS,
   'clear_interrupted',
   'manual_mode',
   'missing_verified_timestamp',
@@ -67,7 +69,7 @@ export function decide(
   view: IngestView,
   settings: PolicySettings,
   now: Date,
-  refusal?: VerificationRefusal,
+  refusal?: PreClearRefusal,
 ): Decision {
   const verified = verifiedAt(view);
   const eligibleAt =

@@ -75,10 +75,11 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   registerDocumentedErrors(app);
   registerTraceEcho(app);
   await registerOpenApi(app);
-  await app.register(healthRoute, { service });
-  // Everything below needs a token (when tokens are configured).
+  // Everything below needs a token (when tokens are configured), except
+  // health, which shows more to a caller with one.
   await app.register(async (api) => {
     registerAuth(api, options.tokens);
+    await api.register(healthRoute, { service });
     await api.register(stagingRoutes, { service, jobs });
     await api.register(jobRoutes, { jobs });
     await api.register(eventsRoute, { events: service.events, heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS, open: eventStreams });

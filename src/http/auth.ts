@@ -18,6 +18,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: string;
+    // The caller presented a known token, or none is configured.
+    authenticated: boolean;
   }
 }
 
@@ -36,15 +38,22 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[
     actor: token.name ?? `token-${index + 1}`,
   }));
   app.decorateRequest('actor', LOCAL_ACTOR);
+  app.decorateRequest('authenticated', known.length === 0);
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope ?? 'clear';
-    if (scope === 'public' || known.length === 0) return;
+    if (known.length === 0) return;
     const presented = presentedToken(request);
+    const match = presented === null ? null : findToken(known, presented);
+    // A public route answers everyone, and a known token's holder in full.
+    if (scope === 'public') {
+      request.authenticated = match !== null;
+      return;
+    }
     if (presented === null) {
       return deny(request, reply, 'unauthorized', 'Send a token: Authorization: Bearer <token>.');
     }
-    const match = findToken(known, presented);
     if (!match) return deny(request, reply, 'unauthorized', 'The token is not known to this service.');
+    request.authenticated = true;
     if (scope === 'clear' && match.scope !== 'clear') {
       return deny(request, reply, 'forbidden', `The token ${match.actor} has scope read; this needs scope clear.`);
     }

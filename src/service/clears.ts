@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { CleanupError, isCleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import { isClearableOrResumable } from '../domain/lifecycle.ts';
-import { decide, VERIFICATION_REFUSALS, type PolicySettings } from '../domain/policy.ts';
+import { decide, PRE_CLEAR_REFUSALS, type PolicySettings } from '../domain/policy.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { ClearAnswer, RunResult } from './answers.ts';
 import type { ClearOptions } from './clearOptions.ts';
@@ -29,7 +29,7 @@ interface ClearsDeps {
 export type Clears = ReturnType<typeof createClears>;
 
 // Refusals that leave a run for later rather than count as a failed clear.
-const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...VERIFICATION_REFUSALS, 'clear_in_progress']);
+const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...PRE_CLEAR_REFUSALS, 'clear_in_progress']);
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};

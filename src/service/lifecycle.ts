@@ -16,8 +16,12 @@ interface HealthCheck {
 
 interface HealthReport {
   ready: boolean;
-  checks: { staging_root: HealthCheck; journal: HealthCheck };
+  checks: { staging_root: HealthCheck; staging_root_writable: HealthCheck; journal: HealthCheck };
+  // Who the service runs as: what file permissions must allow.
+  runs_as: { uid: number; gid: number };
 }
+
+const checkOf = (problem: string | null, fine: string): HealthCheck => ({ ok: problem === null, message: problem ?? fine });
 
 interface LifecycleDeps {
   stagingRoot: string;
@@ -50,19 +54,24 @@ export function createLifecycle(deps: LifecycleDeps) {
     },
 
     async health(): Promise<HealthReport> {
+      const uid = process.getuid?.() ?? -1;
+      const gid = process.getgid?.() ?? -1;
       const rootProblem = await deps.rootGuard.problem();
-      const stagingCheck = { ok: rootProblem === null, message: rootProblem ?? `${deps.stagingRoot} is readable` };
-      const journalCheck = await deps.journal.openWriter().then(
-        async (writer) => {
-          await writer.close();
-          return { ok: true, message: `${deps.journal.file} is writable` };
-        },
-        (error: Error) => ({ ok: false, message: error.message }),
-      );
-      return {
-        ready: stagingCheck.ok && journalCheck.ok,
-        checks: { staging_root: stagingCheck, journal: journalCheck },
+      const checks = {
+        staging_root: checkOf(rootProblem, `${deps.stagingRoot} is readable`),
+        staging_root_writable: checkOf(
+          rootProblem ?? (await deps.rootGuard.writeProblem()),
+          `uid ${uid} can create and remove entries in ${deps.stagingRoot}`,
+        ),
+        journal: await deps.journal.openWriter().then(
+          async (writer) => {
+            await writer.close();
+            return checkOf(null, `${deps.journal.file} is writable`);
+          },
+          (error: Error) => checkOf(error.message, ''),
+        ),
       };
+      return { ready: Object.values(checks).every((check) => check.ok), checks, runs_as: { uid, gid } };
     },
 
     // At start: removes the run locks this host's earlier processes left

@@ -7,7 +7,7 @@ import { CleanupError } from '../domain/errors.ts';
 import type { IngestView } from '../domain/ingestSchema.ts';
 import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
-import { latestVerification, VERIFICATION_REFUSALS, verifiedAt, type VerificationRefusal } from '../domain/policy.ts';
+import { latestVerification, PRE_CLEAR_REFUSALS, verifiedAt, type PreClearRefusal } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { describeUnsynced, type SyncRules, type UnsyncedReport } from '../domain/syncCheck.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
@@ -76,8 +76,8 @@ export function surveyRefusal(runPath: string, survey: TreeMeasure): CleanupErro
 }
 
 // The refusal as the policy ranks it among its reasons.
-export function asPolicyRefusal(error: CleanupError | null): VerificationRefusal | undefined {
-  const reason = VERIFICATION_REFUSALS.find((code) => code === error?.code);
+export function asPolicyRefusal(error: CleanupError | null): PreClearRefusal | undefined {
+  const reason = PRE_CLEAR_REFUSALS.find((code) => code === error?.code);
   return error && reason ? { reason, message: error.message } : undefined;
 }
 

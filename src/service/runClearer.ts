@@ -3,6 +3,7 @@
 // the run is opened once (runDirectory.ts) and every later step, in this
 // thread or a worker, goes through that descriptor. One cohesive flow, kept
 // in one file (about 240 lines) so that the order of the steps reads top down.
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError } from '../domain/errors.ts';
@@ -12,7 +13,9 @@ import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import { appendTransition, readIngest, type IngestFile } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
+import { errorCode } from '../storage/dirHandle.ts';
 import { openRun, type OpenRun } from '../storage/runDirectory.ts';
+import { isPermissionError, permissionDenied, permissionRefusal } from '../storage/writeAccess.ts';
 import type { HeldRunLock, RunLocks } from '../storage/runLock.ts';
 import type { DeleteProgress } from '../storage/engine/treeDelete.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
@@ -66,7 +69,10 @@ export class RunClearer {
     // the lock is taken through the parent folder opened here, which stays
     // open until the lock is released.
     const ending = await this.withRun(location, startedAt, async (held) => {
-      const lock = await this.deps.locks.tryAcquire(location.absolutePath, held.parent.fd);
+      await this.ensureWritable(location, held);
+      const lock = await this.deps.locks.tryAcquire(location.absolutePath, held.parent.fd).catch((error: unknown) => {
+        throw isPermissionError(error) ? permissionDenied(path.dirname(location.absolutePath), errorCode(error)) : error;
+      });
       if (!lock) throw await this.busy(location);
       try {
         // Someone may have finished this run between our look and our lock.
@@ -187,9 +193,16 @@ export class RunClearer {
     return inspection.survey;
   }
 
+  // Refuses, before anything is locked or written, a run this process could
+  // not remove (its folder or its parent not writable).
+  private async ensureWritable(location: RunLocation, opened: OpenRun): Promise<void> {
+    const denied = await permissionRefusal(location, opened);
+    if (denied) throw denied;
+  }
+
   // Answers the size of ingest.json once it records the clear.
   private async recordIntent(location: RunLocation, opened: OpenRun, record: IngestRecord, actor: string): Promise<number> {
-    const written = await appendTransition(opened.run, location.runPath, record, {
+    const written = await appendTransition(opened.run, location, record, {
       state: 'cleared',
       at: formatTimestamp(this.deps.clock()),
       host: this.deps.hostLabel,
@@ -203,7 +216,9 @@ export class RunClearer {
     return written.size;
   }
 
+  // What the clear would answer: the same refusals, or what it would free.
   private async dryRun(location: RunLocation, opened: OpenRun, startedAt: number): Promise<ClearAnswer> {
+    await this.ensureWritable(location, opened);
     const survey = await this.surveySafe(location, opened, (await this.readClearable(location, opened)).record);
     return {
       run_path: location.runPath,

@@ -3,7 +3,8 @@
 // - decideFromListing: what the listing's own (possibly cached) walk already
 //   shows, the local check only; never reads the NAS. For rows.
 // - decideWithAllChecks: a fresh survey of the run with every configured
-//   pre-clear check, the NAS one included. For one run's detail and eligibility.
+//   pre-clear check, the NAS one included, after asking whether this process
+//   may write the run and its parent. For one run's detail and eligibility.
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError } from '../domain/errors.ts';
 import type { RunKind } from '../domain/ingestSchema.ts';
@@ -12,6 +13,7 @@ import { decide, latestVerification, type Decision, type PolicySettings } from '
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import type { Journal } from '../storage/journal.ts';
 import { openRun } from '../storage/runDirectory.ts';
+import { permissionRefusal } from '../storage/writeAccess.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { EligibilityAnswer, RunDetail, RunListing } from './answers.ts';
 import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCheck.ts';
@@ -59,7 +61,9 @@ export function createRunQueries(deps: RunQueriesDeps) {
     const opened = await openRun(stagingRoot, entry.location);
     if (opened === 'missing') throw runNotFound(entry.location);
     try {
-      const { refusal } = await check.inspect(entry.location, opened.run.fd, view);
+      const refusal =
+        (await permissionRefusal(entry.location, opened)) ??
+        (await check.inspect(entry.location, opened.run.fd, view)).refusal;
       return decide(view, policy, now, asPolicyRefusal(refusal));
     } finally {
       await opened.close();

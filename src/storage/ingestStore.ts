@@ -2,6 +2,7 @@
 // through a link, never waiting on a FIFO, only a regular file within the
 // size cap; always atomically, keeping every field this service does not know.
 import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { CleanupError } from '../domain/errors.ts';
 import {
@@ -11,10 +12,15 @@ import {
   type IngestRecord,
   type TransitionEntry,
 } from '../domain/ingestRecord.ts';
+import type { RunLocation } from '../domain/runPath.ts';
 import { writeFileAtomicIn } from './atomicWrite.ts';
+import { isPermissionError, permissionDenied } from './writeAccess.ts';
 import { errorCode, type DirHandle } from './dirHandle.ts';
 import { stampOf, type FileStamp } from './engine/fileStamp.ts';
 import { INGEST_FILE, META_DIR } from './runLayout.ts';
+
+// What a message names a run by.
+type RunNames = Pick<RunLocation, 'runPath' | 'absolutePath'>;
 
 const fstatAsync = promisify(fs.fstat);
 const lstatAsync = promisify(fs.lstat);
@@ -98,7 +104,7 @@ async function openMeta(run: DirHandle): Promise<DirHandle | null> {
 // new record and the size of the file now holding it.
 export async function appendTransition(
   run: DirHandle,
-  runPath: string,
+  location: RunNames,
   record: IngestRecord,
   entry: TransitionEntry,
 ): Promise<{ record: IngestRecord; size: number }> {
@@ -112,13 +118,15 @@ export async function appendTransition(
       await meta.closeAsync();
     }
   } catch (error) {
-    throw unwritable(runPath, error as NodeJS.ErrnoException);
+    throw unwritable(location, error as NodeJS.ErrnoException);
   }
   return { record: next, size: Buffer.byteLength(text) };
 }
 
-function unwritable(runPath: string, error: NodeJS.ErrnoException): CleanupError {
+function unwritable(location: RunNames, error: NodeJS.ErrnoException): CleanupError {
+  const { runPath } = location;
   const code = error.code ?? 'EIO';
+  if (isPermissionError(error)) return permissionDenied(path.join(location.absolutePath, META_DIR), code);
   const details = { error_code: code };
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new CleanupError('disk_full', { runPath, code }, { details });

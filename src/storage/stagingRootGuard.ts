@@ -2,6 +2,7 @@
 // a mount point at start and no longer is (the volume was unmounted) is an
 // empty folder of another filesystem: listing it would show no runs, and
 // nothing there is ours. It is unavailable until the volume is back.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
@@ -9,6 +10,9 @@ import { CleanupError } from '../domain/errors.ts';
 export interface StagingRootGuard {
   // Null when usable, else why not.
   problem(): Promise<string | null>;
+  // Null when this process can create and remove an entry in the root (as a
+  // clear removes runs), else why not. Tried with a folder of its own.
+  writeProblem(): Promise<string | null>;
   ensureAvailable(): Promise<void>;
 }
 
@@ -32,8 +36,21 @@ export function createStagingRootGuard(root: string): StagingRootGuard {
     return readable ? `${root} cannot be read (${readable})` : null;
   };
 
+  const writeProblem = async (): Promise<string | null> => {
+    const probe = path.join(root, `.staging-cleanup-health-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      await fs.mkdir(probe);
+      await fs.rmdir(probe);
+      return null;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      return `this service cannot create and remove entries in ${root} (${code})`;
+    }
+  };
+
   return {
     problem,
+    writeProblem,
     async ensureAvailable() {
       const why = await problem();
       if (why) {

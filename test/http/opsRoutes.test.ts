@@ -1,16 +1,48 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createAppHarness } from '../helpers/appHarness.ts';
+import { CLEAR_TOKEN, createAppHarness, READ_TOKEN, WITH_TOKENS } from '../helpers/appHarness.ts';
+import { withImmutable } from '../helpers/faults.ts';
+import { itAsRoot } from '../helpers/root.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 
 const RUN = 'EQ/P/Runs/Run_1';
 
 describe('GET /api/v1/health', () => {
-  it('is 200 ready when the staging root is readable and the journal writable', async () => {
+  it('is 200 ready when the staging root is readable and writable and the journal writable, saying who it runs as', async () => {
     const h = await createAppHarness();
     const response = await h.http().get('/api/v1/health').expect(200);
-    expect(response.body).toMatchObject({ status: 'ready', checks: { staging_root: { ok: true }, journal: { ok: true } } });
+    expect(response.body).toMatchObject({
+      status: 'ready',
+      checks: { staging_root: { ok: true }, staging_root_writable: { ok: true }, journal: { ok: true } },
+      runs_as: { uid: process.getuid!(), gid: process.getgid!() },
+    });
+    expect(fs.readdirSync(h.root)).toEqual([]);
+  });
+
+  itAsRoot('is 503 not_ready naming the uid when the staging root cannot be written (chattr +i)', async () => {
+    const h = await createAppHarness();
+    const down = await withImmutable([h.root], () => h.http().get('/api/v1/health').expect(503));
+    expect(down.body.checks).toMatchObject({ staging_root: { ok: true }, staging_root_writable: { ok: false }, journal: { ok: true } });
+    expect(down.body.checks.staging_root_writable.message).toContain(`${h.root} (EPERM)`);
+    await h.http().get('/api/v1/health').expect(200);
+  });
+
+  it('shows a caller without a token, when tokens are configured, which checks pass but no paths', async () => {
+    const h = await createAppHarness({ env: WITH_TOKENS });
+    const anonymous = await h.http().get('/api/v1/health').expect(200);
+    expect(anonymous.body).toEqual({
+      status: 'ready',
+      checks: { staging_root: { ok: true }, staging_root_writable: { ok: true }, journal: { ok: true } },
+    });
+    expect(JSON.stringify(anonymous.body)).not.toContain(h.root);
+    const wrongToken = await h.http().get('/api/v1/health').set('authorization', 'Bearer not-a-token').expect(200);
+    expect(wrongToken.body.runs_as).toBeUndefined();
+    for (const token of [READ_TOKEN, CLEAR_TOKEN]) {
+      const known = await h.http().get('/api/v1/health').set('authorization', `Bearer ${token}`).expect(200);
+      expect(known.body.checks.staging_root.message).toContain(h.root);
+      expect(known.body.runs_as).toBeDefined();
+    }
   });
 
   it('is 503 not_ready naming the staging root when it is gone, and ready again when it returns', async () => {

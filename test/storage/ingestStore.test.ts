@@ -16,7 +16,7 @@ afterEach(() => fs.rmSync(path.dirname(path.dirname(path.dirname(run))), { recur
 
 const readIngest = (runPath: string) => withRunAt(runPath, (opened) => readAt(opened.run));
 const appendTransition = (runPath: string, record: IngestRecord, entry: TransitionEntry) =>
-  withRunAt(runPath, (opened) => appendAt(opened.run, 'the run', record, entry));
+  withRunAt(runPath, (opened) => appendAt(opened.run, { runPath: 'the run', absolutePath: runPath }, record, entry));
 
 async function refusal(): Promise<CleanupError> {
   return readIngest(run).then(

@@ -5,11 +5,18 @@ import { z } from 'zod';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { TOKEN_REQUIRED } from '../openapi.ts';
 
-const checkSchema = z.object({ ok: z.boolean(), message: z.string() });
+const checkSchema = z.object({
+  ok: z.boolean(),
+  message: z.string().optional().describe('What was found; shown only to a caller with a token when tokens are configured.'),
+});
 const healthSchema = z
   .object({
     status: z.enum(['ready', 'not_ready']),
-    checks: z.object({ staging_root: checkSchema, journal: checkSchema }),
+    checks: z.object({ staging_root: checkSchema, staging_root_writable: checkSchema, journal: checkSchema }),
+    runs_as: z
+      .object({ uid: z.int(), gid: z.int() })
+      .optional()
+      .describe('The user and group the service runs as (what file permissions must allow); shown as the messages are.'),
   })
   .meta({ id: 'Health' });
 
@@ -19,17 +26,28 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
     schema: {
       summary: 'Liveness and readiness',
       operationId: 'getHealth',
-      description: 'Ready (200) when the staging root is readable and the journal writable; 503 names the failing check.',
+      description:
+        'Ready (200) when the staging root is readable, this service can create and remove entries in it, and the journal ' +
+        'is writable; 503 names the failing check. With tokens configured, a caller without one sees only which checks ' +
+        'pass: no paths, no messages.',
       tags: ['operations'],
       security: [],
       response: { 200: healthSchema, 503: healthSchema },
     },
-    handler: async (_request, reply) => {
+    handler: async (request, reply) => {
       const report = await service.health();
-      return reply.code(report.ready ? 200 : 503).send({
-        status: report.ready ? 'ready' : 'not_ready',
-        checks: report.checks,
-      });
+      reply.code(report.ready ? 200 : 503);
+      const status = report.ready ? ('ready' as const) : ('not_ready' as const);
+      if (request.authenticated) return { status, checks: report.checks, runs_as: report.runs_as };
+      const { staging_root, staging_root_writable, journal } = report.checks;
+      return {
+        status,
+        checks: {
+          staging_root: { ok: staging_root.ok },
+          staging_root_writable: { ok: staging_root_writable.ok },
+          journal: { ok: journal.ok },
+        },
+      };
     },
   });
 };

@@ -57,6 +57,7 @@ export const CLEAR_REFUSALS: CleanupErrorCode[] = [
   'ingest_missing',
   'staging_not_sync_verified',
   'clear_in_progress',
+  'staging_permission_denied',
   'unsynced_files',
   'manifest_invalid',
   'survey_failed',
