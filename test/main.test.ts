@@ -21,7 +21,7 @@ describe('the service process (node dist/main.js)', () => {
     service.child.kill('SIGTERM');
     expect(await service.exited).toEqual({ code: 0, signal: null });
     const messages = service.logLines().map((line) => line.msg);
-    expect(messages).toContain('staging cleanup service started');
+    expect(messages).toContain(`staging cleanup service started: ${url} (API docs at ${url}/docs)`);
     expect(messages).toContain('no tokens configured: listening on loopback only, every local caller may clear runs');
     expect(messages).toContain('stopping: no new requests; waiting for running clears');
   });
@@ -32,6 +32,39 @@ describe('the service process (node dist/main.js)', () => {
     expect(service.output()).toContain('staging_cleanup.mode');
     expect(service.output()).toContain('"manual"|"scheduled"');
     expect(service.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits non-zero with one line when the port is in use by a first instance', async () => {
+    const first = startService({}, dir);
+    const port = new URL(await first.listening).port;
+    const second = startService({ STAGING_CLEANUP_LISTEN_PORT: port }, dir);
+    expect((await second.exited).code).toBe(2);
+    expect(second.output().trim()).toBe(
+      `staging-cleanup: cannot listen on 127.0.0.1:${port}: the port is in use (another staging-cleanup?). ` +
+        'Stop it, or set listen.port (STAGING_CLEANUP_LISTEN_PORT).',
+    );
+    first.child.kill('SIGTERM');
+    await first.exited;
+  });
+
+  it('exits non-zero with one line when a configured staging_root does not exist, creating nothing', async () => {
+    const missing = path.join(dir, 'not-mounted');
+    const service = startService({ STAGING_CLEANUP_STAGING_ROOT: missing }, dir);
+    expect((await service.exited).code).toBe(2);
+    expect(service.output().trim().split('\n')).toEqual([
+      `staging-cleanup: staging_root ${missing} does not exist: point staging_root (STAGING_CLEANUP_STAGING_ROOT) ` +
+        "at the orchestrator's staging folder, or mount it there.",
+    ]);
+    expect(fs.existsSync(missing)).toBe(false);
+  });
+
+  it('exits non-zero with one line when the journal cannot be written', async () => {
+    fs.writeFileSync(path.join(dir, 'journal'), 'a file where the journal folder should be');
+    const service = startService({}, dir);
+    expect((await service.exited).code).toBe(2);
+    const lines = service.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^staging-cleanup: The clear journal in .*journal cannot be written .* Make journal_dir/);
   });
 
   it('refuses to start listening beyond loopback without a token, saying why', async () => {
