@@ -14,6 +14,10 @@ COPY src ./src
 RUN npm run build
 
 # Runtime stage: production dependencies, the compiled service and the addon only.
+# The staging root is mounted from the host (docker-compose.yml mounts it at the
+# host's own path and sets STAGING_CLEANUP_STAGING_ROOT); /data/staging is not
+# created here, so an image run without it refuses to start instead of serving
+# an empty folder.
 FROM node:24-slim
 ENV NODE_ENV=production \
     STAGING_CLEANUP_STAGING_ROOT=/data/staging \
@@ -25,11 +29,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/build/Release/at.node ./build/Release/at.node
-RUN mkdir -p /data/staging /data/journal && chown -R node:node /data
+RUN mkdir -p /data/journal && chown node:node /data/journal
 USER node
-VOLUME ["/data/staging", "/data/journal"]
+VOLUME ["/data/journal"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/api/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.STAGING_CLEANUP_LISTEN_PORT}/api/v1/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Listening on 0.0.0.0 needs a token: set STAGING_CLEANUP_CLEAR_TOKEN (or tokens in a config file).
 CMD ["node", "dist/main.js"]
