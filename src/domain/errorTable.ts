@@ -154,6 +154,10 @@ const HTTP_ERRORS = {
     status: 404,
     message: ({ method, path }) => `There is no route ${method} ${path}; see /docs for the API.`,
   }),
+  method_not_allowed: spec<{ method: string; allow: string }>({
+    status: 405,
+    message: ({ method, allow }) => `This path does not take ${method}; it takes ${allow} (see /docs).`,
+  }),
   payload_too_large: spec<Told>({ status: 413, message: told }),
   unsupported_media_type: spec<Told>({ status: 415, message: told }),
   internal_error: spec<{ traceId?: string }>({

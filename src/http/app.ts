@@ -12,6 +12,7 @@ import { registerAuth } from './auth.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
 import type { EventStream } from './eventStream.ts';
 import { registerDocumentedErrors } from './errorResponses.ts';
+import { answerOtherMethods } from './methodNotAllowed.ts';
 import { registerOpenApi } from './openapi.ts';
 import { eventsRoute } from './routes/eventsRoute.ts';
 import { jobRoutes } from './routes/jobRoutes.ts';
@@ -57,7 +58,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     genReqId: traceIdOf,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     rewriteUrl: (request) => encodeRunPathInUrl(request.url ?? '/', routes),
     frameworkErrors: answerFrameworkError,
   }).withTypeProvider<ZodTypeProvider>();
@@ -69,6 +70,8 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   const eventStreams = new Set<EventStream>();
   app.decorate('eventStreams', eventStreams);
   app.addHook('onRoute', (route) => {
+    // Hidden routes (405 answers, methodNotAllowed.ts) are not the API's.
+    if (route.schema?.hide) return;
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   registerErrorHandling(app);
@@ -85,6 +88,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     await api.register(eventsRoute, { events: service.events, heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS, open: eventStreams });
     await api.register(metricsRoute, { registry: metrics });
   });
+  answerOtherMethods(app, [...routes]);
 
   // While stopping, answers still in flight close their connection, so that
   // keep-alive clients do not hold the stop up until they time out.

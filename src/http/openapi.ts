@@ -1,6 +1,7 @@
 // The OpenAPI 3 document, generated from the route schemas that validate
 // (@fastify/swagger with the zod transform), served at /openapi.json with
 // Swagger UI at /docs.
+import fs from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -10,7 +11,10 @@ import { z } from 'zod';
 // The security requirement of every route that needs a token.
 export const TOKEN_REQUIRED = [{ bearerAuth: [] }];
 
-const API_VERSION = '1.0.0';
+// The document's version is the package's: one number for the service and its API.
+const { version: API_VERSION } = JSON.parse(
+  fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(fastifySwagger, {

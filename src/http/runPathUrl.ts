@@ -35,7 +35,8 @@ export function encodeRunPathInUrl(url: string, routes: ReadonlyArray<{ url: str
   if (!url.startsWith(STAGING_PREFIX)) return url;
   const { staticNames, runSuffixes } = shapesOf(routes);
   const queryAt = url.indexOf('?');
-  const pathPart = queryAt === -1 ? url : url.slice(0, queryAt);
+  // A trailing slash names the same resource (.../eligibility/).
+  const pathPart = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(/(.)\/$/, '$1');
   const query = queryAt === -1 ? '' : url.slice(queryAt);
   let runPart = pathPart.slice(STAGING_PREFIX.length);
   if (staticNames.has(runPart)) return url;

@@ -61,6 +61,15 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it("carries the package's version and names each schema once", async () => {
+    const h = await createAppHarness();
+    const doc = (await h.http().get('/docs/json').expect(200)).body;
+    const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+    expect(doc.info.version).toBe(pkg.version);
+    const names = Object.keys(doc.components.schemas);
+    expect(names.filter((name) => names.includes(`${name}Input`) || name.endsWith('Input'))).toEqual([]);
+  });
+
   it('is served as Swagger UI at /docs', async () => {
     const h = await createAppHarness();
     const page = await h.http().get('/docs/').expect(200);

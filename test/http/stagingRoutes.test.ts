@@ -90,6 +90,25 @@ describe('{run_path} in the URL', () => {
     expect(snapshotTree(h.root)).toEqual(before);
   });
 
+  it('takes a trailing slash as the same resource, never as part of the run path', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, RUN);
+    const answer = await h.http().get(`/api/v1/staging/${RUN}/eligibility/`).expect(200);
+    expect(answer.body).toMatchObject({ run_path: RUN, reason: 'manual_mode' });
+    await h.http().get(`/api/v1/staging/${RUN}/`).expect(200);
+    await h.http().get('/api/v1/staging/clears/').expect(200);
+  });
+
+  it('answers 405 method_not_allowed with Allow for a method a run path does not take', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, RUN);
+    const refused = await h.http().delete(`/api/v1/staging/${RUN}`).expect(405);
+    expect(refused.headers.allow).toBe('GET, HEAD');
+    expect(refused.body.error.code).toBe('method_not_allowed');
+    expect((await h.http().get(`/api/v1/staging/${RUN}/clear`).expect(405)).headers.allow).toBe('POST');
+    expect(fs.existsSync(path.join(h.root, RUN))).toBe(true);
+  });
+
   it('answers 404 run_not_found for a run that is not there', async () => {
     const h = await createAppHarness();
     const response = await h.http().get(`/api/v1/staging/${RUN}`).expect(404);
