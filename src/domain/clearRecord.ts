@@ -8,9 +8,9 @@ export const CLEAR_OUTCOMES = ['cleared', 'already_cleared', 'would_clear'] as c
 export const clearRecordSchema = z
   .object({
     run_path: z.string(),
-    equipment_id: z.string(),
-    project_name: z.string(),
-    run_kind: z.enum(RUN_KINDS),
+    equipment_id: z.string().describe('The equipment folder the run lived in.'),
+    project_name: z.string().describe("The project's display name, as ingest.json gave it."),
+    run_kind: z.enum(RUN_KINDS).describe('From the folder the run lived in.'),
     nas_path: z.string().nullable(),
     verified_at: z.string().nullable(),
     cleared_at: z.string(),

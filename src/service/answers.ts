@@ -6,6 +6,7 @@ import { detailsSchemaFor, type CleanupErrorCode } from '../domain/errorTable.ts
 import { OUTCOME_ERROR_CODES } from '../domain/errors.ts';
 import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
+import { ORIGIN_FIELDS } from '../domain/runOrigin.ts';
 import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
 
 const timestamp = z.string().describe('UTC, YYYY-MM-DDTHH:MM:SSZ');
@@ -26,9 +27,13 @@ const runRowSchema = z
     path: z.string().describe('Absolute path of the run folder.'),
     run_path: z.string().describe('Path relative to staging_root.'),
     current_state: z.enum(LIFECYCLE_STATES),
-    equipment_id: z.string(),
-    project_name: z.string(),
-    run_kind: z.enum(RUN_KINDS),
+    equipment_id: z.string().describe("The equipment folder the run lives in (not ingest.json's claim)."),
+    project_id: z.string().describe('The project folder the run lives in.'),
+    project_name: z.string().describe("The project's display name, as ingest.json gives it."),
+    run_kind: z.enum(RUN_KINDS).describe('From the folder the run lives in: Runs/ (or a legacy run) or TestRuns/.'),
+    ingest_mismatch: z
+      .array(z.enum(ORIGIN_FIELDS))
+      .describe('The fields ingest.json states otherwise than the run\'s folders do (the folders win); empty when they agree.'),
     file_count: z
       .int()
       .describe("The run's data: files outside .exlab-wizard/ (the Wizard's panel count). Not what a clear frees."),

@@ -5,6 +5,7 @@ import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
 import { latestVerification, verifiedAt } from '../domain/policy.ts';
+import { originOf } from '../domain/runOrigin.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import type { DeleteOutcome } from '../storage/engine/treeDelete.ts';
@@ -22,9 +23,9 @@ export function clearRecordOf(
   const verified = verifiedAt(view);
   return {
     run_path: location.runPath,
-    equipment_id: view.equipment_id,
+    equipment_id: originOf(location).equipment_id,
     project_name: view.project_name,
-    run_kind: view.run_kind,
+    run_kind: location.runKind,
     nas_path: latestVerification(view)?.nas_path ?? null,
     verified_at: verified ? formatTimestamp(verified) : null,
     cleared_at: facts.clearedAt,

@@ -1,5 +1,6 @@
 // One row of the staging panel (a superset of the Wizard's StagedRunRow).
 import type { Decision } from '../domain/policy.ts';
+import { ingestMismatches, originOf } from '../domain/runOrigin.ts';
 import { formatTimestamp, parseTimestamp } from '../domain/timestamps.ts';
 import type { RunRow } from './answers.ts';
 import type { CatalogEntry } from './runCatalog.ts';
@@ -11,9 +12,9 @@ export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date):
     path: entry.location.absolutePath,
     run_path: entry.location.runPath,
     current_state: view.current_state,
-    equipment_id: view.equipment_id,
+    ...originOf(entry.location),
     project_name: view.project_name,
-    run_kind: view.run_kind,
+    ingest_mismatch: ingestMismatches(view, entry.location),
     file_count: entry.measure?.dataFiles ?? 0,
     byte_total: entry.measure?.dataBytes ?? 0,
     files_to_free: entry.measure?.files ?? 0,

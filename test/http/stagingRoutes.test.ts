@@ -38,6 +38,22 @@ describe('GET /api/v1/staging', () => {
     expect(await paths('eligible=true')).toEqual([]);
   });
 
+  it('takes equipment and kind from the folders, flags an ingest.json that claims otherwise, and journals the folder', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, RUN, { extraIngest: { equipment_id: 'MICRO_03', run_kind: 'test' } });
+    const [row] = (await h.http().get('/api/v1/staging?equipment_id=CONFOCAL_01').expect(200)).body.runs;
+    expect(row).toMatchObject({
+      equipment_id: 'CONFOCAL_01',
+      project_id: 'PROJ-0042',
+      run_kind: 'experimental',
+      ingest_mismatch: ['equipment_id', 'run_kind'],
+    });
+    expect((await h.http().get('/api/v1/staging?equipment_id=MICRO_03').expect(200)).body.runs).toEqual([]);
+    await h.http().post(`/api/v1/staging/${ENCODED}/clear`).expect(200);
+    const [record] = (await h.http().get('/api/v1/staging/clears').expect(200)).body.clears;
+    expect(record).toMatchObject({ equipment_id: 'CONFOCAL_01', run_kind: 'experimental' });
+  });
+
   it('refuses an unknown filter or a bad value with validation_error naming it', async () => {
     const h = await createAppHarness();
     const bad = await h.http().get('/api/v1/staging?state=archived').expect(400);
