@@ -3,7 +3,7 @@
 // that meets it deletes nothing.
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createAppHarness } from '../helpers/appHarness.ts';
 import { withImmutable } from '../helpers/faults.ts';
 import { describeAsRoot } from '../helpers/root.ts';
