@@ -58,12 +58,15 @@ describe('the error envelope', () => {
     expect(response.body.error.code).toBe('payload_too_large');
   });
 
-  it('answers an unknown route or method with 404 route_not_found', async () => {
+  it('answers an unknown route with 404 route_not_found, and a known path with another method with 405 and Allow', async () => {
     const h = await createAppHarness();
     const unknown = await h.http().get('/api/v2/nothing').expect(404);
     expect(unknown.body.error.code).toBe('route_not_found');
-    const wrongMethod = await h.http().delete('/api/v1/staging').expect(404);
-    expect(wrongMethod.body.error.message).toContain('DELETE /api/v1/staging');
+    expect(unknown.body.error.message).toContain('GET /api/v2/nothing');
+    const wrongMethod = await h.http().delete('/api/v1/staging').expect(405);
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD');
+    expect(wrongMethod.body.error).toMatchObject({ code: 'method_not_allowed' });
+    expect(wrongMethod.body.error.message).toContain('DELETE');
   });
 
   it('masks an unexpected error as 500 internal_error with no stack, and logs it', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHarness } from '../helpers/serviceHarness.ts';
-import { ingestFor, makeRun, readExample, writeIngest } from '../helpers/stagingTree.ts';
+import { ingestFor, makeRun, readExample, treeTotals, writeIngest } from '../helpers/stagingTree.ts';
 
 describe('listing staged runs', () => {
   it('answers one row per staged run with the fields of the Wizard row and the policy', async () => {
@@ -16,10 +16,14 @@ describe('listing staged runs', () => {
         run_path: 'EQ/P/Runs/Run_1',
         current_state: 'sync_verified',
         equipment_id: 'EQ',
+        project_id: 'P',
         project_name: 'Project P',
         run_kind: 'experimental',
+        ingest_mismatch: [],
         file_count: 2,
         byte_total: 7,
+        files_to_free: 5,
+        bytes_to_free: treeTotals(path.join(root, 'EQ/P/Runs/Run_1')).bytes,
         elapsed_seconds_since_last_activity: 243_677,
         last_activity_at: '2026-04-17T16:18:43Z',
         clearable: true,
