@@ -69,7 +69,15 @@ const CLEANUP_ERRORS = {
         : `${params.runPath} is ${params.state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
     details: stateDetailsSchema,
   }),
-  unsynced_files: spec<Told>({ status: 409, message: told, details: unsyncedFilesDetailsSchema }),
+  unsynced_files: spec<{ runPath: string; count: number; shown: readonly string[] }>({
+    status: 409,
+    message: ({ runPath, count, shown }) =>
+      `${runPath} has ${count} file${count === 1 ? '' : 's'} that never reached the NAS ` +
+      `(not in the checksum manifest, changed after verification, or with neither to check against): ` +
+      `${shown.slice(0, 3).join(', ')}${count > 3 ? ` and ${count - 3} more` : ''}. Nothing was deleted; ` +
+      'sync the run again or remove those files.',
+    details: unsyncedFilesDetailsSchema,
+  }),
   nas_copy_mismatch: spec<{ runPath: string; nasDir: string; count: number; mode: string }>({
     status: 409,
     message: ({ runPath, nasDir, count, mode }) =>
@@ -113,7 +121,10 @@ const CLEANUP_ERRORS = {
     message: ({ directory, access, cause }) => `The clear journal in ${directory} cannot be ${access} (${cause}).`,
     details: journalUnavailableDetailsSchema,
   }),
-  staging_root_unavailable: spec<Told>({ status: 503, message: told }),
+  staging_root_unavailable: spec<{ why: string }>({
+    status: 503,
+    message: ({ why }) => `The staging root is unavailable: ${why}. Nothing was read or deleted.`,
+  }),
   shutting_down: spec({
     status: 503,
     message: () => 'The service is shutting down; send the request again once it is back.',

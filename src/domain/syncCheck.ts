@@ -49,13 +49,3 @@ export function judgeStagedFile(
 export function modifiedAfterVerification(mtimeMs: number, rules: Pick<SyncRules, 'verifiedAtMs' | 'toleranceMs'>): boolean {
   return rules.verifiedAtMs !== null && mtimeMs > rules.verifiedAtMs + rules.toleranceMs;
 }
-
-export function describeUnsynced(runPath: string, report: UnsyncedReport): string {
-  const shown = report.paths.slice(0, 3).map((item) => item.path).join(', ');
-  const more = report.count > 3 ? ` and ${report.count - 3} more` : '';
-  return (
-    `${runPath} has ${report.count} file${report.count === 1 ? '' : 's'} that never reached the NAS ` +
-    `(not in the checksum manifest, changed after verification, or with neither to check against): ${shown}${more}. Nothing was deleted; ` +
-    'sync the run again or remove those files.'
-  );
-}

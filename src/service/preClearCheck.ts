@@ -9,7 +9,7 @@ import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
 import { latestVerification, PRE_CLEAR_REFUSALS, verifiedAt, type PreClearRefusal } from '../domain/policy.ts';
 import type { RunLocation } from '../domain/runPath.ts';
-import { describeUnsynced, type SyncRules, type UnsyncedReport } from '../domain/syncCheck.ts';
+import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 
@@ -44,7 +44,8 @@ function syncRulesFor(view: IngestView, settings: VerificationSettings): SyncRul
 
 function unsyncedRefusal(runPath: string, report: UnsyncedReport): CleanupError | null {
   if (report.count === 0) return null;
-  return new CleanupError('unsynced_files', { problem: describeUnsynced(runPath, report) }, {
+  const shown = report.paths.map((item) => item.path);
+  return new CleanupError('unsynced_files', { runPath, count: report.count, shown }, {
     details: { unsynced: report.paths, unsynced_count: report.count },
   });
 }

@@ -61,9 +61,7 @@ async function openRoot(stagingRoot: string): Promise<DirHandle> {
   try {
     return await DirHandle.openTrustedAsync(stagingRoot);
   } catch (error) {
-    throw new CleanupError('staging_root_unavailable', {
-      problem: `The staging root ${stagingRoot} cannot be opened (${errorCode(error)}); nothing was read or deleted.`,
-    });
+    throw new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be opened (${errorCode(error)})` });
   }
 }
 
@@ -76,7 +74,7 @@ function segmentError(error: unknown, shown: string): 'missing' {
   if (code === 'ENOTDIR') {
     throw new CleanupError('invalid_run_path', { why: `${shown} is not a directory` });
   }
-  throw new CleanupError('staging_root_unavailable', { problem: `${shown} cannot be opened (${code}); nothing was read or deleted.` });
+  throw new CleanupError('staging_root_unavailable', { why: `${shown} cannot be opened (${code})` });
 }
 
 // In a worker: the run a reference names, handed to `work`; null when it

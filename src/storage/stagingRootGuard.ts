@@ -54,9 +54,7 @@ export function createStagingRootGuard(root: string): StagingRootGuard {
     async ensureAvailable() {
       const why = await problem();
       if (why) {
-        throw new CleanupError('staging_root_unavailable', {
-          problem: `The staging root is unavailable: ${why}. Nothing was read or deleted.`,
-        });
+        throw new CleanupError('staging_root_unavailable', { why });
       }
     },
   };

@@ -12,7 +12,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function listRunLeaves(stagingRoot: string): Promise<RunLocation[]> {
   const unavailable = (error: unknown): CleanupError =>
-    new CleanupError('staging_root_unavailable', { problem: `The staging root ${stagingRoot} cannot be read (${errorCode(error)}).` });
+    new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be read (${errorCode(error)})` });
   const root = await DirHandle.openTrustedAsync(stagingRoot).catch((error: unknown) => {
     throw unavailable(error);
   });
