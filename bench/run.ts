@@ -31,6 +31,8 @@ const rows: Row[] = [];
 const ms = (value: number): string => `${value.toFixed(0)} ms`;
 
 async function withService<T>(root: string, work: (url: string, pid: number) => Promise<T>): Promise<T> {
+  // The service refuses to start on a staging root that does not exist.
+  fs.mkdirSync(root, { recursive: true });
   const service = startService(
     {
       STAGING_CLEANUP_STAGING_ROOT: root,

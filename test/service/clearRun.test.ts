@@ -3,7 +3,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
 import { refusalOf } from '../helpers/refusal.ts';
-import { applyTransition, parseIngestText, serializeIngest } from '../../src/domain/ingestRecord.ts';
 import type { ClearAnswer } from '../../src/service/answers.ts';
 import { lockPathOf } from '../../src/storage/runLock.ts';
 import { setImmutable, withImmutable } from '../helpers/faults.ts';
