@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startService } from './helpers/serviceProcess.ts';
+import { killStartedServices, startService } from './helpers/serviceProcess.ts';
 import { buildRun } from './helpers/bigRun.ts';
 import { makeTempDir } from './helpers/stagingTree.ts';
 
@@ -9,7 +9,10 @@ let dir: string;
 beforeEach(() => {
   dir = makeTempDir();
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  killStartedServices();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('the service process (node dist/main.js)', () => {
   it('starts with no configuration over ./staging (created), on loopback, warns about no tokens, and stops on SIGTERM', async () => {

@@ -23,6 +23,15 @@ export interface StartOptions {
   wrapper?: string[];
 }
 
+// Every service started and not yet exited, so that a test that fails or
+// times out midway leaves no process behind (killStartedServices).
+const running = new Set<ChildProcess>();
+
+export function killStartedServices(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 export function startService(env: Record<string, string>, cwd: string, options: StartOptions = {}): ServiceProcess {
   const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, MAIN];
   const child = spawn(command, args, {
@@ -30,6 +39,7 @@ export function startService(env: Record<string, string>, cwd: string, options: 
     env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   let output = '';
   let resolveListening: (url: string) => void;
   let rejectListening: (error: Error) => void;
@@ -50,6 +60,7 @@ export function startService(env: Record<string, string>, cwd: string, options: 
   listening.catch(() => undefined);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
+      running.delete(child);
       rejectListening(new Error(`service exited (${code ?? signal}) before listening:\n${output}`));
       resolve({ code, signal });
     });
