@@ -18,6 +18,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: string;
+    // What the caller's token allows (everything, without tokens).
+    grantedScope: TokenConfig['scope'];
   }
 }
 
@@ -36,6 +38,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[
     actor: token.name ?? `token-${index + 1}`,
   }));
   app.decorateRequest('actor', LOCAL_ACTOR);
+  app.decorateRequest('grantedScope', 'clear');
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope ?? 'clear';
     if (scope === 'public' || known.length === 0) return;
@@ -49,6 +52,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[
       return deny(request, reply, 'forbidden', `The token ${match.actor} has scope read; this needs scope clear.`);
     }
     request.actor = match.actor;
+    request.grantedScope = match.scope;
   });
 }
 
