@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CLEANUP_MODES, type PolicySettings } from '../../domain/policy.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
 
-const whoamiSchema = z
+export const whoamiSchema = z
   .object({
     actor: z.string().describe('The name logs and journal records give this caller (local without tokens).'),
     scope: z.enum(['read', 'clear']).describe('read: may look; clear: may also clear.'),
