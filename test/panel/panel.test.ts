@@ -1,17 +1,17 @@
-// The staging panel end to end: the built service (node dist/main.js) over a
-// real demo tree, driven in a real headless Chromium as a person would use
-// it. The tests of the first block run in order on one tree: each clear
-// changes what the next one sees. A screenshot of the panel on the demo tree
+// The staging panel end to end on the demo tree, driven in a real headless
+// Chromium as a person would use it (panelSettings.test.ts: tokens and
+// scheduled mode). The tests run in order on one tree: each clear changes
+// what the next one sees. A screenshot of the panel on the demo tree
 // is saved as reports/panel.png (the README shows it).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { formatBytes, plural } from '../../panel/src/format.ts';
-import { describeWithBrowser, launchBrowser, watchPage, type Browser } from '../helpers/browser.ts';
+import { describeWithBrowser } from '../helpers/browser.ts';
 import { writeDemoTree } from '../helpers/demoTree.ts';
-import { startService, type ServiceProcess } from '../helpers/serviceProcess.ts';
-import { makeRun, makeTempDir, snapshotTree } from '../helpers/stagingTree.ts';
+import { cellsOf, rowOf, servedPanel, shownRuns } from '../helpers/panelHarness.ts';
+import { makeRun, snapshotTree } from '../helpers/stagingTree.ts';
 
 const SCREENSHOT = path.join(import.meta.dirname, '..', '..', 'reports', 'panel.png');
 const VERIFIED = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
@@ -26,48 +26,6 @@ interface Row {
   byte_total: number;
   verified_at: string | null;
 }
-
-// A service over its own temporary folder, and a browser, for one block.
-function servedPanel(env: Record<string, string>, fill: (staging: string) => void) {
-  const served = { dir: '', staging: '', base: '', service: null as ServiceProcess | null, browser: null as Browser | null };
-  let page: Page | null = null;
-  let problems: string[] = [];
-  beforeAll(async () => {
-    served.dir = makeTempDir();
-    served.staging = path.join(served.dir, 'staging');
-    fill(served.staging);
-    served.service = startService(env, served.dir);
-    [served.base, served.browser] = await Promise.all([served.service.listening, launchBrowser()]);
-  }, 60_000);
-  afterAll(async () => {
-    await served.browser?.close();
-    served.service?.child.kill('SIGTERM');
-    await served.service?.exited;
-    fs.rmSync(served.dir, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    await page?.close();
-    page = null;
-    expect(problems).toEqual([]);
-  });
-  return {
-    served,
-    // A new tab on the panel (its own sessionStorage), watched for problems,
-    // and the headers the page came with.
-    async open(): Promise<{ page: Page; headers: Record<string, string> }> {
-      page = await (served.browser as Browser).context.newPage();
-      problems = watchPage(page);
-      const response = await page.goto(`${served.base}/`);
-      return { page, headers: response?.headers() ?? {} };
-    },
-    api: async <T>(route: string, init?: RequestInit): Promise<T> => (await fetch(`${served.base}${route}`, init)).json() as Promise<T>,
-  };
-}
-
-const rowOf = (page: Page, runPath: string) => page.locator(`#runs-body tr[data-run-path=${JSON.stringify(runPath)}]`);
-const cellsOf = (page: Page, runPath: string) => rowOf(page, runPath).locator('td').allTextContents();
-const shownRuns = (page: Page) =>
-  page.locator('#runs-body tr[data-run-path]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-run-path')));
 
 describeWithBrowser('the staging panel in Chromium, on the demo tree', () => {
   const panel = servedPanel({}, (staging) => writeDemoTree(staging));
@@ -106,6 +64,14 @@ describeWithBrowser('the staging panel in Chromium, on the demo tree', () => {
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     const content = (await shown.locator('main').boundingBox())!;
     await shown.screenshot({ path: SCREENSHOT, clip: { x: 0, y: 0, width: 1400, height: Math.ceil(content.y + content.height) } });
+  });
+
+  it('leaves Swagger UI at /docs working under its own policy', async () => {
+    const { page, headers } = await panel.open('/docs/');
+    expect(headers['content-security-policy']).toContain("script-src 'self'");
+    await page.locator('.opblock-summary').first().click();
+    await page.locator('.opblock-body').first().waitFor();
+    expect(await page.locator('.opblock').count()).toBeGreaterThan(10);
   });
 
   it('sorts by size and by age since verification, and filters by state and equipment', async () => {
@@ -227,64 +193,6 @@ describeWithBrowser('the staging panel in Chromium, on the demo tree', () => {
     expect(shown).toEqual(clears.map((record) => record.run_path));
     expect(shown).toContain(VERIFIED);
     expect(await page.locator('#runs-view').isHidden()).toBe(true);
-  });
-});
-
-const CLEAR_TOKEN = 'panel-clear-token-0123456789';
-const READ_TOKEN = 'panel-read-token-0123456789';
-const TOKENS = {
-  STAGING_CLEANUP_TOKENS: JSON.stringify([
-    { token: CLEAR_TOKEN, scope: 'clear', name: 'admin' },
-    { token: READ_TOKEN, scope: 'read', name: 'viewer' },
-  ]),
-};
-const RUN = 'EQ_01/PROJ-1/Runs/Run_2026-04-17T14-32';
-
-describeWithBrowser('the staging panel with tokens configured', () => {
-  const panel = servedPanel(TOKENS, (staging) => makeRun(staging, RUN));
-
-  async function signIn(page: Page, token: string): Promise<void> {
-    await page.locator('#token-dialog[open]').waitFor();
-    await page.locator('#token-input').fill(token);
-    await page.locator('#token-form button[type=submit]').click();
-  }
-
-  it('asks for a token, keeps it in sessionStorage only, and sends it as a bearer header (in the query only to the event stream)', async () => {
-    const { page } = await panel.open();
-    await signIn(page, 'not-a-token-this-service-knows');
-    await page.locator('#token-error:not([hidden])').waitFor();
-    expect(await page.locator('#token-error').textContent()).toContain('not known');
-    const requests: Array<{ url: string; authorization: string | undefined }> = [];
-    page.on('request', (request) => requests.push({ url: request.url(), authorization: request.headers().authorization }));
-    const stream = page.waitForRequest((request) => request.url().includes('/api/v1/events'));
-    await signIn(page, CLEAR_TOKEN);
-    await rowOf(page, RUN).waitFor();
-    await stream;
-    expect(await page.locator('#who').textContent()).toBe('admin (clear)');
-    expect(await rowOf(page, RUN).getByRole('button', { name: 'Clear' }).isEnabled()).toBe(true);
-    const storage = await page.locator('body').evaluate((body) => {
-      const view = body.ownerDocument.defaultView!;
-      return { session: { ...view.sessionStorage }, local: view.localStorage.length, cookie: body.ownerDocument.cookie };
-    });
-    expect(storage).toEqual({ session: { 'staging-cleanup.token': CLEAR_TOKEN }, local: 0, cookie: '' });
-    const api = requests.filter(({ url }) => url.includes('/api/v1/') && !url.includes('/api/v1/health'));
-    const [events, ...others] = [...api.filter(({ url }) => url.includes('/api/v1/events')), ...api.filter(({ url }) => !url.includes('/api/v1/events'))];
-    expect(new URL(events!.url).searchParams.get('access_token')).toBe(CLEAR_TOKEN);
-    expect(others.map(({ authorization }) => authorization)).toEqual(others.map(() => `Bearer ${CLEAR_TOKEN}`));
-    expect(others.length).toBeGreaterThanOrEqual(2);
-    expect(others.every(({ url }) => !url.includes('access_token'))).toBe(true);
-  });
-
-  it('shows a read token the runs with every Clear button off, and says why', async () => {
-    const { page } = await panel.open();
-    await signIn(page, READ_TOKEN);
-    const clear = rowOf(page, RUN).getByRole('button', { name: 'Clear' });
-    await clear.waitFor();
-    expect(await clear.isDisabled()).toBe(true);
-    expect(await clear.getAttribute('title')).toContain('scope read');
-    expect(await page.locator('#clear-verified').isDisabled()).toBe(true);
-    expect(await page.locator('#scope-notice').textContent()).toContain('viewer has scope read');
-    expect(await page.locator('#scope-notice').isVisible()).toBe(true);
   });
 });
 
