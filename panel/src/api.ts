@@ -1,7 +1,7 @@
 // The service's public API, as the panel calls it: JSON, the bearer token of
 // this browser tab (sessionStorage only), and the API's error envelope turned
 // into an ApiError that keeps its code, message and details.
-import type { ErrorBody } from './apiTypes.ts';
+import type { ErrorBody, Health } from './apiTypes.ts';
 
 const TOKEN_KEY = 'staging-cleanup.token';
 
@@ -51,6 +51,15 @@ export async function call<T>(method: 'GET' | 'POST', path: string, options: Req
 }
 
 export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
+
+// Health needs no token, and its 503 answer is a health report too.
+export async function getHealth(): Promise<Health> {
+  try {
+    return (await (await fetch('/api/v1/health')).json()) as Health;
+  } catch (error) {
+    return { status: 'not_ready', checks: { service: { ok: false, message: `The service cannot be reached (${String(error)}).` } } };
+  }
+}
 
 // A run path in a URL: each segment encoded, the slashes kept.
 export function runUrl(runPath: string, suffix = ''): string {

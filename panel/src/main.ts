@@ -1,7 +1,7 @@
 // The staging panel: the page's start and its wiring. It asks who this
 // caller is (a token when the service has tokens), then shows the runs,
 // health, the journal on demand, and keeps them fresh from the event stream.
-import { ApiError, get, token } from './api.ts';
+import { ApiError, get, getHealth, token } from './api.ts';
 import type { Health, Listing, Whoami } from './apiTypes.ts';
 import { ClearDialog } from './clearDialog.ts';
 import { ClearFlows } from './clearFlows.ts';
@@ -25,22 +25,16 @@ function clearBlocked(who: Whoami): string | null {
 
 async function refresh(): Promise<void> {
   if (!whoami) return;
-  const [listing, health] = await Promise.all([get<Listing>('/api/v1/staging'), get<Health>('/api/v1/health').catch(healthOf)]);
+  const [listing, health] = await Promise.all([get<Listing>('/api/v1/staging'), getHealth()]);
   const context: TableContext = {
     now: Date.now(),
     mode: whoami.mode,
     clearBlocked: clearBlocked(whoami),
-    onClear: (row) => void flows.clearRun(row).then(refresh),
+    onClear: (row) => void flows.clearRun(row).then(refresh).catch(showLoadError),
   };
   table.show(listing, context);
   showHealth(health);
   byId('load-error', HTMLElement).hidden = true;
-}
-
-// A 503 health answer is still a health report.
-function healthOf(error: unknown): Health {
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 'not_ready', checks: { service: { ok: false, message } } };
 }
 
 function showHealth(health: Health): void {
@@ -64,7 +58,7 @@ function showWho(who: Whoami): void {
   clearAll.title = blocked ?? 'Asks a dry run first and shows what would go.';
   const notice = byId('scope-notice', HTMLElement);
   notice.hidden = blocked === null;
-  notice.textContent = blocked ? `${blocked} The Clear buttons are off; sign in with a clear token to use them.` : '';
+  notice.textContent = blocked ? `${blocked} The Clear buttons are off: forget this token and give one of scope clear to use them.` : '';
 }
 
 // Who this caller is; with tokens configured, asks for one until the service knows it.
