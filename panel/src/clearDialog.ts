@@ -1,8 +1,20 @@
 // The one dialog every clear goes through: what a dry run says would go,
 // a confirmation, then the job's progress to its end, or the API's refusal.
+// Each opening is a session of its own: a clear hidden while its job runs
+// does not write into the dialog once another clear has opened it.
 import { byId, replaceChildren, type Child } from './dom.ts';
 import { formatBytes, formatCount } from './format.ts';
 import type { JobProgress } from './jobWatch.ts';
+
+export interface ClearSession {
+  show(...children: Child[]): void;
+  // Shows the Confirm button; resolves with whether it was pressed.
+  ask(label: string): Promise<boolean>;
+  // While a job runs: its progress bar (indeterminate while the total is unknown).
+  running(progress: JobProgress): void;
+  // The end: what happened, and a button to close.
+  done(...children: Child[]): void;
+}
 
 export class ClearDialog {
   private readonly dialog = byId('clear-dialog', HTMLDialogElement);
@@ -13,6 +25,7 @@ export class ClearDialog {
   private readonly confirm = byId('clear-confirm', HTMLButtonElement);
   private readonly close = byId('clear-close', HTMLButtonElement);
   private answer: ((confirmed: boolean) => void) | null = null;
+  private sessions = 0;
 
   constructor() {
     this.confirm.addEventListener('click', () => this.settle(true));
@@ -20,7 +33,9 @@ export class ClearDialog {
     this.dialog.addEventListener('close', () => this.settle(false));
   }
 
-  open(title: string): void {
+  open(title: string): ClearSession {
+    const session = ++this.sessions;
+    const live = (): boolean => session === this.sessions;
     this.title.textContent = title;
     this.show('Checking what would go (a dry run; nothing is deleted)…');
     this.progress.hidden = true;
@@ -28,14 +43,19 @@ export class ClearDialog {
     this.confirm.hidden = true;
     this.close.textContent = 'Cancel';
     if (!this.dialog.open) this.dialog.showModal();
+    return {
+      show: (...children) => live() && this.show(...children),
+      ask: (label) => (live() && this.dialog.open ? this.ask(label) : Promise.resolve(false)),
+      running: (progress) => live() && this.running(progress),
+      done: (...children) => live() && this.done(...children),
+    };
   }
 
-  show(...children: Child[]): void {
+  private show(...children: Child[]): void {
     replaceChildren(this.body, ...children);
   }
 
-  // Shows the Confirm button; resolves with whether it was pressed.
-  ask(label: string): Promise<boolean> {
+  private ask(label: string): Promise<boolean> {
     this.confirm.textContent = label;
     this.confirm.hidden = false;
     this.confirm.disabled = false;
@@ -45,8 +65,7 @@ export class ClearDialog {
     });
   }
 
-  // While a job runs: its progress bar (indeterminate while the total is unknown).
-  running(progress: JobProgress): void {
+  private running(progress: JobProgress): void {
     this.confirm.disabled = true;
     this.close.textContent = 'Hide';
     this.progress.hidden = false;
@@ -59,8 +78,7 @@ export class ClearDialog {
     this.progressText.textContent = `${formatCount(progress.filesFreed)}${total} files deleted, ${formatBytes(progress.bytesFreed)} freed`;
   }
 
-  // The end: what happened, and a button to close.
-  done(...children: Child[]): void {
+  private done(...children: Child[]): void {
     this.show(...children);
     this.confirm.hidden = true;
     this.close.textContent = 'Close';

@@ -5,7 +5,7 @@
 // the runs its dry run would clear.
 import { call, runUrl } from './api.ts';
 import type { ClearAnswer, Job, RunResult, RunRow } from './apiTypes.ts';
-import type { ClearDialog } from './clearDialog.ts';
+import type { ClearDialog, ClearSession } from './clearDialog.ts';
 import { el } from './dom.ts';
 import { formatBytes, formatTime, plural } from './format.ts';
 import { watchJob } from './jobWatch.ts';
@@ -22,23 +22,23 @@ export class ClearFlows {
   ) {}
 
   async clearRun(row: RunRow): Promise<void> {
-    this.dialog.open(`Clear ${row.run_path}`);
+    const view = this.dialog.open(`Clear ${row.run_path}`);
     try {
       const dry = await call<ClearAnswer>('POST', runUrl(row.run_path, '/clear?dry_run=true'));
-      this.dialog.show(
+      view.show(
         el('p', {}, 'This deletes ', el('strong', {}, `${plural(dry.files_freed, 'file')} (${formatBytes(dry.bytes_freed)})`), ' from staging.'),
         row.verified_at && el('p', {}, `Its NAS copy was verified ${formatTime(row.verified_at)}.`),
       );
-      if (!(await this.dialog.ask('Clear run'))) return;
+      if (!(await view.ask('Clear run'))) return;
       const job = await call<Job>('POST', runUrl(row.run_path, '/clear'), { async: true });
-      this.finish(await this.follow(job));
+      finish(view, await this.follow(view, job));
     } catch (error) {
-      this.dialog.done(refusalBlock(errorBodyOf(error)));
+      view.done(refusalBlock(errorBodyOf(error)));
     }
   }
 
   async clearVerified(): Promise<void> {
-    this.dialog.open('Clear verified runs');
+    const view = this.dialog.open('Clear verified runs');
     try {
       const dry = await call<{ results: RunResult[] }>('POST', '/api/v1/staging/clear?dry_run=true', { body: { all_verified: true } });
       const going = dry.results.filter((result): result is ClearAnswer => !isFailure(result));
@@ -46,41 +46,42 @@ export class ClearFlows {
       const bytes = going.reduce((total, run) => total + run.bytes_freed, 0);
       const files = going.reduce((total, run) => total + run.files_freed, 0);
       const refusals = refused.length > 0 && failuresBlock(`${plural(refused.length, 'run')} would be refused and kept:`, refused);
-      if (going.length === 0) return this.dialog.done(el('p', {}, 'No verified run can be cleared now.'), refusals);
-      this.dialog.show(
+      if (going.length === 0) return view.done(el('p', {}, 'No verified run can be cleared now.'), refusals);
+      view.show(
         el('p', {}, 'This deletes ', el('strong', { className: 'total' }, `${plural(going.length, 'run')}, ${formatBytes(bytes)}`), ` (${plural(files, 'file')}) from staging.`),
         refusals,
       );
-      if (!(await this.dialog.ask(`Clear ${plural(going.length, 'run')}`))) return;
+      if (!(await view.ask(`Clear ${plural(going.length, 'run')}`))) return;
       const job = await call<Job>('POST', '/api/v1/staging/clear', { body: { run_paths: going.map((run) => run.run_path) }, async: true });
-      this.finish(await this.follow(job));
+      finish(view, await this.follow(view, job));
     } catch (error) {
-      this.dialog.done(refusalBlock(errorBodyOf(error)));
+      view.done(refusalBlock(errorBodyOf(error)));
     }
   }
 
-  private follow(job: Job): Promise<Job> {
-    this.dialog.show(el('p', {}, 'Clearing…'));
-    this.dialog.running({ filesFreed: 0, bytesFreed: 0, filesTotal: job.files_total });
-    return watchJob(this.events, job, (progress) => this.dialog.running(progress));
+  private follow(view: ClearSession, job: Job): Promise<Job> {
+    view.show(el('p', {}, 'Clearing…'));
+    view.running({ filesFreed: 0, bytesFreed: 0, filesTotal: job.files_total });
+    return watchJob(this.events, job, (progress) => view.running(progress));
   }
+}
 
-  private finish(job: Job): void {
-    const results = job.results ?? [];
-    const failures = results.filter(isFailure);
-    const complete = failures.length === 0 && job.error === null;
-    this.dialog.running({ filesFreed: job.files_freed, bytesFreed: job.bytes_freed, filesTotal: job.files_total ?? job.files_freed });
-    this.dialog.done(
-      el(
-        'p',
-        { className: `outcome ${complete ? 'complete' : 'incomplete'}` },
-        `${complete ? 'Done' : 'Not everything was cleared'}: ${plural(results.length - failures.length, 'run')} cleared, ` +
-          `${plural(job.files_freed, 'file')} (${formatBytes(job.bytes_freed)}) freed.`,
-      ),
-      job.error && refusalBlock(job.error),
-      failures.length > 0 && failuresBlock(`${plural(failures.length, 'run')} not cleared:`, failures),
-    );
-  }
+// What the job did: how much it freed, and each run it did not clear, with why.
+function finish(view: ClearSession, job: Job): void {
+  const results = job.results ?? [];
+  const failures = results.filter(isFailure);
+  const complete = failures.length === 0 && job.error === null;
+  view.running({ filesFreed: job.files_freed, bytesFreed: job.bytes_freed, filesTotal: job.files_total ?? job.files_freed });
+  view.done(
+    el(
+      'p',
+      { className: `outcome ${complete ? 'complete' : 'incomplete'}` },
+      `${complete ? 'Done' : 'Not everything was cleared'}: ${plural(results.length - failures.length, 'run')} cleared, ` +
+        `${plural(job.files_freed, 'file')} (${formatBytes(job.bytes_freed)}) freed.`,
+    ),
+    job.error && refusalBlock(job.error),
+    failures.length > 0 && failuresBlock(`${plural(failures.length, 'run')} not cleared:`, failures),
+  );
 }
 
 function failuresBlock(heading: string, failures: Failure[]): HTMLElement {
