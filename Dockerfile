@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies, and the native
+# Build stage: compile TypeScript (the service and the panel) with the dev dependencies, and the native
 # descriptor addon (native/at.c, built by npm ci through node-gyp).
 FROM node:24-slim AS build
 RUN apt-get update \
@@ -11,6 +11,7 @@ COPY native ./native
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY panel ./panel
 RUN npm run build
 
 # Runtime stage: production dependencies, the compiled service and the addon only.

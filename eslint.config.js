@@ -14,6 +14,20 @@ export default tseslint.config(
     },
   },
   {
+    // The panel runs in a browser, and builds its page from data as text only.
+    files: ['panel/**'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({
+          property,
+          message: 'Build elements with dom.ts: data must be shown as text, never parsed as HTML.',
+        })),
+      ],
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**', '.ci/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },

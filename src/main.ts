@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   if (!health.checks.staging_root_writable.ok) {
     logger.warn({ runs_as: health.runs_as }, `${health.checks.staging_root_writable.message}: clears will be refused`);
   }
-  const app = await buildApp(program, { logger, tokens: config.tokens });
+  const app = await buildApp(program, { logger, config });
   // Before the first request or sweep: a clear this host's last process was
   // killed in the middle of resumes at once rather than after lock_stale_seconds.
   await program.service.reclaimDeadLocks();
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       url,
+      panel: `${url}/`,
       docs: `${url}/docs`,
       staging_root: config.staging_root,
       journal_dir: config.journal_dir,
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       retain_hours: config.staging_cleanup.retain_hours,
       config_file: loaded.configFile,
     },
-    `staging cleanup service started: ${url} (API docs at ${url}/docs)`,
+    `staging cleanup service started: panel at ${url}/, API docs at ${url}/docs`,
   );
   if (config.tokens.length === 0 && isLoopback(config.listen.host)) {
     logger.warn('no tokens configured: listening on loopback only, every local caller may clear runs');

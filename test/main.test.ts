@@ -24,7 +24,7 @@ describe('the service process (node dist/main.js)', () => {
     service.child.kill('SIGTERM');
     expect(await service.exited).toEqual({ code: 0, signal: null });
     const messages = service.logLines().map((line) => line.msg);
-    expect(messages).toContain(`staging cleanup service started: ${url} (API docs at ${url}/docs)`);
+    expect(messages).toContain(`staging cleanup service started: panel at ${url}/, API docs at ${url}/docs`);
     expect(messages).toContain('no tokens configured: listening on loopback only, every local caller may clear runs');
     expect(messages).toContain('stopping: no new requests; waiting for running clears');
   });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeDemoTree } from './helpers/demoTree.ts';
 import { startService } from './helpers/serviceProcess.ts';
 import { makeTempDir } from './helpers/stagingTree.ts';
 
@@ -25,8 +26,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('the README', () => {
   it('walk-through works verbatim on the demo tree', async () => {
     dir = makeTempDir();
-    const demo = ['--import', 'tsx', 'scripts/demo.ts', path.join(dir, 'staging')];
-    execFileSync(process.execPath, demo, { cwd: repo, stdio: 'ignore' });
+    writeDemoTree(path.join(dir, 'staging'));
     const service = startService({}, dir);
     const url = await service.listening;
     try {

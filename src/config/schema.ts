@@ -27,6 +27,26 @@ const tokenSchema = z.strictObject({
   name: z.string().min(1).optional(),
 });
 
+// A web origin as a browser sends it: scheme://host[:port], nothing more.
+const webOrigin = z
+  .string()
+  .refine((text) => originOf(text) !== null, {
+    message: 'an origin is http(s)://host[:port] with no path, e.g. https://wizard.lab.example',
+  })
+  .transform((text) => originOf(text) as string);
+
+function originOf(text: string): string | null {
+  const url = URL.parse(text);
+  const bare = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  return bare && /^https?:$/.test(url.protocol) && !text.endsWith('#') && !text.endsWith('?') ? url.origin : null;
+}
+
+// A name or address clients use for this service, without a port.
+const hostName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[?[0-9a-f:.]+\]?)$/i, 'a host name or address without port, e.g. orchestrator01.lab.example')
+  .transform((text) => text.toLowerCase().replace(/^\[(.*)\]$/, '$1'));
+
 export const configSchema = z.strictObject({
   staging_root: setting(z.string().min(1).default('./staging'), {
     env: 'STAGING_CLEANUP_STAGING_ROOT',
@@ -67,6 +87,16 @@ export const configSchema = z.strictObject({
   tokens: setting(z.array(tokenSchema).default([]), {
     env: 'STAGING_CLEANUP_TOKENS',
     description: 'bearer tokens [{token, scope: read|clear, name?}] (JSON list in the environment)',
+    shownDefault: 'none',
+  }),
+  cors_origins: setting(z.array(webOrigin).default([]), {
+    env: 'STAGING_CLEANUP_CORS_ORIGINS',
+    description: 'web pages on other origins that may call the API from a browser (JSON list in the environment)',
+    shownDefault: 'none',
+  }),
+  allowed_hosts: setting(z.array(hostName).default([]), {
+    env: 'STAGING_CLEANUP_ALLOWED_HOSTS',
+    description: 'host names the service answers to besides loopback and its listen address (JSON list in the environment)',
     shownDefault: 'none',
   }),
   verify_before_clear: z

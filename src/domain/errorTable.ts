@@ -161,6 +161,12 @@ const HTTP_ERRORS = {
   bad_request: spec<Told>({ status: 400, message: told }),
   unauthorized: spec<Told>({ status: 401, message: told }),
   forbidden: spec<Told>({ status: 403, message: told }),
+  // A page on another origin must not change anything through a browser.
+  origin_not_allowed: spec<{ page: string }>({
+    status: 403,
+    message: ({ page }) =>
+      `Requests that change something are not taken from ${page}: only this service's own page and the origins listed in cors_origins may send them.`,
+  }),
   route_not_found: spec<{ method: string; path: string }>({
     status: 404,
     message: ({ method, path }) => `There is no route ${method} ${path}; see /docs for the API.`,
@@ -170,6 +176,12 @@ const HTTP_ERRORS = {
     message: ({ method, allow }) => `This path does not take ${method}; it takes ${allow} (see /docs).`,
   }),
   payload_too_large: spec<Told>({ status: 413, message: told }),
+  // Against DNS rebinding: a name this service was not configured for.
+  host_not_allowed: spec<{ host: string }>({
+    status: 421,
+    message: ({ host }) =>
+      `This service does not answer to Host ${host}: call it by a name it is configured for (loopback, its listen address, allowed_hosts).`,
+  }),
   unsupported_media_type: spec<Told>({ status: 415, message: told }),
   internal_error: spec<{ traceId?: string }>({
     status: 500,

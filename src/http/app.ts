@@ -4,21 +4,26 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { TokenConfig } from '../config/schema.ts';
+import type { AppConfig } from '../config/schema.ts';
 import type { Registry } from 'prom-client';
 import type { AsyncClears } from '../service/asyncClears.ts';
 import type { CleanupService } from '../service/cleanupService.ts';
 import { registerAuth } from './auth.ts';
+import { registerCrossOrigin } from './crossOrigin.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
 import type { EventStream } from './eventStream.ts';
 import { registerDocumentedErrors } from './errorResponses.ts';
+import { registerHostCheck, servedHostNames } from './hostCheck.ts';
 import { answerOtherMethods } from './methodNotAllowed.ts';
 import { registerOpenApi } from './openapi.ts';
+import { panelRoutes } from './panelRoutes.ts';
 import { eventsRoute } from './routes/eventsRoute.ts';
 import { jobRoutes } from './routes/jobRoutes.ts';
 import { healthRoute, metricsRoute } from './routes/opsRoutes.ts';
 import { stagingRoutes } from './routes/stagingRoutes.ts';
+import { whoamiRoute } from './routes/whoamiRoute.ts';
 import { encodeRunPathInUrl } from './runPathUrl.ts';
+import { registerSecurityHeaders } from './securityHeaders.ts';
 import { registerTraceEcho, traceIdOf } from './traceId.ts';
 
 // What the app serves, as the composition root (src/compose.ts) built it.
@@ -30,18 +35,26 @@ export interface Served {
 
 interface AppOptions {
   logger: Logger;
-  tokens: readonly TokenConfig[];
+  // Who may call, from where, under which host names.
+  config: Pick<AppConfig, 'tokens' | 'listen' | 'allowed_hosts' | 'cors_origins'>;
   // How often the event stream sends a heartbeat comment.
   heartbeatMs?: number;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    // Every route as registered, for checking the OpenAPI document against.
-    registeredRoutes: ReadonlyArray<{ method: string; url: string }>;
+    // Every route as registered, for checking the OpenAPI document against
+    // (`hidden`: left out of it on purpose, as the panel's files are).
+    registeredRoutes: ReadonlyArray<RegisteredRoute>;
     // The event-stream clients connected now, with their backlogs.
     eventStreams: ReadonlySet<EventStream>;
   }
+}
+
+interface RegisteredRoute {
+  method: string;
+  url: string;
+  hidden: boolean;
 }
 
 const BODY_LIMIT = 1024 * 1024;
@@ -51,7 +64,8 @@ const MAX_PARAM_LENGTH = 16 * 1024;
 
 export async function buildApp(served: Served, options: AppOptions): Promise<FastifyInstance> {
   const { service, jobs, metrics } = served;
-  const routes: Array<{ method: string; url: string }> = [];
+  const { config } = options;
+  const routes: RegisteredRoute[] = [];
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new LogController({ requestIdLogLabel: 'trace_id' }),
@@ -70,25 +84,30 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   const eventStreams = new Set<EventStream>();
   app.decorate('eventStreams', eventStreams);
   app.addHook('onRoute', (route) => {
-    // Hidden routes (405 answers, methodNotAllowed.ts) are not the API's.
-    if (route.schema?.hide) return;
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    const hidden = route.schema?.hide === true;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, hidden });
   });
   registerErrorHandling(app);
   registerDocumentedErrors(app);
   registerTraceEcho(app);
+  // A browser must not become a way in: foreign host names and pages first.
+  registerHostCheck(app, servedHostNames(config.listen.host, config.allowed_hosts));
+  await registerCrossOrigin(app, config.cors_origins);
+  await registerSecurityHeaders(app);
   await registerOpenApi(app);
+  await app.register(panelRoutes);
   // Everything below needs a token (when tokens are configured), except
   // health, which shows more to a caller with one.
   await app.register(async (api) => {
-    registerAuth(api, options.tokens);
+    registerAuth(api, config.tokens);
     await api.register(healthRoute, { service });
+    await api.register(whoamiRoute, { policy: service.policy });
     await api.register(stagingRoutes, { service, jobs });
     await api.register(jobRoutes, { jobs });
     await api.register(eventsRoute, { events: service.events, heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS, open: eventStreams });
     await api.register(metricsRoute, { registry: metrics });
   });
-  answerOtherMethods(app, [...routes]);
+  answerOtherMethods(app, routes.filter((route) => !route.hidden));
 
   // While stopping, answers still in flight close their connection, so that
   // keep-alive clients do not hold the stop up until they time out.

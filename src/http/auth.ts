@@ -20,6 +20,8 @@ declare module 'fastify' {
     actor: string;
     // The caller presented a known token, or none is configured.
     authenticated: boolean;
+    // What the caller's token allows (everything, without tokens).
+    grantedScope: TokenConfig['scope'];
   }
 }
 
@@ -39,6 +41,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[
   }));
   app.decorateRequest('actor', LOCAL_ACTOR);
   app.decorateRequest('authenticated', known.length === 0);
+  app.decorateRequest('grantedScope', 'clear');
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope ?? 'clear';
     if (known.length === 0) return;
@@ -58,6 +61,7 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[
       return deny(request, reply, 'forbidden', `The token ${match.actor} has scope read; this needs scope clear.`);
     }
     request.actor = match.actor;
+    request.grantedScope = match.scope;
   });
 }
 

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { detailsSchemaFor, statusOf, type ErrorCode } from '../domain/errorTable.ts';
+import { changesState } from './safeMethods.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,6 +32,8 @@ function shapeCodes(route: RouteOptions): ErrorCode[] {
     'bad_request',
     ...(scope === 'read' || scope === 'clear' ? (['unauthorized'] as const) : []),
     ...(scope === 'clear' ? (['forbidden'] as const) : []),
+    ...(route.config?.anyHost ? [] : (['host_not_allowed'] as const)),
+    ...([route.method].flat().some(changesState) ? (['origin_not_allowed'] as const) : []),
     ...(schema.body ? (['payload_too_large', 'unsupported_media_type'] as const) : []),
     'internal_error',
   ];

@@ -1,12 +1,13 @@
 // The OpenAPI 3 document, generated from the route schemas that validate
 // (@fastify/swagger with the zod transform), served at /openapi.json with
-// Swagger UI at /docs.
+// Swagger UI at /docs (under its own Content-Security-Policy).
 import fs from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { DOCS_CSP } from './securityHeaders.ts';
 
 // The security requirement of every route that needs a token.
 export const TOKEN_REQUIRED = [{ bearerAuth: [] }];
@@ -42,7 +43,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     transform: jsonSchemaTransform,
     transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   app.get('/openapi.json', {
     config: { scope: 'public' },
     schema: {

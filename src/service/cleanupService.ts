@@ -69,6 +69,8 @@ export function createCleanupService(options: CleanupServiceOptions) {
 
   return {
     events,
+    // How runs are cleared (mode, retain window), for clients that show it.
+    policy,
     listRuns: queries.listRuns,
     getRun: queries.getRun,
     eligibility: queries.eligibility,

@@ -42,6 +42,8 @@ describe('configuration', () => {
       log_level: 'info',
       lock_stale_seconds: 20,
       host_label: os.hostname(),
+      cors_origins: [],
+      allowed_hosts: [],
     });
     expect(stagingRootIsDefault).toBe(true);
     expect(configFile).toBeNull();
@@ -118,5 +120,26 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
 
   it('refuses arguments it does not know', () => {
     expect(failure({ argv: ['--port', '1'], env: {}, cwd: dir })).toContain('--config');
+  });
+
+  it('reads cors_origins as bare origins and allowed_hosts as names, in lower case', () => {
+    const env = {
+      STAGING_CLEANUP_CORS_ORIGINS: '["https://Wizard.Lab.example/", "http://dashboard.lab.example:3000"]',
+      STAGING_CLEANUP_ALLOWED_HOSTS: '["Orchestrator01.lab.example", "[fd00::5]", "10.0.0.5"]',
+    };
+    const { config } = loadConfig({ env, cwd: dir });
+    expect(config.cors_origins).toEqual(['https://wizard.lab.example', 'http://dashboard.lab.example:3000']);
+    expect(config.allowed_hosts).toEqual(['orchestrator01.lab.example', 'fd00::5', '10.0.0.5']);
+  });
+
+  it('refuses an origin with a path or another scheme, and a host with a port, naming the key', () => {
+    for (const origin of ['https://wizard.lab.example/panel', 'ftp://wizard.lab.example', 'wizard.lab.example', '*']) {
+      const message = failure({ env: { STAGING_CLEANUP_CORS_ORIGINS: JSON.stringify([origin]) }, cwd: dir });
+      expect(message).toContain('cors_origins.0');
+      expect(message).toContain('no path');
+    }
+    const message = failure({ env: { STAGING_CLEANUP_ALLOWED_HOSTS: '["orchestrator01:8080"]' }, cwd: dir });
+    expect(message).toContain('allowed_hosts.0');
+    expect(message).toContain('without port');
   });
 });

@@ -71,7 +71,7 @@ export async function createAppHarness(options: AppHarnessOptions = {}): Promise
   const program = compose(config, { logger, pool, clock: options.clock ?? (() => new Date('2026-04-20T12:00:00Z')) });
   const app = await buildApp(program, {
     logger,
-    tokens: config.tokens,
+    config,
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   open.push({ app, program, base });

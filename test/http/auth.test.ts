@@ -55,4 +55,20 @@ describe('bearer tokens', () => {
     const clears = await h.http().get('/api/v1/staging/clears').expect(200);
     expect(clears.body.clears[0].actor).toBe('local');
   });
+
+  it('tells each caller who it is, what its token allows and how the service clears (GET /api/v1/whoami)', async () => {
+    const h = await createAppHarness({ env: { ...WITH_TOKENS, STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_RETAIN_HOURS: '48' } });
+    await h.http().get('/api/v1/whoami').expect(401);
+    const read = await h.http().get('/api/v1/whoami').set('authorization', `Bearer ${READ_TOKEN}`).expect(200);
+    expect(read.body).toEqual({ actor: 'grafana', scope: 'read', mode: 'scheduled', retain_hours: 48 });
+    const clear = await h.http().get('/api/v1/whoami').set('authorization', `Bearer ${CLEAR_TOKEN}`).expect(200);
+    expect(clear.body).toMatchObject({ actor: 'wizard-panel', scope: 'clear' });
+    const local = await createAppHarness();
+    expect((await local.http().get('/api/v1/whoami').expect(200)).body).toEqual({
+      actor: 'local',
+      scope: 'clear',
+      mode: 'manual',
+      retain_hours: 24,
+    });
+  });
 });

@@ -14,14 +14,14 @@ const script = path.join(repo, 'scripts', 'openapi.ts');
 const SWAGGER_UI = /^\/docs(\/|$)/;
 
 describe('the OpenAPI document', () => {
-  it('documents every registered route but the Swagger UI pages, with each method', async () => {
+  it('documents every registered route but the Swagger UI pages and the hidden ones (the panel, CORS preflight), with each method', async () => {
     const h = await createAppHarness();
     const doc = (await h.http().get('/openapi.json').expect(200)).body;
     const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([route, methods]) =>
       Object.keys(methods).map((method) => `${method.toUpperCase()} ${route.replace(/\{(\w+)\}/g, ':$1')}`),
     );
     const registered = h.app.registeredRoutes
-      .filter((route) => !SWAGGER_UI.test(route.url) && route.method !== 'HEAD')
+      .filter((route) => !SWAGGER_UI.test(route.url) && !route.hidden && route.method !== 'HEAD')
       .map((route) => `${route.method} ${route.url}`);
     expect(registered.length).toBeGreaterThan(8);
     expect(registered.sort()).toEqual(documented.sort());
@@ -31,7 +31,7 @@ describe('the OpenAPI document', () => {
     const h = await createAppHarness();
     const doc = (await h.http().get('/openapi.json').expect(200)).body;
     const clear = doc.paths['/api/v1/staging/{run_path}/clear'].post.responses;
-    expect(Object.keys(clear).sort()).toEqual(['200', '202', '400', '401', '403', '404', '409', '413', '415', '422', '500', '503', '507']);
+    expect(Object.keys(clear).sort()).toEqual(['200', '202', '400', '401', '403', '404', '409', '413', '415', '421', '422', '500', '503', '507']);
     expect(clear['500'].content['application/json'].schema.properties.error.properties.code.enum).toEqual([
       'internal_error',
       'clear_incomplete',

@@ -1,0 +1,91 @@
+// The parts of the API's answers the panel reads. test/panel/apiTypes.test.ts
+// checks them against the service's own schemas, so a change of the API that
+// the panel would not understand fails the type check.
+export interface RunRow {
+  run_path: string;
+  current_state: string;
+  equipment_id: string;
+  project_name: string;
+  run_kind: string;
+  file_count: number;
+  byte_total: number;
+  clearable: boolean;
+  eligible_at: string | null;
+  verified_at: string | null;
+  reason: string;
+}
+
+export interface RunProblem {
+  run_path: string;
+  code: string;
+  message: string;
+}
+
+export interface Listing {
+  runs: RunRow[];
+  problems: RunProblem[];
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export interface ClearAnswer {
+  run_path: string;
+  outcome: string;
+  files_freed: number;
+  bytes_freed: number;
+}
+
+export type RunResult = ClearAnswer | { run_path: string; error: ErrorBody };
+
+export interface Job {
+  id: string;
+  state: string;
+  files_freed: number;
+  bytes_freed: number;
+  files_total: number | null;
+  finished_at: string | null;
+  results: RunResult[] | null;
+  error: ErrorBody | null;
+}
+
+export interface ClearRecord {
+  run_path: string;
+  cleared_at: string;
+  actor: string;
+  files_freed: number;
+  bytes_freed: number;
+  duration_ms: number;
+  outcome: string;
+  resumed: boolean;
+}
+
+export interface Health {
+  status: string;
+  checks: Record<string, { ok: boolean; message: string }>;
+}
+
+export interface Whoami {
+  actor: string;
+  scope: 'read' | 'clear';
+  mode: 'manual' | 'scheduled';
+  retain_hours: number;
+}
+
+// Events of /api/v1/events, by name.
+export interface ClearProgressEvent {
+  run_path: string;
+  job_id: string | null;
+  files_freed: number;
+  bytes_freed: number;
+  files_total: number | null;
+}
+
+export interface ClearDoneEvent {
+  run_path: string;
+  job_id: string | null;
+  outcome: string;
+}

@@ -1,0 +1,94 @@
+// Clearing from the panel: one run (its Clear button) or every verified run
+// (Clear verified runs). Each asks a dry run first and shows what would go,
+// clears as a job (Prefer: respond-async) only once confirmed, and follows
+// it to its end. What is cleared is what was confirmed: the bulk clear names
+// the runs its dry run would clear.
+import { call, runUrl } from './api.ts';
+import type { ClearAnswer, Job, RunResult, RunRow } from './apiTypes.ts';
+import type { ClearDialog, ClearSession } from './clearDialog.ts';
+import { el } from './dom.ts';
+import { formatBytes, formatTime, plural } from './format.ts';
+import { watchJob } from './jobWatch.ts';
+import type { LiveEvents } from './liveEvents.ts';
+import { errorBodyOf, refusalBlock } from './refusal.ts';
+
+type Failure = Extract<RunResult, { error: unknown }>;
+const isFailure = (result: RunResult): result is Failure => 'error' in result;
+
+export class ClearFlows {
+  constructor(
+    private readonly dialog: ClearDialog,
+    private readonly events: LiveEvents,
+  ) {}
+
+  async clearRun(row: RunRow): Promise<void> {
+    const view = this.dialog.open(`Clear ${row.run_path}`);
+    try {
+      const dry = await call<ClearAnswer>('POST', runUrl(row.run_path, '/clear?dry_run=true'));
+      view.show(
+        el('p', {}, 'This deletes ', el('strong', {}, `${plural(dry.files_freed, 'file')} (${formatBytes(dry.bytes_freed)})`), ' from staging.'),
+        row.verified_at && el('p', {}, `Its NAS copy was verified ${formatTime(row.verified_at)}.`),
+      );
+      if (!(await view.ask('Clear run'))) return;
+      const job = await call<Job>('POST', runUrl(row.run_path, '/clear'), { async: true });
+      finish(view, await this.follow(view, job));
+    } catch (error) {
+      view.done(refusalBlock(errorBodyOf(error)));
+    }
+  }
+
+  async clearVerified(): Promise<void> {
+    const view = this.dialog.open('Clear verified runs');
+    try {
+      const dry = await call<{ results: RunResult[] }>('POST', '/api/v1/staging/clear?dry_run=true', { body: { all_verified: true } });
+      const going = dry.results.filter((result): result is ClearAnswer => !isFailure(result));
+      const refused = dry.results.filter(isFailure);
+      const bytes = going.reduce((total, run) => total + run.bytes_freed, 0);
+      const files = going.reduce((total, run) => total + run.files_freed, 0);
+      const refusals = refused.length > 0 && failuresBlock(`${plural(refused.length, 'run')} would be refused and kept:`, refused);
+      if (going.length === 0) return view.done(el('p', {}, 'No verified run can be cleared now.'), refusals);
+      view.show(
+        el('p', {}, 'This deletes ', el('strong', { className: 'total' }, `${plural(going.length, 'run')}, ${formatBytes(bytes)}`), ` (${plural(files, 'file')}) from staging.`),
+        refusals,
+      );
+      if (!(await view.ask(`Clear ${plural(going.length, 'run')}`))) return;
+      const job = await call<Job>('POST', '/api/v1/staging/clear', { body: { run_paths: going.map((run) => run.run_path) }, async: true });
+      finish(view, await this.follow(view, job));
+    } catch (error) {
+      view.done(refusalBlock(errorBodyOf(error)));
+    }
+  }
+
+  private follow(view: ClearSession, job: Job): Promise<Job> {
+    view.show(el('p', {}, 'Clearing…'));
+    view.running({ filesFreed: 0, bytesFreed: 0, filesTotal: job.files_total });
+    return watchJob(this.events, job, (progress) => view.running(progress));
+  }
+}
+
+// What the job did: how much it freed, and each run it did not clear, with why.
+function finish(view: ClearSession, job: Job): void {
+  const results = job.results ?? [];
+  const failures = results.filter(isFailure);
+  const complete = failures.length === 0 && job.error === null;
+  view.running({ filesFreed: job.files_freed, bytesFreed: job.bytes_freed, filesTotal: job.files_total ?? job.files_freed });
+  view.done(
+    el(
+      'p',
+      { className: `outcome ${complete ? 'complete' : 'incomplete'}` },
+      `${complete ? 'Done' : 'Not everything was cleared'}: ${plural(results.length - failures.length, 'run')} cleared, ` +
+        `${plural(job.files_freed, 'file')} (${formatBytes(job.bytes_freed)}) freed.`,
+    ),
+    job.error && refusalBlock(job.error),
+    failures.length > 0 && failuresBlock(`${plural(failures.length, 'run')} not cleared:`, failures),
+  );
+}
+
+function failuresBlock(heading: string, failures: Failure[]): HTMLElement {
+  return el(
+    'div',
+    { className: 'failures' },
+    el('p', {}, heading),
+    ...failures.map((failure) => el('div', { className: 'failure' }, el('p', { className: 'run' }, failure.run_path), refusalBlock(failure.error))),
+  );
+}

@@ -1,0 +1,62 @@
+// The columns of the runs table, in order: adding a column is one line here.
+// `sortBy` makes a column sortable (by that number); `shown` hides it when
+// it does not apply.
+import type { RunRow, Whoami } from './apiTypes.ts';
+import { el, type Child } from './dom.ts';
+import { formatBytes, formatCount, formatSpan, reasonInWords, secondsSince } from './format.ts';
+
+export interface TableContext {
+  now: number;
+  mode: Whoami['mode'] | null;
+  // Why this caller may not clear, or null when it may.
+  clearBlocked: string | null;
+  onClear: (row: RunRow) => void;
+}
+
+export interface Column {
+  label: string;
+  cell: (row: RunRow, context: TableContext) => Child;
+  sortBy?: (row: RunRow, now: number) => number;
+  numeric?: boolean;
+  shown?: (context: TableContext) => boolean;
+}
+
+const age = (row: RunRow, now: number): number => (row.verified_at ? secondsSince(row.verified_at, now) : -1);
+
+export const COLUMNS: Column[] = [
+  { label: 'State', cell: (row) => el('span', { className: `pill state-${row.current_state}` }, row.current_state.replace('_', ' ')) },
+  { label: 'Run', cell: (row) => el('span', { className: 'run', title: row.run_path }, row.run_path.split('/').at(-1) ?? '') },
+  { label: 'Equipment', cell: (row) => row.equipment_id },
+  { label: 'Project', cell: (row) => row.project_name },
+  { label: 'Kind', cell: (row) => row.run_kind },
+  { label: 'Files', cell: (row) => formatCount(row.file_count), numeric: true },
+  { label: 'Size', cell: (row) => formatBytes(row.byte_total), sortBy: (row) => row.byte_total, numeric: true },
+  { label: 'Verified', cell: (row, { now }) => (row.verified_at ? `${formatSpan(age(row, now))} ago` : '—'), sortBy: age },
+  { label: 'Why', cell: (row) => el('span', { title: row.reason }, reasonInWords(row.reason)) },
+  { label: 'Due', cell: dueCell, shown: ({ mode }) => mode === 'scheduled' },
+  { label: '', cell: clearButton },
+];
+
+// When the sweep may clear the run (scheduled mode).
+function dueCell(row: RunRow, { now }: TableContext): Child {
+  if (!row.eligible_at || !row.clearable) return '—';
+  const wait = -secondsSince(row.eligible_at, now);
+  return el('span', { title: row.eligible_at }, wait > 0 ? `in ${formatSpan(wait)}` : 'now');
+}
+
+function clearButton(row: RunRow, context: TableContext): Child {
+  if (!row.clearable) return null;
+  const manual = context.mode === 'manual' ? 'Clear now (manual mode: nothing is cleared unless someone does)' : 'Clear now';
+  return el(
+    'button',
+    {
+      type: 'button',
+      className: 'clear',
+      disabled: context.clearBlocked !== null,
+      title: context.clearBlocked ?? manual,
+      dataset: { runPath: row.run_path },
+      onClick: () => context.onClear(row),
+    },
+    'Clear',
+  );
+}

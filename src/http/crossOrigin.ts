@@ -1,0 +1,58 @@
+// Which web pages may call the API from a browser. Pages on the origins of
+// `cors_origins` get CORS headers (@fastify/cors) and may clear; a page on any
+// other origin gets no CORS headers (so it reads nothing), and a request of
+// it that would change something is refused before it reaches a route
+// (origin_not_allowed): a form or a no-cors fetch needs no CORS to be sent.
+// A request without Origin and Sec-Fetch-Site (curl, services) is no page.
+import fastifyCors from '@fastify/cors';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ERROR_TABLE } from '../domain/errorTable.ts';
+import { sendError } from './errorEnvelope.ts';
+import { changesState } from './safeMethods.ts';
+import { TRACE_HEADER } from './traceId.ts';
+
+// What Sec-Fetch-Site says of a request from a page on another origin.
+const FOREIGN_SITES = new Set(['cross-site', 'same-site']);
+const PREFLIGHT_CACHE_SECONDS = 600;
+
+export async function registerCrossOrigin(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
+  const allowed = new Set(corsOrigins);
+  await app.register(fastifyCors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Prefer', TRACE_HEADER],
+    exposedHeaders: ['Location', 'Preference-Applied', TRACE_HEADER],
+    // A preflight without Access-Control-Request-Method is still answered
+    // (its plain-text 400 would be the one answer outside the envelope).
+    strictPreflight: false,
+    maxAge: PREFLIGHT_CACHE_SECONDS,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!changesState(request.method)) return;
+    const foreign = foreignPage(request, allowed);
+    if (foreign === null) return;
+    return sendError(request, reply, {
+      code: 'origin_not_allowed',
+      message: ERROR_TABLE.origin_not_allowed.message({ page: foreign }),
+      field: 'headers.origin',
+    });
+  });
+}
+
+// The page a request comes from when that is neither this service nor an
+// allowed origin; null when it may go on.
+function foreignPage(request: FastifyRequest, allowed: ReadonlySet<string>): string | null {
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    if (allowed.has(origin) || isOwnOrigin(origin, request.headers.host)) return null;
+    return `a web page on ${origin.slice(0, 200)}`;
+  }
+  const site = request.headers['sec-fetch-site'];
+  return typeof site === 'string' && FOREIGN_SITES.has(site) ? `a ${site} web page (Sec-Fetch-Site)` : null;
+}
+
+// The page was served by this service: its origin names the host asked for.
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
+  const url = URL.parse(origin);
+  return url !== null && host !== undefined && url.origin === origin && url.host === host.toLowerCase();
+}

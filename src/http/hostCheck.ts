@@ -1,0 +1,59 @@
+// Against DNS rebinding: a hostile page whose own name is made to resolve to
+// this machine sends its own name as Host. So only the names this service is
+// configured for are answered (host_not_allowed otherwise): loopback names,
+// the listen address (on a wildcard address, this machine's name and
+// addresses) and `allowed_hosts`. A route may opt out (`anyHost`): the health
+// probe, which orchestrators send to whatever address they see.
+import os from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { ERROR_TABLE } from '../domain/errorTable.ts';
+import { sendError } from './errorEnvelope.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    anyHost?: boolean;
+  }
+}
+
+const LOOPBACK_NAME = /^(localhost|127(\.\d{1,3}){3}|::1)$/;
+const WILDCARD = new Set(['0.0.0.0', '::']);
+// A Host value is a name or address and a port, nothing else.
+const HOST_VALUE = /^[^@/?#\\\s]+$/;
+const SHOWN_HOST_LENGTH = 200;
+
+// The names served besides loopback, in lower case.
+export function servedHostNames(listenHost: string, allowedHosts: readonly string[]): Set<string> {
+  const names = new Set(allowedHosts.map(normalize));
+  if (!WILDCARD.has(listenHost)) names.add(normalize(listenHost));
+  else {
+    names.add(normalize(os.hostname()));
+    for (const address of Object.values(os.networkInterfaces()).flat()) if (address) names.add(normalize(address.address));
+  }
+  return names;
+}
+
+export function registerHostCheck(app: FastifyInstance, served: ReadonlySet<string>): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.anyHost) return;
+    const host = request.headers.host ?? '';
+    const name = hostNameOf(host);
+    if (name !== null && (LOOPBACK_NAME.test(name) || served.has(name))) return;
+    const shown = host.slice(0, SHOWN_HOST_LENGTH) || '(none)';
+    return sendError(request, reply, {
+      code: 'host_not_allowed',
+      message: ERROR_TABLE.host_not_allowed.message({ host: shown }),
+      field: 'headers.host',
+    });
+  });
+}
+
+// The name of a Host value (port and IPv6 brackets dropped), as a URL reads it.
+function hostNameOf(host: string): string | null {
+  if (!HOST_VALUE.test(host)) return null;
+  const url = URL.parse(`http://${host}`);
+  return url ? normalize(url.hostname) : null;
+}
+
+function normalize(name: string): string {
+  return name.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+}
