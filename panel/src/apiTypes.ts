@@ -7,8 +7,11 @@ export interface RunRow {
   equipment_id: string;
   project_name: string;
   run_kind: string;
+  ingest_mismatch: string[];
   file_count: number;
   byte_total: number;
+  files_to_free: number;
+  bytes_to_free: number;
   clearable: boolean;
   eligible_at: string | null;
   verified_at: string | null;

@@ -26,16 +26,29 @@ const age = (row: RunRow, now: number): number => (row.verified_at ? secondsSinc
 export const COLUMNS: Column[] = [
   { label: 'State', cell: (row) => el('span', { className: `pill state-${row.current_state}` }, row.current_state.replace('_', ' ')) },
   { label: 'Run', cell: (row) => el('span', { className: 'run', title: row.run_path }, row.run_path.split('/').at(-1) ?? '') },
-  { label: 'Equipment', cell: (row) => row.equipment_id },
+  { label: 'Equipment', cell: equipmentCell },
   { label: 'Project', cell: (row) => row.project_name },
   { label: 'Kind', cell: (row) => row.run_kind },
   { label: 'Files', cell: (row) => formatCount(row.file_count), numeric: true },
   { label: 'Size', cell: (row) => formatBytes(row.byte_total), sortBy: (row) => row.byte_total, numeric: true },
+  { label: 'Frees', cell: freesCell, sortBy: (row) => row.bytes_to_free, numeric: true },
   { label: 'Verified', cell: (row, { now }) => (row.verified_at ? `${formatSpan(age(row, now))} ago` : '—'), sortBy: age },
   { label: 'Why', cell: (row) => el('span', { title: row.reason }, reasonInWords(row.reason)) },
   { label: 'Due', cell: dueCell, shown: ({ mode }) => mode === 'scheduled' },
   { label: '', cell: clearButton },
 ];
+
+// The equipment folder the run lives in, marked when its ingest.json claims otherwise.
+function equipmentCell(row: RunRow): Child {
+  if (row.ingest_mismatch.length === 0) return row.equipment_id;
+  const title = `ingest.json disagrees with the run's folders on: ${row.ingest_mismatch.join(', ')}`;
+  return el('span', {}, row.equipment_id, ' ', el('span', { className: 'mismatch', title }, '≠ ingest.json'));
+}
+
+// What a clear would free: every file under the run, .exlab-wizard/ included.
+function freesCell(row: RunRow): Child {
+  return el('span', { title: `${formatCount(row.files_to_free)} files` }, formatBytes(row.bytes_to_free));
+}
 
 // When the sweep may clear the run (scheduled mode).
 function dueCell(row: RunRow, { now }: TableContext): Child {

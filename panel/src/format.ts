@@ -47,13 +47,13 @@ const REASONS: Record<string, string> = {
   retain_window: 'Verified; kept for the retain window',
   missing_verified_timestamp: 'Verified, without a time: clear by hand',
   not_sync_verified: 'Not verified on the NAS yet',
-  already_cleared: 'Already cleared',
   clear_interrupted: 'A clear was interrupted: clear again to finish',
   unsynced_files: 'Has files that are not on the NAS',
   manifest_invalid: 'Its checksum manifest cannot be used',
   survey_failed: 'Could not be read whole',
   nas_copy_mismatch: 'The NAS copy differs',
   nas_unreachable: 'The NAS cannot be checked',
+  staging_permission_denied: 'This service may not delete here (permissions)',
 };
 
 export function reasonInWords(reason: string): string {

@@ -50,6 +50,7 @@ describeWithBrowser('the staging panel in Chromium, on the demo tree', () => {
       'experimental',
       '12',
       formatBytes(verified.byte_total),
+      formatBytes(verified.bytes_to_free),
       '2 d 3 h ago',
       'Verified; clears are manual',
       'Clear',
