@@ -81,7 +81,16 @@ describe('the service process (node dist/main.js)', () => {
     const service = startService({}, dir);
     const url = await service.listening;
     const clearing = fetch(`${url}/api/v1/staging/EQ/P/Runs/Run_1/clear`, { method: 'POST' });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Stopped once the clear has recorded itself and is deleting.
+    const ingest = path.join(run, '.exlab-wizard/ingest.json');
+    const recorded = (): boolean => {
+      try {
+        return fs.readFileSync(ingest, 'utf8').includes('"current_state": "cleared"');
+      } catch {
+        return true;
+      }
+    };
+    while (!recorded()) await new Promise((resolve) => setTimeout(resolve, 5));
     service.child.kill('SIGTERM');
     const response = await clearing;
     expect(response.status).toBe(200);

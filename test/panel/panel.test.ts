@@ -24,6 +24,7 @@ interface Row {
   current_state: string;
   equipment_id: string;
   byte_total: number;
+  bytes_to_free: number;
   verified_at: string | null;
 }
 

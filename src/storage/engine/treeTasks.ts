@@ -46,15 +46,3 @@ export const treeTasks = {
 export type TreeTaskName = keyof typeof treeTasks;
 export type TreeTaskArgs<N extends TreeTaskName> = Parameters<(typeof treeTasks)[N]>[0];
 export type TreeTaskResult<N extends TreeTaskName> = Awaited<ReturnType<(typeof treeTasks)[N]>>;
-
-export interface TreeTaskRequest {
-  id: number;
-  name: TreeTaskName;
-  args: unknown;
-  stopFlag: Int32Array;
-}
-
-export type TreeTaskMessage =
-  | { id: number; kind: 'progress'; progress: DeleteProgress }
-  | { id: number; kind: 'done'; result: unknown }
-  | { id: number; kind: 'failed'; message: string };

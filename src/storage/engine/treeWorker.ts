@@ -1,25 +1,28 @@
-// Entry point of a tree worker thread: runs tree tasks off the event loop so
-// that the service keeps answering while a million files are walked.
+// A tree worker thread's task function (run by piscina): tree tasks off the
+// event loop, so that the service keeps answering while a million files are
+// walked.
 import { fileURLToPath } from 'node:url';
-import { parentPort } from 'node:worker_threads';
-import { treeTasks, type TreeTaskMessage, type TreeTaskRequest } from './treeTasks.ts';
+import type { MessagePort } from 'node:worker_threads';
+import { treeTasks, type TreeTaskName } from './treeTasks.ts';
 import { warmUp } from './treeWarmUp.ts';
 
-const port = parentPort;
-if (!port) throw new Error('treeWorker must run in a worker thread');
 warmUp(fileURLToPath(new URL('.', import.meta.url)));
 
-port.on('message', async (request: TreeTaskRequest) => {
-  const send = (message: TreeTaskMessage): void => port.postMessage(message);
+interface TreeTask {
+  name: TreeTaskName;
+  args: unknown;
+  stopFlag: Int32Array;
+  port: MessagePort;
+}
+
+export default async function runTreeTask({ name, args, stopFlag, port }: TreeTask): Promise<unknown> {
   const context = {
-    progress: (progress: { files: number; bytes: number }) =>
-      send({ id: request.id, kind: 'progress', progress }),
-    shouldStop: () => Atomics.load(request.stopFlag, 0) !== 0,
+    progress: (progress: { files: number; bytes: number }) => port.postMessage(progress),
+    shouldStop: () => Atomics.load(stopFlag, 0) !== 0,
   };
   try {
-    const task = treeTasks[request.name] as (args: unknown, context: unknown) => unknown;
-    send({ id: request.id, kind: 'done', result: await task(request.args, context) });
-  } catch (error) {
-    send({ id: request.id, kind: 'failed', message: (error as Error).message });
+    return await (treeTasks[name] as (args: unknown, context: unknown) => unknown)(args, context);
+  } finally {
+    port.close();
   }
-});
+}
