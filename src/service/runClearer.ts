@@ -2,7 +2,7 @@
 // intent in ingest.json, delete (counting), journal and log. Under the lock
 // the run is opened once (runDirectory.ts) and every later step, in this
 // thread or a worker, goes through that descriptor. One cohesive flow, kept
-// in one file (about 240 lines) so that the order of the steps reads top down.
+// in one file (about 270 lines) so that the order of the steps reads top down.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
