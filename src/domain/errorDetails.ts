@@ -22,18 +22,34 @@ export const clearInProgressDetailsSchema = z
   })
   .meta({ id: 'ClearInProgressDetails' });
 
+// A path inside a run as answers show it (entryName.ts).
+const shownPath = {
+  path: z.string().describe('Relative to the run, as UTF-8 when it is.'),
+  escaped: z
+    .literal(true)
+    .optional()
+    .describe('Present when the name is not UTF-8: each invalid byte is shown as \\xHH and each backslash as \\\\.'),
+};
+
+export const UNSYNCED_REASONS = ['not_in_manifest', 'modified_after_verification', 'manifest_invalid', 'unverifiable'] as const;
+export const NAS_DIFFERENCES = ['missing_on_nas', 'size_differs', 'checksum_differs', 'unreadable'] as const;
+
 export const clearIncompleteDetailsSchema = z
   .object({
     files_freed: z.int(),
     bytes_freed: z.int(),
-    left: z.array(z.object({ path: z.string(), code: z.string() }).loose()).describe('The first entries left, with their error.'),
+    left: z
+      .array(z.object({ ...shownPath, code: z.string().describe('The error met (EPERM, EBUSY, ...).') }))
+      .describe('The first entries left, with their error.'),
     left_count: z.int(),
   })
   .meta({ id: 'ClearIncompleteDetails' });
 
 export const unsyncedFilesDetailsSchema = z
   .object({
-    unsynced: z.array(z.object({ path: z.string() }).loose()).describe('The first such files.'),
+    unsynced: z
+      .array(z.object({ ...shownPath, reason: z.enum(UNSYNCED_REASONS) }))
+      .describe('The first such files, with why each is not known to be on the NAS.'),
     unsynced_count: z.int(),
   })
   .meta({ id: 'UnsyncedFilesDetails' });
@@ -48,7 +64,16 @@ export const nasCopyMismatchDetailsSchema = z
   .object({
     nas_path: z.string(),
     nas_dir: z.string(),
-    differences: z.array(z.object({ path: z.string() }).loose()).describe('The first differences.'),
+    differences: z
+      .array(
+        z.object({
+          ...shownPath,
+          problem: z.enum(NAS_DIFFERENCES),
+          local_size: z.int().optional(),
+          nas_size: z.int().optional(),
+        }),
+      )
+      .describe('The first differences.'),
     difference_count: z.int(),
   })
   .meta({ id: 'NasCopyMismatchDetails' });

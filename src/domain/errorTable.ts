@@ -20,14 +20,16 @@ import {
   writeFailedDetailsSchema,
 } from './errorDetails.ts';
 
-interface ErrorSpec<P> {
+interface ErrorSpec<P, D extends z.ZodType | undefined> {
   status: number;
   message: (params: P) => string;
   field?: string;
-  details?: z.ZodType;
+  details?: D;
 }
 
-const spec = <P = void>(entry: ErrorSpec<P>): ErrorSpec<P> => entry;
+// P (what the template takes) and D (the details' schema) are inferred from
+// the entry, so that a throw site is checked against both.
+const spec = <P = void, D extends z.ZodType | undefined = undefined>(entry: ErrorSpec<P, D>): ErrorSpec<P, D> => entry;
 // For codes whose cause is told by the layer that meets it (a read error, a
 // malformed field), the template is that sentence.
 type Told = { problem: string };
@@ -35,52 +37,52 @@ const told = ({ problem }: Told): string => problem;
 
 // Refusals of the cleanup core (service, storage, domain), by status.
 const CLEANUP_ERRORS = {
-  invalid_run_path: spec<{ why: string }>({
+  invalid_run_path: spec({
     status: 400,
     field: 'run_path',
-    message: ({ why }) => `Invalid run path: ${why}.`,
+    message: ({ why }: { why: string }) => `Invalid run path: ${why}.`,
   }),
-  run_not_found: spec<{ runPath: string; why?: string }>({
+  run_not_found: spec({
     status: 404,
     field: 'run_path',
-    message: ({ runPath, why = '' }) => `There is no staged run at ${runPath}${why}.`,
+    message: ({ runPath, why = '' }: { runPath: string; why?: string }) => `There is no staged run at ${runPath}${why}.`,
   }),
-  job_not_found: spec<{ id: string; keptHours: number }>({
+  job_not_found: spec({
     status: 404,
     field: 'id',
-    message: ({ id, keptHours }) => `There is no job ${id} (jobs are kept for ${keptHours} hours).`,
+    message: ({ id, keptHours }: { id: string; keptHours: number }) => `There is no job ${id} (jobs are kept for ${keptHours} hours).`,
   }),
-  clear_in_progress: spec<{ runPath: string; holds: string }>({
+  clear_in_progress: spec({
     status: 409,
-    message: ({ runPath, holds }) => `${runPath} ${holds}`,
+    message: ({ runPath, holds }: { runPath: string; holds: string }) => `${runPath} ${holds}`,
     details: clearInProgressDetailsSchema,
   }),
-  ingest_missing: spec<{ runPath: string }>({
+  ingest_missing: spec({
     status: 409,
-    message: ({ runPath }) =>
+    message: ({ runPath }: { runPath: string }) =>
       `${runPath} has no .exlab-wizard/ingest.json: it is not a staged run yet, so nothing was deleted.`,
   }),
   // Also a transition of ingest.json that is not one step forward (told).
-  staging_not_sync_verified: spec<{ runPath: string; state: string } | Told>({
+  staging_not_sync_verified: spec({
     status: 409,
-    message: (params) =>
+    message: (params: { runPath: string; state: string } | Told) =>
       'problem' in params
         ? params.problem
         : `${params.runPath} is ${params.state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
     details: stateDetailsSchema,
   }),
-  unsynced_files: spec<{ runPath: string; count: number; shown: readonly string[] }>({
+  unsynced_files: spec({
     status: 409,
-    message: ({ runPath, count, shown }) =>
+    message: ({ runPath, count, shown }: { runPath: string; count: number; shown: readonly string[] }) =>
       `${runPath} has ${count} file${count === 1 ? '' : 's'} that never reached the NAS ` +
       `(not in the checksum manifest, changed after verification, or with neither to check against): ` +
       `${shown.slice(0, 3).join(', ')}${count > 3 ? ` and ${count - 3} more` : ''}. Nothing was deleted; ` +
       'sync the run again or remove those files.',
     details: unsyncedFilesDetailsSchema,
   }),
-  nas_copy_mismatch: spec<{ runPath: string; nasDir: string; count: number; mode: string }>({
+  nas_copy_mismatch: spec({
     status: 409,
-    message: ({ runPath, nasDir, count, mode }) =>
+    message: ({ runPath, nasDir, count, mode }: { runPath: string; nasDir: string; count: number; mode: string }) =>
       `The NAS copy of ${runPath} at ${nasDir} differs from staging in ${count} file${count === 1 ? '' : 's'} (${mode} check). Nothing was deleted.`,
     details: nasCopyMismatchDetailsSchema,
   }),
@@ -88,63 +90,63 @@ const CLEANUP_ERRORS = {
     status: 409,
     message: () => 'A sweep is already running; its results will be in the journal.',
   }),
-  ingest_invalid: spec<Told>({ status: 422, message: told, details: ingestTooLargeDetailsSchema }),
-  manifest_invalid: spec<{ runPath: string; problem: string }>({
+  ingest_invalid: spec({ status: 422, message: told, details: ingestTooLargeDetailsSchema }),
+  manifest_invalid: spec({
     status: 422,
-    message: ({ runPath, problem }) =>
+    message: ({ runPath, problem }: { runPath: string; problem: string }) =>
       `${runPath}: ${problem}. No file can be shown to have reached the NAS, so nothing was deleted.`,
   }),
-  schema_major_mismatch: spec<{ found: string; supported: string }>({
+  schema_major_mismatch: spec({
     status: 422,
     field: 'schema_version',
-    message: ({ found, supported }) => `ingest.json has schema_version ${found}; this service reads ${supported} only`,
+    message: ({ found, supported }: { found: string; supported: string }) => `ingest.json has schema_version ${found}; this service reads ${supported} only`,
     details: schemaMismatchDetailsSchema,
   }),
-  clear_incomplete: spec<{ runPath: string; why: string }>({
+  clear_incomplete: spec({
     status: 500,
-    message: ({ runPath, why }) => `${runPath} was only partly cleared: ${why}. Fix the cause and clear again to finish.`,
+    message: ({ runPath, why }: { runPath: string; why: string }) => `${runPath} was only partly cleared: ${why}. Fix the cause and clear again to finish.`,
     details: clearIncompleteDetailsSchema,
   }),
-  nas_unreachable: spec<{ runPath: string; why: string }>({
+  nas_unreachable: spec({
     status: 503,
-    message: ({ runPath, why }) => `The NAS copy of ${runPath} cannot be checked: ${why}. Nothing was deleted.`,
+    message: ({ runPath, why }: { runPath: string; why: string }) => `The NAS copy of ${runPath} cannot be checked: ${why}. Nothing was deleted.`,
     details: nasUnreachableDetailsSchema,
   }),
-  survey_failed: spec<{ runPath: string; why: string }>({
+  survey_failed: spec({
     status: 503,
-    message: ({ runPath, why }) =>
+    message: ({ runPath, why }: { runPath: string; why: string }) =>
       `${runPath} could not be surveyed whole (${why}), so what it holds cannot be checked: nothing was deleted. Fix the cause and clear again.`,
     details: surveyFailedDetailsSchema,
   }),
-  journal_unavailable: spec<{ directory: string; access: 'read' | 'written'; cause: string }>({
+  journal_unavailable: spec({
     status: 503,
-    message: ({ directory, access, cause }) => `The clear journal in ${directory} cannot be ${access} (${cause}).`,
+    message: ({ directory, access, cause }: { directory: string; access: 'read' | 'written'; cause: string }) => `The clear journal in ${directory} cannot be ${access} (${cause}).`,
     details: journalUnavailableDetailsSchema,
   }),
-  staging_root_unavailable: spec<{ why: string }>({
+  staging_root_unavailable: spec({
     status: 503,
-    message: ({ why }) => `The staging root is unavailable: ${why}. Nothing was read or deleted.`,
+    message: ({ why }: { why: string }) => `The staging root is unavailable: ${why}. Nothing was read or deleted.`,
   }),
   shutting_down: spec({
     status: 503,
     message: () => 'The service is shutting down; send the request again once it is back.',
   }),
-  staging_permission_denied: spec<{ path: string; code: string; uid: number; gid: number }>({
+  staging_permission_denied: spec({
     status: 503,
-    message: ({ path, code, uid, gid }) =>
+    message: ({ path, code, uid, gid }: { path: string; code: string; uid: number; gid: number }) =>
       `This service (uid ${uid}, gid ${gid}) may not create or remove entries in ${path} (${code}), so nothing was deleted. ` +
       `Give that user write access to the staging tree, or run the service as the user that owns it.`,
     details: permissionDeniedDetailsSchema,
   }),
-  ingest_unwritable: spec<{ runPath: string; code: string }>({
+  ingest_unwritable: spec({
     status: 503,
-    message: ({ runPath, code }) =>
+    message: ({ runPath, code }: { runPath: string; code: string }) =>
       `ingest.json of ${runPath} cannot be rewritten (${code}), so the clear was not recorded and nothing was deleted.`,
     details: writeFailedDetailsSchema,
   }),
-  disk_full: spec<{ runPath: string; code: string }>({
+  disk_full: spec({
     status: 507,
-    message: ({ runPath, code }) =>
+    message: ({ runPath, code }: { runPath: string; code: string }) =>
       `The staging filesystem is full (${code}): ingest.json of ${runPath} could not record the clear, so nothing was deleted. Free some space and clear again.`,
     details: writeFailedDetailsSchema,
   }),
@@ -152,40 +154,40 @@ const CLEANUP_ERRORS = {
 
 // The HTTP layer's own answers.
 const HTTP_ERRORS = {
-  validation_error: spec<{ issues: string }>({
+  validation_error: spec({
     status: 400,
-    message: ({ issues }) => `Invalid request: ${issues}`,
+    message: ({ issues }: { issues: string }) => `Invalid request: ${issues}`,
     details: validationDetailsSchema,
   }),
-  malformed_json: spec<Told>({ status: 400, message: told }),
-  bad_request: spec<Told>({ status: 400, message: told }),
-  unauthorized: spec<Told>({ status: 401, message: told }),
-  forbidden: spec<Told>({ status: 403, message: told }),
+  malformed_json: spec({ status: 400, message: told }),
+  bad_request: spec({ status: 400, message: told }),
+  unauthorized: spec({ status: 401, message: told }),
+  forbidden: spec({ status: 403, message: told }),
   // A page on another origin must not change anything through a browser.
-  origin_not_allowed: spec<{ page: string }>({
+  origin_not_allowed: spec({
     status: 403,
-    message: ({ page }) =>
+    message: ({ page }: { page: string }) =>
       `Requests that change something are not taken from ${page}: only this service's own page and the origins listed in cors_origins may send them.`,
   }),
-  route_not_found: spec<{ method: string; path: string }>({
+  route_not_found: spec({
     status: 404,
-    message: ({ method, path }) => `There is no route ${method} ${path}; see /docs for the API.`,
+    message: ({ method, path }: { method: string; path: string }) => `There is no route ${method} ${path}; see /docs for the API.`,
   }),
-  method_not_allowed: spec<{ method: string; allow: string }>({
+  method_not_allowed: spec({
     status: 405,
-    message: ({ method, allow }) => `This path does not take ${method}; it takes ${allow} (see /docs).`,
+    message: ({ method, allow }: { method: string; allow: string }) => `This path does not take ${method}; it takes ${allow} (see /docs).`,
   }),
-  payload_too_large: spec<Told>({ status: 413, message: told }),
+  payload_too_large: spec({ status: 413, message: told }),
   // Against DNS rebinding: a name this service was not configured for.
-  host_not_allowed: spec<{ host: string }>({
+  host_not_allowed: spec({
     status: 421,
-    message: ({ host }) =>
+    message: ({ host }: { host: string }) =>
       `This service does not answer to Host ${host}: call it by a name it is configured for (loopback, its listen address, allowed_hosts).`,
   }),
-  unsupported_media_type: spec<Told>({ status: 415, message: told }),
-  internal_error: spec<{ traceId?: string }>({
+  unsupported_media_type: spec({ status: 415, message: told }),
+  internal_error: spec({
     status: 500,
-    message: ({ traceId }) =>
+    message: ({ traceId }: { traceId?: string }) =>
       traceId
         ? `An unexpected error occurred; the service log has the details under trace id ${traceId}.`
         : 'An unexpected error occurred; see the service log.',
@@ -198,6 +200,12 @@ type Table = typeof ERROR_TABLE;
 export type ErrorCode = keyof Table;
 export type CleanupErrorCode = keyof typeof CLEANUP_ERRORS;
 export type ErrorParams<C extends ErrorCode> = Parameters<Table[C]['message']>[0];
+// What a code's `details` must hold (never, for a code that carries none).
+export type ErrorDetails<C extends ErrorCode> = Table[C] extends { details?: infer D }
+  ? D extends z.ZodType
+    ? z.input<D>
+    : never
+  : never;
 
 const ALL_ERROR_CODES = Object.keys(ERROR_TABLE) as ErrorCode[];
 export const CLEANUP_ERROR_CODES = Object.keys(CLEANUP_ERRORS) as CleanupErrorCode[];

@@ -6,6 +6,7 @@ import {
   ERROR_TABLE,
   type CleanupErrorCode,
   type ErrorCode,
+  type ErrorDetails,
   type ErrorParams,
 } from './errorTable.ts';
 
@@ -16,14 +17,15 @@ export { CLEANUP_ERROR_CODES, type CleanupErrorCode };
 export const OUTCOME_ERROR_CODES = [...CLEANUP_ERROR_CODES, 'internal_error'] as const;
 export type OutcomeErrorCode = CleanupErrorCode | 'internal_error';
 
-interface CleanupErrorInit {
+interface CleanupErrorInit<C extends ErrorCode> {
   // Overrides the table's field, for codes that point at a field of a file.
   field?: string;
-  details?: Record<string, unknown>;
+  // Shaped as the table's details schema of the code says.
+  details?: ErrorDetails<C>;
 }
 
 type ErrorArgs<C extends ErrorCode> =
-  ErrorParams<C> extends void ? [init?: CleanupErrorInit] : [params: ErrorParams<C>, init?: CleanupErrorInit];
+  ErrorParams<C> extends void ? [init?: CleanupErrorInit<C>] : [params: ErrorParams<C>, init?: CleanupErrorInit<C>];
 
 export class CleanupError extends Error {
   readonly code: CleanupErrorCode;
@@ -34,12 +36,12 @@ export class CleanupError extends Error {
     const entry = ERROR_TABLE[code] as { message: (params: unknown) => string; field?: string };
     const takesParams = entry.message.length > 0;
     const params = takesParams ? args[0] : undefined;
-    const init = ((takesParams ? args[1] : args[0]) ?? {}) as CleanupErrorInit;
+    const init = ((takesParams ? args[1] : args[0]) ?? {}) as CleanupErrorInit<ErrorCode>;
     super(entry.message(params));
     this.name = 'CleanupError';
     this.code = code;
     this.field = init.field ?? entry.field;
-    this.details = init.details;
+    this.details = init.details as Record<string, unknown> | undefined;
   }
 }
 

@@ -2,12 +2,13 @@
 // outside .exlab-wizard/ that the manifest does not list, or that changed
 // after the sync_verified time (beyond the clock-skew tolerance), never made
 // it: the run must not be cleared.
+import type { UNSYNCED_REASONS } from './errorDetails.ts';
 import type { PathIndex } from './pathIndex.ts';
 
 // manifest_invalid: a manifest exists but cannot be used; unverifiable: the
 // run has neither a manifest nor a parsable sync_verified time. Either way no
 // file of the run can be shown to have reached the NAS.
-export type UnsyncedReason = 'not_in_manifest' | 'modified_after_verification' | 'manifest_invalid' | 'unverifiable';
+export type UnsyncedReason = (typeof UNSYNCED_REASONS)[number];
 
 // What the pre-clear check of one run needs, in a form a worker thread takes.
 export interface SyncRules {

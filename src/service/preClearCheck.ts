@@ -3,6 +3,7 @@
 // (sizes, or checksums) only when configured. A refusal deletes nothing, and
 // a check that fails for any reason refuses (fail closed).
 import { byteString } from '../domain/entryName.ts';
+import type { ErrorDetails } from '../domain/errorTable.ts';
 import { CleanupError } from '../domain/errors.ts';
 import type { IngestView } from '../domain/ingestSchema.ts';
 import { manifestPathOf } from '../domain/manifest.ts';
@@ -50,7 +51,7 @@ function unsyncedRefusal(runPath: string, report: UnsyncedReport): CleanupError 
   });
 }
 
-function surveyFailed(runPath: string, why: string, details: Record<string, unknown> = {}): CleanupError {
+function surveyFailed(runPath: string, why: string, details: ErrorDetails<'survey_failed'> = {}): CleanupError {
   return new CleanupError('survey_failed', { runPath, why }, { details });
 }
 

@@ -4,6 +4,7 @@
 // and the NAS run folder's opened from the configured mount without following
 // links), never through a link, only regular files hashed. Files are compared
 // a batch at a time, a few hashed at once as streams. Nothing here writes.
+import type { NAS_DIFFERENCES } from '../../domain/errorDetails.ts';
 import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -29,7 +30,7 @@ export interface NasCheckArgs {
 
 // The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
 export interface NasDifference extends ShownName {
-  problem: 'missing_on_nas' | 'size_differs' | 'checksum_differs' | 'unreadable';
+  problem: (typeof NAS_DIFFERENCES)[number];
   local_size?: number;
   nas_size?: number;
 }
