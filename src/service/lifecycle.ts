@@ -52,13 +52,15 @@ export function createLifecycle(deps: LifecycleDeps) {
     async health(): Promise<HealthReport> {
       const rootProblem = await deps.rootGuard.problem();
       const stagingCheck = { ok: rootProblem === null, message: rootProblem ?? `${deps.stagingRoot} is readable` };
-      const journalCheck = await deps.journal.openWriter().then(
-        async (writer) => {
+      // Writable, and every journal file in the folder readable.
+      const journalCheck = await deps.journal
+        .openWriter()
+        .then(async (writer) => {
           await writer.close();
+          await deps.journal.update();
           return { ok: true, message: `${deps.journal.file} is writable` };
-        },
-        (error: Error) => ({ ok: false, message: error.message }),
-      );
+        })
+        .catch((error: Error) => ({ ok: false, message: error.message }));
       return {
         ready: stagingCheck.ok && journalCheck.ok,
         checks: { staging_root: stagingCheck, journal: journalCheck },
@@ -69,8 +71,11 @@ export function createLifecycle(deps: LifecycleDeps) {
     // behind, so that their interrupted clears resume without waiting.
     reclaimDeadLocks: (): Promise<number> => reclaimDeadLocks(deps.stagingRoot, deps.locks),
 
-    // Starts the tree workers ahead of the first request that needs them.
-    warm: () => deps.pool.warm(deps.parallelism ?? defaultParallelism()),
+    // Starts the tree workers and indexes the journal ahead of the first
+    // request that needs them (a journal that cannot be read is health's to say).
+    warm: async (): Promise<void> => {
+      await Promise.all([deps.pool.warm(deps.parallelism ?? defaultParallelism()), deps.journal.update().catch(() => undefined)]);
+    },
 
     // Stops taking clears, lets running ones finish for up to `graceMs`, and
     // stops the tree workers; a clear cut short stays resumable.

@@ -72,6 +72,25 @@ describe('a journal that cannot be written', () => {
   });
 });
 
+describe('a journal folder holding something that is not a journal file', () => {
+  it('answers journal_unavailable naming it (never 500) on the journal and on clearing a cleared run, and health says not ready', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, RUN);
+    await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200);
+    fs.mkdirSync(path.join(h.journalDir, 'clears.replica2.jsonl'));
+    const naming = expect.stringContaining('clears.replica2.jsonl is a directory');
+    const journal = await h.http().get('/api/v1/staging/clears').expect(503);
+    expect(journal.body.error).toMatchObject({ code: 'journal_unavailable', message: naming, details: { error_code: 'EISDIR' } });
+    const again = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(503);
+    expect(again.body.error).toMatchObject({ code: 'journal_unavailable', message: naming });
+    const health = await h.http().get('/api/v1/health').expect(503);
+    expect(health.body.checks.journal).toEqual({ ok: false, message: naming });
+    fs.rmdirSync(path.join(h.journalDir, 'clears.replica2.jsonl'));
+    expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body.outcome).toBe('already_cleared');
+    await h.http().get('/api/v1/health').expect(200);
+  });
+});
+
 describe('the staging volume going away while the service runs', () => {
   itAsRoot('answers errors in the envelope, stays up, is not ready, and recovers when the volume returns', async () => {
     const base = makeTempDir();
