@@ -24,6 +24,8 @@ interface ErrorSpec<P> {
   message: (params: P) => string;
   field?: string;
   details?: z.ZodType;
+  // Sent as Retry-After: the condition is expected to pass by then.
+  retryAfterSeconds?: number;
 }
 
 const spec = <P = void>(entry: ErrorSpec<P>): ErrorSpec<P> => entry;
@@ -113,6 +115,12 @@ const CLEANUP_ERRORS = {
     details: journalUnavailableDetailsSchema,
   }),
   staging_root_unavailable: spec<Told>({ status: 503, message: told }),
+  job_queue_full: spec<{ limit: number }>({
+    status: 503,
+    retryAfterSeconds: 30,
+    message: ({ limit }) =>
+      `${limit} jobs are already queued or running (jobs.max_pending); nothing was started. Send the request again once some have finished.`,
+  }),
   shutting_down: spec({
     status: 503,
     message: () => 'The service is shutting down; send the request again once it is back.',
@@ -146,8 +154,17 @@ const HTTP_ERRORS = {
     status: 404,
     message: ({ method, path }) => `There is no route ${method} ${path}; see /docs for the API.`,
   }),
+  request_timeout: spec<Told>({ status: 408, message: told }),
   payload_too_large: spec<Told>({ status: 413, message: told }),
+  uri_too_long: spec<Told>({ status: 414, message: told }),
   unsupported_media_type: spec<Told>({ status: 415, message: told }),
+  headers_too_large: spec<Told>({ status: 431, message: told }),
+  event_clients_full: spec<{ limit: number }>({
+    status: 503,
+    retryAfterSeconds: 30,
+    message: ({ limit }) =>
+      `${limit} event-stream clients are connected already (events.max_clients); connect again later.`,
+  }),
   internal_error: spec<{ traceId?: string }>({
     status: 500,
     message: ({ traceId }) =>

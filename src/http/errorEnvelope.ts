@@ -12,6 +12,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, body: Er
   noteAnswer(request, body.code);
   const envelope = { error: { ...body, trace_id: request.id } };
   if (body.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="staging-cleanup"');
+  const { retryAfterSeconds } = ERROR_TABLE[body.code];
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
   // Sent as text so that a route's documented error schema never rejects it.
   return reply.code(statusOf(body.code)).type('application/json; charset=utf-8').send(JSON.stringify(envelope));
 }
