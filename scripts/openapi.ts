@@ -20,7 +20,7 @@ try {
   const { config } = loadConfig({ env: { STAGING_CLEANUP_STAGING_ROOT: scratch, STAGING_CLEANUP_JOURNAL_DIR: scratch } });
   const logger = createLogger('silent', 'openapi');
   const program = compose(config, { logger });
-  const app = await buildApp(program, { logger, tokens: config.tokens });
+  const app = await buildApp(program, { logger, config });
   const document = `${JSON.stringify(app.swagger(), null, 2)}\n`;
   await app.close();
   await program.close();

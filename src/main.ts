@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log_level, config.host_label);
   if (stagingRootIsDefault) fs.mkdirSync(config.staging_root, { recursive: true });
   const program = compose(config, { logger });
-  const app = await buildApp(program, { logger, tokens: config.tokens });
+  const app = await buildApp(program, { logger, config });
   // Before the first request or sweep: a clear this host's last process was
   // killed in the middle of resumes at once rather than after lock_stale_seconds.
   await program.service.reclaimDeadLocks();

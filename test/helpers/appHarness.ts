@@ -1,6 +1,7 @@
 // A composed program and its app (compose, buildApp) over a fresh temporary staging root, with its log
 // lines captured, closed after the test.
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
@@ -71,7 +72,7 @@ export async function createAppHarness(options: AppHarnessOptions = {}): Promise
   const program = compose(config, { logger, pool, clock: options.clock ?? (() => new Date('2026-04-20T12:00:00Z')) });
   const app = await buildApp(program, {
     logger,
-    tokens: config.tokens,
+    config,
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   open.push({ app, program, base });
@@ -85,3 +86,9 @@ export const WITH_TOKENS = {
     { token: READ_TOKEN, scope: 'read', name: 'grafana' },
   ]),
 };
+
+// Listens on a free loopback port, for clients that need a real socket.
+export async function listen(h: AppHarness): Promise<string> {
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+}

@@ -1,27 +1,14 @@
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { EventStream, MAX_BACKLOG } from '../../src/http/eventStream.ts';
 import { JobRegistry, KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../src/service/jobs.ts';
-import { createAppHarness, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
-import { buildRun } from '../helpers/bigRun.ts';
-import { openEvents } from '../helpers/sseClient.ts';
+import { createAppHarness, type AppHarness } from '../helpers/appHarness.ts';
+import { buildRunOfFiles } from '../helpers/bigRun.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 const ASYNC = { prefer: 'respond-async' };
-
-// A run of `files` files (in folders of 1000) plus its manifest and ingest.json.
-function bigRun(root: string, runPath: string, files: number): string {
-  return buildRun(root, runPath, { folders: files / 1000, filesPerFolder: 1000 });
-}
-
-async function listen(h: AppHarness): Promise<string> {
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-}
 
 async function waitForJob(h: AppHarness, id: string, onPoll?: (job: Record<string, unknown>) => void) {
   for (;;) {
@@ -32,21 +19,13 @@ async function waitForJob(h: AppHarness, id: string, onPoll?: (job: Record<strin
   }
 }
 
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(10);
-  }
-}
-
 describe('Prefer: respond-async', () => {
   // A listing and two clears of 20,000 files, polled every 10 ms: slow on a
   // shared, loaded machine (about 30 s here, before and after this change).
   it('answers 202 with Location and a job that moves, then succeeds with the counts of a synchronous clear', async () => {
     const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_A', 20_000);
-    bigRun(h.root, 'EQ/P/Runs/Run_B', 20_000);
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_A', 20_000);
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_B', 20_000);
     await h.http().get('/api/v1/staging').expect(200);
     const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_A/clear').set(ASYNC).expect(202);
     expect(accepted.headers.location).toBe(`/api/v1/jobs/${accepted.body.id}`);
@@ -104,7 +83,7 @@ describe('Prefer: respond-async', () => {
 
   it('tells one of an asynchronous and a synchronous clear of the same run that the other is clearing it', async () => {
     const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_1', 20_000);
     // The synchronous clear is sent once the asynchronous one holds the run
     // (it has recorded its intent in ingest.json), or first if the job loses.
     const intentRecorded = new Promise<void>((resolve) => {
@@ -161,7 +140,7 @@ describe('Prefer: respond-async', () => {
 
   it('refuses a job beyond jobs.max_pending with 503 job_queue_full and Retry-After, starting nothing', async () => {
     const h = await createAppHarness({ env: { STAGING_CLEANUP_JOBS_MAX_PENDING: '1' } });
-    bigRun(h.root, 'EQ/P/Runs/Run_big', 20_000);
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_big', 20_000);
     makeRun(h.root, 'EQ/P/Runs/Run_small');
     const first = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_big/clear').set(ASYNC).expect(202);
     const refused = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_small/clear').set(ASYNC).expect(503);
@@ -256,131 +235,5 @@ describe('GET /api/v1/jobs', () => {
       gates[next]?.();
     }
     await waitFor(() => registry.list({ limit: 10 }).jobs.every((job) => job.state === 'succeeded'));
-  });
-});
-
-describe('GET /api/v1/events', () => {
-  it('streams clear_progress, run_state and clear_done to several clients', async () => {
-    const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
-    const url = await listen(h);
-    const clients = [openEvents(`${url}/api/v1/events`), openEvents(`${url}/api/v1/events`)];
-    expect(await Promise.all(clients.map((client) => client.status))).toEqual([200, 200]);
-    const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC).expect(202);
-    for (const client of clients) {
-      await waitFor(() => client.events.some((e) => e.event === 'clear_done'));
-      const names = client.events.map((e) => e.event);
-      expect(names[0]).toBe('run_state');
-      expect(names.filter((name) => name === 'clear_progress').length).toBeGreaterThan(0);
-      expect(names.at(-1)).toBe('clear_done');
-      expect(client.events.at(-1)?.data).toMatchObject({
-        run_path: 'EQ/P/Runs/Run_1',
-        job_id: accepted.body.id,
-        outcome: 'cleared',
-        files_freed: 20_002,
-        error: null,
-      });
-      expect(client.events[0]?.data).toEqual({ run_path: 'EQ/P/Runs/Run_1', from: 'sync_verified', to: 'cleared' });
-      client.close();
-    }
-  });
-
-  it('reports a refused clear as clear_done with its error, and sends heartbeats', async () => {
-    const h = await createAppHarness({ heartbeatMs: 50 });
-    makeRun(h.root, 'EQ/P/Runs/Run_q', { state: 'sync_queued' });
-    const client = openEvents(`${await listen(h)}/api/v1/events`);
-    await client.status;
-    await h.http().post('/api/v1/staging/EQ/P/Runs/Run_q/clear').expect(409);
-    await waitFor(() => client.events.length > 0 && client.comments.includes('heartbeat'));
-    expect(client.events[0]).toMatchObject({
-      event: 'clear_done',
-      data: { outcome: 'refused', error: { code: 'staging_not_sync_verified' } },
-    });
-    client.close();
-  });
-
-  it('takes the token as ?access_token= (never logged) and refuses without one', async () => {
-    const h = await createAppHarness({ env: WITH_TOKENS });
-    const url = await listen(h);
-    const refused = openEvents(`${url}/api/v1/events`);
-    expect(await refused.status).toBe(401);
-    const allowed = openEvents(`${url}/api/v1/events?access_token=${READ_TOKEN}`);
-    expect(await allowed.status).toBe(200);
-    allowed.close();
-    refused.close();
-    expect(JSON.stringify(h.logs)).not.toContain(READ_TOKEN);
-  });
-
-  it('never slows a clear for a client that does not read, and keeps its backlog bounded', async () => {
-    const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_0', 20_000);
-    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
-    const url = await listen(h);
-    // The same clear with no client, to compare against.
-    const unobserved = performance.now();
-    await h.http().post('/api/v1/staging/EQ/P/Runs/Run_0/clear').expect(200);
-    const unobservedMs = performance.now() - unobserved;
-
-    // A client that asks for the stream and then never reads a byte.
-    const { port } = new URL(url);
-    const stalled = net.connect(Number(port), '127.0.0.1');
-    stalled.pause();
-    stalled.write('GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    try {
-      await waitFor(() => h.app.eventStreams.size === 1);
-      const [stream] = [...h.app.eventStreams];
-      // Fill the client's socket, kernel buffers included (they grow while
-      // filled), until a full backlog stays full: from then on everything the
-      // clear sends has to queue.
-      const filler = 'x'.repeat(4096);
-      const sample = () => ({ queued: stream?.queued ?? 0, stalled: stream?.stalled ?? false });
-      for (let round = 0; !(sample().stalled && sample().queued === MAX_BACKLOG); round += 1) {
-        expect(round).toBeLessThan(500);
-        for (let i = 0; i < MAX_BACKLOG; i += 1) {
-          h.program.service.events.emit('run_state', { run_path: `${filler}${round}/${i}`, from: 'sync_verified', to: 'cleared' });
-        }
-        await sleep(100);
-      }
-      const samples: Array<{ queued: number; stalled: boolean }> = [];
-      h.program.service.events.on('clear_progress', () => samples.push(sample()));
-      const observed = performance.now();
-      const answer = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').expect(200);
-      const observedMs = performance.now() - observed;
-      expect(answer.body.files_freed).toBe(20_002);
-      expect(fs.existsSync(path.join(h.root, 'EQ/P/Runs/Run_1'))).toBe(false);
-      // The client stayed behind through the clear; its backlog stayed full
-      // and bounded (the oldest events dropped first) ...
-      expect(samples.length).toBeGreaterThan(0);
-      for (const seen of samples) expect(seen).toEqual({ queued: MAX_BACKLOG, stalled: true });
-      expect(stream?.dropped).toBeGreaterThan(0);
-      // ... and the clear took about as long as the one nobody watched (loose:
-      // the machine is shared; a clear waiting on the client would never end).
-      expect(observedMs).toBeLessThan(unobservedMs * 3 + 2000);
-      await h.http().get('/api/v1/health').expect(200);
-    } finally {
-      // Else the app's stop would wait on this client.
-      stalled.destroy();
-    }
-  }, 120_000);
-});
-
-describe('EventStream (one client)', () => {
-  it('writes straight through while the client keeps up', () => {
-    const output = new PassThrough();
-    const chunks: string[] = [];
-    output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-    new EventStream(output).send('run_state', { run_path: 'a' });
-    expect(chunks.join('')).toBe('event: run_state\ndata: {"run_path":"a"}\n\n');
-  });
-
-  it('keeps only the newest progress of a run while the client is behind, and bounds the rest', () => {
-    const output = new PassThrough({ highWaterMark: 1 });
-    const stream = new EventStream(output);
-    stream.send('clear_progress', { files_freed: 0 }, 'run-a');
-    for (let i = 1; i <= 10_000; i += 1) stream.send('clear_progress', { files_freed: i }, 'run-a');
-    expect(stream.queued).toBe(1);
-    for (let i = 0; i < MAX_BACKLOG + 50; i += 1) stream.send('clear_done', { i });
-    expect(stream.queued).toBe(MAX_BACKLOG);
-    expect(stream.dropped).toBe(51);
   });
 });
