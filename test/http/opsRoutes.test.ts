@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createAppHarness } from '../helpers/appHarness.ts';
+import { createAppHarness, listen, READ_TOKEN, WITH_TOKENS } from '../helpers/appHarness.ts';
+import { openEvents } from '../helpers/sseClient.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 
 const RUN = 'EQ/P/Runs/Run_1';
@@ -50,12 +51,21 @@ describe('logs and metrics', () => {
     });
   });
 
-  it('never logs the access_token of a URL', async () => {
-    const h = await createAppHarness();
-    await h.http().get('/api/v1/staging?access_token=super-secret-value').expect(400);
-    const text = JSON.stringify(h.logs);
-    expect(text).not.toContain('super-secret-value');
-    expect(text).toContain('access_token=[masked]');
+  it('never logs a token in a URL, however its name is spelled or encoded, and keeps the plain parameters', async () => {
+    const h = await createAppHarness({ env: WITH_TOKENS });
+    const url = await listen(h);
+    const spellings = ['access_token=', 'access%5Ftoken=', 'ACCESS_TOKEN=', 'Access%5fToken=', '%61ccess_token=', 'access_token%3D', 'access_token[]='];
+    for (const [index, spelling] of spellings.entries()) {
+      const client = openEvents(`${url}/api/v1/events?${spelling}${READ_TOKEN}&n=${index}`);
+      await client.status;
+      client.close();
+    }
+    await h.http().get('/api/v1/staging?state=cleared&eligible=%74rue').set('authorization', `Bearer ${READ_TOKEN}`);
+    expect(JSON.stringify(h.logs)).not.toContain(READ_TOKEN);
+    expect(h.logs.filter((line) => line.msg === 'incoming request').map((line) => (line.req as { url: string }).url)).toEqual([
+      ...spellings.map(() => '/api/v1/events?[masked]&[masked]'),
+      '/api/v1/staging?state=cleared&eligible=[masked]',
+    ]);
   });
 
   it('exposes clears, files and bytes freed, durations, runs by state and sweeps in Prometheus format', async () => {
