@@ -115,7 +115,7 @@ export const configSchema = z.strictObject({
   ),
   jobs: z
     .strictObject({
-      max_pending: setting(z.int().min(1).max(10_000).default(50), {
+      max_pending: setting(z.int().min(1).max(10_000).default(20), {
         env: 'STAGING_CLEANUP_JOBS_MAX_PENDING',
         description: 'jobs queued or running at most; beyond, a clear asked for as a job answers 503 job_queue_full',
       }),

@@ -51,7 +51,10 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isCleanupError(error)) {
-      if (statusOf(error.code) >= 500) request.log.error({ err: error }, error.message);
+      // A fault is logged with its stack; a refusal for want of capacity
+      // (with Retry-After) only by the request's own lines.
+      const { status, retryAfterSeconds } = ERROR_TABLE[error.code];
+      if (status >= 500 && retryAfterSeconds === undefined) request.log.error({ err: error }, error.message);
       return sendError(request, reply, toErrorBody(error));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

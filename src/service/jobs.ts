@@ -14,7 +14,7 @@ import type { ClearObserver } from './clearOptions.ts';
 import { FIRST_RUNS_PAGE, type Job, type JobList, type JobsPage, type JobSummary, type RunsPage } from './jobSchema.ts';
 
 export const MAX_KEPT = 200;
-export const KEPT_RUNS = 20_000;
+export const KEPT_RUNS = 10_000;
 export const KEEP_MS = 24 * 3_600_000;
 
 export interface JobLimits {

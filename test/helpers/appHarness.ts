@@ -79,6 +79,9 @@ export async function createAppHarness(options: AppHarnessOptions = {}): Promise
   return { app, program, config, root, journalDir, logs, http: () => supertest.agent(app.server) };
 }
 
+// Asks health for a check now rather than its latest report (healthCache.ts).
+export const FRESH_HEALTH = { 'cache-control': 'no-cache' };
+
 // The auth environment of a service with one clear and one read token.
 export const WITH_TOKENS = {
   STAGING_CLEANUP_TOKENS: JSON.stringify([

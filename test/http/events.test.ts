@@ -53,7 +53,8 @@ describe('GET /api/v1/events', () => {
       expect(client.events[0]?.data).toEqual({ run_path: 'EQ/P/Runs/Run_1', from: 'sync_verified', to: 'cleared' });
       client.close();
     }
-  });
+    // A 20,000-file run to build and clear: slow on a shared, loaded machine.
+  }, 90_000);
 
   it('reports a refused clear as clear_done with its error, and sends heartbeats', async () => {
     const h = await createAppHarness({ heartbeatMs: 50 });

@@ -194,7 +194,7 @@ describe('GET /api/v1/jobs', () => {
     expect(last).toMatchObject({ run_paths: runPaths.slice(4), next_runs_offset: null });
   });
 
-  it('keeps the last 200 finished jobs, none finished more than 24 hours ago, and at most 20,000 runs among them', async () => {
+  it('keeps the last 200 finished jobs, none finished more than 24 hours ago, and at most 10,000 runs among them', async () => {
     const now = { value: new Date('2026-04-20T12:00:00Z') };
     const registry = new JobRegistry(() => now.value, () => null, console, { maxPending: 10_000, concurrency: 4 });
     const done = async () => ({ results: [], error: null });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createAppHarness, listen, READ_TOKEN, WITH_TOKENS } from '../helpers/appHarness.ts';
+import { createAppHarness, FRESH_HEALTH, listen, READ_TOKEN, WITH_TOKENS } from '../helpers/appHarness.ts';
 import { openEvents } from '../helpers/sseClient.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 
@@ -10,23 +10,23 @@ const RUN = 'EQ/P/Runs/Run_1';
 describe('GET /api/v1/health', () => {
   it('is 200 ready when the staging root is readable and the journal writable', async () => {
     const h = await createAppHarness();
-    const response = await h.http().get('/api/v1/health').expect(200);
+    const response = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
     expect(response.body).toMatchObject({ status: 'ready', checks: { staging_root: { ok: true }, journal: { ok: true } } });
   });
 
   it('is 503 not_ready naming the staging root when it is gone, and ready again when it returns', async () => {
     const h = await createAppHarness();
     fs.rmSync(h.root, { recursive: true });
-    const down = await h.http().get('/api/v1/health').expect(503);
+    const down = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
     expect(down.body).toMatchObject({ status: 'not_ready', checks: { staging_root: { ok: false }, journal: { ok: true } } });
     fs.mkdirSync(h.root);
-    await h.http().get('/api/v1/health').expect(200);
+    await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
   });
 
   it('is 503 not_ready naming the journal when it cannot be written', async () => {
     const h = await createAppHarness();
     fs.writeFileSync(h.journalDir, 'a file where the journal folder should be');
-    const down = await h.http().get('/api/v1/health').expect(503);
+    const down = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
     expect(down.body.checks).toMatchObject({ staging_root: { ok: true }, journal: { ok: false } });
     expect(down.body.checks.journal.message).toContain('journal');
   });

@@ -19,13 +19,16 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
     schema: {
       summary: 'Liveness and readiness',
       operationId: 'getHealth',
-      description: 'Ready (200) when the staging root is readable and the journal writable; 503 names the failing check.',
+      description:
+        'Ready (200) when the staging root is readable and the journal writable; 503 names the failing check. ' +
+        'Answered from the latest check, made at most once a second in the background (a report more than 10 s old is never served); ' +
+        'send Cache-Control: no-cache for a check now.',
       tags: ['operations'],
       security: [],
       response: { 200: healthSchema, 503: healthSchema },
     },
-    handler: async (_request, reply) => {
-      const report = await service.health();
+    handler: async (request, reply) => {
+      const report = await service.health({ fresh: /no-cache/i.test(request.headers['cache-control'] ?? '') });
       return reply.code(report.ready ? 200 : 503).send({
         status: report.ready ? 'ready' : 'not_ready',
         checks: report.checks,
