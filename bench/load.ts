@@ -10,7 +10,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startService } from '../test/helpers/serviceProcess.ts';
 import { makeRun } from '../test/helpers/stagingTree.ts';
-import { ABUSE_GOALS, prepareAbuse, runAbuse } from './abuse.ts';
+import { ABUSE_GOALS, prepareAbuse, runAbuse, type BenchService } from './abuse.ts';
+import { peakRssMiB } from './measure.ts';
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.LOAD_SECONDS ?? 20);
@@ -23,13 +24,25 @@ for (const runPath of [...listed, ...cleared]) makeRun(staging, runPath, { files
 const journalDir = path.join(base, 'journal');
 prepareAbuse(staging, journalDir);
 
-const service = startService(
-  { STAGING_CLEANUP_STAGING_ROOT: staging, STAGING_CLEANUP_JOURNAL_DIR: journalDir },
-  base,
-  { keepOutput: false },
-);
+const startBenchService = async (): Promise<BenchService> => {
+  const started = startService(
+    { STAGING_CLEANUP_STAGING_ROOT: staging, STAGING_CLEANUP_JOURNAL_DIR: journalDir },
+    base,
+    { keepOutput: false },
+  );
+  return {
+    url: await started.listening,
+    pid: started.child.pid as number,
+    async stop() {
+      started.child.kill('SIGTERM');
+      await started.exited;
+    },
+  };
+};
+
+const service = await startBenchService();
 try {
-  const url = await service.listening;
+  const { url } = service;
   await fetch(`${url}/api/v1/staging`);
   let loading = true;
   const clearStatuses: number[] = [];
@@ -58,7 +71,9 @@ try {
   console.log(`| latency p50 / p99 | ${result.latency.p50} ms / ${result.latency.p99} ms |`);
   console.log(`| clears alongside | ${clearStatuses.length} (all 200: ${clearStatuses.every((s) => s === 200)}) |`);
   console.log(`| errors, timeouts, non-2xx | ${result.errors}, ${result.timeouts}, ${result.non2xx} |`);
-  const abuse = await runAbuse(url, service.child.pid as number, staging);
+  console.log(`| peak RSS | ${peakRssMiB(service.pid).toFixed(0)} MiB |`);
+  await service.stop();
+  const abuse = await runAbuse(startBenchService, staging);
   console.log(`\n| abuse | limit | result | peak RSS | health p99 | pass |\n| --- | --- | --- | --- | --- | --- |`);
   for (const row of abuse) {
     console.log(
@@ -75,7 +90,6 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  service.child.kill('SIGTERM');
-  await service.exited;
+  await service.stop();
   fs.rmSync(base, { recursive: true, force: true });
 }

@@ -131,7 +131,7 @@ export const configSchema = z.strictObject({
         env: 'STAGING_CLEANUP_EVENTS_MAX_CLIENTS',
         description: 'event-stream clients at most; beyond, 503 event_clients_full',
       }),
-      client_backlog_kib: setting(z.int().min(4).max(64 * 1024).default(64), {
+      client_backlog_kib: setting(z.int().min(4).max(64 * 1024).default(32), {
         env: 'STAGING_CLEANUP_EVENTS_CLIENT_BACKLOG_KIB',
         description: 'events queued for a client that does not read, at most; beyond, it is dropped with a last event saying why',
       }),
