@@ -1,6 +1,6 @@
 // npm run bench:load: autocannon, 50 connections for 20 s on the listing
 // and eligibility routes of the built service, while clears run alongside;
-// then the abusive mixes of abuse.ts, one after another. Prints requests per
+// then the abusive mixes (abuse.ts), one after another. Prints requests per
 // second and latency percentiles, and a row per abuse; fails on any error,
 // timeout or status that is not 2xx, on any clear that is not 200, and on an
 // abuse that misses its goals.
@@ -10,7 +10,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startService } from '../test/helpers/serviceProcess.ts';
 import { makeRun } from '../test/helpers/stagingTree.ts';
-import { ABUSE_GOALS, prepareAbuse, runAbuse, type BenchService } from './abuse.ts';
+import { ABUSE_GOALS, runAbuse, type BenchService } from './abuse.ts';
+import { prepareAbuse } from './abuseMixes.ts';
 import { peakRssMiB } from './measure.ts';
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);

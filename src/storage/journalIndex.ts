@@ -56,7 +56,7 @@ export class JournalIndex {
   async update(): Promise<void> {
     const names = await this.journalNames();
     for (const name of this.files.keys()) if (!names.includes(name)) this.forget(name);
-    for (const name of names) await this.updateFile(name);
+    await Promise.all(names.map((name) => this.updateFile(name)));
   }
 
   // A record this process appended at `offset`: indexed at once when the

@@ -1,33 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { cachedHealth, FRESH_MS, MAX_AGE_MS } from '../../src/service/healthCache.ts';
 
-// A check whose answers the test gives, one call at a time.
-function controlledCheck() {
+// A cached health over a check whose answers the test gives, one call at a
+// time, once its first check has answered `ready` at time 0.
+async function checkedOnce() {
+  const clock = { now: 0 };
   const calls: Array<(report: string) => void> = [];
-  const check = () => new Promise<string>((resolve) => calls.push(resolve));
-  return { check, calls };
+  const health = cachedHealth(() => new Promise<string>((resolve) => calls.push(resolve)), () => clock.now);
+  const first = health();
+  calls[0]?.('ready');
+  expect(await first).toBe('ready');
+  return { clock, calls, health };
 }
 
 describe('health answered from its latest check', () => {
   it('waits for the first check, then answers from it while it is fresh', async () => {
-    const clock = { now: 0 };
-    const { check, calls } = controlledCheck();
-    const health = cachedHealth(check, () => clock.now);
-    const first = health();
-    calls[0]?.('ready');
-    expect(await first).toBe('ready');
+    const { clock, calls, health } = await checkedOnce();
     clock.now = FRESH_MS - 1;
     expect(await health()).toBe('ready');
     expect(calls).toHaveLength(1);
   });
 
   it('answers the last report at once once it is older than a second, checking again in the background, once', async () => {
-    const clock = { now: 0 };
-    const { check, calls } = controlledCheck();
-    const health = cachedHealth(check, () => clock.now);
-    const first = health();
-    calls[0]?.('ready');
-    await first;
+    const { clock, calls, health } = await checkedOnce();
     clock.now = FRESH_MS + 1;
     expect(await health()).toBe('ready');
     expect(await health()).toBe('ready');
@@ -39,12 +34,7 @@ describe('health answered from its latest check', () => {
   });
 
   it('never serves a report older than MAX_AGE_MS: the request waits for the check', async () => {
-    const clock = { now: 0 };
-    const { check, calls } = controlledCheck();
-    const health = cachedHealth(check, () => clock.now);
-    const first = health();
-    calls[0]?.('ready');
-    await first;
+    const { clock, calls, health } = await checkedOnce();
     clock.now = MAX_AGE_MS + 1;
     let answered: string | null = null;
     const waiting = health().then((report) => (answered = report));
@@ -56,11 +46,7 @@ describe('health answered from its latest check', () => {
   });
 
   it('checks now when asked for a fresh report', async () => {
-    const { check, calls } = controlledCheck();
-    const health = cachedHealth(check, () => 0);
-    const first = health();
-    calls[0]?.('ready');
-    await first;
+    const { calls, health } = await checkedOnce();
     const fresh = health({ fresh: true });
     expect(calls).toHaveLength(2);
     calls[1]?.('not_ready');
