@@ -1,13 +1,18 @@
 // npm run bench:load: autocannon, 50 connections for 20 s on the listing
-// and eligibility routes of the built service, while clears run alongside.
-// Prints requests per second and latency percentiles; fails on any error,
-// timeout or status that is not 2xx, and on any clear that is not 200.
+// and eligibility routes of the built service, while clears run alongside;
+// then the abusive mixes (abuse.ts), one after another. Prints requests per
+// second and latency percentiles, and a row per abuse; fails on any error,
+// timeout or status that is not 2xx, on any clear that is not 200, and on an
+// abuse that misses its goals.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startService } from '../test/helpers/serviceProcess.ts';
 import { makeRun } from '../test/helpers/stagingTree.ts';
+import { ABUSE_GOALS, runAbuse, type BenchService } from './abuse.ts';
+import { prepareAbuse } from './abuseMixes.ts';
+import { peakRssMiB } from './measure.ts';
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.LOAD_SECONDS ?? 20);
@@ -17,14 +22,28 @@ const files = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`frames/
 const listed = Array.from({ length: 100 }, (_, i) => `LOAD/P${i % 5}/Runs/Run_${String(i).padStart(3, '0')}`);
 const cleared = Array.from({ length: 60 }, (_, i) => `CLEAR/P/Runs/Run_${String(i).padStart(3, '0')}`);
 for (const runPath of [...listed, ...cleared]) makeRun(staging, runPath, { files });
+const journalDir = path.join(base, 'journal');
+prepareAbuse(staging, journalDir);
 
-const service = startService(
-  { STAGING_CLEANUP_STAGING_ROOT: staging, STAGING_CLEANUP_JOURNAL_DIR: path.join(base, 'journal') },
-  base,
-  { keepOutput: false },
-);
+const startBenchService = async (): Promise<BenchService> => {
+  const started = startService(
+    { STAGING_CLEANUP_STAGING_ROOT: staging, STAGING_CLEANUP_JOURNAL_DIR: journalDir },
+    base,
+    { keepOutput: false },
+  );
+  return {
+    url: await started.listening,
+    pid: started.child.pid as number,
+    async stop() {
+      started.child.kill('SIGTERM');
+      await started.exited;
+    },
+  };
+};
+
+const service = await startBenchService();
 try {
-  const url = await service.listening;
+  const { url } = service;
   await fetch(`${url}/api/v1/staging`);
   let loading = true;
   const clearStatuses: number[] = [];
@@ -53,13 +72,25 @@ try {
   console.log(`| latency p50 / p99 | ${result.latency.p50} ms / ${result.latency.p99} ms |`);
   console.log(`| clears alongside | ${clearStatuses.length} (all 200: ${clearStatuses.every((s) => s === 200)}) |`);
   console.log(`| errors, timeouts, non-2xx | ${result.errors}, ${result.timeouts}, ${result.non2xx} |`);
-  console.log(`\n${os.cpus().length} cores, Node ${process.version}`);
+  console.log(`| peak RSS | ${peakRssMiB(service.pid).toFixed(0)} MiB |`);
+  await service.stop();
+  const abuse = await runAbuse(startBenchService, staging);
+  console.log(`\n| abuse | limit | result | peak RSS | health p99 | pass |\n| --- | --- | --- | --- | --- | --- |`);
+  for (const row of abuse) {
+    console.log(
+      `| ${row.abuse} | ${row.limit} | ${row.result} | ${row.peakRssMiB.toFixed(0)} MiB | ${row.healthP99Ms.toFixed(1)} ms | ${row.pass ? 'yes' : 'NO'} |`,
+    );
+  }
+  console.log(`\n${os.cpus().length} cores, Node ${process.version}; goals: ${ABUSE_GOALS}`);
   if (unexpected > 0) {
     console.error(`load test failed: ${unexpected} unexpected answers`);
     process.exitCode = 1;
   }
+  if (abuse.some((row) => !row.pass)) {
+    console.error('load test failed: an abuse missed its goals');
+    process.exitCode = 1;
+  }
 } finally {
-  service.child.kill('SIGTERM');
-  await service.exited;
+  await service.stop();
   fs.rmSync(base, { recursive: true, force: true });
 }

@@ -24,11 +24,25 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
+function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0);
+  return kib / 1024;
+}
+
 // Peak resident set size of a process, all its threads included (VmHWM).
 export function peakRssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0);
-  return kib / 1024;
+  return statusMiB(pid, 'VmHWM');
+}
+
+// Its resident set size now (VmRSS).
+export function rssMiB(pid: number): number {
+  return statusMiB(pid, 'VmRSS');
+}
+
+// Starts the peak over again from the size now (Linux: clear_refs 5).
+export function resetPeakRss(pid: number): void {
+  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 // Flushes dirty pages, so that every timed case starts from a settled disk.

@@ -54,7 +54,11 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),
     pool,
   });
-  const jobs = createAsyncClears(service, new JobRegistry(clock, (runPath) => service.knownFileCount(runPath), logger));
+  const registry = new JobRegistry(clock, (runPath) => service.knownFileCount(runPath), logger, {
+    maxPending: config.jobs.max_pending,
+    concurrency: config.jobs.concurrency,
+  });
+  const jobs = createAsyncClears(service, registry);
   const metrics = createMetrics(service);
   const scheduler =
     config.staging_cleanup.mode === 'scheduled'

@@ -1,11 +1,37 @@
 // The service's pino logger: JSON lines, with request fields that never carry
-// a secret (the events route's ?access_token= is masked in logged URLs).
+// a secret. A logged URL keeps only the query parameters the routes take that
+// hold none, with plain values; every other parameter is logged as [masked],
+// its name included, so that a token is never logged however it is spelled or
+// encoded (?access_token=, ?ACCESS%5Ftoken=, ?access_token%3D…).
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-const ACCESS_TOKEN = /([?&]access_token=)[^&]*/gi;
+const LOGGED_PARAMETERS = new Set([
+  'state',
+  'eligible',
+  'equipment_id',
+  'run_kind',
+  'dry_run',
+  'since',
+  'limit',
+  'cursor',
+  'runs_offset',
+  'runs_limit',
+]);
+const PLAIN_VALUE = /^[\w.:-]{0,64}$/;
+const MASKED = '[masked]';
 
-function maskSecrets(url: string): string {
-  return url.replace(ACCESS_TOKEN, '$1[masked]');
+export function loggedUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark === -1) return url;
+  const pairs = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const [name = '', value = ''] = pair.split(/=(.*)/s);
+      if (!LOGGED_PARAMETERS.has(name)) return MASKED;
+      return PLAIN_VALUE.test(value) ? pair : `${name}=${MASKED}`;
+    });
+  return `${url.slice(0, mark)}?${pairs.join('&')}`;
 }
 
 interface LoggedRequest {
@@ -23,7 +49,7 @@ export function createLogger(level: string, hostLabel: string, destination?: Des
       serializers: {
         req: (request: LoggedRequest) => ({
           method: request.method,
-          url: maskSecrets(request.url),
+          url: loggedUrl(request.url),
           remote_address: request.ip,
         }),
         err: pino.stdSerializers.err,

@@ -47,6 +47,8 @@ export type RunResult = ClearAnswer | { run_path: string; error: ErrorBody };
 export interface Job {
   id: string;
   state: string;
+  runs_cleared: number;
+  runs_failed: number;
   files_freed: number;
   bytes_freed: number;
   files_total: number | null;

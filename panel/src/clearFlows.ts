@@ -68,19 +68,19 @@ export class ClearFlows {
 
 // What the job did: how much it freed, and each run it did not clear, with why.
 function finish(view: ClearSession, job: Job): void {
-  const results = job.results ?? [];
-  const failures = results.filter(isFailure);
-  const complete = failures.length === 0 && job.error === null;
+  // The counts are the job's; the failures shown are those of its first page of results.
+  const failures = (job.results ?? []).filter(isFailure);
+  const complete = job.state === 'succeeded';
   view.running({ filesFreed: job.files_freed, bytesFreed: job.bytes_freed, filesTotal: job.files_total ?? job.files_freed });
   view.done(
     el(
       'p',
       { className: `outcome ${complete ? 'complete' : 'incomplete'}` },
-      `${complete ? 'Done' : 'Not everything was cleared'}: ${plural(results.length - failures.length, 'run')} cleared, ` +
+      `${complete ? 'Done' : 'Not everything was cleared'}: ${plural(job.runs_cleared, 'run')} cleared, ` +
         `${plural(job.files_freed, 'file')} (${formatBytes(job.bytes_freed)}) freed.`,
     ),
     job.error && refusalBlock(job.error),
-    failures.length > 0 && failuresBlock(`${plural(failures.length, 'run')} not cleared:`, failures),
+    job.runs_failed > 0 && failuresBlock(`${plural(job.runs_failed, 'run')} not cleared:`, failures),
   );
 }
 

@@ -143,6 +143,34 @@ export const configSchema = z.strictObject({
       description: 'a larger ingest.json is not read: the run is listed as a problem',
     },
   ),
+  jobs: z
+    .strictObject({
+      max_pending: setting(z.int().min(1).max(10_000).default(20), {
+        env: 'STAGING_CLEANUP_JOBS_MAX_PENDING',
+        description: 'jobs queued or running at most; beyond, a clear asked for as a job answers 503 job_queue_full',
+      }),
+      concurrency: setting(z.int().min(1).max(64).default(2), {
+        env: 'STAGING_CLEANUP_JOBS_CONCURRENCY',
+        description: 'jobs that clear at the same time; the others wait, queued',
+      }),
+    })
+    .prefault({}),
+  events: z
+    .strictObject({
+      max_clients: setting(z.int().min(1).max(10_000).default(100), {
+        env: 'STAGING_CLEANUP_EVENTS_MAX_CLIENTS',
+        description: 'event-stream clients at most; beyond, 503 event_clients_full',
+      }),
+      client_backlog_kib: setting(z.int().min(4).max(64 * 1024).default(32), {
+        env: 'STAGING_CLEANUP_EVENTS_CLIENT_BACKLOG_KIB',
+        description: 'events queued for a client that does not read, at most; beyond, it is dropped with a last event saying why',
+      }),
+    })
+    .prefault({}),
+  request_timeout_seconds: setting(z.int().min(1).max(3600).default(60), {
+    env: 'STAGING_CLEANUP_REQUEST_TIMEOUT_SECONDS',
+    description: 'a request (headers and body) not received whole in this time answers 408 request_timeout',
+  }),
 });
 
 export type AppConfig = z.output<typeof configSchema>;

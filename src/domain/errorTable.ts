@@ -25,6 +25,8 @@ interface ErrorSpec<P, D extends z.ZodType | undefined> {
   message: (params: P) => string;
   field?: string;
   details?: D;
+  // Sent as Retry-After: the condition is expected to pass by then.
+  retryAfterSeconds?: number;
 }
 
 // P (what the template takes) and D (the details' schema) are inferred from
@@ -127,6 +129,12 @@ const CLEANUP_ERRORS = {
     status: 503,
     message: ({ why }: { why: string }) => `The staging root is unavailable: ${why}. Nothing was read or deleted.`,
   }),
+  job_queue_full: spec({
+    status: 503,
+    retryAfterSeconds: 30,
+    message: ({ limit }: { limit: number }) =>
+      `${limit} jobs are already queued or running (jobs.max_pending); nothing was started. Send the request again once some have finished.`,
+  }),
   shutting_down: spec({
     status: 503,
     message: () => 'The service is shutting down; send the request again once it is back.',
@@ -177,7 +185,9 @@ const HTTP_ERRORS = {
     status: 405,
     message: ({ method, allow }: { method: string; allow: string }) => `This path does not take ${method}; it takes ${allow} (see /docs).`,
   }),
+  request_timeout: spec({ status: 408, message: told }),
   payload_too_large: spec({ status: 413, message: told }),
+  uri_too_long: spec({ status: 414, message: told }),
   // Against DNS rebinding: a name this service was not configured for.
   host_not_allowed: spec({
     status: 421,
@@ -185,6 +195,13 @@ const HTTP_ERRORS = {
       `This service does not answer to Host ${host}: call it by a name it is configured for (loopback, its listen address, allowed_hosts).`,
   }),
   unsupported_media_type: spec({ status: 415, message: told }),
+  headers_too_large: spec({ status: 431, message: told }),
+  event_clients_full: spec({
+    status: 503,
+    retryAfterSeconds: 30,
+    message: ({ limit }: { limit: number }) =>
+      `${limit} event-stream clients are connected already (events.max_clients); connect again later.`,
+  }),
   internal_error: spec({
     status: 500,
     message: ({ traceId }: { traceId?: string }) =>

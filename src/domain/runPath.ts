@@ -13,7 +13,7 @@ export interface RunLocation {
 }
 
 // Longer than any path the filesystem can open (PATH_MAX), or any name (NAME_MAX).
-const MAX_RUN_PATH_LENGTH = 4096;
+export const MAX_RUN_PATH_LENGTH = 4096;
 const MAX_NAME_BYTES = 255;
 
 export function isHiddenName(name: string): boolean {

@@ -10,6 +10,7 @@ import type { AsyncClears } from '../service/asyncClears.ts';
 import type { CleanupService } from '../service/cleanupService.ts';
 import { registerAuth } from './auth.ts';
 import { registerCrossOrigin } from './crossOrigin.ts';
+import { clientErrorHandler } from './clientErrors.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
 import type { EventStream } from './eventStream.ts';
 import { registerDocumentedErrors } from './errorResponses.ts';
@@ -35,8 +36,8 @@ export interface Served {
 
 interface AppOptions {
   logger: Logger;
-  // Who may call, from where, under which host names.
-  config: Pick<AppConfig, 'tokens' | 'listen' | 'allowed_hosts' | 'cors_origins'>;
+  // Who may call, from where, under which host names; the app's limits.
+  config: Pick<AppConfig, 'tokens' | 'listen' | 'allowed_hosts' | 'cors_origins' | 'events' | 'request_timeout_seconds'>;
   // How often the event stream sends a heartbeat comment.
   heartbeatMs?: number;
 }
@@ -59,13 +60,17 @@ interface RegisteredRoute {
 
 const BODY_LIMIT = 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
-// Run paths are long (absolute, percent-encoded); the domain bounds them.
-const MAX_PARAM_LENGTH = 16 * 1024;
+// A run path (at most 4096 characters, as the domain bounds it) with every
+// character percent-encoded; a longer parameter is 414 uri_too_long.
+const MAX_PARAM_LENGTH = 3 * 4096;
+// How often Node looks for requests past their time (at most its default).
+const TIMEOUT_CHECK_MS = 30_000;
 
 export async function buildApp(served: Served, options: AppOptions): Promise<FastifyInstance> {
   const { service, jobs, metrics } = served;
   const { config } = options;
   const routes: RegisteredRoute[] = [];
+  const requestTimeoutMs = config.request_timeout_seconds * 1000;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new LogController({ requestIdLogLabel: 'trace_id' }),
@@ -75,6 +80,13 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
     rewriteUrl: (request) => encodeRunPathInUrl(request.url ?? '/', routes),
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: clientErrorHandler(config.request_timeout_seconds, options.logger as FastifyBaseLogger),
+    // Headers and body must arrive within the time, or 408 request_timeout.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeoutMs / 2),
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -104,7 +116,12 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     await api.register(whoamiRoute, { policy: service.policy });
     await api.register(stagingRoutes, { service, jobs });
     await api.register(jobRoutes, { jobs });
-    await api.register(eventsRoute, { events: service.events, heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS, open: eventStreams });
+    await api.register(eventsRoute, {
+      events: service.events,
+      heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS,
+      limits: { maxClients: config.events.max_clients, maxBacklogBytes: config.events.client_backlog_kib * 1024 },
+      open: eventStreams,
+    });
     await api.register(metricsRoute, { registry: metrics });
   });
   answerOtherMethods(app, routes.filter((route) => !route.hidden));

@@ -4,21 +4,29 @@
 // Statuses and messages come from the error table (domain/errorTable.ts).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ERROR_TABLE, statusOf } from '../domain/errorTable.ts';
+import { ERROR_TABLE, statusOf, type ErrorCode, type ErrorParams } from '../domain/errorTable.ts';
 import { isCleanupError, toErrorBody, type ErrorBody } from '../domain/errors.ts';
 import { noteAnswer } from './errorResponses.ts';
+import { TRACE_HEADER } from './traceId.ts';
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, body: ErrorBody): FastifyReply {
   noteAnswer(request, body.code);
   const envelope = { error: { ...body, trace_id: request.id } };
+  // Also for errors met before the hooks that echo it (a bad URL).
+  reply.header(TRACE_HEADER, request.id);
   if (body.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="staging-cleanup"');
+  const { retryAfterSeconds } = ERROR_TABLE[body.code];
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
   // Sent as text so that a route's documented error schema never rejects it.
   return reply.code(statusOf(body.code)).type('application/json; charset=utf-8').send(JSON.stringify(envelope));
 }
 
-const told = (code: 'unsupported_media_type' | 'payload_too_large' | 'malformed_json' | 'bad_request', problem: string) => ({
+// The codes whose message is the problem as told by whoever met it.
+type ToldCode = { [C in ErrorCode]: ErrorParams<C> extends { problem: string } ? C : never }[ErrorCode];
+
+export const told = (code: ToldCode, problem: string): ErrorBody => ({
   code,
-  message: ERROR_TABLE[code].message({ problem }),
+  message: (ERROR_TABLE[code].message as (params: { problem: string }) => string)({ problem }),
 });
 
 // Fastify's own errors, by code: what they mean to a client.
@@ -31,10 +39,11 @@ const FASTIFY_ERRORS: Record<string, ErrorBody> = {
   ),
   FST_ERR_CTP_INVALID_JSON_BODY: told('malformed_json', 'The body is not valid JSON.'),
   FST_ERR_BAD_URL: told('bad_request', 'The URL is not validly percent-encoded.'),
+  FST_ERR_MAX_PARAM_LENGTH: told('uri_too_long', 'A path parameter of the URL is too long.'),
 };
 
-// Errors Fastify meets before routing (a URL that is not valid), which never
-// reach the error handler.
+// Errors Fastify meets before routing (a URL that is not valid, a parameter
+// too long), which never reach the error handler.
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   void sendError(request, reply, FASTIFY_ERRORS[error.code] ?? told('bad_request', error.message));
 }
@@ -42,7 +51,10 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isCleanupError(error)) {
-      if (statusOf(error.code) >= 500) request.log.error({ err: error }, error.message);
+      // A fault is logged with its stack; a refusal for want of capacity
+      // (with Retry-After) only by the request's own lines.
+      const { status, retryAfterSeconds } = ERROR_TABLE[error.code];
+      if (status >= 500 && retryAfterSeconds === undefined) request.log.error({ err: error }, error.message);
       return sendError(request, reply, toErrorBody(error));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -5,7 +5,7 @@
 // document is logged and kept in `app.undocumentedAnswers` (the tests fail on it).
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
-import { detailsSchemaFor, statusOf, type ErrorCode } from '../domain/errorTable.ts';
+import { detailsSchemaFor, ERROR_TABLE, statusOf, type ErrorCode } from '../domain/errorTable.ts';
 import { changesState } from './safeMethods.ts';
 
 declare module 'fastify' {
@@ -28,8 +28,12 @@ function shapeCodes(route: RouteOptions): ErrorCode[] {
   return [
     ...(takesInput ? (['validation_error'] as const) : []),
     ...(schema.body ? (['malformed_json'] as const) : []),
-    // Any URL can be badly percent-encoded.
+    // Any request can be malformed (a URL badly percent-encoded, a request
+    // line Node cannot parse), too large in its URL or headers, or too slow.
     'bad_request',
+    'request_timeout',
+    'uri_too_long',
+    'headers_too_large',
     ...(scope === 'read' || scope === 'clear' ? (['unauthorized'] as const) : []),
     ...(scope === 'clear' ? (['forbidden'] as const) : []),
     ...(route.config?.anyHost ? [] : (['host_not_allowed'] as const)),
@@ -54,7 +58,9 @@ function errorResponses(codes: readonly ErrorCode[]): Record<number, z.ZodType> 
         ...(details ? { details: details.optional() } : {}),
         trace_id: z.string(),
       });
-      return [status, z.object({ error }).describe(`Error: ${group.join(', ')}`)];
+      const retried = group.filter((code) => ERROR_TABLE[code].retryAfterSeconds !== undefined);
+      const retry = retried.length > 0 ? ` (${retried.join(', ')}: with a Retry-After header, in seconds)` : '';
+      return [status, z.object({ error }).describe(`Error: ${group.join(', ')}${retry}`)];
     }),
   );
 }

@@ -6,7 +6,8 @@ import type { RunResult } from './answers.ts';
 import type { CleanupService } from './cleanupService.ts';
 import type { ClearOptions } from './clearOptions.ts';
 import type { ClearSetRequest } from './clears.ts';
-import type { Job, JobOutcome, JobRegistry } from './jobs.ts';
+import type { Job, JobList, JobsPage, RunsPage } from './jobSchema.ts';
+import type { JobOutcome, JobRegistry } from './jobs.ts';
 
 export type AsyncClears = ReturnType<typeof createAsyncClears>;
 
@@ -35,8 +36,8 @@ export function createAsyncClears(service: CleanupService, registry: JobRegistry
     sweep(options: ClearOptions): Job {
       return start('sweep', [], options, (jobOptions) => service.sweep(jobOptions));
     },
-    list: (): Job[] => registry.list(),
-    get: (id: string): Job | null => registry.get(id),
+    list: (page: JobsPage): JobList => registry.list(page),
+    get: (id: string, page: RunsPage): Job | null => registry.get(id, page),
   };
 }
 

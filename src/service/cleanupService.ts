@@ -12,6 +12,7 @@ import { createStagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { createTreeRunner } from '../storage/engine/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
 import { createClears } from './clears.ts';
+import { cachedHealth } from './healthCache.ts';
 import { createLifecycle } from './lifecycle.ts';
 import { DEFAULT_VERIFICATION, PreClearCheck, type VerificationSettings } from './preClearCheck.ts';
 import { RunCatalog } from './runCatalog.ts';
@@ -80,7 +81,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
     clearRun: clears.clearRun,
     clearSet: clears.clearSet,
     sweep: clears.sweep,
-    health: lifecycle.health,
+    health: cachedHealth(lifecycle.health),
     reclaimDeadLocks: lifecycle.reclaimDeadLocks,
     warm: lifecycle.warm,
     close: lifecycle.close,

@@ -3,6 +3,7 @@
 // job, a test. The service's own observers (metrics, the event stream) listen
 // to ServiceEvents instead.
 import type { Logger } from 'pino';
+import type { RunResult } from './answers.ts';
 
 export interface ClearProgress {
   run_path: string;
@@ -20,6 +21,8 @@ export interface ClearObserver {
   // A set or a sweep names its runs once it has chosen them.
   runsChosen?(runPaths: string[]): void;
   progress?(progress: ClearProgress): void;
+  // Each run of a set or sweep as it ends.
+  runDone?(result: RunResult): void;
 }
 
 export interface ClearOptions {

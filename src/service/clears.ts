@@ -62,7 +62,11 @@ export function createClears(deps: ClearsDeps) {
   const clearMany = async (runPaths: string[], options: ClearOptions): Promise<RunResult[]> => {
     options.observer?.runsChosen?.(runPaths);
     const results: RunResult[] = [];
-    for (const runPath of runPaths) results.push(await clearForResult(runPath, options));
+    for (const runPath of runPaths) {
+      const result = await clearForResult(runPath, options);
+      options.observer?.runDone?.(result);
+      results.push(result);
+    }
     return results;
   };
 

@@ -63,13 +63,15 @@ export function createLifecycle(deps: LifecycleDeps) {
           rootProblem ?? (await deps.rootGuard.writeProblem()),
           `uid ${uid} can create and remove entries in ${deps.stagingRoot}`,
         ),
-        journal: await deps.journal.openWriter().then(
-          async (writer) => {
+        // Writable, and every journal file in the folder readable.
+        journal: await deps.journal
+          .openWriter()
+          .then(async (writer) => {
             await writer.close();
+            await deps.journal.update();
             return checkOf(null, `${deps.journal.file} is writable`);
-          },
-          (error: Error) => checkOf(error.message, ''),
-        ),
+          })
+          .catch((error: Error) => checkOf(error.message, '')),
       };
       return { ready: Object.values(checks).every((check) => check.ok), checks, runs_as: { uid, gid } };
     },
@@ -78,8 +80,11 @@ export function createLifecycle(deps: LifecycleDeps) {
     // behind, so that their interrupted clears resume without waiting.
     reclaimDeadLocks: (): Promise<number> => reclaimDeadLocks(deps.stagingRoot, deps.locks),
 
-    // Starts the tree workers ahead of the first request that needs them.
-    warm: () => deps.pool.warm(deps.parallelism ?? defaultParallelism()),
+    // Starts the tree workers and indexes the journal ahead of the first
+    // request that needs them (a journal that cannot be read is health's to say).
+    warm: async (): Promise<void> => {
+      await Promise.all([deps.pool.warm(deps.parallelism ?? defaultParallelism()), deps.journal.update().catch(() => undefined)]);
+    },
 
     // Stops taking clears, lets running ones finish for up to `graceMs`, and
     // stops the tree workers; a clear cut short stays resumable.

@@ -131,12 +131,8 @@ export function createRunQueries(deps: RunQueriesDeps) {
       };
     },
 
-    async listClears(query: { since?: Date; limit?: number } = {}): Promise<ClearRecord[]> {
-      const records = await deps.journal.readAll();
-      const since = query.since?.getTime();
-      const recent = since === undefined ? records : records.filter((r) => Date.parse(r.cleared_at) >= since);
-      return recent.slice(0, query.limit ?? 100);
-    },
+    listClears: (query: { since?: Date; limit?: number } = {}): Promise<ClearRecord[]> =>
+      deps.journal.recent({ since: query.since, limit: query.limit ?? 100 }),
 
     // The run path a request names, or invalid_run_path (nothing on disk is read).
     normalizeRunPath(requested: string): string {

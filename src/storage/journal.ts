@@ -1,10 +1,15 @@
 // The durable record of clears: JSON lines in journal_dir, one file per host
 // label so that replicas sharing the folder never interleave their writes.
-// Reading merges every host's file, newest first, and skips a torn line.
+// Lookups go through an index in memory (journalIndex.ts) brought up to date
+// with what was appended since, by this process or another replica; only the
+// records asked for are read. A torn line is skipped. A journal-named entry
+// that is not a regular file makes the journal unreadable (journal_unavailable):
+// the records in it cannot be vouched for.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
-import { clearRecordSchema, type ClearRecord } from '../domain/clearRecord.ts';
+import type { ClearRecord } from '../domain/clearRecord.ts';
+import { JournalIndex, NotJournalFile, parseRecord, type IndexedRecord } from './journalIndex.ts';
 
 interface JournalWriter {
   append(record: ClearRecord): Promise<void>;
@@ -16,77 +21,146 @@ export interface Journal {
   // Opens this host's file for appending; refuses when it cannot be written,
   // so that a clear can be refused before anything is deleted.
   openWriter(): Promise<JournalWriter>;
-  readAll(): Promise<ClearRecord[]>;
+  // Brings the index up to date (built from the files the first time);
+  // journal_unavailable when a journal file cannot be read.
+  update(): Promise<void>;
   latestFor(runPath: string): Promise<ClearRecord | null>;
+  // Newest first.
+  recent(query: { since?: Date; limit: number }): Promise<ClearRecord[]>;
 }
 
 const FILE_PREFIX = 'clears.';
 const FILE_SUFFIX = '.jsonl';
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 export function journalFileName(hostLabel: string): string {
   return `${FILE_PREFIX}${hostLabel.replace(/[^A-Za-z0-9._-]/g, '_')}${FILE_SUFFIX}`;
 }
 
-export function createJournal(directory: string, hostLabel: string): Journal {
-  const file = path.join(directory, journalFileName(hostLabel));
+const isJournalFile = (name: string): boolean => name.startsWith(FILE_PREFIX) && name.endsWith(FILE_SUFFIX);
 
-  const readAll = async (): Promise<ClearRecord[]> => {
-    const names = await fs.readdir(directory).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [] as string[];
-      throw unavailable(directory, error, 'read');
-    });
-    const files = names.filter((name) => name.startsWith(FILE_PREFIX) && name.endsWith(FILE_SUFFIX));
-    const texts = await Promise.all(files.map((name) => fs.readFile(path.join(directory, name), 'utf8')));
-    // Within a file the last line is the newest; the sort keeps that order.
-    return texts.flatMap((text) => parseLines(text).reverse()).sort(newestFirst);
+// A record that was not where the index said: its file was rewritten.
+class MovedRecord extends Error {
+  override message = 'a journal file changed while it was read';
+}
+
+export function createJournal(directory: string, hostLabel: string): Journal {
+  const name = journalFileName(hostLabel);
+  const file = path.join(directory, name);
+  const index = new JournalIndex(directory, isJournalFile);
+  const update = coalesced(() => index.update().catch((error: unknown) => Promise.reject(readFailure(directory, error))));
+
+  // `lookup` on an index brought up to date; once more if a file changed under it.
+  const withIndex = async <T>(lookup: () => Promise<T>): Promise<T> => {
+    await update();
+    try {
+      return await lookup();
+    } catch (error) {
+      if (!(error instanceof MovedRecord)) throw readFailure(directory, error);
+    }
+    await update();
+    return lookup().catch((error: unknown) => Promise.reject(readFailure(directory, error)));
+  };
+
+  const readRecords = async (entries: readonly IndexedRecord[]): Promise<ClearRecord[]> => {
+    const found = new Map<IndexedRecord, ClearRecord>();
+    for (const fileName of new Set(entries.map((entry) => entry.file))) {
+      const handle = await fs.open(path.join(directory, fileName), O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch(() => {
+        index.forget(fileName);
+        throw new MovedRecord();
+      });
+      try {
+        for (const entry of entries.filter((candidate) => candidate.file === fileName)) {
+          const bytes = Buffer.alloc(entry.length);
+          await handle.read(bytes, 0, entry.length, entry.offset);
+          const record = parseRecord(bytes.toString('utf8'));
+          if (record?.run_path !== entry.runPath || record.cleared_at !== entry.clearedAt) {
+            index.forget(fileName);
+            throw new MovedRecord();
+          }
+          found.set(entry, record);
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    return entries.map((entry) => found.get(entry) as ClearRecord);
   };
 
   return {
     file,
     async openWriter() {
       let handle: fs.FileHandle;
+      let torn: boolean;
       try {
         await fs.mkdir(directory, { recursive: true });
-        handle = await fs.open(file, 'a', 0o644);
+        handle = await fs.open(file, 'a+', 0o644);
+        torn = await endsInTornLine(handle);
       } catch (error) {
         throw unavailable(directory, error as NodeJS.ErrnoException, 'written');
       }
       return {
         async append(record) {
-          await handle.appendFile(`${JSON.stringify(record)}\n`);
+          const line = JSON.stringify(record);
+          // After a line torn by a crash, a record starts on a line of its own.
+          await handle.appendFile(`${torn ? '\n' : ''}${line}\n`);
+          torn = false;
           await handle.datasync();
+          const { size, ino } = await handle.stat();
+          index.noteAppended(name, ino, size - Buffer.byteLength(line) - 1, line, record);
         },
         close: () => handle.close(),
       };
     },
-    readAll,
-    async latestFor(runPath) {
-      return (await readAll()).find((record) => record.run_path === runPath) ?? null;
-    },
+    update,
+    latestFor: (runPath) =>
+      withIndex(async () => {
+        const entry = index.latestFor(runPath);
+        return entry ? ((await readRecords([entry]))[0] ?? null) : null;
+      }),
+    recent: ({ since, limit }) => withIndex(() => readRecords(index.newest(since?.getTime(), limit))),
   };
 }
 
-function parseLines(text: string): ClearRecord[] {
-  const records: ClearRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    // A line torn by a crash mid-append is skipped; the records around it stand.
-    const parsed = clearRecordSchema.safeParse(parseJsonOrNull(line));
-    if (parsed.success) records.push(parsed.data);
-  }
-  return records;
+// Calls of `work` made while one runs share the next run, which starts once
+// it ends: each caller sees everything appended before it called.
+function coalesced(work: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    running = work().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  return () => {
+    if (!running) return start();
+    next ??= running.catch(() => undefined).then(() => {
+      next = null;
+      return start();
+    });
+    return next;
+  };
 }
 
-function parseJsonOrNull(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return null;
-  }
+async function endsInTornLine(handle: fs.FileHandle): Promise<boolean> {
+  const { size } = await handle.stat();
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  await handle.read(last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
 }
 
-function newestFirst(a: ClearRecord, b: ClearRecord): number {
-  return b.cleared_at.localeCompare(a.cleared_at);
+function readFailure(directory: string, error: unknown): CleanupError {
+  if (error instanceof CleanupError) return error;
+  if (error instanceof NotJournalFile) {
+    return new CleanupError(
+      'journal_unavailable',
+      { directory, access: 'read', cause: error.message },
+      { details: { journal_dir: directory, error_code: error.errorCode } },
+    );
+  }
+  return unavailable(directory, error as NodeJS.ErrnoException, 'read');
 }
 
 function unavailable(

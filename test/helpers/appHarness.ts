@@ -1,6 +1,7 @@
 // A composed program and its app (compose, buildApp) over a fresh temporary staging root, with its log
 // lines captured, closed after the test.
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
@@ -78,6 +79,9 @@ export async function createAppHarness(options: AppHarnessOptions = {}): Promise
   return { app, program, config, root, journalDir, logs, http: () => supertest.agent(app.server) };
 }
 
+// Asks health for a check now rather than its latest report (healthCache.ts).
+export const FRESH_HEALTH = { 'cache-control': 'no-cache' };
+
 // The auth environment of a service with one clear and one read token.
 export const WITH_TOKENS = {
   STAGING_CLEANUP_TOKENS: JSON.stringify([
@@ -85,3 +89,9 @@ export const WITH_TOKENS = {
     { token: READ_TOKEN, scope: 'read', name: 'grafana' },
   ]),
 };
+
+// Listens on a free loopback port, for clients that need a real socket.
+export async function listen(h: AppHarness): Promise<string> {
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+}

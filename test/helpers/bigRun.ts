@@ -55,3 +55,8 @@ export function buildRun(root: string, runPath: string, shape: RunShape): string
   fs.writeFileSync(path.join(meta, 'ingest.json'), `${JSON.stringify(ingest, null, 2)}\n`);
   return runDir;
 }
+
+// A run of `files` files, in folders of 1000, plus its manifest and ingest.json.
+export function buildRunOfFiles(root: string, runPath: string, files: number): string {
+  return buildRun(root, runPath, { folders: files / 1000, filesPerFolder: 1000 });
+}

@@ -1,10 +1,43 @@
+import net from 'node:net';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { registerErrorHandling } from '../../src/http/errorEnvelope.ts';
-import { createAppHarness } from '../helpers/appHarness.ts';
+import { createAppHarness, listen } from '../helpers/appHarness.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 
 const RUN = 'EQ/P/Runs/Run_1';
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: { code: string; message: string; trace_id: string } };
+}
+
+// Sends bytes as they are (no client would send them) and reads the answer
+// until the service closes the connection.
+function sendRaw(url: string, request: string): Promise<RawAnswer> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) as RawAnswer['body'] });
+    });
+  });
+}
+
+function expectEnvelope(answer: RawAnswer, status: number, code: string): void {
+  expect(answer.status).toBe(status);
+  expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+  expect(answer.body).toEqual({ error: { code, message: expect.any(String), trace_id: answer.headers['x-trace-id'] } });
+  expect(answer.body.error.message).not.toBe('Client Error');
+}
 
 describe('the error envelope', () => {
   it('answers malformed JSON with 400 malformed_json', async () => {
@@ -83,6 +116,43 @@ describe('the error envelope', () => {
     expect(response.body).not.toContain('at ');
     expect(body.error.message).toContain(body.error.trace_id);
     await app.close();
+  });
+});
+
+describe("Node's own client errors, in the envelope with their documented code", () => {
+  it('answers a malformed request line with 400 bad_request', async () => {
+    const h = await createAppHarness();
+    const answer = await sendRaw(await listen(h), 'GARBAGE\r\n\r\n');
+    expectEnvelope(answer, 400, 'bad_request');
+    expect(answer.body.error.message).toContain('not valid HTTP/1.1');
+  });
+
+  it('answers headers over 16 KiB with 431 headers_too_large, and a request line over 16 KiB with 414 uri_too_long', async () => {
+    const h = await createAppHarness();
+    const url = await listen(h);
+    const headers = await sendRaw(url, `GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expectEnvelope(headers, 431, 'headers_too_large');
+    const line = await sendRaw(url, `GET /api/v1/staging/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expectEnvelope(line, 414, 'uri_too_long');
+  });
+
+  it('answers a run path parameter longer than any run path, encoded, with 414 uri_too_long', async () => {
+    const h = await createAppHarness();
+    const response = await h.http().get(`/api/v1/staging/EQ%2FP%2FRuns%2FRun_${'a'.repeat(13_000)}/eligibility`).expect(414);
+    expect(response.body.error).toMatchObject({ code: 'uri_too_long', trace_id: response.headers['x-trace-id'] });
+  });
+
+  it('answers a request not received whole within request_timeout_seconds with 408 request_timeout', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_REQUEST_TIMEOUT_SECONDS: '1' } });
+    const url = await listen(h);
+    const body = await sendRaw(
+      url,
+      'POST /api/v1/staging/clear HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"run_',
+    );
+    expectEnvelope(body, 408, 'request_timeout');
+    expect(body.body.error.message).toContain('1 s');
+    const headers = await sendRaw(url, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n');
+    expectEnvelope(headers, 408, 'request_timeout');
   });
 });
 

@@ -44,10 +44,18 @@ describe('documented error answers', () => {
     const jobCodes = doc.paths['/api/v1/jobs/{id}'].get.responses['404'].content['application/json'].schema.properties.error
       .properties.code.enum;
     expect(jobCodes).toEqual(['job_not_found']);
-    // bad_request (a URL that is not validly percent-encoded) can happen on any route.
+    // A malformed, oversized or slow request can happen on any route.
     for (const methods of Object.values(doc.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>)) {
-      for (const operation of Object.values(methods)) expect(JSON.stringify(operation.responses['400'])).toContain('bad_request');
+      for (const operation of Object.values(methods)) {
+        expect(JSON.stringify(operation.responses['400'])).toContain('bad_request');
+        expect(JSON.stringify(operation.responses['408'])).toContain('request_timeout');
+        expect(JSON.stringify(operation.responses['414'])).toContain('uri_too_long');
+        expect(JSON.stringify(operation.responses['431'])).toContain('headers_too_large');
+      }
     }
+    const full = JSON.stringify(doc.paths['/api/v1/staging/clear'].post.responses['503']);
+    expect(full).toContain('job_queue_full: with a Retry-After header');
+    expect(JSON.stringify(doc.paths['/api/v1/events'].get.responses['503'])).toContain('event_clients_full');
     // A job ends with the error its clear met, documented with its codes.
     expect(doc.components.schemas.Job.properties.error.properties.code.enum).toEqual(
       expect.arrayContaining(['clear_in_progress', 'unsynced_files', 'internal_error']),

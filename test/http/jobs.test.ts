@@ -1,41 +1,20 @@
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { EventStream, MAX_BACKLOG } from '../../src/http/eventStream.ts';
-import { JobRegistry, KEEP_MS, MAX_KEPT } from '../../src/service/jobs.ts';
-import { createAppHarness, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
-import { buildRun } from '../helpers/bigRun.ts';
-import { openEvents } from '../helpers/sseClient.ts';
+import { JobRegistry, KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../src/service/jobs.ts';
+import { createAppHarness, type AppHarness } from '../helpers/appHarness.ts';
+import { buildRunOfFiles } from '../helpers/bigRun.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 const ASYNC = { prefer: 'respond-async' };
-
-// A run of `files` files (in folders of 1000) plus its manifest and ingest.json.
-function bigRun(root: string, runPath: string, files: number): string {
-  return buildRun(root, runPath, { folders: files / 1000, filesPerFolder: 1000 });
-}
-
-async function listen(h: AppHarness): Promise<string> {
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-}
 
 async function waitForJob(h: AppHarness, id: string, onPoll?: (job: Record<string, unknown>) => void) {
   for (;;) {
     const job = (await h.http().get(`/api/v1/jobs/${id}`).expect(200)).body;
     onPoll?.(job);
-    if (job.state === 'succeeded' || job.state === 'failed') return job;
-    await sleep(10);
-  }
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
+    if (job.finished_at !== null) return job;
     await sleep(10);
   }
 }
@@ -45,14 +24,15 @@ describe('Prefer: respond-async', () => {
   // shared, loaded machine (about 30 s here, before and after this change).
   it('answers 202 with Location and a job that moves, then succeeds with the counts of a synchronous clear', async () => {
     const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_A', 20_000);
-    bigRun(h.root, 'EQ/P/Runs/Run_B', 20_000);
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_A', 20_000);
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_B', 20_000);
     await h.http().get('/api/v1/staging').expect(200);
     const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_A/clear').set(ASYNC).expect(202);
     expect(accepted.headers.location).toBe(`/api/v1/jobs/${accepted.body.id}`);
     expect(accepted.body).toMatchObject({
       kind: 'clear',
       state: 'queued',
+      runs_total: 1,
       run_paths: ['EQ/P/Runs/Run_A'],
       files_freed: 0,
       files_total: 20_002,
@@ -62,7 +42,13 @@ describe('Prefer: respond-async', () => {
     const seen: number[] = [];
     const job = await waitForJob(h, accepted.body.id, (polled) => seen.push(polled.files_freed as number));
     const sync = (await h.http().post('/api/v1/staging/EQ/P/Runs/Run_B/clear').expect(200)).body;
-    expect(job).toMatchObject({ state: 'succeeded', files_freed: sync.files_freed, bytes_freed: sync.bytes_freed });
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      runs_cleared: 1,
+      runs_failed: 0,
+      files_freed: sync.files_freed,
+      bytes_freed: sync.bytes_freed,
+    });
     expect(job.results).toMatchObject([{ run_path: 'EQ/P/Runs/Run_A', outcome: 'cleared', files_freed: sync.files_freed }]);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen.some((files) => files > 0 && files < sync.files_freed)).toBe(true);
@@ -75,7 +61,14 @@ describe('Prefer: respond-async', () => {
     makeRun(h.root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
     const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_queued/clear').set(ASYNC).expect(202);
     const job = await waitForJob(h, accepted.body.id);
-    expect(job).toMatchObject({ state: 'failed', error: { code: 'staging_not_sync_verified' }, results: [] });
+    expect(job).toMatchObject({
+      state: 'failed',
+      runs_total: 1,
+      runs_cleared: 0,
+      runs_failed: 1,
+      error: { code: 'staging_not_sync_verified' },
+      results: [],
+    });
     const missing = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_none/clear').set(ASYNC).expect(202);
     expect((await waitForJob(h, missing.body.id)).error.code).toBe('run_not_found');
   });
@@ -90,7 +83,7 @@ describe('Prefer: respond-async', () => {
 
   it('tells one of an asynchronous and a synchronous clear of the same run that the other is clearing it', async () => {
     const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_1', 20_000);
     // The synchronous clear is sent once the asynchronous one holds the run
     // (it has recorded its intent in ingest.json), or first if the job loses.
     const intentRecorded = new Promise<void>((resolve) => {
@@ -111,175 +104,136 @@ describe('Prefer: respond-async', () => {
     expect(sync.status).toBeLessThan(500);
   });
 
-  it('runs a set and a sweep as jobs, with a result per run', async () => {
+  it('runs a set and a sweep as jobs, with a result per run and a state that says when some failed', async () => {
     const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
     makeRun(h.root, 'EQ/P/Runs/Run_a');
     makeRun(h.root, 'EQ/P/Runs/Run_b');
     makeRun(h.root, 'EQ/P/Runs/Run_c');
     const set = await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] }).expect(202);
-    expect(set.body).toMatchObject({ kind: 'clear_set', run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] });
-    expect((await waitForJob(h, set.body.id)).results).toMatchObject([
+    expect(set.body).toMatchObject({ kind: 'clear_set', runs_total: 2, run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] });
+    const done = await waitForJob(h, set.body.id);
+    expect(done).toMatchObject({ state: 'partially_failed', runs_total: 2, runs_cleared: 1, runs_failed: 1, error: null });
+    expect(done.results).toMatchObject([
       { run_path: 'EQ/P/Runs/Run_a', outcome: 'cleared' },
       { run_path: 'EQ/P/Runs/Run_x', error: { code: 'run_not_found' } },
     ]);
     const sweep = await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(202);
     const swept = await waitForJob(h, sweep.body.id);
-    expect(swept).toMatchObject({ kind: 'sweep', state: 'succeeded' });
+    expect(swept).toMatchObject({ kind: 'sweep', state: 'succeeded', runs_total: 2, runs_cleared: 2, runs_failed: 0 });
     expect([...swept.run_paths].sort()).toEqual(['EQ/P/Runs/Run_b', 'EQ/P/Runs/Run_c']);
     expect(swept.files_freed).toBeGreaterThan(0);
+    const empty = await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(202);
+    expect(await waitForJob(h, empty.body.id)).toMatchObject({ state: 'succeeded', runs_total: 0, run_paths: [] });
+  });
+
+  it('ends a batch job whose every run was refused as failed, each run with its error', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, 'EQ/P/Runs/Run_q', { state: 'sync_queued' });
+    const set = await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: ['EQ/P/Runs/Run_q', 'EQ/P/Runs/Run_x'] }).expect(202);
+    const job = await waitForJob(h, set.body.id);
+    expect(job).toMatchObject({ state: 'failed', runs_total: 2, runs_cleared: 0, runs_failed: 2, error: null });
+    expect(job.results).toMatchObject([
+      { run_path: 'EQ/P/Runs/Run_q', error: { code: 'staging_not_sync_verified' } },
+      { run_path: 'EQ/P/Runs/Run_x', error: { code: 'run_not_found' } },
+    ]);
+  });
+
+  it('refuses a job beyond jobs.max_pending with 503 job_queue_full and Retry-After, starting nothing', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_JOBS_MAX_PENDING: '1' } });
+    buildRunOfFiles(h.root, 'EQ/P/Runs/Run_big', 20_000);
+    makeRun(h.root, 'EQ/P/Runs/Run_small');
+    const first = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_big/clear').set(ASYNC).expect(202);
+    const refused = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_small/clear').set(ASYNC).expect(503);
+    expect(refused.headers['retry-after']).toBe('30');
+    expect(refused.body.error).toMatchObject({ code: 'job_queue_full', message: expect.stringContaining('jobs.max_pending') });
+    await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: ['EQ/P/Runs/Run_small'] }).expect(503);
+    await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(503);
+    expect(fs.existsSync(path.join(h.root, 'EQ/P/Runs/Run_small'))).toBe(true);
+    expect((await h.http().get('/api/v1/jobs').expect(200)).body.jobs).toHaveLength(1);
+    await waitForJob(h, first.body.id);
+    await h.http().post('/api/v1/staging/EQ/P/Runs/Run_small/clear').set(ASYNC).expect(202);
+  }, 60_000);
+
+  it('refuses a set longer than 1000 runs, or with a run path over 4096 characters, before any job', async () => {
+    const h = await createAppHarness();
+    const tooMany = Array.from({ length: 1001 }, (_, i) => `EQ/P/Runs/Run_${i}`);
+    await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: tooMany }).expect(400);
+    await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: [`EQ/P/Runs/Run_${'x'.repeat(4096)}`] }).expect(400);
+    expect((await h.http().get('/api/v1/jobs').expect(200)).body.jobs).toEqual([]);
   });
 });
 
 describe('GET /api/v1/jobs', () => {
-  it('lists jobs newest first and answers 404 job_not_found for an unknown id', async () => {
+  it('lists job summaries newest first, a page at a time, and answers 404 job_not_found for an unknown id', async () => {
     const h = await createAppHarness();
-    makeRun(h.root, 'EQ/P/Runs/Run_1');
-    makeRun(h.root, 'EQ/P/Runs/Run_2');
-    const first = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC).expect(202);
-    const second = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_2/clear').set(ASYNC).expect(202);
-    const jobs = (await h.http().get('/api/v1/jobs').expect(200)).body.jobs;
-    expect(jobs.map((job: { id: string }) => job.id)).toEqual([second.body.id, first.body.id]);
+    const ids: string[] = [];
+    for (const run of ['Run_1', 'Run_2', 'Run_3']) {
+      ids.unshift((await h.http().post(`/api/v1/staging/EQ/P/Runs/${run}/clear`).set(ASYNC).expect(202)).body.id);
+    }
+    const first = (await h.http().get('/api/v1/jobs?limit=2').expect(200)).body;
+    expect(first.jobs.map((job: { id: string }) => job.id)).toEqual(ids.slice(0, 2));
+    expect(Object.keys(first.jobs[0])).not.toContain('run_paths');
+    expect(Object.keys(first.jobs[0])).not.toContain('results');
+    expect(first.jobs[0]).toMatchObject({ kind: 'clear', runs_total: 1 });
+    const second = (await h.http().get(`/api/v1/jobs?limit=2&cursor=${first.next_cursor}`).expect(200)).body;
+    expect(second).toEqual({ jobs: [expect.objectContaining({ id: ids[2] })], next_cursor: null });
     const unknown = await h.http().get('/api/v1/jobs/no-such-job').expect(404);
     expect(unknown.body.error.code).toBe('job_not_found');
+    await h.http().get('/api/v1/jobs?cursor=abc').expect(400);
   });
 
-  it('keeps the last 200 jobs, and none finished more than 24 hours ago', async () => {
+  it("gives a job's runs and results a page at a time", async () => {
+    const h = await createAppHarness();
+    const runPaths = Array.from({ length: 5 }, (_, i) => `EQ/P/Runs/Run_${i}`);
+    const accepted = await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: runPaths }).expect(202);
+    await waitForJob(h, accepted.body.id);
+    const page = (await h.http().get(`/api/v1/jobs/${accepted.body.id}?runs_offset=2&runs_limit=2`).expect(200)).body;
+    expect(page).toMatchObject({ runs_total: 5, runs_failed: 5, run_paths: runPaths.slice(2, 4), runs_offset: 2, next_runs_offset: 4 });
+    expect(page.results.map((result: { run_path: string }) => result.run_path)).toEqual(runPaths.slice(2, 4));
+    const last = (await h.http().get(`/api/v1/jobs/${accepted.body.id}?runs_offset=4`).expect(200)).body;
+    expect(last).toMatchObject({ run_paths: runPaths.slice(4), next_runs_offset: null });
+  });
+
+  it('keeps the last 200 finished jobs, none finished more than 24 hours ago, and at most 10,000 runs among them', async () => {
     const now = { value: new Date('2026-04-20T12:00:00Z') };
-    const registry = new JobRegistry(() => now.value, () => null, console);
+    const registry = new JobRegistry(() => now.value, () => null, console, { maxPending: 10_000, concurrency: 4 });
     const done = async () => ({ results: [], error: null });
+    const finished = (jobs: Array<{ id: string }>) => () => jobs.every((job) => registry.get(job.id)?.finished_at !== null);
     const old = registry.start({ kind: 'sweep', runPaths: [], work: done });
-    await waitFor(() => registry.get(old.id)?.finished_at !== null);
+    await waitFor(finished([old]));
     now.value = new Date(now.value.getTime() + KEEP_MS + 60_000);
     const recent = Array.from({ length: MAX_KEPT + 10 }, () => registry.start({ kind: 'sweep', runPaths: [], work: done }));
-    await waitFor(() => recent.every((job) => registry.get(job.id)?.finished_at !== null));
-    registry.start({ kind: 'sweep', runPaths: [], work: done });
+    await waitFor(finished(recent));
     expect(registry.get(old.id)).toBeNull();
-    expect(registry.list().length).toBeLessThanOrEqual(MAX_KEPT + 1);
+    expect(registry.list({ limit: 1000 }).jobs).toHaveLength(MAX_KEPT);
+    const long = Array.from({ length: 25 }, () =>
+      registry.start({ kind: 'clear_set', runPaths: Array.from({ length: 1000 }, (_, i) => `EQ/P/Runs/Run_${i}`), work: done }),
+    );
+    await waitFor(finished(long));
+    const kept = registry.list({ limit: 1000 }).jobs;
+    expect(kept.reduce((sum, job) => sum + job.runs_total, 0)).toBeLessThanOrEqual(KEPT_RUNS);
+    expect(kept[0]?.id).toBe(long.at(-1)?.id);
   });
-});
 
-describe('GET /api/v1/events', () => {
-  it('streams clear_progress, run_state and clear_done to several clients', async () => {
-    const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
-    const url = await listen(h);
-    const clients = [openEvents(`${url}/api/v1/events`), openEvents(`${url}/api/v1/events`)];
-    expect(await Promise.all(clients.map((client) => client.status))).toEqual([200, 200]);
-    const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC).expect(202);
-    for (const client of clients) {
-      await waitFor(() => client.events.some((e) => e.event === 'clear_done'));
-      const names = client.events.map((e) => e.event);
-      expect(names[0]).toBe('run_state');
-      expect(names.filter((name) => name === 'clear_progress').length).toBeGreaterThan(0);
-      expect(names.at(-1)).toBe('clear_done');
-      expect(client.events.at(-1)?.data).toMatchObject({
-        run_path: 'EQ/P/Runs/Run_1',
-        job_id: accepted.body.id,
-        outcome: 'cleared',
-        files_freed: 20_002,
-        error: null,
-      });
-      expect(client.events[0]?.data).toEqual({ run_path: 'EQ/P/Runs/Run_1', from: 'sync_verified', to: 'cleared' });
-      client.close();
+  it('runs at most jobs.concurrency jobs at once, queues up to jobs.max_pending, and refuses beyond', async () => {
+    const registry = new JobRegistry(() => new Date(), () => null, console, { maxPending: 3, concurrency: 2 });
+    const gates: Array<() => void> = [];
+    const gated = () =>
+      new Promise<{ results: []; error: null }>((resolve) => gates.push(() => resolve({ results: [], error: null })));
+    const jobs = Array.from({ length: 3 }, () => registry.start({ kind: 'sweep', runPaths: [], work: gated }));
+    await waitFor(() => gates.length === 2);
+    expect(jobs.map((job) => registry.get(job.id)?.state)).toEqual(['running', 'running', 'queued']);
+    expect(() => registry.start({ kind: 'sweep', runPaths: [], work: gated })).toThrow(
+      expect.objectContaining({ code: 'job_queue_full' }),
+    );
+    gates[0]?.();
+    await waitFor(() => gates.length === 3);
+    expect(jobs.map((job) => registry.get(job.id)?.state)).toEqual(['succeeded', 'running', 'running']);
+    registry.start({ kind: 'sweep', runPaths: [], work: gated });
+    for (let next = 1; next < 4; next += 1) {
+      await waitFor(() => gates.length > next);
+      gates[next]?.();
     }
-  });
-
-  it('reports a refused clear as clear_done with its error, and sends heartbeats', async () => {
-    const h = await createAppHarness({ heartbeatMs: 50 });
-    makeRun(h.root, 'EQ/P/Runs/Run_q', { state: 'sync_queued' });
-    const client = openEvents(`${await listen(h)}/api/v1/events`);
-    await client.status;
-    await h.http().post('/api/v1/staging/EQ/P/Runs/Run_q/clear').expect(409);
-    await waitFor(() => client.events.length > 0 && client.comments.includes('heartbeat'));
-    expect(client.events[0]).toMatchObject({
-      event: 'clear_done',
-      data: { outcome: 'refused', error: { code: 'staging_not_sync_verified' } },
-    });
-    client.close();
-  });
-
-  it('takes the token as ?access_token= (never logged) and refuses without one', async () => {
-    const h = await createAppHarness({ env: WITH_TOKENS });
-    const url = await listen(h);
-    const refused = openEvents(`${url}/api/v1/events`);
-    expect(await refused.status).toBe(401);
-    const allowed = openEvents(`${url}/api/v1/events?access_token=${READ_TOKEN}`);
-    expect(await allowed.status).toBe(200);
-    allowed.close();
-    refused.close();
-    expect(JSON.stringify(h.logs)).not.toContain(READ_TOKEN);
-  });
-
-  it('never slows a clear for a client that does not read, and keeps its backlog bounded', async () => {
-    const h = await createAppHarness();
-    bigRun(h.root, 'EQ/P/Runs/Run_0', 20_000);
-    bigRun(h.root, 'EQ/P/Runs/Run_1', 20_000);
-    const url = await listen(h);
-    // The same clear with no client, to compare against.
-    const unobserved = performance.now();
-    await h.http().post('/api/v1/staging/EQ/P/Runs/Run_0/clear').expect(200);
-    const unobservedMs = performance.now() - unobserved;
-
-    // A client that asks for the stream and then never reads a byte.
-    const { port } = new URL(url);
-    const stalled = net.connect(Number(port), '127.0.0.1');
-    stalled.pause();
-    stalled.write('GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    try {
-      await waitFor(() => h.app.eventStreams.size === 1);
-      const [stream] = [...h.app.eventStreams];
-      // Fill the client's socket, kernel buffers included (they grow while
-      // filled), until a full backlog stays full: from then on everything the
-      // clear sends has to queue.
-      const filler = 'x'.repeat(4096);
-      const sample = () => ({ queued: stream?.queued ?? 0, stalled: stream?.stalled ?? false });
-      for (let round = 0; !(sample().stalled && sample().queued === MAX_BACKLOG); round += 1) {
-        expect(round).toBeLessThan(500);
-        for (let i = 0; i < MAX_BACKLOG; i += 1) {
-          h.program.service.events.emit('run_state', { run_path: `${filler}${round}/${i}`, from: 'sync_verified', to: 'cleared' });
-        }
-        await sleep(100);
-      }
-      const samples: Array<{ queued: number; stalled: boolean }> = [];
-      h.program.service.events.on('clear_progress', () => samples.push(sample()));
-      const observed = performance.now();
-      const answer = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').expect(200);
-      const observedMs = performance.now() - observed;
-      expect(answer.body.files_freed).toBe(20_002);
-      expect(fs.existsSync(path.join(h.root, 'EQ/P/Runs/Run_1'))).toBe(false);
-      // The client stayed behind through the clear; its backlog stayed full
-      // and bounded (the oldest events dropped first) ...
-      expect(samples.length).toBeGreaterThan(0);
-      for (const seen of samples) expect(seen).toEqual({ queued: MAX_BACKLOG, stalled: true });
-      expect(stream?.dropped).toBeGreaterThan(0);
-      // ... and the clear took about as long as the one nobody watched (loose:
-      // the machine is shared; a clear waiting on the client would never end).
-      expect(observedMs).toBeLessThan(unobservedMs * 3 + 2000);
-      await h.http().get('/api/v1/health').expect(200);
-    } finally {
-      // Else the app's stop would wait on this client.
-      stalled.destroy();
-    }
-  }, 120_000);
-});
-
-describe('EventStream (one client)', () => {
-  it('writes straight through while the client keeps up', () => {
-    const output = new PassThrough();
-    const chunks: string[] = [];
-    output.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-    new EventStream(output).send('run_state', { run_path: 'a' });
-    expect(chunks.join('')).toBe('event: run_state\ndata: {"run_path":"a"}\n\n');
-  });
-
-  it('keeps only the newest progress of a run while the client is behind, and bounds the rest', () => {
-    const output = new PassThrough({ highWaterMark: 1 });
-    const stream = new EventStream(output);
-    stream.send('clear_progress', { files_freed: 0 }, 'run-a');
-    for (let i = 1; i <= 10_000; i += 1) stream.send('clear_progress', { files_freed: i }, 'run-a');
-    expect(stream.queued).toBe(1);
-    for (let i = 0; i < MAX_BACKLOG + 50; i += 1) stream.send('clear_done', { i });
-    expect(stream.queued).toBe(MAX_BACKLOG);
-    expect(stream.dropped).toBe(51);
+    await waitFor(() => registry.list({ limit: 10 }).jobs.every((job) => job.state === 'succeeded'));
   });
 });

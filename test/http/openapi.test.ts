@@ -31,7 +31,7 @@ describe('the OpenAPI document', () => {
     const h = await createAppHarness();
     const doc = (await h.http().get('/openapi.json').expect(200)).body;
     const clear = doc.paths['/api/v1/staging/{run_path}/clear'].post.responses;
-    expect(Object.keys(clear).sort()).toEqual(['200', '202', '400', '401', '403', '404', '409', '413', '415', '421', '422', '500', '503', '507']);
+    expect(Object.keys(clear).sort()).toEqual(['200', '202', '400', '401', '403', '404', '408', '409', '413', '414', '415', '421', '422', '431', '500', '503', '507']);
     expect(clear['500'].content['application/json'].schema.properties.error.properties.code.enum).toEqual([
       'internal_error',
       'clear_incomplete',

@@ -8,7 +8,7 @@ import type * as Panel from '../../panel/src/apiTypes.ts';
 import type { ClearRecord } from '../../src/domain/clearRecord.ts';
 import type { whoamiSchema } from '../../src/http/routes/whoamiRoute.ts';
 import type { ClearAnswer, RunListing, RunResult } from '../../src/service/answers.ts';
-import type { Job } from '../../src/service/jobs.ts';
+import type { Job } from '../../src/service/jobSchema.ts';
 import type { ServiceEventMap } from '../../src/service/serviceEvents.ts';
 
 describe('what the panel reads of the API', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRunLocks } from '../../src/storage/runLock.ts';
-import { createAppHarness } from '../helpers/appHarness.ts';
+import { createAppHarness, FRESH_HEALTH } from '../helpers/appHarness.ts';
 import { withImmutable } from '../helpers/faults.ts';
 import { startLockHolder, type LockProcess } from '../helpers/lockProcess.ts';
 import { createHarness, journalLines } from '../helpers/serviceHarness.ts';
@@ -64,11 +64,30 @@ describe('a journal that cannot be written', () => {
     await withImmutable([h.journalDir], async () => {
       const refused = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(503);
       expect(refused.body.error.code).toBe('journal_unavailable');
-      const health = await h.http().get('/api/v1/health').expect(503);
+      const health = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
       expect(health.body).toMatchObject({ status: 'not_ready', checks: { journal: { ok: false } } });
     });
     expect(snapshotTree(run)).toEqual(before);
-    await h.http().get('/api/v1/health').expect(200);
+    await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
+  });
+});
+
+describe('a journal folder holding something that is not a journal file', () => {
+  it('answers journal_unavailable naming it (never 500) on the journal and on clearing a cleared run, and health says not ready', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, RUN);
+    await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200);
+    fs.mkdirSync(path.join(h.journalDir, 'clears.replica2.jsonl'));
+    const naming = expect.stringContaining('clears.replica2.jsonl is a directory');
+    const journal = await h.http().get('/api/v1/staging/clears').expect(503);
+    expect(journal.body.error).toMatchObject({ code: 'journal_unavailable', message: naming, details: { error_code: 'EISDIR' } });
+    const again = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(503);
+    expect(again.body.error).toMatchObject({ code: 'journal_unavailable', message: naming });
+    const health = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
+    expect(health.body.checks.journal).toEqual({ ok: false, message: naming });
+    fs.rmdirSync(path.join(h.journalDir, 'clears.replica2.jsonl'));
+    expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body.outcome).toBe('already_cleared');
+    await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
   });
 });
 
@@ -80,7 +99,7 @@ describe('the staging volume going away while the service runs', () => {
     try {
       const h = await createAppHarness({ env: { STAGING_CLEANUP_STAGING_ROOT: volume } });
       makeRun(volume, RUN);
-      await h.http().get('/api/v1/health').expect(200);
+      await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
       expect((await h.http().get('/api/v1/staging').expect(200)).body.runs).toHaveLength(1);
       unmount(volume);
       const listing = await h.http().get('/api/v1/staging').expect(503);
@@ -88,11 +107,11 @@ describe('the staging volume going away while the service runs', () => {
       expect(listing.body.error.message).toContain('no longer mounted');
       expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(503)).body.error.code).toBe('staging_root_unavailable');
       expect((await h.http().get(`/api/v1/staging/${RUN}`).expect(503)).body.error.code).toBe('staging_root_unavailable');
-      const health = await h.http().get('/api/v1/health').expect(503);
+      const health = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
       expect(health.body.checks.staging_root).toMatchObject({ ok: false });
       mountTmpfs(volume, '16m');
       makeRun(volume, RUN);
-      await h.http().get('/api/v1/health').expect(200);
+      await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
       expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body.outcome).toBe('cleared');
     } finally {
       if (isMounted(volume)) unmount(volume);

@@ -11,7 +11,7 @@ import { decide, verifiedAt } from '../../src/domain/policy.ts';
 import { resolveRunPath, runLayoutOf } from '../../src/domain/runPath.ts';
 import { encodeRunPathInUrl } from '../../src/http/runPathUrl.ts';
 import { createAppHarness } from '../helpers/appHarness.ts';
-import { ingestFor, makeRun, snapshotTree } from '../helpers/stagingTree.ts';
+import { ingestFor, makeRun, snapshotTree, writeIngest } from '../helpers/stagingTree.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -124,6 +124,46 @@ describe('fuzzing ingest.json', () => {
         }
       }),
       settings(RUNS * 5),
+    );
+  });
+});
+
+describe('fuzzing ingest.json through the real app', () => {
+  const valid = ingestFor('EQ/P/Runs/Run_1');
+  // A value nested `depth` levels deep, around the cap on nesting.
+  const nested = fc.integer({ min: 55, max: 80 }).map((depth) => JSON.parse(`${'['.repeat(depth)}1${']'.repeat(depth)}`) as unknown);
+  const mutation = fc.record({
+    key: fc.constantFrom(...Object.keys(valid), 'extra', '__proto__', 'history.3', 'history.3.at', 'history.3.nas_path', 'history.9'),
+    value: fc.oneof(fc.jsonValue(), nested),
+  });
+
+  it('gives a dry run and a clear the same verdict for any ingest.json that parses, and never a 5xx', async () => {
+    const h = await createAppHarness();
+    let index = 0;
+    await fc.assert(
+      fc.asyncProperty(mutation, async ({ key, value }) => {
+        const runPath = `EQ/P/Runs/Run_${(index += 1)}`;
+        const run = makeRun(h.root, runPath);
+        const ingest = { ...structuredClone(valid), run_path: runPath } as Record<string, unknown>;
+        const [top, entry, field] = key.split('.');
+        const history = ingest.history as Array<Record<string, unknown>>;
+        if (entry === undefined) Object.defineProperty(ingest, top as string, { value, enumerable: true });
+        else if (field === undefined) history[Number(entry)] = value as Record<string, unknown>;
+        else (history[Number(entry)] as Record<string, unknown>)[field] = value;
+        writeIngest(run, JSON.stringify(ingest));
+        const clear = (query: string) => h.app.inject({ method: 'POST', url: `/api/v1/staging/${runPath}/clear${query}` });
+        const dryRun = await clear('?dry_run=true');
+        const cleared = await clear('');
+        expect(dryRun.statusCode).toBeLessThan(500);
+        expect(cleared.statusCode).toBeLessThan(500);
+        if (dryRun.statusCode === 200) {
+          expect(cleared.json()).toMatchObject({ outcome: 'cleared' });
+        } else {
+          expect(cleared.statusCode).toBe(dryRun.statusCode);
+          expect(cleared.json().error.code).toBe(dryRun.json().error.code);
+        }
+      }),
+      settings(Math.ceil(RUNS / 10)),
     );
   });
 });

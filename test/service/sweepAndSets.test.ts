@@ -140,7 +140,7 @@ describe('health', () => {
       checks: { staging_root: { ok: true }, journal: { ok: true } },
     });
     fs.rmSync(root, { recursive: true });
-    expect(await service.health()).toMatchObject({
+    expect(await service.health({ fresh: true })).toMatchObject({
       ready: false,
       checks: { staging_root: { ok: false, message: expect.stringContaining('ENOENT') }, journal: { ok: true } },
     });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClearRecord } from '../../src/domain/clearRecord.ts';
-import { createJournal, journalFileName } from '../../src/storage/journal.ts';
+import { createJournal, journalFileName, type Journal } from '../../src/storage/journal.ts';
 import { setImmutable } from '../helpers/faults.ts';
 import { makeTempDir } from '../helpers/stagingTree.ts';
 import { itAsRoot } from '../helpers/root.ts';
@@ -32,6 +32,10 @@ function record(runPath: string, clearedAt: string, host = 'a'): ClearRecord {
   };
 }
 
+async function runsOf(journal: Journal): Promise<string[]> {
+  return (await journal.recent({ limit: 100 })).map((item) => item.run_path);
+}
+
 async function append(hostLabel: string, ...records: ClearRecord[]): Promise<void> {
   const writer = await createJournal(dir, hostLabel).openWriter();
   for (const item of records) await writer.append(item);
@@ -53,17 +57,18 @@ describe('journal', () => {
   it('merges every host file, newest first, keeping the order of records made in the same second', async () => {
     await append('a', record('EQ/P/Run_1', '2026-04-20T12:00:00Z'), record('EQ/P/Run_3', '2026-04-20T12:00:00Z'));
     await append('b', record('EQ/P/Run_2', '2026-04-20T12:00:05Z', 'b'));
-    const runs = (await createJournal(dir, 'a').readAll()).map((item) => item.run_path);
+    const runs = (await createJournal(dir, 'a').recent({ limit: 10 })).map((item) => item.run_path);
     expect(runs).toEqual(['EQ/P/Run_2', 'EQ/P/Run_3', 'EQ/P/Run_1']);
   });
 
-  it('skips a torn last line and reads every whole record', async () => {
+  it('skips a torn last line, and writes the next record on a line of its own', async () => {
     await append('a', record('EQ/P/Run_1', '2026-04-20T12:00:00Z'));
     fs.appendFileSync(path.join(dir, 'clears.a.jsonl'), '{"run_path":"EQ/P/Run_2","cleared_');
     const journal = createJournal(dir, 'a');
-    expect((await journal.readAll()).map((item) => item.run_path)).toEqual(['EQ/P/Run_1']);
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_1']);
     await append('a', record('EQ/P/Run_9', '2026-04-21T00:00:00Z'));
-    expect((await journal.readAll()).map((item) => item.run_path)).toEqual(['EQ/P/Run_1']);
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_9', 'EQ/P/Run_1']);
+    expect(await runsOf(createJournal(dir, 'a'))).toEqual(['EQ/P/Run_9', 'EQ/P/Run_1']);
   });
 
   it('finds the latest record of a run', async () => {
@@ -75,7 +80,53 @@ describe('journal', () => {
   });
 
   it('reads an empty journal when the folder does not exist yet', async () => {
-    expect(await createJournal(dir, 'a').readAll()).toEqual([]);
+    expect(await createJournal(dir, 'a').recent({ limit: 10 })).toEqual([]);
+  });
+
+  it('finds what another replica appended after the index was built', async () => {
+    await append('a', record('EQ/P/Run_1', '2026-04-20T12:00:00Z'));
+    const journal = createJournal(dir, 'a');
+    expect(await journal.latestFor('EQ/P/Run_2')).toBeNull();
+    await append('b', record('EQ/P/Run_2', '2026-04-20T12:00:05Z', 'b'));
+    await append('a', record('EQ/P/Run_3', '2026-04-20T12:00:09Z'));
+    expect(await journal.latestFor('EQ/P/Run_2')).toMatchObject({ host: 'b' });
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_3', 'EQ/P/Run_2', 'EQ/P/Run_1']);
+  });
+
+  it('reads only what was appended since its last look; a new index reads everything', async () => {
+    const file = path.join(dir, 'clears.b.jsonl');
+    await append('a', record('EQ/P/Run_1', '2026-04-20T12:00:00Z'));
+    // A line that is not a record, later overwritten in place with one of the
+    // same length: only a reader that went back over indexed bytes would see it.
+    const late = `${JSON.stringify(record('EQ/P/Run_2', '2026-04-20T12:00:05Z', 'b'))}\n`;
+    fs.writeFileSync(file, `${'x'.repeat(late.length - 1)}\n`);
+    const journal = createJournal(dir, 'a');
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_1']);
+    fs.writeFileSync(file, late, { flag: 'r+' });
+    await append('b', record('EQ/P/Run_3', '2026-04-20T12:00:09Z', 'b'));
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_3', 'EQ/P/Run_1']);
+    expect(await runsOf(createJournal(dir, 'a'))).toEqual(['EQ/P/Run_3', 'EQ/P/Run_2', 'EQ/P/Run_1']);
+  });
+
+  it('indexes a file again from its start when it was replaced or cut shorter', async () => {
+    await append('b', record('EQ/P/Run_1', '2026-04-20T12:00:00Z', 'b'), record('EQ/P/Run_2', '2026-04-20T12:00:01Z', 'b'));
+    const journal = createJournal(dir, 'a');
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_2', 'EQ/P/Run_1']);
+    fs.writeFileSync(path.join(dir, 'clears.b.jsonl'), `${JSON.stringify(record('EQ/P/Run_7', '2026-04-20T12:00:07Z', 'b'))}\n`);
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_7']);
+    expect(await journal.latestFor('EQ/P/Run_1')).toBeNull();
+  });
+
+  it('refuses with journal_unavailable naming a folder that stands where a journal file would', async () => {
+    await append('a', record('EQ/P/Run_1', '2026-04-20T12:00:00Z'));
+    fs.mkdirSync(path.join(dir, 'clears.replica2.jsonl'));
+    const journal = createJournal(dir, 'a');
+    const refusal = { code: 'journal_unavailable', message: expect.stringContaining('clears.replica2.jsonl is a directory') };
+    await expect(journal.update()).rejects.toMatchObject(refusal);
+    await expect(journal.latestFor('EQ/P/Run_1')).rejects.toMatchObject(refusal);
+    await expect(journal.recent({ limit: 10 })).rejects.toMatchObject(refusal);
+    fs.rmdirSync(path.join(dir, 'clears.replica2.jsonl'));
+    expect(await runsOf(journal)).toEqual(['EQ/P/Run_1']);
   });
 
   itAsRoot('refuses to open for writing with journal_unavailable when the file cannot be written', async () => {

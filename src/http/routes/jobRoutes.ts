@@ -1,39 +1,58 @@
-// Asynchronous clears and their progress: GET /api/v1/jobs and /jobs/{id}.
+// Asynchronous clears and their progress: GET /api/v1/jobs (summaries, a
+// page at a time) and /jobs/{id} (one job, a page of its runs at a time).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CleanupError } from '../../domain/errors.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
-import { jobSchema, KEEP_MS, MAX_KEPT } from '../../service/jobs.ts';
+import { FIRST_RUNS_PAGE, jobListSchema, jobSchema } from '../../service/jobSchema.ts';
+import { KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../service/jobs.ts';
+import { TOKEN_REQUIRED as security } from '../openapi.ts';
 
 const HOUR_MS = 3_600_000;
-import { TOKEN_REQUIRED as security } from '../openapi.ts';
+const MAX_JOBS_PAGE = 200;
+const MAX_RUNS_PAGE = 1000;
+
+const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_JOBS_PAGE).default(50),
+  cursor: z.string().regex(/^\d+$/, 'must be a next_cursor of an earlier page').optional().describe('next_cursor of the previous page.'),
+});
+
+const jobQuery = z.strictObject({
+  runs_offset: z.coerce.number().int().min(0).default(FIRST_RUNS_PAGE.offset),
+  runs_limit: z.coerce.number().int().min(1).max(MAX_RUNS_PAGE).default(FIRST_RUNS_PAGE.limit),
+});
 
 export const jobRoutes: FastifyPluginAsyncZod<{ jobs: AsyncClears }> = async (app, { jobs }) => {
   app.get('/api/v1/jobs', {
     config: { scope: 'read' },
     schema: {
-      summary: 'Recent asynchronous clears, newest first',
+      summary: 'Recent asynchronous clears, newest first, a page at a time',
       operationId: 'listJobs',
-      description: `Jobs are kept in memory: the last ${MAX_KEPT}, for ${KEEP_MS / HOUR_MS} hours once finished.`,
+      description:
+        `Summaries with their counts; a job's runs and results are on GET /api/v1/jobs/{id}. Jobs are kept in memory: ` +
+        `queued and running ones, and finished ones for ${KEEP_MS / HOUR_MS} hours (the last ${MAX_KEPT}, with at most ${KEPT_RUNS} runs among them).`,
       tags: ['jobs'],
       security,
-      response: { 200: z.object({ jobs: z.array(jobSchema) }) },
+      querystring: listQuery,
+      response: { 200: jobListSchema },
     },
-    handler: async () => ({ jobs: jobs.list() }),
+    handler: async (request) => jobs.list(request.query),
   });
 
   app.get('/api/v1/jobs/:id', {
     config: { scope: 'read', errors: ['job_not_found'] },
     schema: {
-      summary: 'One asynchronous clear and its progress',
+      summary: 'One asynchronous clear and its progress, with a page of its runs',
       operationId: 'getJob',
       tags: ['jobs'],
       security,
       params: z.object({ id: z.string() }),
+      querystring: jobQuery,
       response: { 200: jobSchema },
     },
     handler: async (request) => {
-      const job = jobs.get(request.params.id);
+      const { runs_offset: offset, runs_limit: limit } = request.query;
+      const job = jobs.get(request.params.id, { offset, limit });
       if (!job) {
         throw new CleanupError('job_not_found', { id: request.params.id, keptHours: KEEP_MS / HOUR_MS });
       }

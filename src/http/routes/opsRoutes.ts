@@ -30,13 +30,14 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
       description:
         'Ready (200) when the staging root is readable, this service can create and remove entries in it, and the journal ' +
         'is writable; 503 names the failing check. With tokens configured, a caller without one sees only which checks ' +
-        'pass: no paths, no messages.',
+        'pass: no paths, no messages. Answered from the latest check, made at most once a second in the background ' +
+        '(a report more than 10 s old is never served); send Cache-Control: no-cache for a check now.',
       tags: ['operations'],
       security: [],
       response: { 200: healthSchema, 503: healthSchema },
     },
     handler: async (request, reply) => {
-      const report = await service.health();
+      const report = await service.health({ fresh: /no-cache/i.test(request.headers['cache-control'] ?? '') });
       reply.code(report.ready ? 200 : 503);
       const status = report.ready ? ('ready' as const) : ('not_ready' as const);
       if (request.authenticated) return { status, checks: report.checks, runs_as: report.runs_as };

@@ -5,7 +5,11 @@ import { z } from 'zod';
 import type { CleanupErrorCode } from '../../domain/errorTable.ts';
 import { RUN_KINDS } from '../../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../../domain/lifecycle.ts';
+import { MAX_RUN_PATH_LENGTH } from '../../domain/runPath.ts';
 import { parseTimestamp } from '../../domain/timestamps.ts';
+
+// Runs in one set: a job keeps each, with its result, until it is dropped.
+const MAX_SET_SIZE = 1000;
 
 export const runPathParams = z.object({
   run_path: z
@@ -20,7 +24,12 @@ export const dryRunBody = z.strictObject({ dry_run: z.boolean().optional() }).nu
 
 export const clearSetBody = z
   .strictObject({
-    run_paths: z.array(z.string()).min(1).max(1000).optional(),
+    run_paths: z
+      .array(z.string().max(MAX_RUN_PATH_LENGTH))
+      .min(1)
+      .max(MAX_SET_SIZE)
+      .optional()
+      .describe(`At most ${MAX_SET_SIZE} run paths of at most ${MAX_RUN_PATH_LENGTH} characters.`),
     all_verified: z.literal(true).optional().describe('Every sync_verified run, and interrupted clears.'),
     dry_run: z.boolean().optional(),
   })
@@ -68,6 +77,7 @@ export const CLEAR_REFUSALS: CleanupErrorCode[] = [
   'ingest_unwritable',
   'disk_full',
   'shutting_down',
+  'job_queue_full',
 ];
 
 export const preferHeaders = z.looseObject({

@@ -15,7 +15,7 @@ import {
 import type { ClearOptions } from '../../service/clearOptions.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
-import { jobSchema, type Job } from '../../service/jobs.ts';
+import { jobSchema, type Job } from '../../service/jobSchema.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
 import {
   CLEAR_REFUSALS,
@@ -128,7 +128,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
   });
 
   app.post('/api/v1/staging/clear', {
-    config: { scope: 'clear', errors: ['staging_root_unavailable', 'shutting_down'] },
+    config: { scope: 'clear', errors: ['staging_root_unavailable', 'shutting_down', 'job_queue_full'] },
     schema: {
       summary: 'Clear a set of runs',
       operationId: 'clearSet',
@@ -152,7 +152,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
   });
 
   app.post('/api/v1/staging/sweep', {
-    config: { scope: 'clear', errors: ['sweep_in_progress', 'staging_root_unavailable', 'shutting_down'] },
+    config: { scope: 'clear', errors: ['sweep_in_progress', 'staging_root_unavailable', 'shutting_down', 'job_queue_full'] },
     schema: {
       summary: 'Apply the policy now',
       operationId: 'sweep',
