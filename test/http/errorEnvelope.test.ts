@@ -130,9 +130,9 @@ describe("Node's own client errors, in the envelope with their documented code",
   it('answers headers over 16 KiB with 431 headers_too_large, and a request line over 16 KiB with 414 uri_too_long', async () => {
     const h = await createAppHarness();
     const url = await listen(h);
-    const headers = await sendRaw(url, `GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const headers = await sendRaw(url, `GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expectEnvelope(headers, 431, 'headers_too_large');
-    const line = await sendRaw(url, `GET /api/v1/staging/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const line = await sendRaw(url, `GET /api/v1/staging/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     expectEnvelope(line, 414, 'uri_too_long');
   });
 
@@ -147,11 +147,11 @@ describe("Node's own client errors, in the envelope with their documented code",
     const url = await listen(h);
     const body = await sendRaw(
       url,
-      'POST /api/v1/staging/clear HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"run_',
+      'POST /api/v1/staging/clear HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"run_',
     );
     expectEnvelope(body, 408, 'request_timeout');
     expect(body.body.error.message).toContain('1 s');
-    const headers = await sendRaw(url, 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\n');
+    const headers = await sendRaw(url, 'GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     expectEnvelope(headers, 408, 'request_timeout');
   });
 });
