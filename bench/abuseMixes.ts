@@ -20,7 +20,7 @@ const JOURNAL_RECORDS = 20_000;
 const SET_SIZE = 1000;
 const SMALL_RUNS = 200;
 const EVENT_CLIENTS = 150;
-const MANY_JOBS_CONNECTIONS = 4;
+const MANY_JOBS_CONNECTIONS = 1;
 const MAX_MISSING_SET_MS = 1000;
 export const MISSING_SET_GOAL = `a set of ${SET_SIZE} missing runs < ${MAX_MISSING_SET_MS} ms`;
 
@@ -140,9 +140,10 @@ export async function longSetsMix(url: string, staging: string): Promise<MixResu
   };
 }
 
-// The clears go out over MANY_JOBS_CONNECTIONS connections, as fast as
-// they are answered (a burst on more connections delays health by the time
-// it takes to answer them all: about 0.3 s for 200 here).
+// The clears go out one after another, as fast as they are answered, as a
+// script asking for 200 jobs would: the mix is the jobs, not a flood of
+// requests (200 sent at once delay health by the time it takes to answer
+// them all: about 0.3 s here; see RELIABILITY.md, known limits).
 export async function manyJobsMix(url: string): Promise<MixResult> {
   const statuses: number[] = [];
   let next = 0;
@@ -164,7 +165,7 @@ export async function manyJobsMix(url: string): Promise<MixResult> {
   const refused = statuses.filter((status) => status === 503).length;
   return {
     said: [
-      `${SMALL_RUNS} clears as jobs from ${MANY_JOBS_CONNECTIONS} connections: ${accepted} accepted, ${refused} refused 503 job_queue_full`,
+      `${SMALL_RUNS} clears as jobs, one after another: ${accepted} accepted, ${refused} refused 503 job_queue_full`,
       `at most ${mostRunning} running at once; ${succeeded} jobs listed succeeded`,
     ],
     ok: accepted + refused === SMALL_RUNS && mostRunning <= 2 && succeeded === accepted,

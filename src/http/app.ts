@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/schema.ts';
+import { MAX_RUN_PATH_LENGTH } from '../domain/runPath.ts';
 import type { Registry } from 'prom-client';
 import type { AsyncClears } from '../service/asyncClears.ts';
 import type { CleanupService } from '../service/cleanupService.ts';
@@ -60,9 +61,10 @@ interface RegisteredRoute {
 
 const BODY_LIMIT = 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
-// A run path (at most 4096 characters, as the domain bounds it) with every
-// character percent-encoded; a longer parameter is 414 uri_too_long.
-const MAX_PARAM_LENGTH = 3 * 4096;
+// The longest run path the domain takes, every byte percent-encoded (real
+// ones, four names of at most 255 bytes under the root, are far shorter); a
+// longer parameter is 414 uri_too_long.
+const MAX_PARAM_LENGTH = 3 * MAX_RUN_PATH_LENGTH;
 // How often Node looks for requests past their time (at most its default).
 const TIMEOUT_CHECK_MS = 30_000;
 

@@ -55,6 +55,15 @@ describe('tree runner on worker threads', () => {
     expect(measures.map((m) => m?.dataFiles)).toEqual([1, 11, 21, 31, 41]);
   });
 
+  it('runs tree work at a lower priority (nice 10) than the thread that answers requests', async () => {
+    const niceOf = (task: string): number => Number(fs.readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]);
+    const before = new Set(fs.readdirSync('/proc/self/task'));
+    await pool.warm(2);
+    const started = fs.readdirSync('/proc/self/task').filter((task) => !before.has(task));
+    expect(started.map(niceOf).filter((nice) => nice === 10)).toHaveLength(2);
+    expect(niceOf(String(process.pid))).toBe(0);
+  });
+
   it('refuses new tasks once closed', async () => {
     await pool.close();
     await expect(pool.run('measure', { runs: [] }).result).rejects.toThrow(/closed/);
