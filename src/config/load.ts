@@ -118,7 +118,8 @@ function readEnvValue(name: string, value: string, kind: EnvKind): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new ConfigError(`Invalid configuration:\n  - ${name} must be JSON (see the README), got ${value.slice(0, 40)}`);
+    const got = isSecretKey(name.replace(/^STAGING_CLEANUP_/, '').toLowerCase()) ? '' : `, got ${value.slice(0, 40)}`;
+    throw new ConfigError(`Invalid configuration:\n  - ${name} must be JSON (see the README)${got}`);
   }
 }
 
@@ -135,8 +136,15 @@ function setPath(target: Record<string, unknown>, key: string, value: unknown): 
 function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, string>, file: string | null): string {
   const key = issue.path.map(String).join('.') || '(top level)';
   const origin = origins.get(key) ?? origins.get(key.split('.')[0] ?? '') ?? (file ? `in ${file}` : 'default');
-  const got = 'input' in issue && issue.input !== undefined && !isSecretKey(key) ? ` (got ${JSON.stringify(issue.input)})` : '';
+  const got = 'input' in issue ? shownInput(key, issue.input) : '';
   return `${key}: ${issue.message}${got} [${origin}]`;
+}
+
+// The value a key was given, for the message: a scalar only (an object or a
+// list may hold a token), and nothing of a secret key.
+function shownInput(key: string, input: unknown): string {
+  const scalar = input === null || ['string', 'number', 'boolean'].includes(typeof input);
+  return scalar && !isSecretKey(key) ? ` (got ${JSON.stringify(input)})` : '';
 }
 
 function isSecretKey(key: string): boolean {

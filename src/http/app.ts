@@ -24,7 +24,7 @@ import { jobRoutes } from './routes/jobRoutes.ts';
 import { healthRoute, metricsRoute } from './routes/opsRoutes.ts';
 import { stagingRoutes } from './routes/stagingRoutes.ts';
 import { whoamiRoute } from './routes/whoamiRoute.ts';
-import { encodeRunPathInUrl } from './runPathUrl.ts';
+import { encodeRunPathInUrl, withoutApiTrailingSlash } from './runPathUrl.ts';
 import { registerSecurityHeaders } from './securityHeaders.ts';
 import { registerTraceEcho, traceIdOf } from './traceId.ts';
 
@@ -79,8 +79,8 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     genReqId: traceIdOf,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
-    rewriteUrl: (request) => encodeRunPathInUrl(request.url ?? '/', routes),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    rewriteUrl: (request) => encodeRunPathInUrl(withoutApiTrailingSlash(request.url ?? '/'), routes),
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: clientErrorHandler(config.request_timeout_seconds, options.logger as FastifyBaseLogger),
     // Headers and body must arrive within the time, or 408 request_timeout.

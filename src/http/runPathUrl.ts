@@ -31,13 +31,24 @@ function shapesOf(routes: ReadonlyArray<{ url: string }>): RouteShapes {
   return shapes;
 }
 
+// An API path with a trailing slash names the same resource (.../eligibility/,
+// /api/v1/jobs/). Only under /api/: the panel's static files keep theirs.
+export function withoutApiTrailingSlash(url: string): string {
+  if (!url.startsWith('/api/')) return url;
+  const [pathPart, query] = splitQuery(url);
+  return pathPart.endsWith('/') ? `${pathPart.slice(0, -1)}${query}` : url;
+}
+
+// The path and the query (with its `?`, or empty).
+function splitQuery(url: string): [string, string] {
+  const queryAt = url.indexOf('?');
+  return queryAt === -1 ? [url, ''] : [url.slice(0, queryAt), url.slice(queryAt)];
+}
+
 export function encodeRunPathInUrl(url: string, routes: ReadonlyArray<{ url: string }>): string {
   if (!url.startsWith(STAGING_PREFIX)) return url;
   const { staticNames, runSuffixes } = shapesOf(routes);
-  const queryAt = url.indexOf('?');
-  // A trailing slash names the same resource (.../eligibility/).
-  const pathPart = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(/(.)\/$/, '$1');
-  const query = queryAt === -1 ? '' : url.slice(queryAt);
+  const [pathPart, query] = splitQuery(url);
   let runPart = pathPart.slice(STAGING_PREFIX.length);
   if (staticNames.has(runPart)) return url;
   const suffix = runSuffixes.find((candidate) => runPart.endsWith(candidate) && runPart.length > candidate.length) ?? '';

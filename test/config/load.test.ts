@@ -91,8 +91,16 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
     expect(message).toContain(hint);
   });
 
-  it('never prints a token in an error', () => {
+  it('never prints a token in an error: not its own, not in another key\'s value, not in bad JSON', () => {
     expect(failure({ env: { STAGING_CLEANUP_CLEAR_TOKEN: 'short-secret' }, cwd: dir })).not.toContain('short-secret');
+    const file = writeConfig('tokens: [{ token: "super-secret-token-value-123", scope: clear }]\nbogus_key: 1\n');
+    const unknownKey = failure({ argv: ['--config', file], env: { STAGING_CLEANUP_CLEAR_TOKEN: 'env-secret-token-abcdef123' }, cwd: dir });
+    expect(unknownKey).toContain('bogus_key');
+    expect(unknownKey).not.toContain('super-secret-token-value-123');
+    expect(unknownKey).not.toContain('env-secret-token-abcdef123');
+    const badJson = failure({ env: { STAGING_CLEANUP_TOKENS: '[{"token":"json-secret-token-0123456789"' }, cwd: dir });
+    expect(badJson).toContain('STAGING_CLEANUP_TOKENS must be JSON');
+    expect(badJson).not.toContain('json-secret');
   });
 
   it('refuses an unknown key in the file, naming it and the file', () => {

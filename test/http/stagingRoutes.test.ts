@@ -113,6 +113,7 @@ describe('{run_path} in the URL', () => {
     expect(answer.body).toMatchObject({ run_path: RUN, reason: 'manual_mode' });
     await h.http().get(`/api/v1/staging/${RUN}/`).expect(200);
     await h.http().get('/api/v1/staging/clears/').expect(200);
+    await h.http().get('/api/v1/jobs/?limit=5').expect(200);
   });
 
   it('answers 405 method_not_allowed with Allow for a method a run path does not take', async () => {

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { createAppHarness } from '../helpers/appHarness.ts';
+
+describe('the panel routes', () => {
+  it('serve the page at /, /ui/ and /ui/index.html, under a CSP without inline script', async () => {
+    const h = await createAppHarness();
+    for (const url of ['/', '/ui/', '/ui/index.html']) {
+      const page = await h.http().get(url).expect(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toContain('<title>');
+      expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(page.headers['content-security-policy']).not.toContain('unsafe-inline');
+    }
+  });
+});
