@@ -84,7 +84,13 @@ export function createClears(deps: ClearsDeps) {
     for (const result of results) {
       if ('error' in result) log.warn({ run_path: result.run_path, ...result.error }, 'sweep did not clear a run');
     }
-    log.info({ ...summary, dry_run: options.dryRun === true, actor: options.actor }, 'sweep finished');
+    // A dry run cleared nothing: it says what would go, and no metric counts it.
+    if (options.dryRun) {
+      const { cleared, ...rest } = summary;
+      log.info({ ...rest, would_clear: cleared, dry_run: true, actor: options.actor }, 'sweep dry run finished');
+      return;
+    }
+    log.info({ ...summary, dry_run: false, actor: options.actor }, 'sweep finished');
     deps.events.emit('sweep_done', summary);
   };
 

@@ -130,4 +130,15 @@ describe('logs and metrics', () => {
     expect(text).toContain('staging_cleanup_sweep_runs_total{result="skipped",reason="unsynced_files"} 1');
     expect(h.logs.some((line) => line.msg === 'sweep did not clear a run' && line.code === 'unsynced_files')).toBe(true);
   });
+
+  it('counts no dry-run sweep in the metrics, and logs what it would clear', async () => {
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
+    makeRun(h.root, RUN);
+    await h.http().post('/api/v1/staging/sweep?dry_run=true').expect(200);
+    const text = (await h.http().get('/metrics').expect(200)).text;
+    expect(text).toContain('staging_cleanup_sweeps_total 0');
+    expect(text).not.toContain('staging_cleanup_sweep_runs_total{result="cleared"');
+    expect(h.logs.find((line) => line.msg === 'sweep dry run finished')).toMatchObject({ would_clear: 1, dry_run: true });
+    expect(fs.existsSync(path.join(h.root, RUN))).toBe(true);
+  });
 });
