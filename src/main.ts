@@ -85,7 +85,10 @@ async function main(): Promise<void> {
       .close()
       .then(() => program.close(SHUTDOWN_GRACE_MS))
       .then(
-        () => process.exit(0),
+        () => {
+          logger.info({ signal }, 'stopped');
+          process.exit(0);
+        },
         (error: unknown) => {
           logger.error({ err: error }, 'error while stopping');
           process.exit(1);

@@ -27,6 +27,7 @@ describe('the service process (node dist/main.js)', () => {
     expect(messages).toContain(`staging cleanup service started: panel at ${url}/, API docs at ${url}/docs`);
     expect(messages).toContain('no tokens configured: listening on loopback only, every local caller may clear runs');
     expect(messages).toContain('stopping: no new requests; waiting for running clears');
+    expect(messages.at(-1)).toBe('stopped');
   });
 
   it('exits non-zero, naming the key and what is allowed, on a bad value', async () => {
