@@ -71,11 +71,14 @@ describe('a staging tree owned by another user', () => {
   let dir: string;
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  itAsRoot('health names the unwritable root and the uid, and a clear is refused with the coded answer, deleting nothing', async () => {
+  itAsRoot('health names the unwritable root and the uid, a clear is refused with the coded answer, deleting nothing, and an unreadable run is a problem of its own', async () => {
     dir = makeTempDir();
     fs.chmodSync(dir, 0o755);
     const root = path.join(dir, 'staging');
     const runDir = makeRun(root, 'EQ/P/Runs/Run_1');
+    // A run folder this user may not even read: its row becomes a problem; the others stay listed.
+    const closedRun = makeRun(root, 'EQ/P/Runs/Run_closed');
+    fs.chmodSync(closedRun, 0o700);
     const journal = path.join(dir, 'journal');
     fs.mkdirSync(journal);
     fs.chownSync(journal, 1000, 1000);
@@ -107,6 +110,14 @@ describe('a staging tree owned by another user', () => {
       expect(error.details).toEqual({ path: path.dirname(runDir), error_code: 'EACCES', uid: 1000, gid: 1000 });
       expect(snapshotTree(runDir)).toEqual(before);
       expect(started.output()).toContain('clears will be refused');
+
+      const listing = (await (await fetch(`${url}/api/v1/staging`)).json()) as {
+        runs: Array<{ run_path: string }>;
+        problems: Array<{ run_path: string; code: string; message: string }>;
+      };
+      expect(listing.runs.map((row) => row.run_path)).toEqual(['EQ/P/Runs/Run_1']);
+      expect(listing.problems).toMatchObject([{ run_path: 'EQ/P/Runs/Run_closed', code: 'survey_failed' }]);
+      expect(listing.problems[0]?.message).toContain('(EACCES)');
     } finally {
       started.child.kill('SIGTERM');
       await started.exited;

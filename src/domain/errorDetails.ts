@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 export const clearInProgressDetailsSchema = z
-  .object({
+  .strictObject({
     holder: z
       .object({
         host: z.string().describe('host_label of the service that holds the run lock.'),
@@ -35,38 +35,38 @@ export const UNSYNCED_REASONS = ['not_in_manifest', 'modified_after_verification
 export const NAS_DIFFERENCES = ['missing_on_nas', 'size_differs', 'checksum_differs', 'unreadable'] as const;
 
 export const clearIncompleteDetailsSchema = z
-  .object({
+  .strictObject({
     files_freed: z.int(),
     bytes_freed: z.int(),
     left: z
-      .array(z.object({ ...shownPath, code: z.string().describe('The error met (EPERM, EBUSY, ...).') }))
+      .array(z.strictObject({ ...shownPath, code: z.string().describe('The error met (EPERM, EBUSY, ...).') }))
       .describe('The first entries left, with their error.'),
     left_count: z.int(),
   })
   .meta({ id: 'ClearIncompleteDetails' });
 
 export const unsyncedFilesDetailsSchema = z
-  .object({
+  .strictObject({
     unsynced: z
-      .array(z.object({ ...shownPath, reason: z.enum(UNSYNCED_REASONS) }))
+      .array(z.strictObject({ ...shownPath, reason: z.enum(UNSYNCED_REASONS) }))
       .describe('The first such files, with why each is not known to be on the NAS.'),
     unsynced_count: z.int(),
   })
   .meta({ id: 'UnsyncedFilesDetails' });
 
 export const surveyFailedDetailsSchema = z
-  .object({ path: z.string().optional(), error_code: z.string().optional() })
+  .strictObject({ path: z.string().optional(), error_code: z.string().optional() })
   .meta({ id: 'SurveyFailedDetails' });
 
-export const nasUnreachableDetailsSchema = z.object({ nas_path: z.string().nullable() }).meta({ id: 'NasUnreachableDetails' });
+export const nasUnreachableDetailsSchema = z.strictObject({ nas_path: z.string().nullable() }).meta({ id: 'NasUnreachableDetails' });
 
 export const nasCopyMismatchDetailsSchema = z
-  .object({
+  .strictObject({
     nas_path: z.string(),
     nas_dir: z.string(),
     differences: z
       .array(
-        z.object({
+        z.strictObject({
           ...shownPath,
           problem: z.enum(NAS_DIFFERENCES),
           local_size: z.int().optional(),
@@ -79,29 +79,29 @@ export const nasCopyMismatchDetailsSchema = z
   .meta({ id: 'NasCopyMismatchDetails' });
 
 export const journalUnavailableDetailsSchema = z
-  .object({ journal_dir: z.string(), error_code: z.string().nullable() })
+  .strictObject({ journal_dir: z.string(), error_code: z.string().nullable() })
   .meta({ id: 'JournalUnavailableDetails' });
 
 export const stateDetailsSchema = z
-  .object({ current_state: z.string(), requested_state: z.string().optional() })
+  .strictObject({ current_state: z.string(), requested_state: z.string().optional() })
   .meta({ id: 'StateDetails' });
 
 export const schemaMismatchDetailsSchema = z
-  .object({ expected: z.string(), found: z.unknown() })
+  .strictObject({ expected: z.string(), found: z.unknown() })
   .meta({ id: 'SchemaMismatchDetails' });
 
 export const ingestTooLargeDetailsSchema = z
-  .object({ size: z.int(), ingest_max_bytes: z.int() })
+  .strictObject({ size: z.int(), ingest_max_bytes: z.int() })
   .meta({ id: 'IngestTooLargeDetails' });
 
-export const writeFailedDetailsSchema = z.object({ error_code: z.string() }).meta({ id: 'WriteFailedDetails' });
+export const writeFailedDetailsSchema = z.strictObject({ error_code: z.string() }).meta({ id: 'WriteFailedDetails' });
 
 export const validationDetailsSchema = z
-  .object({ issues: z.array(z.object({ field: z.string(), message: z.string() })) })
+  .strictObject({ issues: z.array(z.strictObject({ field: z.string(), message: z.string() })) })
   .meta({ id: 'ValidationDetails' });
 
 export const permissionDeniedDetailsSchema = z
-  .object({
+  .strictObject({
     path: z.string().describe('The folder the service may not write.'),
     error_code: z.string().describe('EACCES or EPERM (EPERM: e.g. an immutable folder).'),
     uid: z.int().describe('The user id the service runs as.'),

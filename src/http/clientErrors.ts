@@ -47,7 +47,9 @@ export function clientErrorHandler(requestTimeoutSeconds: number, log: FastifyBa
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const traceId = randomUUID();
     const body = answerTo(error, requestTimeoutSeconds);
-    log.debug({ err: error, trace_id: traceId, code: body.code }, 'client error');
+    // Only the parser's code: the error's rawPacket holds the request's bytes,
+    // an Authorization header or a token in the URL among them.
+    log.info({ trace_id: traceId, code: body.code, parser_code: error.code, bytes_parsed: error.bytesParsed }, 'client error');
     // As Node does: nothing is written into an answer already under way.
     const answering = (socket as Socket & { _httpMessage?: { headersSent: boolean } })._httpMessage;
     if (socket.writable && !answering?.headersSent) {

@@ -57,18 +57,19 @@ const runRowSchema = z
   })
   .meta({ id: 'RunRow', description: "A staged run: a superset of the Wizard's StagedRunRow." });
 
-// What can be wrong with an ingest.json that exists.
-export const INGEST_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch'] as const satisfies readonly CleanupErrorCode[];
-export type IngestProblemCode = (typeof INGEST_PROBLEM_CODES)[number];
+// What can be wrong with a run leaf the listing finds: an ingest.json that
+// exists but cannot be used, or a run folder that cannot be read.
+export const RUN_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch', 'survey_failed'] as const satisfies readonly CleanupErrorCode[];
+export type RunProblemCode = (typeof RUN_PROBLEM_CODES)[number];
 
 const runProblemSchema = z
   .object({
     path: z.string(),
     run_path: z.string(),
-    code: z.enum(INGEST_PROBLEM_CODES),
+    code: z.enum(RUN_PROBLEM_CODES),
     message: z.string(),
   })
-  .meta({ id: 'RunProblem', description: 'A run leaf whose ingest.json exists but cannot be used.' });
+  .meta({ id: 'RunProblem', description: 'A run leaf whose ingest.json exists but cannot be used, or whose folder cannot be read.' });
 
 export const runListingSchema = z.object({
   runs: z.array(runRowSchema),

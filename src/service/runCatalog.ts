@@ -22,7 +22,7 @@ import { openRun } from '../storage/runDirectory.ts';
 import { listRunLeaves } from '../storage/stagingScan.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
-import { INGEST_PROBLEM_CODES, type IngestProblemCode } from './answers.ts';
+import { RUN_PROBLEM_CODES, type RunProblemCode } from './answers.ts';
 
 export interface CatalogEntry {
   location: RunLocation;
@@ -36,7 +36,7 @@ type RulesFor = (view: IngestRecord['view']) => SyncRules | null;
 
 interface CatalogProblem {
   location: RunLocation;
-  code: IngestProblemCode;
+  code: RunProblemCode;
   message: string;
 }
 
@@ -136,7 +136,7 @@ export class RunCatalog {
     } catch (error) {
       // Swapped for a link or a file since it was listed: no longer a run.
       if (isCleanupError(error) && error.code === 'invalid_run_path') return { kind: 'none' };
-      const code = isCleanupError(error) ? INGEST_PROBLEM_CODES.find((known) => known === error.code) : undefined;
+      const code = isCleanupError(error) ? RUN_PROBLEM_CODES.find((known) => known === error.code) : undefined;
       if (!code) throw error;
       return { kind: 'problem', problem: { location, code, message: (error as Error).message }, error: error as CleanupError };
     }
@@ -149,7 +149,7 @@ export class RunCatalog {
     const requests = missing.map((run) => {
       const view = run.ingest.record.view;
       // Only a run that may be cleared needs to know what would stop it.
-      const rules = view.current_state === 'sync_verified' ? this.rulesFor(view) : null;
+      const rules = isClearableOrResumable(view.current_state) ? this.rulesFor(view) : null;
       return { run: this.refOf(run.location), ...(rules ? { rules } : {}) };
     });
     const measured = requests.length ? await this.runner.measureRuns(requests) : [];

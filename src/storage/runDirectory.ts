@@ -23,7 +23,7 @@ export interface OpenRun {
 
 // The opened run, or 'missing' when some segment is not there. A segment that
 // is a link or not a folder is an invalid run path; one that cannot be opened
-// makes the staging root unavailable.
+// (EACCES, ...) makes this run unreadable (survey_failed), not the others.
 export async function openRun(stagingRoot: string, location: RunLocation): Promise<OpenRun | 'missing'> {
   const segments = location.runPath.split('/').map(byteString);
   let current = await openRoot(stagingRoot);
@@ -32,7 +32,9 @@ export async function openRun(stagingRoot: string, location: RunLocation): Promi
   try {
     for (const segment of segments) {
       shown = `${shown}/${Buffer.from(segment, 'latin1').toString('utf8')}`;
-      const next = await current.openDirectoryAsync(segment).catch((error: unknown) => segmentError(error, shown));
+      const next = await current
+        .openDirectoryAsync(segment)
+        .catch((error: unknown) => segmentError(error, shown, location.runPath));
       if (next === 'missing') {
         await Promise.all([current.closeAsync(), parent?.closeAsync()]);
         return 'missing';
@@ -65,7 +67,7 @@ async function openRoot(stagingRoot: string): Promise<DirHandle> {
   }
 }
 
-function segmentError(error: unknown, shown: string): 'missing' {
+function segmentError(error: unknown, shown: string, runPath: string): 'missing' {
   const code = errorCode(error);
   if (code === 'ENOENT') return 'missing';
   if (code === 'ELOOP') {
@@ -74,7 +76,11 @@ function segmentError(error: unknown, shown: string): 'missing' {
   if (code === 'ENOTDIR') {
     throw new CleanupError('invalid_run_path', { why: `${shown} is not a directory` });
   }
-  throw new CleanupError('staging_root_unavailable', { why: `${shown} cannot be opened (${code})` });
+  throw new CleanupError(
+    'survey_failed',
+    { runPath, why: `${shown} cannot be opened (${code})` },
+    { details: { path: shown, error_code: code } },
+  );
 }
 
 // In a worker: the run a reference names, handed to `work`; null when it

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_TABLE } from '../../src/domain/errorTable.ts';
 import { CleanupError, toErrorBody } from '../../src/domain/errors.ts';
+import { jobErrorSchema } from '../../src/service/answers.ts';
 
 describe('the error table', () => {
   it('fills a code’s template and keeps its details, as the client sees them', () => {
@@ -34,5 +35,18 @@ describe('the error table', () => {
       code: 'internal_error',
       message: ERROR_TABLE.internal_error.message({ traceId: 'trace-1' }),
     });
+  });
+
+  it("keeps every field of a code's details through a job's error, whichever code it is", () => {
+    const samples = [
+      { code: 'staging_permission_denied', details: { path: '/srv/staging/EQ/P/Runs', error_code: 'EPERM', uid: 1000, gid: 1000 } },
+      { code: 'journal_unavailable', details: { journal_dir: '/data/journal', error_code: 'EACCES' } },
+      { code: 'survey_failed', details: { path: 'raw', error_code: 'EACCES' } },
+      { code: 'ingest_unwritable', details: { error_code: 'EROFS' } },
+      { code: 'clear_incomplete', details: { files_freed: 3, bytes_freed: 12, left: [{ path: 'a', code: 'EPERM' }], left_count: 1 } },
+    ] as const;
+    for (const { code, details } of samples) {
+      expect(jobErrorSchema.parse({ code, message: 'm', details })).toEqual({ code, message: 'm', details });
+    }
   });
 });

@@ -60,6 +60,7 @@ export const ONE_RUN_ERRORS: CleanupErrorCode[] = [
   'ingest_invalid',
   'schema_major_mismatch',
   'staging_root_unavailable',
+  'survey_failed',
 ];
 export const CLEAR_REFUSALS: CleanupErrorCode[] = [
   ...ONE_RUN_ERRORS,
