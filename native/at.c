@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/fs.h>
 #include <unistd.h>
 
 #define STAT_FIELDS 6 // mode, size, mtimeMs, ino, dev, ctimeMs
@@ -211,6 +213,22 @@ static napi_value Fstat(napi_env env, napi_callback_info info) {
   return stat_array(env, &st);
 }
 
+// inodeFlags(fd) -> the inode's flags (FS_IOC_GETFLAGS: append-only,
+// immutable, ...), or -1 where the filesystem keeps none.
+static napi_value InodeFlags(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  napi_value result;
+  int fd;
+  int flags = 0;
+  if (!get_args(env, info, 1, argv) || !get_fd(env, argv[0], &fd)) return throw_type(env, "inodeFlags(fd)");
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) {
+    if (errno != ENOTTY && errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS) return throw_errno(env, errno, "ioctl");
+    flags = -1;
+  }
+  napi_create_int32(env, flags, &result);
+  return result;
+}
+
 // unlinkat(dirfd, name, removeDirectory)
 static napi_value Unlinkat(napi_env env, napi_callback_info info) {
   napi_value argv[3];
@@ -341,5 +359,6 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "fstat", Fstat);
   export_function(env, exports, "unlinkat", Unlinkat);
   export_function(env, exports, "scan", Scan);
+  export_function(env, exports, "inodeFlags", InodeFlags);
   return exports;
 }

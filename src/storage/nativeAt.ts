@@ -1,5 +1,6 @@
 // The descriptor-relative calls of native/at.c (openat, fstatat without
-// following links, unlinkat, and a one-call folder scan), built by `npm ci`.
+// following links, unlinkat, a one-call folder scan, and an inode's flags),
+// built by `npm ci`.
 // Names are Buffers of the entry's raw bytes, one path component each.
 import { createRequire } from 'node:module';
 
@@ -25,6 +26,8 @@ export interface NativeAt {
   fstat(fd: number): Float64Array;
   unlinkat(dirfd: number, name: Buffer, removeDirectory: boolean): void;
   scan(dirfd: number, withStats: boolean): ScanResult;
+  // FS_IOC_GETFLAGS of an open file or folder; -1 where the filesystem has none.
+  inodeFlags(fd: number): number;
 }
 
 // build/ lies two levels above this file, from src/storage and dist/storage alike.

@@ -2,16 +2,17 @@
 // a mount point at start and no longer is (the volume was unmounted) is an
 // empty folder of another filesystem: listing it would show no runs, and
 // nothing there is ours. It is unavailable until the volume is back.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
+import { DirHandle, errorCode } from './dirHandle.ts';
+import { folderWriteProblem } from './writeAccess.ts';
 
 export interface StagingRootGuard {
   // Null when usable, else why not.
   problem(): Promise<string | null>;
   // Null when this process can create and remove an entry in the root (as a
-  // clear removes runs), else why not. Tried with a folder of its own.
+  // clear removes runs), else why not. Asked of the kernel: nothing is created.
   writeProblem(): Promise<string | null>;
   ensureAvailable(): Promise<void>;
 }
@@ -37,14 +38,13 @@ export function createStagingRootGuard(root: string): StagingRootGuard {
   };
 
   const writeProblem = async (): Promise<string | null> => {
-    const probe = path.join(root, `.staging-cleanup-health-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const folder = await DirHandle.openTrustedAsync(root).catch((error: unknown) => errorCode(error));
+    if (typeof folder === 'string') return `this service cannot open ${root} (${folder})`;
     try {
-      await fs.mkdir(probe);
-      await fs.rmdir(probe);
-      return null;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      return `this service cannot create and remove entries in ${root} (${code})`;
+      const code = await folderWriteProblem(folder);
+      return code === null ? null : `this service cannot create and remove entries in ${root} (${code})`;
+    } finally {
+      await folder.closeAsync();
     }
   };
 

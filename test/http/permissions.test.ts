@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { createAppHarness } from '../helpers/appHarness.ts';
-import { withImmutable } from '../helpers/faults.ts';
+import { withAppendOnly, withImmutable } from '../helpers/faults.ts';
 import { describeAsRoot } from '../helpers/root.ts';
 import { makeRun, snapshotTree } from '../helpers/stagingTree.ts';
 
@@ -48,5 +48,27 @@ describeAsRoot('a staging tree this service may not write', () => {
       expect(snapshotTree(runDir)).toEqual(before);
     }
     expect(fs.existsSync(runDir)).toBe(true);
+  });
+
+  it('refuses before deleting anything when the parent is append-only (entries can be added there, never removed)', async () => {
+    const h = await createAppHarness();
+    const runDir = makeRun(h.root, RUN);
+    const parent = path.dirname(runDir);
+    const before = snapshotTree(runDir);
+    const [eligibility, refused] = await withAppendOnly([parent], async () => [
+      await h.http().get(`/api/v1/staging/${ENCODED}/eligibility`).expect(200),
+      await h.http().post(`/api/v1/staging/${ENCODED}/clear`).expect(503),
+    ]);
+    expect(eligibility!.body.reason).toBe('staging_permission_denied');
+    expect(refused!.body.error).toMatchObject({ code: 'staging_permission_denied', details: { path: parent, error_code: 'EPERM' } });
+    expect(snapshotTree(runDir)).toEqual(before);
+    expect(fs.readdirSync(parent)).toEqual([path.basename(runDir)]);
+  });
+
+  it('health finds an append-only staging root unwritable, and leaves nothing in it', async () => {
+    const h = await createAppHarness();
+    const down = await withAppendOnly([h.root], () => h.http().get('/api/v1/health').set('cache-control', 'no-cache').expect(503));
+    expect(down.body.checks.staging_root_writable).toMatchObject({ ok: false });
+    expect(fs.readdirSync(h.root)).toEqual([]);
   });
 });
