@@ -21,7 +21,7 @@ export async function registerCrossOrigin(app: FastifyInstance, corsOrigins: rea
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     methods: ['GET', 'POST'],
     allowedHeaders: ['Authorization', 'Content-Type', 'Prefer', TRACE_HEADER],
-    exposedHeaders: ['Location', 'Preference-Applied', TRACE_HEADER],
+    exposedHeaders: ['Location', 'Preference-Applied', 'Retry-After', 'Allow', TRACE_HEADER],
     // A preflight without Access-Control-Request-Method is still answered
     // (its plain-text 400 would be the one answer outside the envelope).
     strictPreflight: false,

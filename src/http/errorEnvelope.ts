@@ -51,10 +51,14 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isCleanupError(error)) {
-      // A fault is logged with its stack; a refusal for want of capacity
-      // (with Retry-After) only by the request's own lines.
+      // A known condition of the server's side (a folder it may not write, a
+      // journal it cannot reach) is logged as a warning with its code, no
+      // stack; a refusal for want of capacity (with Retry-After) only by the
+      // request's own lines.
       const { status, retryAfterSeconds } = ERROR_TABLE[error.code];
-      if (status >= 500 && retryAfterSeconds === undefined) request.log.error({ err: error }, error.message);
+      if (status >= 500 && retryAfterSeconds === undefined) {
+        request.log.warn({ code: error.code, details: error.details }, error.message);
+      }
       return sendError(request, reply, toErrorBody(error));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

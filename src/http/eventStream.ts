@@ -37,11 +37,6 @@ export class EventStream {
     return this.backlogBytes;
   }
 
-  // Whether the client has stopped taking what is written (its socket is full).
-  get stalled(): boolean {
-    return this.output.writableNeedDrain;
-  }
-
   get dropped(): boolean {
     return this.isDropped;
   }

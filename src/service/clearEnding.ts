@@ -11,6 +11,12 @@ import { formatTimestamp } from '../domain/timestamps.ts';
 import type { DeleteOutcome } from '../storage/engine/treeDelete.ts';
 import type { LogSink } from './clearOptions.ts';
 
+// A journal line is at most 64 KiB (journalLines.ts): the strings that come
+// from ingest.json, whoever wrote it, are kept to a length that fits.
+const MAX_RECORDED_CHARS = 4096;
+const clipped = (text: string): string =>
+  text.length > MAX_RECORDED_CHARS ? `${text.slice(0, MAX_RECORDED_CHARS - 1)}…` : text;
+
 export function clearRecordOf(
   location: RunLocation,
   record: IngestRecord,
@@ -21,12 +27,13 @@ export function clearRecordOf(
 ): ClearRecord {
   const { view } = record;
   const verified = verifiedAt(view);
+  const nasPath = latestVerification(view)?.nas_path;
   return {
     run_path: location.runPath,
     equipment_id: originOf(location).equipment_id,
-    project_name: view.project_name,
+    project_name: clipped(view.project_name),
     run_kind: location.runKind,
-    nas_path: latestVerification(view)?.nas_path ?? null,
+    nas_path: nasPath === undefined || nasPath === null ? null : clipped(nasPath),
     verified_at: verified ? formatTimestamp(verified) : null,
     cleared_at: facts.clearedAt,
     host: hostLabel,

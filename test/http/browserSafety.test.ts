@@ -1,6 +1,6 @@
 // A browser must not become a way in: tried as a hostile web page would,
 // over real HTTP, against the default loopback-without-token setup.
-import path from 'node:path';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createAppHarness } from '../helpers/appHarness.ts';
 import { makeRun, snapshotTree } from '../helpers/stagingTree.ts';
@@ -22,7 +22,7 @@ describe('a state-changing request from a web page', () => {
     const all = await h.http().post('/api/v1/staging/clear').set('origin', 'null').send({ all_verified: true }).expect(403);
     expect(all.body.error.code).toBe('origin_not_allowed');
     expect(snapshotTree(h.root)).toEqual(before);
-    expect(path.basename(runDir)).toBe('Run_1');
+    expect(fs.existsSync(runDir)).toBe(true);
   });
 
   it('is refused when Sec-Fetch-Site says cross-site, even without an Origin header', async () => {

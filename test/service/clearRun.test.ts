@@ -95,6 +95,16 @@ describe('clearing one run', () => {
     });
   });
 
+  it('journals a run whose ingest.json carries a huge project name with the name clipped, so the record stays findable', async () => {
+    const { root, service } = createHarness();
+    makeRun(root, RUN, { extraIngest: { project_name: 'p'.repeat(70_000) } });
+    await service.clearRun(RUN, operator);
+    const again = await service.clearRun(RUN, operator);
+    expect(again.outcome).toBe('already_cleared');
+    expect(again.record?.project_name).toHaveLength(4096);
+    expect(again.record?.project_name.endsWith('…')).toBe(true);
+  });
+
   it('answers run_not_found for a run folder that is gone and was never journaled', async () => {
     const { service } = createHarness();
     expect((await refusalOf(service.clearRun(RUN, operator))).code).toBe('run_not_found');

@@ -156,7 +156,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     schema: {
       summary: 'Apply the policy now',
       operationId: 'sweep',
-      description: 'Clears every auto-eligible run (none in manual mode) and finishes interrupted clears.',
+      description: 'In scheduled mode, clears every auto-eligible run and finishes interrupted clears; in manual mode, clears nothing.',
       tags: ['clear'],
       security,
       querystring: dryRunQuery,
