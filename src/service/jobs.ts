@@ -128,14 +128,17 @@ export class JobRegistry {
     job.state = 'running';
     job.started_at = this.now();
     const freed = new Map<string, { files: number; bytes: number }>();
+    const count = (runPath: string, files: number, bytes: number): void => {
+      freed.set(runPath, { files, bytes });
+      job.files_freed = sumOf(freed.values(), (run) => run.files);
+      job.bytes_freed = sumOf(freed.values(), (run) => run.bytes);
+    };
     const totals = new Map<string, number>();
     const reporter: JobReporter = {
       jobId: job.id,
       progress: (progress) => {
-        freed.set(progress.run_path, { files: progress.files_freed, bytes: progress.bytes_freed });
+        count(progress.run_path, progress.files_freed, progress.bytes_freed);
         if (progress.files_total !== null) totals.set(progress.run_path, progress.files_total);
-        job.files_freed = sumOf(freed.values(), (run) => run.files);
-        job.bytes_freed = sumOf(freed.values(), (run) => run.bytes);
         job.files_total = this.totalOf(entry.runPaths, totals);
       },
       runsChosen: (runPaths) => {
@@ -146,6 +149,8 @@ export class JobRegistry {
       runDone: (result) => {
         if ('error' in result) job.runs_failed += 1;
         else job.runs_cleared += 1;
+        // A dry run sends no progress: what it would free is its answer.
+        if ('outcome' in result && result.outcome === 'would_clear') count(result.run_path, result.files_freed, result.bytes_freed);
       },
     };
     let outcome: JobOutcome;

@@ -48,6 +48,27 @@ describe('counts of one run', () => {
     expect(record).toMatchObject({ files_freed: row.files_to_free, bytes_freed: row.bytes_to_free });
   });
 
+  it("gives a dry-run job the counts its runs would free, the rows' files_to_free and bytes_to_free", async () => {
+    const h = await createAppHarness();
+    const other = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-18T10-05';
+    makeRun(h.root, RUN, { files: FILES });
+    makeRun(h.root, other);
+    const rows = [await rowOf(h, RUN), await rowOf(h, other)];
+    const accepted = await h
+      .http()
+      .post('/api/v1/staging/clear?dry_run=true')
+      .set('prefer', 'respond-async')
+      .send({ run_paths: [RUN, other] })
+      .expect(202);
+    const job = await finishedJob(h, accepted.body.id);
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      files_freed: rows[0].files_to_free + rows[1].files_to_free,
+      bytes_freed: rows[0].bytes_to_free + rows[1].bytes_to_free,
+    });
+    expect(fs.existsSync(path.join(h.root, RUN))).toBe(true);
+  });
+
   it('says an interrupted clear is clearable as clear_interrupted, and a clear finishes it', async () => {
     const h = await createAppHarness();
     const runDir = makeRun(h.root, RUN, { state: 'cleared', files: FILES });
