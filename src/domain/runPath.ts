@@ -84,3 +84,17 @@ export function resolveRunPath(requested: string, stagingRoot: string): RunLocat
     runKind: runKindOf(layout),
   };
 }
+
+// The runs a set names, each once however it was spelled (relative or
+// absolute, with a trailing slash): by its run path when it resolves, as
+// given when it does not (its clear then refuses it on its own).
+export function distinctRunPaths(requested: readonly string[], stagingRoot: string): string[] {
+  const named = requested.map((runPath) => {
+    try {
+      return resolveRunPath(runPath, stagingRoot).runPath;
+    } catch {
+      return runPath;
+    }
+  });
+  return [...new Set(named)];
+}

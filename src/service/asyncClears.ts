@@ -30,7 +30,7 @@ export function createAsyncClears(service: CleanupService, registry: JobRegistry
       return start('clear', [runPath], options, async (jobOptions) => [await service.clearRun(runPath, jobOptions)]);
     },
     clearSet(request: ClearSetRequest, options: ClearOptions): Job {
-      const runPaths = 'run_paths' in request ? request.run_paths : [];
+      const runPaths = 'run_paths' in request ? service.distinctRunPaths(request.run_paths) : [];
       return start('clear_set', runPaths, options, (jobOptions) => service.clearSet(request, jobOptions));
     },
     sweep(options: ClearOptions): Job {

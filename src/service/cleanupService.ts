@@ -5,6 +5,7 @@
 // - lifecycle.ts: work in flight, warm-up, health, start-up lock recovery, close.
 import pino, { type Logger } from 'pino';
 import type { PolicySettings } from '../domain/policy.ts';
+import { distinctRunPaths } from '../domain/runPath.ts';
 import { DEFAULT_INGEST_MAX_BYTES } from '../storage/ingestStore.ts';
 import { createJournal } from '../storage/journal.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
@@ -66,7 +67,17 @@ export function createCleanupService(options: CleanupServiceOptions) {
     parallelism: options.parallelism,
   });
   const queries = createRunQueries({ stagingRoot, policy, catalog, check, journal, rootGuard, clock });
-  const clears = createClears({ clearer, lifecycle, rootGuard, scan: queries.scan, policy, events, clock, logger });
+  const clears = createClears({
+    stagingRoot: stagingRoot,
+    clearer,
+    lifecycle,
+    rootGuard,
+    scan: queries.scan,
+    policy,
+    events,
+    clock,
+    logger,
+  });
 
   return {
     events,
@@ -77,6 +88,8 @@ export function createCleanupService(options: CleanupServiceOptions) {
     eligibility: queries.eligibility,
     listClears: queries.listClears,
     normalizeRunPath: queries.normalizeRunPath,
+    // The runs of a set, each once however it was spelled.
+    distinctRunPaths: (requested: readonly string[]) => distinctRunPaths(requested, stagingRoot),
     knownFileCount: queries.knownFileCount,
     clearRun: clears.clearRun,
     clearSet: clears.clearSet,

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { CleanupError, isCleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import { isClearableOrResumable } from '../domain/lifecycle.ts';
 import { decide, PRE_CLEAR_REFUSALS, type PolicySettings } from '../domain/policy.ts';
+import { distinctRunPaths } from '../domain/runPath.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { ClearAnswer, RunResult } from './answers.ts';
 import type { ClearOptions } from './clearOptions.ts';
@@ -16,6 +17,7 @@ import type { ServiceEvents } from './serviceEvents.ts';
 export type ClearSetRequest = { run_paths: string[] } | { all_verified: true };
 
 interface ClearsDeps {
+  stagingRoot: string;
   clearer: RunClearer;
   lifecycle: Pick<Lifecycle, 'track'>;
   rootGuard: StagingRootGuard;
@@ -103,7 +105,7 @@ export function createClears(deps: ClearsDeps) {
           ? (await deps.scan()).entries
               .filter((entry) => isClearableOrResumable(entry.record.view.current_state))
               .map((entry) => entry.location.runPath)
-          : [...new Set(request.run_paths)];
+          : distinctRunPaths(request.run_paths, deps.stagingRoot);
       return clearMany(runPaths, options);
     },
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CleanupError } from '../../src/domain/errors.ts';
-import { resolveRunPath } from '../../src/domain/runPath.ts';
+import { distinctRunPaths, resolveRunPath } from '../../src/domain/runPath.ts';
 
 const root = '/srv/staging';
 
@@ -78,5 +78,14 @@ describe('resolveRunPath', () => {
     const location = resolveRunPath('EQ/%2E%2E/Runs/Run_1', root);
     expect(location.absolutePath.startsWith(`${root}/`)).toBe(true);
     expect(location.runPath).toBe('EQ/%2E%2E/Runs/Run_1');
+  });
+});
+
+describe('distinctRunPaths', () => {
+  it('names each run of a set once, however it was spelled, and keeps what does not resolve as given', () => {
+    const root = '/srv/staging';
+    expect(
+      distinctRunPaths(['EQ/P/Runs/Run_1', '/srv/staging/EQ/P/Runs/Run_1', 'EQ/P/Runs/Run_1/', '../x', '../x', 'EQ/P/Runs/Run_2'], root),
+    ).toEqual(['EQ/P/Runs/Run_1', '../x', 'EQ/P/Runs/Run_2']);
   });
 });
