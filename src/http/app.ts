@@ -126,7 +126,9 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     });
     await api.register(metricsRoute, { registry: metrics });
   });
-  answerOtherMethods(app, routes.filter((route) => !route.hidden));
+  // Every path, the panel's too; not CORS's catch-all preflight, nor the
+  // Swagger UI plugin's own pages.
+  answerOtherMethods(app, routes.filter((route) => route.url !== '*' && !route.url.startsWith('/docs')));
 
   // While stopping, answers still in flight close their connection, so that
   // keep-alive clients do not hold the stop up until they time out.

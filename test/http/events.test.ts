@@ -82,6 +82,14 @@ describe('GET /api/v1/events', () => {
     expect(JSON.stringify(h.logs)).not.toContain(READ_TOKEN);
   });
 
+  it('answers HEAD with 405 and Allow: GET, holding no client slot', async () => {
+    const h = await createAppHarness();
+    const head = await h.app.inject({ method: 'HEAD', url: '/api/v1/events' });
+    expect(head.statusCode).toBe(405);
+    expect(head.headers.allow).toBe('GET');
+    expect(h.app.eventStreams.size).toBe(0);
+  });
+
   it('refuses a client beyond events.max_clients with 503 event_clients_full and Retry-After', async () => {
     const h = await createAppHarness({ env: { STAGING_CLEANUP_EVENTS_MAX_CLIENTS: '2' } });
     const url = await listen(h);

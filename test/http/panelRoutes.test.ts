@@ -12,4 +12,14 @@ describe('the panel routes', () => {
       expect(page.headers['content-security-policy']).not.toContain('unsafe-inline');
     }
   });
+
+  it('answer another method on the page with 405 and Allow', async () => {
+    const h = await createAppHarness();
+    for (const url of ['/', '/ui/', '/ui/index.html']) {
+      const refused = await h.http().delete(url).expect(405);
+      expect(refused.headers.allow).toContain('GET');
+      expect(refused.body.error.code).toBe('method_not_allowed');
+    }
+    await h.http().get('/nothing-here').expect(404);
+  });
 });

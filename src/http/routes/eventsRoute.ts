@@ -42,6 +42,8 @@ export const eventsRoute: FastifyPluginAsyncZod<{
   });
 
   app.get('/api/v1/events', {
+    // A stream has no head to answer with: HEAD is 405, never a held-open slot.
+    exposeHeadRoute: false,
     config: { scope: 'read', tokenInQuery: true, errors: ['event_clients_full'] },
     schema: {
       summary: 'Server-Sent Events: clear progress and run state changes',
