@@ -2,6 +2,7 @@
 // default, its environment variable and a one-line description. The loader
 // (load.ts) reads the file and the environment against it; the README's
 // configuration table is checked against `SETTINGS` (test/config/schema.test.ts).
+// One schema, every key in one place, hence its length.
 import os from 'node:os';
 import { z } from 'zod';
 import { CLEANUP_MODES } from '../domain/policy.ts';

@@ -4,6 +4,7 @@
 // them clear at once. Jobs live in memory: finished ones for at most KEEP_MS,
 // the last MAX_KEPT, and no more than KEPT_RUNS runs among them (a set may
 // name 1000 runs, each with its result), so that memory stays bounded.
+// One cohesive thing (the registry, its limits and its pages), hence its length.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CleanupError, toErrorBody } from '../domain/errors.ts';
