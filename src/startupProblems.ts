@@ -2,6 +2,7 @@
 // on (printed instead of a stack, with a non-zero exit).
 import fs from 'node:fs';
 import type { AppConfig } from './config/schema.ts';
+import { runsAs } from './lib/runsAs.ts';
 
 // A configured staging root that is not there: serving it would show an
 // empty, healthy staging area (a volume that was never mounted).
@@ -16,7 +17,7 @@ export function missingStagingRoot(root: string): string | null {
 
 // `why` is the journal's own sentence (journal_unavailable).
 export function unwritableJournal(config: AppConfig, why: string): string {
-  const uid = process.getuid?.() ?? -1;
+  const { uid } = runsAs();
   return `${why} Make journal_dir ${config.journal_dir} writable by uid ${uid}, or set journal_dir (STAGING_CLEANUP_JOURNAL_DIR) to a folder it can write.`;
 }
 

@@ -3,6 +3,7 @@
 // locks at start, and close.
 import { reclaimDeadLocks } from '../storage/lockRecovery.ts';
 import { CleanupError } from '../domain/errors.ts';
+import { runsAs } from '../lib/runsAs.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { RunLocks } from '../storage/runLock.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
@@ -54,8 +55,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     },
 
     async health(): Promise<HealthReport> {
-      const uid = process.getuid?.() ?? -1;
-      const gid = process.getgid?.() ?? -1;
+      const { uid, gid } = runsAs();
       const rootProblem = await deps.rootGuard.problem();
       const checks = {
         staging_root: checkOf(rootProblem, `${deps.stagingRoot} is readable`),

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { errorCode, type DirHandle } from './dirHandle.ts';
+import { runsAs } from '../lib/runsAs.ts';
 import { nativeAt } from './nativeAt.ts';
 import type { OpenRun } from './runDirectory.ts';
 
@@ -59,8 +60,7 @@ export function isPermissionError(error: unknown): boolean {
 
 // The refusal for a folder this process may not write, naming who it runs as.
 export function permissionDenied(folder: string, code: string): CleanupError {
-  const uid = process.getuid?.() ?? -1;
-  const gid = process.getgid?.() ?? -1;
+  const { uid, gid } = runsAs();
   return new CleanupError(
     'staging_permission_denied',
     { path: folder, code, uid, gid },
