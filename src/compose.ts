@@ -41,7 +41,11 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     stagingRoot: config.staging_root,
     journalDir: config.journal_dir,
     hostLabel: config.host_label,
-    policy: { mode: config.staging_cleanup.mode, retainHours: config.staging_cleanup.retain_hours },
+    policy: {
+      mode: config.staging_cleanup.mode,
+      retainHours: config.staging_cleanup.retain_hours,
+      clockToleranceSeconds: config.verify_before_clear.mtime_tolerance_seconds,
+    },
     verification: {
       localManifest: config.verify_before_clear.local_manifest,
       mtimeToleranceSeconds: config.verify_before_clear.mtime_tolerance_seconds,

@@ -108,3 +108,18 @@ export const permissionDeniedDetailsSchema = z
     gid: z.int().describe('Its group id.'),
   })
   .meta({ id: 'PermissionDeniedDetails' });
+
+export const inconsistentDetailsSchema = z
+  .strictObject({
+    current_state: z.string().describe("ingest.json's current_state."),
+    latest_state: z.string().nullable().describe('The state of its latest history entry (null: the history is empty).'),
+  })
+  .meta({ id: 'IngestInconsistentDetails' });
+
+export const verifiedInFutureDetailsSchema = z
+  .strictObject({
+    verified_at: z.string().describe('The latest sync_verified time (UTC).'),
+    service_time: z.string().describe("This service's clock when it refused (UTC)."),
+    tolerance_seconds: z.int().describe('verify_before_clear.mtime_tolerance_seconds: how far ahead it may be.'),
+  })
+  .meta({ id: 'VerifiedInFutureDetails' });

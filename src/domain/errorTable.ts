@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   clearIncompleteDetailsSchema,
   clearInProgressDetailsSchema,
+  inconsistentDetailsSchema,
   ingestTooLargeDetailsSchema,
   journalUnavailableDetailsSchema,
   nasCopyMismatchDetailsSchema,
@@ -17,6 +18,7 @@ import {
   surveyFailedDetailsSchema,
   unsyncedFilesDetailsSchema,
   validationDetailsSchema,
+  verifiedInFutureDetailsSchema,
   writeFailedDetailsSchema,
 } from './errorDetails.ts';
 
@@ -72,6 +74,23 @@ const CLEANUP_ERRORS = {
         ? params.problem
         : `${params.runPath} is ${params.state}; only a run the NAS copy has been verified for (sync_verified) can be cleared.`,
     details: stateDetailsSchema,
+  }),
+  // A record that cannot be believed (recordTrust.ts).
+  ingest_inconsistent: spec({
+    status: 422,
+    message: ({ problem }: { problem: string }) =>
+      `ingest.json contradicts itself: ${problem}. It cannot say whether the NAS copy was verified, so nothing was deleted; ` +
+      'have the orchestrator correct the record (current_state is the state of the latest history entry), then clear again.',
+    details: inconsistentDetailsSchema,
+  }),
+  verified_in_future: spec({
+    status: 409,
+    message: ({ verifiedAt, now, toleranceSeconds }: { verifiedAt: string; now: string; toleranceSeconds: number }) =>
+      `The run's sync_verified time ${verifiedAt} is later than this service's clock (${now}) by more than ` +
+      `verify_before_clear.mtime_tolerance_seconds (${toleranceSeconds} s), so no file can be shown to predate the verification ` +
+      'and nothing was deleted. Check the clocks of the host that verified the run and of this one, or correct ingest.json; ' +
+      'the run clears normally once that time has passed.',
+    details: verifiedInFutureDetailsSchema,
   }),
   unsynced_files: spec({
     status: 409,

@@ -1,9 +1,10 @@
 // The clearing policy of DESIGN §3 (the Wizard's cleanup.py): which runs the
 // sweep may clear now, which an operator may clear, and one reason why.
 import type { CleanupErrorCode } from './errorTable.ts';
-import type { HistoryEntry, IngestView } from './ingestSchema.ts';
-import { isClearableOrResumable } from './lifecycle.ts';
-import { formatTimestamp, parseTimestamp } from './timestamps.ts';
+import type { IngestView } from './ingestSchema.ts';
+import { distrustError, recordRefusal } from './recordTrust.ts';
+import { formatTimestamp } from './timestamps.ts';
+import { verifiedAt } from './verification.ts';
 
 export const CLEANUP_MODES = ['manual', 'scheduled'] as const;
 type CleanupMode = (typeof CLEANUP_MODES)[number];
@@ -11,7 +12,15 @@ type CleanupMode = (typeof CLEANUP_MODES)[number];
 export interface PolicySettings {
   mode: CleanupMode;
   retainHours: number;
+  // How far a verification time may lie ahead of our clock (clock skew
+  // between the verifying host and this one); beyond, it is not trusted.
+  clockToleranceSeconds: number;
 }
+
+// Upper bounds of the settings (the configuration refuses more): a larger
+// one would in effect switch the check off.
+export const MAX_RETAIN_HOURS = 87_600;
+export const MAX_CLOCK_TOLERANCE_SECONDS = 86_400;
 
 // A pre-clear check that failed: the verification of DESIGN §4a, or folders
 // this service may not write. It outranks the mode and the retain window
@@ -30,9 +39,19 @@ export interface PreClearRefusal {
   message: string;
 }
 
-// In precedence order: when several apply, the first wins.
+// Records that cannot be believed (recordTrust.ts).
+export const DISTRUSTED_RECORDS = ['ingest_inconsistent', 'verified_in_future'] as const satisfies readonly CleanupErrorCode[];
+
+export function isDistrustReason(reason: string): reason is (typeof DISTRUSTED_RECORDS)[number] {
+  return (DISTRUSTED_RECORDS as readonly string[]).includes(reason);
+}
+
+// In precedence order: when several apply, the first wins. A record that
+// cannot be believed is refused before anything is measured.
 export const DECISION_REASONS = [
+  'ingest_inconsistent',
   'not_sync_verified',
+  'verified_in_future',
   ...PRE_CLEAR_REFUSALS,
   'clear_interrupted',
   'manual_mode',
@@ -53,17 +72,6 @@ export interface Decision {
 }
 
 const HOUR_MS = 3_600_000;
-
-// The latest sync_verified entry of a run's history: its time, NAS path and
-// checksum manifest are the ones every check and record uses.
-export function latestVerification(view: IngestView): HistoryEntry | undefined {
-  return view.history.findLast((item) => item.state === 'sync_verified');
-}
-
-export function verifiedAt(view: IngestView): Date | null {
-  const entry = latestVerification(view);
-  return entry ? parseTimestamp(entry.at) : null;
-}
 
 export function decide(
   view: IngestView,
@@ -96,12 +104,11 @@ export function decide(
     auto_clear_eligible: false,
   });
 
-  if (!isClearableOrResumable(view.current_state)) {
-    return refuse(
-      'not_sync_verified',
-      `The run is ${view.current_state}; only a sync_verified run can be cleared.`,
-    );
+  const distrust = recordRefusal(view, now, settings.clockToleranceSeconds);
+  if (distrust?.reason === 'not_sync_verified') {
+    return refuse('not_sync_verified', `The run is ${distrust.state}; only a sync_verified run can be cleared.`);
   }
+  if (distrust) return refuse(distrust.reason, distrustError(distrust).message);
   if (refusal) return refuse(refusal.reason, refusal.message);
   // A listed run still has its ingest.json, which a clear removes last: a
   // `cleared` one was cut short, and clearing it again finishes the job.

@@ -48,7 +48,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const pool = options.pool ?? createTreeWorkerPool();
   const journal = createJournal(options.journalDir, hostLabel);
   const runner = createTreeRunner(pool, options.parallelism);
-  const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION);
+  const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION, clock);
   const ingestMaxBytes = options.ingestMaxBytes ?? DEFAULT_INGEST_MAX_BYTES;
   const catalog = new RunCatalog(stagingRoot, runner, (view) => check.rulesFor(view), ingestMaxBytes);
   const locks = options.locks ?? createRunLocks({ hostLabel, logger });
@@ -56,7 +56,19 @@ export function createCleanupService(options: CleanupServiceOptions) {
   // Notes at start whether the root is a mount point, to tell later if it went.
   void rootGuard.problem();
 
-  const clearer = new RunClearer({ stagingRoot, hostLabel, locks, journal, runner, events, logger, clock, check, ingestMaxBytes });
+  const clearer = new RunClearer({
+    stagingRoot,
+    hostLabel,
+    policy,
+    locks,
+    journal,
+    runner,
+    events,
+    logger,
+    clock,
+    check,
+    ingestMaxBytes,
+  });
   const lifecycle = createLifecycle({
     stagingRoot,
     journal,

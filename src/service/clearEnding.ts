@@ -4,7 +4,7 @@
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
-import { latestVerification, verifiedAt } from '../domain/policy.ts';
+import { latestVerification, verifiedAt } from '../domain/verification.ts';
 import { originOf } from '../domain/runOrigin.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { CleanupError, isCleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import { isClearableOrResumable } from '../domain/lifecycle.ts';
-import { decide, PRE_CLEAR_REFUSALS, type PolicySettings } from '../domain/policy.ts';
+import { decide, isDistrustReason, DISTRUSTED_RECORDS, PRE_CLEAR_REFUSALS, type PolicySettings } from '../domain/policy.ts';
 import { distinctRunPaths } from '../domain/runPath.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { ClearAnswer, RunResult } from './answers.ts';
@@ -31,7 +31,7 @@ interface ClearsDeps {
 export type Clears = ReturnType<typeof createClears>;
 
 // Refusals that leave a run for later rather than count as a failed clear.
-const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...PRE_CLEAR_REFUSALS, 'clear_in_progress']);
+const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...PRE_CLEAR_REFUSALS, ...DISTRUSTED_RECORDS, 'clear_in_progress']);
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -61,9 +61,14 @@ export function createClears(deps: ClearsDeps) {
     }
   };
 
-  const clearMany = async (runPaths: string[], options: ClearOptions): Promise<RunResult[]> => {
-    options.observer?.runsChosen?.(runPaths);
+  // `refused`: runs answered without a clear (a sweep's distrusted records).
+  const clearMany = async (runPaths: string[], options: ClearOptions, refused: RunResult[] = []): Promise<RunResult[]> => {
+    options.observer?.runsChosen?.([...refused.map((result) => result.run_path), ...runPaths]);
     const results: RunResult[] = [];
+    for (const result of refused) {
+      options.observer?.runDone?.(result);
+      results.push(result);
+    }
     for (const runPath of runPaths) {
       const result = await clearForResult(runPath, options);
       options.observer?.runDone?.(result);
@@ -119,11 +124,20 @@ export function createClears(deps: ClearsDeps) {
         const { entries } = await deps.scan();
         const now = deps.clock();
         // Due by mode and window; the clear itself then runs every pre-clear
-        // check, so a run that fails one is skipped, logged and counted.
-        const due = entries.filter((entry) => decide(entry.record.view, deps.policy, now).auto_clear_eligible);
+        // check, so a run that fails one is skipped, logged and counted. A
+        // verified run whose record cannot be believed is never due: it is
+        // answered (skipped, logged, counted) with its reason, unopened.
+        const decided = entries.map((entry) => ({ entry, decision: decide(entry.record.view, deps.policy, now) }));
+        const due = decided.filter(({ decision }) => decision.auto_clear_eligible);
+        const distrusted = decided.flatMap(({ entry, decision: { reason, message } }) =>
+          isClearableOrResumable(entry.record.view.current_state) && isDistrustReason(reason)
+            ? [{ run_path: entry.location.runPath, error: { code: reason, message } }]
+            : [],
+        );
         const results = await clearMany(
-          due.map((entry) => entry.location.runPath),
+          due.map(({ entry }) => entry.location.runPath),
           options,
+          distrusted,
         );
         logSweep(results, options, startedAt);
         return results;

@@ -8,7 +8,8 @@ import { CleanupError } from '../domain/errors.ts';
 import type { IngestView } from '../domain/ingestSchema.ts';
 import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
-import { latestVerification, PRE_CLEAR_REFUSALS, verifiedAt, type PreClearRefusal } from '../domain/policy.ts';
+import { PRE_CLEAR_REFUSALS, type PreClearRefusal } from '../domain/policy.ts';
+import { latestVerification, verifiedAt } from '../domain/verification.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
@@ -33,12 +34,15 @@ function manifestFileOf(view: IngestView): string {
   return byteString(manifestPathOf(latestVerification(view)?.checksum_file));
 }
 
-// The rules of the local check for a run, or null when it is turned off.
-function syncRulesFor(view: IngestView, settings: VerificationSettings): SyncRules | null {
+// The rules of the local check for a run at `now`, or null when it is turned
+// off. A verification cannot have happened later than now: a time ahead of
+// our clock (within the tolerance; beyond it the run is refused) counts as now.
+function syncRulesFor(view: IngestView, settings: VerificationSettings, now: Date): SyncRules | null {
   if (!settings.localManifest) return null;
+  const verified = verifiedAt(view);
   return {
     manifestPath: manifestFileOf(view),
-    verifiedAtMs: verifiedAt(view)?.getTime() ?? null,
+    verifiedAtMs: verified ? Math.min(verified.getTime(), now.getTime()) : null,
     toleranceMs: settings.mtimeToleranceSeconds * 1000,
   };
 }
@@ -93,10 +97,11 @@ export class PreClearCheck {
   constructor(
     private readonly runner: TreeRunner,
     private readonly settings: VerificationSettings,
+    private readonly clock: () => Date,
   ) {}
 
   rulesFor(view: IngestView): SyncRules | null {
-    return syncRulesFor(view, this.settings);
+    return syncRulesFor(view, this.settings, this.clock());
   }
 
   // Surveys the run whose descriptor the caller holds (the walk a clear

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
-import { isClearableOrResumable } from '../domain/lifecycle.ts';
+import type { PolicySettings } from '../domain/policy.ts';
+import { distrustError, recordRefusal } from '../domain/recordTrust.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
 import { appendTransition, readIngest, type IngestFile } from '../storage/ingestStore.ts';
@@ -34,6 +35,7 @@ type Ending = { answer: ClearAnswer; record: ClearRecord | null } | { failure: u
 interface RunClearerDeps {
   stagingRoot: string;
   hostLabel: string;
+  policy: PolicySettings;
   locks: RunLocks;
   journal: Journal;
   runner: TreeRunner;
@@ -166,21 +168,23 @@ export class RunClearer {
     this.deps.events.emit('clear_progress', { ...update, job_id: options.observer?.jobId ?? null });
   }
 
-  // Re-read under the lock (step 3): only a sync_verified run, or one whose
-  // earlier clear was interrupted, may be deleted.
+  // Re-read under the lock (step 3): only a record that can be believed, of
+  // a sync_verified run or one whose earlier clear was interrupted, lets the
+  // run be deleted.
   private async readClearable(location: RunLocation, opened: OpenRun): Promise<IngestFile> {
     const ingest = await readIngest(opened.run, this.deps.ingestMaxBytes);
     if (!ingest) {
       throw new CleanupError('ingest_missing', { runPath: location.runPath });
     }
-    const state = ingest.record.view.current_state;
-    if (!isClearableOrResumable(state)) {
+    const refusal = recordRefusal(ingest.record.view, this.deps.clock(), this.deps.policy.clockToleranceSeconds);
+    if (refusal?.reason === 'not_sync_verified') {
       throw new CleanupError(
         'staging_not_sync_verified',
-        { runPath: location.runPath, state },
-        { details: { current_state: state } },
+        { runPath: location.runPath, state: refusal.state },
+        { details: { current_state: refusal.state } },
       );
     }
+    if (refusal) throw distrustError(refusal);
     return ingest;
   }
 

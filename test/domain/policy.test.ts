@@ -4,8 +4,8 @@ import type { IngestView } from '../../src/domain/ingestSchema.ts';
 import { decide, type PolicySettings } from '../../src/domain/policy.ts';
 import { ingestFor, readExample } from '../helpers/stagingTree.ts';
 
-const scheduled: PolicySettings = { mode: 'scheduled', retainHours: 24 };
-const manual: PolicySettings = { mode: 'manual', retainHours: 24 };
+const scheduled: PolicySettings = { mode: 'scheduled', retainHours: 24, clockToleranceSeconds: 300 };
+const manual: PolicySettings = { mode: 'manual', retainHours: 24, clockToleranceSeconds: 300 };
 const verifiedAt = '2026-04-17T16:18:43Z';
 const boundary = new Date('2026-04-18T16:18:43Z');
 
@@ -45,7 +45,7 @@ describe('decide (DESIGN §3)', () => {
   });
 
   it('honours retain_hours', () => {
-    const settings = { mode: 'scheduled' as const, retainHours: 1 };
+    const settings = { ...scheduled, retainHours: 1 };
     expect(decide(view(), settings, new Date('2026-04-17T17:18:42Z')).reason).toBe('retain_window');
     expect(decide(view(), settings, new Date('2026-04-17T17:18:43Z')).reason).toBe('eligible');
   });
@@ -70,18 +70,19 @@ describe('decide (DESIGN §3)', () => {
     expect(decide(view({ verifiedAt: null }), scheduled, boundary).reason).toBe('missing_verified_timestamp');
   });
 
-  it('does not auto-clear a sync_verified run with no sync_verified history entry', () => {
+  it('refuses, even to an operator, a run labelled sync_verified whose history never reached it', () => {
     const record = ingestFor('EQ/P/Runs/Run_1', { state: 'sync_queued' });
     const mislabelled = { ...record, current_state: 'sync_verified' };
     const decision = decide(parseIngestText(JSON.stringify(mislabelled)).view, scheduled, boundary);
-    expect(decision.reason).toBe('missing_verified_timestamp');
+    expect(decision).toMatchObject({ reason: 'ingest_inconsistent', clearable: false, auto_clear_eligible: false });
+    expect(decision.message).toContain('current_state is sync_verified but the latest history entry says sync_queued');
   });
 
   it('uses the latest sync_verified entry when there are several', () => {
     const record = ingestFor('EQ/P/Runs/Run_1', { verifiedAt });
     const history = record.history as Array<Record<string, unknown>>;
     history.push({ ...history.at(-1), at: '2026-04-19T00:00:00Z' });
-    const decision = decide(parseIngestText(JSON.stringify(record)).view, scheduled, boundary);
+    const decision = decide(parseIngestText(JSON.stringify(record)).view, scheduled, new Date('2026-04-19T12:00:00Z'));
     expect(decision).toMatchObject({ reason: 'retain_window', eligible_at: '2026-04-20T00:00:00Z' });
   });
 

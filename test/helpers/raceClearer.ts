@@ -12,7 +12,7 @@ const service = createCleanupService({
   stagingRoot,
   journalDir,
   hostLabel,
-  policy: { mode: 'manual', retainHours: 24 },
+  policy: { mode: 'manual', retainHours: 24, clockToleranceSeconds: 300 },
 });
 // Warm the worker, then start together with the other process.
 await service.listRuns();

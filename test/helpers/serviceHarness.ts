@@ -45,7 +45,7 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     stagingRoot: root,
     journalDir,
     hostLabel: 'test-host',
-    policy: { mode: 'manual', retainHours: 24, ...options.policy },
+    policy: { mode: 'manual', retainHours: 24, clockToleranceSeconds: 300, ...options.policy },
     clock: () => now.value,
     pool,
     verification: { ...DEFAULT_VERIFICATION, ...options.verification },

@@ -7,7 +7,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { CleanupError } from '../../src/domain/errors.ts';
 import { parseIngestText } from '../../src/domain/ingestRecord.ts';
 import { isClearableOrResumable, LIFECYCLE_STATES } from '../../src/domain/lifecycle.ts';
-import { decide, verifiedAt } from '../../src/domain/policy.ts';
+import { decide } from '../../src/domain/policy.ts';
+import { verifiedAt } from '../../src/domain/verification.ts';
 import { resolveRunPath, runLayoutOf } from '../../src/domain/runPath.ts';
 import { encodeRunPathInUrl } from '../../src/http/runPathUrl.ts';
 import { createAppHarness } from '../helpers/appHarness.ts';
@@ -181,7 +182,11 @@ describe('fuzzing the policy', () => {
       }),
     })
     .map(({ state, history }) => parseIngestText(JSON.stringify({ ...ingestFor('EQ/P/Runs/Run_1'), current_state: state, history })).view);
-  const policy = fc.record({ mode: fc.constantFrom('manual' as const, 'scheduled' as const), retainHours: fc.integer({ min: 1, max: 24 * 400 }) });
+  const policy = fc.record({
+    mode: fc.constantFrom('manual' as const, 'scheduled' as const),
+    retainHours: fc.integer({ min: 1, max: 24 * 400 }),
+    clockToleranceSeconds: fc.integer({ min: 0, max: 86_400 }),
+  });
   const now = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2036-01-01T00:00:00Z'), noInvalidDate: true });
 
   it('never lets a run that is neither sync_verified nor an interrupted clear be cleared, never auto-clears in manual mode, and a verified run only after the window', () => {

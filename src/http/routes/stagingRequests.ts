@@ -65,7 +65,9 @@ export const ONE_RUN_ERRORS: CleanupErrorCode[] = [
 export const CLEAR_REFUSALS: CleanupErrorCode[] = [
   ...ONE_RUN_ERRORS,
   'ingest_missing',
+  'ingest_inconsistent',
   'staging_not_sync_verified',
+  'verified_in_future',
   'clear_in_progress',
   'staging_permission_denied',
   'unsynced_files',
