@@ -17,7 +17,9 @@ if (!file) throw new Error('--file needs a path');
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-'));
 try {
-  const { config } = loadConfig({ env: { STAGING_CLEANUP_STAGING_ROOT: scratch, STAGING_CLEANUP_JOURNAL_DIR: scratch } });
+  const { config } = loadConfig({
+    env: { STAGING_CLEANUP_STAGING_ROOT: path.join(scratch, 'staging'), STAGING_CLEANUP_JOURNAL_DIR: path.join(scratch, 'journal') },
+  });
   const logger = createLogger('silent', 'openapi');
   const program = compose(config, { logger });
   const app = await buildApp(program, { logger, config });

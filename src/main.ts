@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     loaded = loadConfig({ argv: process.argv.slice(2) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
+    for (const line of error.problems) console.error(`staging-cleanup: ${line}`);
     process.exit(2);
   }
   if (!descriptorPathsWork()) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { killStartedServices, startService } from './helpers/serviceProcess.ts';
+import { killStartedServices, MAIN, startService } from './helpers/serviceProcess.ts';
 import { buildRun } from './helpers/bigRun.ts';
 import { makeTempDir } from './helpers/stagingTree.ts';
 
@@ -69,6 +69,28 @@ describe('the service process (node dist/main.js)', () => {
     const lines = service.output().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^staging-cleanup: The clear journal in .*journal cannot be written .* Make journal_dir/);
+  });
+
+  // Settings that would switch a check off stop the start, each in one line naming its key.
+  it.each([
+    ['an empty environment value', { STAGING_CLEANUP_LISTEN_PORT: '' }, 'STAGING_CLEANUP_LISTEN_PORT is set but empty'],
+    ['an empty token', { STAGING_CLEANUP_CLEAR_TOKEN: ' ' }, 'STAGING_CLEANUP_CLEAR_TOKEN is set but empty'],
+    ['a clock tolerance past a day', { STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS: '86401' }, 'verify_before_clear.mtime_tolerance_seconds: at most 86400'],
+    ['a retain window past ten years', { STAGING_CLEANUP_RETAIN_HOURS: '87601' }, 'staging_cleanup.retain_hours: at most 87600'],
+    ['a sweep interval past a day', { STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '2147484' }, 'sweep_interval_seconds: at most 86400'],
+    ['a staging_root of /', { STAGING_CLEANUP_STAGING_ROOT: '/' }, 'staging_root: / is the whole filesystem'],
+    ['a staging_root of /etc', { STAGING_CLEANUP_STAGING_ROOT: '/etc' }, 'staging_root: /etc is the system folder /etc'],
+    ['a staging_root in /proc', { STAGING_CLEANUP_STAGING_ROOT: '/proc/self' }, 'staging_root: /proc/self is inside /proc'],
+    ['a staging_root holding the service', { STAGING_CLEANUP_STAGING_ROOT: path.resolve(MAIN, '..', '..', '..') }, "holds this service's own installation"],
+    ['a journal_dir inside staging_root', { STAGING_CLEANUP_JOURNAL_DIR: './staging/.journal' }, 'staging/.journal is inside staging_root'],
+    ['a journal_dir in /proc', { STAGING_CLEANUP_JOURNAL_DIR: '/proc/self/journal' }, 'journal_dir: /proc/self/journal is inside /proc'],
+  ])('exits non-zero with one line naming the key for %s', async (_, env, expected) => {
+    const service = startService(env, dir);
+    expect((await service.exited).code).toBe(2);
+    const lines = service.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^staging-cleanup: invalid configuration: /);
+    expect(lines[0]).toContain(expected);
   });
 
   it('refuses to start listening beyond loopback without a token, saying why', async () => {

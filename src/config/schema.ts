@@ -5,12 +5,13 @@
 // One schema, every key in one place, hence its length.
 import os from 'node:os';
 import { z } from 'zod';
-import { CLEANUP_MODES } from '../domain/policy.ts';
+import { CLEANUP_MODES, MAX_CLOCK_TOLERANCE_SECONDS, MAX_RETAIN_HOURS } from '../domain/policy.ts';
 
 const TOKEN_SCOPES = ['read', 'clear'] as const;
 const NAS_CHECKS = ['off', 'size', 'checksum'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MIN_TOKEN_LENGTH = 16;
+const MAX_SWEEP_INTERVAL_SECONDS = 86_400;
 
 interface SettingMeta {
   env: string;
@@ -71,16 +72,22 @@ export const configSchema = z.strictObject({
         env: 'STAGING_CLEANUP_MODE',
         description: 'manual: only operators clear; scheduled: the sweep clears what is due',
       }),
-      retain_hours: setting(z.int().min(1).default(24), {
-        env: 'STAGING_CLEANUP_RETAIN_HOURS',
-        description: 'hours a verified run is kept before the sweep may clear it',
-      }),
+      retain_hours: setting(
+        z.int().min(1).max(MAX_RETAIN_HOURS, `at most ${MAX_RETAIN_HOURS} (ten years); longer would in effect switch the sweep off`).default(24),
+        {
+          env: 'STAGING_CLEANUP_RETAIN_HOURS',
+          description: `hours a verified run is kept before the sweep may clear it (1 to ${MAX_RETAIN_HOURS}, ten years)`,
+        },
+      ),
     })
     .prefault({}),
-  sweep_interval_seconds: setting(z.int().min(1).default(300), {
-    env: 'STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS',
-    description: 'how often the sweep runs in scheduled mode',
-  }),
+  sweep_interval_seconds: setting(
+    z.int().min(1).max(MAX_SWEEP_INTERVAL_SECONDS, `at most ${MAX_SWEEP_INTERVAL_SECONDS} (a day); longer would in effect switch the sweep off`).default(300),
+    {
+      env: 'STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS',
+      description: `how often the sweep runs in scheduled mode (1 to ${MAX_SWEEP_INTERVAL_SECONDS}, a day)`,
+    },
+  ),
   journal_dir: setting(z.string().min(1).default('./journal'), {
     env: 'STAGING_CLEANUP_JOURNAL_DIR',
     description: 'where the clear journal is kept, outside the staging tree',
@@ -106,10 +113,18 @@ export const configSchema = z.strictObject({
         env: 'STAGING_CLEANUP_VERIFY_LOCAL_MANIFEST',
         description: "check every staged file against the run's checksum manifest and verification time",
       }),
-      mtime_tolerance_seconds: setting(z.int().min(0).default(300), {
-        env: 'STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS',
-        description: 'clock skew allowed before a file counts as changed after verification',
-      }),
+      mtime_tolerance_seconds: setting(
+        z
+          .int()
+          .min(0)
+          .max(MAX_CLOCK_TOLERANCE_SECONDS, `at most ${MAX_CLOCK_TOLERANCE_SECONDS} (a day); more would in effect switch the time checks off`)
+          .default(300),
+        {
+          env: 'STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS',
+          description:
+            `clock skew allowed before a file counts as changed after verification, and by which a verification time may be ahead of this clock (0 to ${MAX_CLOCK_TOLERANCE_SECONDS}, a day)`,
+        },
+      ),
       nas: setting(z.enum(NAS_CHECKS).default('off'), {
         env: 'STAGING_CLEANUP_VERIFY_NAS',
         description: 'off, size or checksum: what the NAS copy must match',

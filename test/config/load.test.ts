@@ -85,10 +85,21 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
     ['a token that is too short', { STAGING_CLEANUP_CLEAR_TOKEN: 'short' }, 'tokens.0.token', 'at least 16'],
     ['tokens that are not JSON', { STAGING_CLEANUP_TOKENS: '[oops' }, 'STAGING_CLEANUP_TOKENS', 'JSON'],
     ['a boolean that is not one', { STAGING_CLEANUP_VERIFY_LOCAL_MANIFEST: 'maybe' }, 'verify_before_clear.local_manifest', 'boolean'],
-  ])('refuses %s, naming the key', (_, env, key, hint) => {
+    ['an empty value, which would silently mean the default', { STAGING_CLEANUP_LISTEN_PORT: '' }, 'STAGING_CLEANUP_LISTEN_PORT', 'set but empty'],
+    ['an empty configuration path', { STAGING_CLEANUP_CONFIG: '' }, 'STAGING_CLEANUP_CONFIG', 'set but empty'],
+    ['retain_hours past ten years', { STAGING_CLEANUP_RETAIN_HOURS: '87601' }, 'staging_cleanup.retain_hours', 'at most 87600'],
+    ['a clock tolerance past a day', { STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS: '86401' }, 'verify_before_clear.mtime_tolerance_seconds', 'at most 86400'],
+  ])('refuses %s in one line naming the key', (_, env, key, hint) => {
     const message = failure({ env, cwd: dir });
+    expect(message.split('\n')).toHaveLength(1);
     expect(message).toContain(key);
     expect(message).toContain(hint);
+  });
+
+  it('takes the ceilings themselves', () => {
+    const env = { STAGING_CLEANUP_RETAIN_HOURS: '87600', STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS: '86400' };
+    const { config } = loadConfig({ env, cwd: dir });
+    expect([config.staging_cleanup.retain_hours, config.verify_before_clear.mtime_tolerance_seconds]).toEqual([87_600, 86_400]);
   });
 
   it('never prints a token in an error: not its own, not in another key\'s value, not in bad JSON', () => {

@@ -1,7 +1,8 @@
 // Builds large staged runs fast (benchmarks, crash tests), in the Wizard's
 // format: every file listed in the run's manifest and written before its
-// sync_verified time (set an hour after the build, so that no file needs its
-// mtime set), and identical copies for baselines (rm -rf, du -sb).
+// sync_verified time (the end of the build, by the real clock, so that no file
+// needs its mtime set: a service that clears it must run on the real clock),
+// and identical copies for baselines (rm -rf, du -sb).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,7 +36,8 @@ export function buildRun(root: string, runPath: string, shape: RunShape): string
     fs.writeSync(manifest, lines.join(''));
   }
   fs.closeSync(manifest);
-  const verifiedAt = `${new Date(Date.now() + 3_600_000).toISOString().slice(0, 19)}Z`;
+  // Rounded up: the record keeps whole seconds.
+  const verifiedAt = `${new Date(Math.ceil(Date.now() / 1000) * 1000).toISOString().slice(0, 19)}Z`;
   const [equipment, project] = runPath.split('/');
   const ingest = {
     schema_version: '1.1',

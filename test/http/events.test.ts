@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { EventStream } from '../../src/http/eventStream.ts';
-import { createAppHarness, listen, READ_TOKEN, WITH_TOKENS } from '../helpers/appHarness.ts';
+import { createAppHarness, listen, READ_TOKEN, REAL_CLOCK, WITH_TOKENS } from '../helpers/appHarness.ts';
 import { buildRunOfFiles } from '../helpers/bigRun.ts';
 import { openEvents } from '../helpers/sseClient.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
@@ -31,7 +31,7 @@ function stalledClient(url: string): { socket: net.Socket; readAll: () => Promis
 
 describe('GET /api/v1/events', () => {
   it('streams clear_progress, run_state and clear_done to several clients', async () => {
-    const h = await createAppHarness();
+    const h = await createAppHarness({ clock: REAL_CLOCK });
     buildRunOfFiles(h.root, 'EQ/P/Runs/Run_1', 20_000);
     const url = await listen(h);
     const clients = [openEvents(`${url}/api/v1/events`), openEvents(`${url}/api/v1/events`)];
@@ -107,7 +107,7 @@ describe('GET /api/v1/events', () => {
   });
 
   it('drops a client that does not read once its backlog passes events.client_backlog_kib, with a last event saying why; clears go on', async () => {
-    const h = await createAppHarness({ env: { STAGING_CLEANUP_EVENTS_CLIENT_BACKLOG_KIB: '16' } });
+    const h = await createAppHarness({ env: { STAGING_CLEANUP_EVENTS_CLIENT_BACKLOG_KIB: '16' }, clock: REAL_CLOCK });
     buildRunOfFiles(h.root, 'EQ/P/Runs/Run_1', 2000);
     const url = await listen(h);
     const stalled = stalledClient(url);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { JobRegistry, KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../src/service/jobs.ts';
-import { createAppHarness, type AppHarness } from '../helpers/appHarness.ts';
+import { createAppHarness, REAL_CLOCK, type AppHarness } from '../helpers/appHarness.ts';
 import { buildRunOfFiles } from '../helpers/bigRun.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 import { waitFor } from '../helpers/waitFor.ts';
@@ -23,7 +23,7 @@ describe('Prefer: respond-async', () => {
   // A listing and two clears of 20,000 files, polled every 10 ms: slow on a
   // shared, loaded machine (about 30 s here, before and after this change).
   it('answers 202 with Location and a job that moves, then succeeds with the counts of a synchronous clear', async () => {
-    const h = await createAppHarness();
+    const h = await createAppHarness({ clock: REAL_CLOCK });
     buildRunOfFiles(h.root, 'EQ/P/Runs/Run_A', 20_000);
     buildRunOfFiles(h.root, 'EQ/P/Runs/Run_B', 20_000);
     await h.http().get('/api/v1/staging').expect(200);
@@ -82,7 +82,7 @@ describe('Prefer: respond-async', () => {
   });
 
   it('tells one of an asynchronous and a synchronous clear of the same run that the other is clearing it', async () => {
-    const h = await createAppHarness();
+    const h = await createAppHarness({ clock: REAL_CLOCK });
     buildRunOfFiles(h.root, 'EQ/P/Runs/Run_1', 20_000);
     // The synchronous clear is sent once the asynchronous one holds the run
     // (it has recorded its intent in ingest.json), or first if the job loses.
@@ -139,7 +139,7 @@ describe('Prefer: respond-async', () => {
   });
 
   it('refuses a job beyond jobs.max_pending with 503 job_queue_full and Retry-After, starting nothing', async () => {
-    const h = await createAppHarness({ env: { STAGING_CLEANUP_JOBS_MAX_PENDING: '1' } });
+    const h = await createAppHarness({ clock: REAL_CLOCK, env: { STAGING_CLEANUP_JOBS_MAX_PENDING: '1' } });
     buildRunOfFiles(h.root, 'EQ/P/Runs/Run_big', 20_000);
     makeRun(h.root, 'EQ/P/Runs/Run_small');
     const first = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_big/clear').set(ASYNC).expect(202);

@@ -7,19 +7,22 @@ import type { AsyncClears } from '../../service/asyncClears.ts';
 import { FIRST_RUNS_PAGE, jobListSchema, jobSchema } from '../../service/jobSchema.ts';
 import { KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../service/jobs.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
+import { queryInteger } from './queryInteger.ts';
 
 const HOUR_MS = 3_600_000;
 const MAX_JOBS_PAGE = 200;
 const MAX_RUNS_PAGE = 1000;
+// Far past any job's runs: an offset past the end answers an empty page.
+const MAX_RUNS_OFFSET = 1_000_000_000;
 
 const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(MAX_JOBS_PAGE).default(50),
+  limit: queryInteger(1, MAX_JOBS_PAGE, 50),
   cursor: z.string().regex(/^\d+$/, 'must be a next_cursor of an earlier page').optional().describe('next_cursor of the previous page.'),
 });
 
 const jobQuery = z.strictObject({
-  runs_offset: z.coerce.number().int().min(0).default(FIRST_RUNS_PAGE.offset),
-  runs_limit: z.coerce.number().int().min(1).max(MAX_RUNS_PAGE).default(FIRST_RUNS_PAGE.limit),
+  runs_offset: queryInteger(0, MAX_RUNS_OFFSET, FIRST_RUNS_PAGE.offset),
+  runs_limit: queryInteger(1, MAX_RUNS_PAGE, FIRST_RUNS_PAGE.limit),
 });
 
 export const jobRoutes: FastifyPluginAsyncZod<{ jobs: AsyncClears }> = async (app, { jobs }) => {

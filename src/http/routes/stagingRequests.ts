@@ -7,6 +7,7 @@ import { RUN_KINDS } from '../../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../../domain/lifecycle.ts';
 import { MAX_RUN_PATH_LENGTH } from '../../domain/runPath.ts';
 import { parseTimestamp } from '../../domain/timestamps.ts';
+import { queryInteger } from './queryInteger.ts';
 
 // Runs in one set: a job keeps each, with its result, until it is dropped.
 const MAX_SET_SIZE = 1000;
@@ -49,7 +50,7 @@ export const clearsQuery = z.strictObject({
     .string()
     .refine((text) => parseTimestamp(text) !== null, 'must be a timestamp such as 2026-04-17T16:18:43Z')
     .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryInteger(1, 1000, 100),
 });
 
 // The service's refusals each route can answer (errorResponses.ts adds the
