@@ -24,7 +24,7 @@ export interface Column {
 const age = (row: RunRow, now: number): number => (row.verified_at ? secondsSince(row.verified_at, now) : -1);
 
 export const COLUMNS: Column[] = [
-  { label: 'State', cell: (row) => el('span', { className: `pill state-${row.current_state}` }, row.current_state.replace('_', ' ')) },
+  { label: 'State', cell: stateCell },
   { label: 'Run', cell: (row) => el('span', { className: 'run', title: row.run_path }, row.run_path.split('/').at(-1) ?? '') },
   { label: 'Equipment', cell: equipmentCell },
   { label: 'Project', cell: (row) => row.project_name },
@@ -32,11 +32,26 @@ export const COLUMNS: Column[] = [
   { label: 'Files', cell: (row) => formatCount(row.file_count), numeric: true },
   { label: 'Size', cell: (row) => formatBytes(row.byte_total), sortBy: (row) => row.byte_total, numeric: true },
   { label: 'Frees', cell: freesCell, sortBy: (row) => row.bytes_to_free, numeric: true },
-  { label: 'Verified', cell: (row, { now }) => (row.verified_at ? `${formatSpan(age(row, now))} ago` : '—'), sortBy: age },
+  { label: 'Verified', cell: verifiedCell, sortBy: age },
   { label: 'Why', cell: (row) => el('span', { title: row.reason }, reasonInWords(row.reason)) },
   { label: 'Due', cell: dueCell, shown: ({ mode }) => mode === 'scheduled' },
   { label: '', cell: clearButton },
 ];
+
+// How long ago the run was verified; a time ahead of the clock says so.
+function verifiedCell(row: RunRow, { now }: TableContext): Child {
+  if (!row.verified_at) return '—';
+  const seconds = age(row, now);
+  return seconds >= 0 ? `${formatSpan(seconds)} ago` : `in ${formatSpan(-seconds)}`;
+}
+
+// The state ingest.json gives, marked when its history says otherwise.
+function stateCell(row: RunRow): Child {
+  const pill = el('span', { className: `pill state-${row.current_state}` }, row.current_state.replace('_', ' '));
+  if (row.reason !== 'ingest_inconsistent') return pill;
+  const title = "ingest.json's current_state disagrees with its history: nothing is cleared until the record is fixed";
+  return el('span', {}, pill, ' ', el('span', { className: 'mismatch', title }, '≠ history'));
+}
 
 // The equipment folder the run lives in, marked when its ingest.json claims otherwise.
 function equipmentCell(row: RunRow): Child {

@@ -47,6 +47,8 @@ const REASONS: Record<string, string> = {
   retain_window: 'Verified; kept for the retain window',
   missing_verified_timestamp: 'Verified, without a time: clear by hand',
   not_sync_verified: 'Not verified on the NAS yet',
+  ingest_inconsistent: 'ingest.json contradicts itself: fix the record',
+  verified_in_future: 'Verified "in the future": check the clocks',
   clear_interrupted: 'A clear was interrupted: clear again to finish',
   unsynced_files: 'Has files that are not on the NAS',
   manifest_invalid: 'Its checksum manifest cannot be used',
