@@ -59,7 +59,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     concurrency: config.jobs.concurrency,
   });
   const jobs = createAsyncClears(service, registry);
-  const metrics = createMetrics(service);
+  const metrics = createMetrics(service, jobs);
   const scheduler =
     config.staging_cleanup.mode === 'scheduled'
       ? startSweepScheduler(service, config.sweep_interval_seconds * 1000, logger)

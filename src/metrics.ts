@@ -2,11 +2,14 @@
 // how long they took, staged runs by state, sweeps, and the process defaults.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { LIFECYCLE_STATES } from './domain/lifecycle.ts';
+import { registerFleetMetrics } from './fleetMetrics.ts';
+import type { AsyncClears } from './service/asyncClears.ts';
 import type { CleanupService } from './service/cleanupService.ts';
 
-export function createMetrics(service: CleanupService): Registry {
+export function createMetrics(service: CleanupService, jobs: AsyncClears): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerFleetMetrics(registry, service, jobs);
   const clears = new Counter({
     name: 'staging_cleanup_clears_total',
     help: 'Clear attempts by outcome: cleared, already_cleared, or the error code that refused or stopped them.',

@@ -19,6 +19,7 @@ import { registerHostCheck, servedHostNames } from './hostCheck.ts';
 import { answerOtherMethods } from './methodNotAllowed.ts';
 import { registerOpenApi } from './openapi.ts';
 import { panelRoutes } from './panelRoutes.ts';
+import { registerRequestMetrics } from './requestMetrics.ts';
 import { eventsRoute } from './routes/eventsRoute.ts';
 import { jobRoutes } from './routes/jobRoutes.ts';
 import { healthRoute, metricsRoute } from './routes/opsRoutes.ts';
@@ -104,6 +105,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   registerErrorHandling(app);
   registerDocumentedErrors(app);
   registerTraceEcho(app);
+  registerRequestMetrics(app, metrics);
   // A browser must not become a way in: foreign host names and pages first.
   registerHostCheck(app, servedHostNames(config.listen.host, config.allowed_hosts));
   await registerCrossOrigin(app, config.cors_origins);

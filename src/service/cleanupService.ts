@@ -96,6 +96,8 @@ export function createCleanupService(options: CleanupServiceOptions) {
     sweep: clears.sweep,
     health: cachedHealth(lifecycle.health),
     reclaimDeadLocks: lifecycle.reclaimDeadLocks,
+    // When this process took the run lock it has held longest (epoch ms), or null.
+    oldestLockHeldSince: () => locks.oldestHeldSince(),
     warm: lifecycle.warm,
     close: lifecycle.close,
   };

@@ -48,17 +48,21 @@ export function clearRecordOf(
 
 // The journal is the record of what was deleted; the log line carries the
 // same facts, and is all that is left if the journal write itself fails.
+// Answers whether the journal took the record.
 export async function keepRecord(
   writer: { append(record: ClearRecord): Promise<void> },
   record: ClearRecord,
   logger: LogSink,
-): Promise<void> {
+): Promise<boolean> {
+  let written = true;
   try {
     await writer.append(record);
   } catch (error) {
+    written = false;
     logger.error({ err: error, ...record }, 'journal write failed after a clear; the log keeps the record');
   }
   logger.info(record, record.outcome === 'cleared' ? 'run cleared' : 'run partly cleared');
+  return written;
 }
 
 export function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: boolean): CleanupError {

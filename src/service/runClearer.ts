@@ -139,7 +139,9 @@ export class RunClearer {
         complete,
       });
       const kept = deleted.files > 0 || complete ? journalRecord : null;
-      if (kept) await keepRecord(writer, kept, options.logger ?? this.deps.logger);
+      if (kept && !(await keepRecord(writer, kept, options.logger ?? this.deps.logger))) {
+        this.deps.events.emit('journal_write_failed', { run_path: location.runPath });
+      }
       if (!complete) return { failure: incomplete(location, deleted, lock.compromised), record: kept };
       const answer: ClearAnswer = {
         run_path: location.runPath,
