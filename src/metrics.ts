@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): clears by outcome, what they freed and
 // how long they took, staged runs by state, sweeps, and the process defaults.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerCapacityMetrics } from './capacityMetrics.ts';
 import { LIFECYCLE_STATES } from './domain/lifecycle.ts';
 import { registerFleetMetrics } from './fleetMetrics.ts';
 import type { AsyncClears } from './service/asyncClears.ts';
@@ -10,6 +11,7 @@ export function createMetrics(service: CleanupService, jobs: AsyncClears): Regis
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerFleetMetrics(registry, service, jobs);
+  registerCapacityMetrics(registry, service);
   const clears = new Counter({
     name: 'staging_cleanup_clears_total',
     help: 'Clear attempts by outcome: cleared, already_cleared, or the error code that refused or stopped them.',

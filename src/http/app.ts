@@ -20,6 +20,7 @@ import { answerOtherMethods } from './methodNotAllowed.ts';
 import { registerOpenApi } from './openapi.ts';
 import { panelRoutes } from './panelRoutes.ts';
 import { registerRequestMetrics } from './requestMetrics.ts';
+import { capacityRoutes } from './routes/capacityRoutes.ts';
 import { eventsRoute } from './routes/eventsRoute.ts';
 import { jobRoutes } from './routes/jobRoutes.ts';
 import { healthRoute, metricsRoute } from './routes/opsRoutes.ts';
@@ -119,6 +120,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     await api.register(healthRoute, { service });
     await api.register(whoamiRoute, { policy: service.policy });
     await api.register(stagingRoutes, { service, jobs });
+    await api.register(capacityRoutes, { service });
     await api.register(jobRoutes, { jobs });
     await api.register(eventsRoute, {
       events: service.events,

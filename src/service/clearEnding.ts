@@ -11,6 +11,12 @@ import { formatTimestamp } from '../domain/timestamps.ts';
 import type { DeleteOutcome } from '../storage/engine/treeDelete.ts';
 import type { LogSink } from './clearOptions.ts';
 
+// The staging volume's usage (percent) around a clear made to free room.
+export interface VolumeUsageChange {
+  before: number;
+  after: number;
+}
+
 // A journal line is at most 64 KiB (journalLines.ts): the strings that come
 // from ingest.json, whoever wrote it, are kept to a length that fits.
 const MAX_RECORDED_CHARS = 4096;
@@ -23,7 +29,7 @@ export function clearRecordOf(
   hostLabel: string,
   actor: string,
   deleted: DeleteOutcome,
-  facts: { clearedAt: string; durationMs: number; resumed: boolean; complete: boolean },
+  facts: { clearedAt: string; durationMs: number; resumed: boolean; complete: boolean; usage?: VolumeUsageChange },
 ): ClearRecord {
   const { view } = record;
   const verified = verifiedAt(view);
@@ -43,6 +49,9 @@ export function clearRecordOf(
     duration_ms: facts.durationMs,
     outcome: facts.complete ? 'cleared' : 'clear_incomplete',
     resumed: facts.resumed,
+    ...(facts.usage
+      ? { volume_usage_before_percent: facts.usage.before, volume_usage_after_percent: facts.usage.after }
+      : {}),
   };
 }
 

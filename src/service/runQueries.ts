@@ -15,7 +15,7 @@ import type { Journal } from '../storage/journal.ts';
 import { openRun } from '../storage/runDirectory.ts';
 import { permissionRefusal } from '../storage/writeAccess.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
-import type { EligibilityAnswer, RunDetail, RunListing } from './answers.ts';
+import type { EligibilityAnswer, RunDetail, RunListing, RunRow } from './answers.ts';
 import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCheck.ts';
 import type { Catalog, CatalogEntry, RunCatalog } from './runCatalog.ts';
 import { buildRunRow, compareRows } from './runRow.ts';
@@ -35,6 +35,12 @@ interface RunQueriesDeps {
   journal: Journal;
   rootGuard: StagingRootGuard;
   clock: () => Date;
+}
+
+export interface DecidedRuns {
+  now: Date;
+  runs: Array<{ row: RunRow; decision: Decision }>;
+  problems: Catalog['problems'];
 }
 
 function runNotFound(location: RunLocation, why = ''): CleanupError {
@@ -82,14 +88,25 @@ export function createRunQueries(deps: RunQueriesDeps) {
     return entry;
   };
 
+  // Every run's row and the decision behind it, as the listing sees them.
+  const decided = async (): Promise<DecidedRuns> => {
+    const { entries, problems } = await scan();
+    const now = clock();
+    const runs = entries.map((entry) => {
+      const decision = decideFromListing(entry, now);
+      return { row: buildRunRow(entry, decision, now), decision };
+    });
+    return { now, runs, problems };
+  };
+
   return {
     scan,
+    decided,
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
-      const { entries, problems } = await scan();
-      const now = clock();
-      const runs = entries
-        .map((entry) => buildRunRow(entry, decideFromListing(entry, now), now))
+      const { runs: decidedRuns, problems } = await decided();
+      const runs = decidedRuns
+        .map(({ row }) => row)
         .filter(
           (row) =>
             (filter.state === undefined || row.current_state === filter.state) &&

@@ -49,8 +49,10 @@ export interface PanelQuery {
 }
 
 interface Panel {
+  id: number;
   title: string;
   type: string;
+  datasource?: unknown;
   targets?: Array<{ expr: string; legendFormat?: string }>;
 }
 

@@ -47,13 +47,13 @@ describe('ops/grafana/staging-cleanup.json', () => {
       includeAll: true,
       datasource: { type: 'prometheus', uid: '${datasource}' },
     });
-    const panels = dashboard.panels as Array<Record<string, unknown> & { targets?: Array<Record<string, unknown>> }>;
+    const { panels } = dashboard;
     expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
     const drawn = panels.filter((panel) => panel.type !== 'row');
     for (const panel of drawn) {
-      expect(panel.datasource, String(panel.title)).toEqual({ type: 'prometheus', uid: '${datasource}' });
-      expect(panel.targets?.length, String(panel.title)).toBeGreaterThan(0);
-      for (const target of panel.targets ?? []) expect(target.expr, String(panel.title)).toMatch(/instance=~"\$host"/);
+      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+      for (const target of panel.targets ?? []) expect(target.expr, panel.title).toMatch(/instance=~"\$host"/);
     }
     const titles = drawn.map((panel) => panel.title);
     for (const wanted of ['Volume used', 'Available space and 4-hour forecast', 'Bytes freed per day', 'Clears and refusals by outcome', 'Job queue', 'Request latency (p95) by route', 'Health checks', 'Service up']) {
