@@ -33,9 +33,10 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
     labelNames: ['check'],
     registers,
     async collect() {
-      const report = await service.health();
+      // A check that cannot run at all must not take the whole scrape down.
+      const report = await service.health().catch(() => null);
       this.reset();
-      for (const [check, { ok }] of Object.entries(report.checks)) this.set({ check }, ok ? 1 : 0);
+      for (const [check, { ok }] of Object.entries(report?.checks ?? {})) this.set({ check }, ok ? 1 : 0);
     },
   });
   const journalFailures = new Counter({
