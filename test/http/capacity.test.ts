@@ -82,3 +82,31 @@ describe('capacity metrics', () => {
     expect(text).toMatch(/^staging_cleanup_pressure_target_ratio 0\.9$/m);
   });
 });
+
+describe('POST /api/v1/staging/capacity/sweep', () => {
+  it('answers 409 pressure_not_configured, naming the keys, when no pressure policy is configured', async () => {
+    const harness = await createAppHarness();
+    const answer = await harness.http().post('/api/v1/staging/capacity/sweep').expect(409);
+    expect(answer.body.error.code).toBe('pressure_not_configured');
+    expect(answer.body.error.message).toContain('pressure.high_water_percent');
+  });
+
+  it('clears nothing under the high-water mark, and says where the volume stands', async () => {
+    const harness = await createAppHarness({
+      env: { STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '99', STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '98' },
+    });
+    makeRun(harness.root, 'EQ/P/Runs/Run_old', { verifiedAt: '2026-04-18T10:00:00Z' });
+    const report = (await harness.http().post('/api/v1/staging/capacity/sweep?dry_run=true').expect(200)).body;
+    expect(report).toMatchObject({ dry_run: true, high_water_percent: 99, target_percent: 98, results: [], skipped: [] });
+    expect(report.usage_after_percent).toBe(report.usage_before_percent);
+    const capacity = (await harness.http().get('/api/v1/staging/capacity').expect(200)).body;
+    expect(capacity.pressure).toMatchObject({ high_water_percent: 99, target_percent: 98, min_retain_hours: 1, past_high_water: false });
+  });
+
+  it('needs a clear token', async () => {
+    const harness = await createAppHarness({ env: { STAGING_CLEANUP_TOKENS: JSON.stringify([{ token: READ_TOKEN, scope: 'read' }]) } });
+    await harness.http().get('/api/v1/staging/capacity').set('authorization', `Bearer ${READ_TOKEN}`).expect(200);
+    const answer = await harness.http().post('/api/v1/staging/capacity/sweep').set('authorization', `Bearer ${READ_TOKEN}`).expect(403);
+    expect(answer.body.error.code).toBe('forbidden');
+  });
+});
