@@ -17,7 +17,7 @@ const ACTIVE_JOB_STATES: ReadonlyArray<JobSummary['state']> = ['queued', 'runnin
 // (nodejs_active_handles{type}, ...) stay and sum to the same.
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-export function registerFleetMetrics(registry: Registry, service: CleanupService, jobs: AsyncClears): void {
+export function registerFleetMetrics(registry: Registry, service: CleanupService, jobs?: AsyncClears): void {
   const registers = [registry];
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   // One listing serves every gauge of a scrape (prom-client collects them at once).
@@ -85,16 +85,18 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
     },
   });
 
-  new Gauge({
-    name: 'staging_cleanup_jobs',
-    help: 'Asynchronous clears (Prefer: respond-async) waiting (queued) or running.',
-    labelNames: ['state'],
-    registers,
-    collect() {
-      for (const state of ACTIVE_JOB_STATES) this.set({ state }, 0);
-      for (const job of allJobs(jobs)) if (ACTIVE_JOB_STATES.includes(job.state)) this.inc({ state: job.state });
-    },
-  });
+  if (jobs) {
+    new Gauge({
+      name: 'staging_cleanup_jobs',
+      help: 'Asynchronous clears (Prefer: respond-async) waiting (queued) or running.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        for (const state of ACTIVE_JOB_STATES) this.set({ state }, 0);
+        for (const job of allJobs(jobs)) if (ACTIVE_JOB_STATES.includes(job.state)) this.inc({ state: job.state });
+      },
+    });
+  }
 
   new Histogram({
     name: REQUEST_DURATION,

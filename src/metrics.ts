@@ -7,7 +7,8 @@ import { registerFleetMetrics } from './fleetMetrics.ts';
 import type { AsyncClears } from './service/asyncClears.ts';
 import type { CleanupService } from './service/cleanupService.ts';
 
-export function createMetrics(service: CleanupService, jobs: AsyncClears): Registry {
+// `jobs`: the asynchronous clears whose queue to show (the program's; a test of the service alone has none).
+export function createMetrics(service: CleanupService, jobs?: AsyncClears): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerFleetMetrics(registry, service, jobs);
