@@ -3,6 +3,7 @@
 // records that only the log kept, the lock held longest, whether the sweep
 // keeps up, the job queue, and how long requests take.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CLEANUP_ERROR_CODES, statusOf, type ErrorCode } from './domain/errorTable.ts';
 import { parseTimestamp } from './domain/timestamps.ts';
 import type { AsyncClears } from './service/asyncClears.ts';
 import type { CleanupService } from './service/cleanupService.ts';
@@ -17,9 +18,22 @@ const ACTIVE_JOB_STATES: ReadonlyArray<JobSummary['state']> = ['queued', 'runnin
 // (nodejs_active_handles{type}, ...) stay and sum to the same.
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+// The outcomes of a clear that failed on the service's side (5xx), which the
+// StagingClearsFailing alert watches (ops/prometheus/recording.yml lists the
+// same): not a stop (shutting_down) nor a full job queue, which are no failure.
+const NOT_FAILURES: ReadonlySet<ErrorCode> = new Set(['shutting_down', 'job_queue_full']);
+export const CLEAR_FAILURES: readonly ErrorCode[] = [...CLEANUP_ERROR_CODES, 'internal_error' as const].filter(
+  (code) => statusOf(code) >= 500 && !NOT_FAILURES.has(code),
+);
+
+// Registered after the clear counters of metrics.ts, whose failure outcomes it starts at 0.
 export function registerFleetMetrics(registry: Registry, service: CleanupService, jobs?: AsyncClears): void {
   const registers = [registry];
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  // increase() sees no rise in a series' first sample: without a 0 before
+  // it, a host's first failure of a kind would never fire the alert.
+  const clears = registry.getSingleMetric('staging_cleanup_clears_total');
+  if (clears instanceof Counter) for (const outcome of CLEAR_FAILURES) clears.inc({ outcome }, 0);
   // One listing serves every gauge of a scrape (prom-client collects them at once).
   let listing: ReturnType<CleanupService['listRuns']> | null = null;
   const latestListing = (): ReturnType<CleanupService['listRuns']> =>
@@ -73,14 +87,15 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
   });
   new Gauge({
     name: 'staging_cleanup_oldest_auto_eligible_age_seconds',
-    help: 'How long the run that has waited longest for the sweep has been past its retain window; 0 when none waits.',
+    help: 'How long the run that has waited longest for the sweep has been past its retain window (an interrupted clear: since it began); 0 when none waits.',
     registers,
     async collect() {
       const runs = (await latestListing().catch(() => null))?.runs;
       if (!runs) return;
+      // An interrupted clear has waited since the clear began (its last history entry).
       const since = runs
         .filter((row) => row.auto_clear_eligible)
-        .map((row) => parseTimestamp(row.eligible_at)?.getTime() ?? Date.now());
+        .map((row) => parseTimestamp(row.eligible_at ?? row.last_activity_at)?.getTime() ?? Date.now());
       this.set(Math.max(0, (Date.now() - Math.min(Date.now(), ...since)) / 1000));
     },
   });

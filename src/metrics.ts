@@ -11,7 +11,6 @@ import type { CleanupService } from './service/cleanupService.ts';
 export function createMetrics(service: CleanupService, jobs?: AsyncClears): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  registerFleetMetrics(registry, service, jobs);
   registerCapacityMetrics(registry, service);
   const clears = new Counter({
     name: 'staging_cleanup_clears_total',
@@ -76,5 +75,6 @@ export function createMetrics(service: CleanupService, jobs?: AsyncClears): Regi
       sweepRuns.inc({ result: 'skipped', reason }, count);
     }
   });
+  registerFleetMetrics(registry, service, jobs);
   return registry;
 }

@@ -49,9 +49,17 @@ export interface Sample {
   value: [number, string];
 }
 
+export interface Alert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing';
+}
+
 export interface RunningPrometheus {
   url: string;
   query(expr: string): Promise<Sample[]>;
+  // The alerts pending or firing now.
+  alerts(): Promise<Alert[]>;
   stop(): Promise<void>;
 }
 
@@ -102,14 +110,16 @@ export async function startPrometheus(config: object, dir: string): Promise<Runn
     await stop();
     throw error;
   }
+  const api = async <T>(query: string): Promise<T> => {
+    const response = await fetch(`${url}/api/v1/${query}`);
+    const body = (await response.json()) as { status: string; error?: string; data?: T };
+    if (body.status !== 'success' || !body.data) throw new Error(`${query}: ${body.error ?? response.status}`);
+    return body.data;
+  };
   return {
     url,
     stop,
-    async query(expr) {
-      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
-      const body = (await response.json()) as { status: string; error?: string; data?: { result: Sample[] } };
-      if (body.status !== 'success' || !body.data) throw new Error(`${expr}: ${body.error ?? response.status}`);
-      return body.data.result;
-    },
+    query: async (expr) => (await api<{ result: Sample[] }>(`query?${new URLSearchParams({ query: expr })}`)).result,
+    alerts: async () => (await api<{ alerts: Alert[] }>('alerts')).alerts,
   };
 }

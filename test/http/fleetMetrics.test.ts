@@ -98,6 +98,18 @@ describe('fleet metrics', () => {
     expect(lastSweep).toBeLessThanOrEqual(Math.ceil(after));
   });
 
+  it('counts an interrupted clear as waiting for the sweep since the clear began', async () => {
+    const h = await createAppHarness({ env: SCHEDULED });
+    // Its ingest.json says cleared on 2026-04-18T16:18:43Z, and its files are still there.
+    makeRun(h.root, RUN, { state: 'cleared' });
+    const registry = h.program.metrics;
+    expect(await valueOf(registry, 'staging_cleanup_auto_eligible_runs')).toBe(1);
+    const since = Date.parse('2026-04-18T16:18:43Z');
+    const waited = (await valueOf(registry, 'staging_cleanup_oldest_auto_eligible_age_seconds')) ?? 0;
+    expect(waited).toBeGreaterThanOrEqual((Date.now() - since) / 1000 - 60);
+    expect(waited).toBeLessThanOrEqual((Date.now() - since) / 1000);
+  });
+
   it('counts asynchronous clears that are queued, then none once they are done', async () => {
     const h = await createAppHarness();
     makeRun(h.root, RUN);

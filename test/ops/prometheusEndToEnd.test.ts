@@ -3,8 +3,8 @@
 // every second and evaluates the rules, while the service clears a run,
 // refuses one, fails to finish one and sweeps. Then every expression of a
 // rule and every panel query of the dashboard must have data, with the
-// labels its annotations or legend name: a metric or label renamed on
-// either side makes this fail.
+// labels its annotations or legend name (a metric or label renamed on
+// either side makes this fail), and the failed clear fires its alert.
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +12,7 @@ import { afterEach, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CLEAR_TOKEN, createAppHarness, listen, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
 import { withImmutable } from '../helpers/faults.ts';
-import { describeWithPrometheus, PROMETHEUS_DIR, RULE_FILES, rulesOf, startPrometheus, type Sample } from '../helpers/prometheus.ts';
+import { describeWithPrometheus, PROMETHEUS_DIR, RULE_FILES, rulesOf, startPrometheus, type Alert, type Sample } from '../helpers/prometheus.ts';
 import { dashboardQueries, labelsOfAnnotations, labelsOfLegend, readDashboard, signalOf, substituteVariables } from '../helpers/promql.ts';
 import { IS_ROOT } from '../helpers/root.ts';
 import { makeRun, makeTempDir } from '../helpers/stagingTree.ts';
@@ -54,6 +54,13 @@ async function exercise(h: AppHarness): Promise<void> {
   makeRun(h.root, 'EQ/P/Runs/Run_waiting');
 }
 
+// Polls `check` each second until it holds or SETTLE_MS have passed; what
+// did not come is then for the assertions after it to say.
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + SETTLE_MS;
+  while (!(await check()) && Date.now() < deadline) await sleep(1000);
+}
+
 interface Check {
   where: string;
   expr: string;
@@ -86,7 +93,7 @@ async function shortfalls(query: (expr: string) => Promise<Sample[]>, checks: Ch
 }
 
 skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipped rules and dashboard on a real Prometheus', () => {
-  it('find data, with the labels they name, for every rule expression and every dashboard panel', async () => {
+  it('find data, with the labels they name, for every rule expression and every panel, and fire the alerts for what the service met', async () => {
     const h = await createAppHarness({
       env: { ...WITH_TOKENS, STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' },
     });
@@ -97,6 +104,8 @@ skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipp
     fs.writeFileSync(tokenFile, READ_TOKEN, { mode: 0o400 });
     const prometheus = await startPrometheus(configFor(serviceUrl, tokenFile), dir);
     try {
+      // A counter's rise is seen only from a sample before it: the first scrape comes first.
+      await until(async () => (await prometheus.query(`up{job="${JOB}"} == 1`)).length > 0);
       await exercise(h);
       const instance = new URL(serviceUrl).host;
       const dashboard = readDashboard();
@@ -113,16 +122,32 @@ skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipp
         return [...new Set(series.map((one) => one.metric[label] ?? ''))];
       };
       // Waits until every check has data (or the time is up), then says what is missing.
-      const deadline = Date.now() + SETTLE_MS;
-      let missing: string[];
-      let hosts: string[];
-      do {
-        await sleep(1000);
+      let missing: string[] = [];
+      let hosts: string[] = [];
+      await until(async () => {
         hosts = await hostVariable();
         missing = await shortfalls(prometheus.query, [...ruleChecks(), ...panelChecks(hosts)]);
-      } while (missing.length > 0 && Date.now() < deadline);
+        return missing.length === 0;
+      });
       expect(missing).toEqual([]);
       expect(hosts).toEqual([instance]);
+
+      // What the service met fires or arms the alerts that say so, naming the host.
+      let alerts: Alert[] = [];
+      await until(async () => {
+        alerts = await prometheus.alerts();
+        return alerts.length >= 2;
+      });
+      const alert = (name: string) => alerts.find((one) => one.labels.alertname === name);
+      expect(alert('StagingClearsFailing')).toMatchObject({
+        state: 'firing',
+        labels: { instance, job: JOB, room: 'test', outcome: 'clear_incomplete', severity: 'warning' },
+        annotations: { summary: `Clears fail on ${instance} (clear_incomplete)` },
+      });
+      expect(alert('StagingClearsFailing')?.annotations.description).toContain(`1 clear(s) on ${instance} ended with clear_incomplete`);
+      // Run_waiting was due months ago by the service's clock; the alert waits 5 minutes before it fires.
+      expect(alert('StagingSweepBehind')).toMatchObject({ state: 'pending', labels: { instance, severity: 'warning' } });
+      expect(alerts.map((one) => one.labels.alertname).sort()).toEqual(['StagingClearsFailing', 'StagingSweepBehind']);
 
       const [up] = await prometheus.query(`up{job="${JOB}"}`);
       expect(up?.metric).toMatchObject({ instance, job: JOB, room: 'test' });

@@ -3,8 +3,9 @@
 // configuration.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { CLEAR_FAILURES } from '../../src/fleetMetrics.ts';
 import { describeWithPromtool, PROMETHEUS_DIR, promtool, RULE_FILES, rulesOf } from '../helpers/prometheus.ts';
 import { makeTempDir } from '../helpers/stagingTree.ts';
 
@@ -61,5 +62,16 @@ describeWithPromtool('ops/prometheus', () => {
     const result = await promtool(['check', 'config', path.join(dir, 'prometheus.yml')]);
     expect(result.output).toContain('is valid prometheus config file syntax');
     expect(result.ok).toBe(true);
+  });
+});
+
+describe('the clear failures the rules watch', () => {
+  it('are the outcomes the service starts at 0: every 5xx refusal of a clear but a stop or a full queue', () => {
+    const rule = RULE_FILES.flatMap(rulesOf).find((each) => each.record === 'instance_outcome:staging_cleanup_clear_failures:increase30m');
+    const outcomes = rule?.expr.match(/outcome=~"([^"]+)"/)?.[1]?.split('|') ?? [];
+    expect([...outcomes].sort()).toEqual([...CLEAR_FAILURES].sort());
+    expect(CLEAR_FAILURES).toContain('clear_incomplete');
+    expect(CLEAR_FAILURES).not.toContain('shutting_down');
+    expect(CLEAR_FAILURES).not.toContain('unsynced_files');
   });
 });
