@@ -93,10 +93,11 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
       const runs = (await latestListing().catch(() => null))?.runs;
       if (!runs) return;
       // An interrupted clear has waited since the clear began (its last history entry).
-      const since = runs
+      const now = Date.now();
+      const oldest = runs
         .filter((row) => row.auto_clear_eligible)
-        .map((row) => parseTimestamp(row.eligible_at ?? row.last_activity_at)?.getTime() ?? Date.now());
-      this.set(Math.max(0, (Date.now() - Math.min(Date.now(), ...since)) / 1000));
+        .reduce((first, row) => Math.min(first, parseTimestamp(row.eligible_at ?? row.last_activity_at)?.getTime() ?? now), now);
+      this.set((now - oldest) / 1000);
     },
   });
 
