@@ -134,11 +134,11 @@ skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipp
 
       // What the service met fires or arms the alerts that say so, naming the host.
       let alerts: Alert[] = [];
+      const alert = (name: string) => alerts.find((one) => one.labels.alertname === name);
       await until(async () => {
         alerts = await prometheus.alerts();
-        return alerts.length >= 2;
+        return alert('StagingClearsFailing')?.state === 'firing' && alert('StagingSweepBehind') !== undefined;
       });
-      const alert = (name: string) => alerts.find((one) => one.labels.alertname === name);
       expect(alert('StagingClearsFailing')).toMatchObject({
         state: 'firing',
         labels: { instance, job: JOB, room: 'test', outcome: 'clear_incomplete', severity: 'warning' },
@@ -147,7 +147,10 @@ skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipp
       expect(alert('StagingClearsFailing')?.annotations.description).toContain(`1 clear(s) on ${instance} ended with clear_incomplete`);
       // Run_waiting was due months ago by the service's clock; the alert waits 5 minutes before it fires.
       expect(alert('StagingSweepBehind')).toMatchObject({ state: 'pending', labels: { instance, severity: 'warning' } });
-      expect(alerts.map((one) => one.labels.alertname).sort()).toEqual(['StagingClearsFailing', 'StagingSweepBehind']);
+      // Nothing of what did not happen (the volume's forecast is the machine's: not judged here).
+      for (const quiet of ['StagingCleanupDown', 'StagingCleanupHealthCheckFailing', 'StagingJournalWriteFailures', 'StagingLockHeldLong']) {
+        expect(alert(quiet), quiet).toBeUndefined();
+      }
 
       const [up] = await prometheus.query(`up{job="${JOB}"}`);
       expect(up?.metric).toMatchObject({ instance, job: JOB, room: 'test' });
