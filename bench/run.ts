@@ -108,13 +108,19 @@ async function clearCase(): Promise<void> {
   });
 }
 
-async function listingCase(): Promise<void> {
-  const staging = path.join(base, 'listing', 'staging');
+// The 100-run tree of the listing goals (100 runs of 1000 files), settled.
+async function buildHundredRuns(name: string): Promise<string> {
+  const staging = path.join(base, name, 'staging');
   for (let run = 0; run < 100; run += 1) {
     buildRun(staging, `BENCH/P${run % 5}/Runs/Run_${String(run).padStart(3, '0')}`, { folders: 1, filesPerFolder: 1000 });
   }
   settleDisk();
   await sleep(SETTLE_MS);
+  return staging;
+}
+
+async function listingCase(): Promise<void> {
+  const staging = await buildHundredRuns('listing');
   const first: number[] = [];
   const du: number[] = [];
   const repeated: number[] = [];
@@ -161,12 +167,7 @@ async function listingCase(): Promise<void> {
 // What the capacity answer costs once the listing is warm: its own median,
 // beside the listing's (the capacity answer walks the same cached catalog).
 async function capacityCase(): Promise<void> {
-  const staging = path.join(base, 'capacity', 'staging');
-  for (let run = 0; run < 100; run += 1) {
-    buildRun(staging, `BENCH/P${run % 5}/Runs/Run_${String(run).padStart(3, '0')}`, { folders: 1, filesPerFolder: 1000 });
-  }
-  settleDisk();
-  await sleep(SETTLE_MS);
+  const staging = await buildHundredRuns('capacity');
   const capacity: number[] = [];
   const listing: number[] = [];
   // The floor of any answer over HTTP (auth, hooks, a small JSON body).
