@@ -47,6 +47,9 @@ interface CleanupServiceOptions {
 
 export type CleanupService = ReturnType<typeof createCleanupService>;
 
+// A capacity answer (or health's volume check) reuses a listing begun this recently.
+const SHARED_LISTING_MS = 1000;
+
 export function createCleanupService(options: CleanupServiceOptions) {
   const { stagingRoot, hostLabel, policy } = options;
   const logger = options.logger ?? pino({ level: 'silent' });
@@ -64,11 +67,14 @@ export function createCleanupService(options: CleanupServiceOptions) {
   void rootGuard.problem();
 
   const queries = createRunQueries({ stagingRoot, policy, catalog, check, journal, rootGuard, clock });
+  events.on('run_state', queries.forgetShared);
+  events.on('clear_done', queries.forgetShared);
   const capacity = createCapacity({
     stagingRoot,
     policy,
     pressure: options.pressure ?? null,
-    decided: queries.decided,
+    // The panel asks for the listing and the capacity together: one walk serves both.
+    decided: () => queries.decided(SHARED_LISTING_MS),
     samples: createVolumeSamples(options.journalDir, hostLabel),
     logger,
   });
@@ -97,7 +103,7 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const relievePressure = createPressureSweep({
     settings: options.pressure ?? null,
     capacity,
-    decided: queries.decided,
+    decided: () => queries.decided(),
     clears,
     logger,
   });

@@ -88,8 +88,7 @@ export function createRunQueries(deps: RunQueriesDeps) {
     return entry;
   };
 
-  // Every run's row and the decision behind it, as the listing sees them.
-  const decided = async (): Promise<DecidedRuns> => {
+  const decideAll = async (): Promise<DecidedRuns> => {
     const { entries, problems } = await scan();
     const now = clock();
     const runs = entries.map((entry) => {
@@ -99,9 +98,26 @@ export function createRunQueries(deps: RunQueriesDeps) {
     return { now, runs, problems };
   };
 
+  // Every run's row and the decision behind it, as the listing sees them:
+  // from a listing begun less than `maxAgeMs` ago (or under way), if any.
+  let latest: { startedAt: number; result: Promise<DecidedRuns> } | null = null;
+  const decided = (maxAgeMs = 0): Promise<DecidedRuns> => {
+    if (latest && performance.now() - latest.startedAt <= maxAgeMs) return latest.result;
+    const started = { startedAt: performance.now(), result: decideAll() };
+    latest = started;
+    started.result.catch(() => {
+      if (latest === started) latest = null;
+    });
+    return started.result;
+  };
+
   return {
     scan,
     decided,
+    // A listing kept for sharing is not shared once a run changed.
+    forgetShared(): void {
+      latest = null;
+    },
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
       const { runs: decidedRuns, problems } = await decided();
