@@ -145,7 +145,7 @@ skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipp
         annotations: { summary: `Clears fail on ${instance} (clear_incomplete)` },
       });
       expect(alert('StagingClearsFailing')?.annotations.description).toContain(`1 clear(s) on ${instance} ended with clear_incomplete`);
-      // Run_waiting was due months ago by the service's clock; the alert waits 5 minutes before it fires.
+      // Run_waiting has been due since April (the fixtures' dates); the alert waits 5 minutes before it fires.
       expect(alert('StagingSweepBehind')).toMatchObject({ state: 'pending', labels: { instance, severity: 'warning' } });
       // Nothing of what did not happen (the volume's forecast is the machine's: not judged here).
       for (const quiet of ['StagingCleanupDown', 'StagingCleanupHealthCheckFailing', 'StagingJournalWriteFailures', 'StagingLockHeldLong']) {
