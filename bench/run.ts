@@ -30,7 +30,11 @@ interface Row {
 const rows: Row[] = [];
 const ms = (value: number): string => `${value.toFixed(0)} ms`;
 
-async function withService<T>(root: string, work: (url: string, pid: number) => Promise<T>): Promise<T> {
+async function withService<T>(
+  root: string,
+  work: (url: string, pid: number) => Promise<T>,
+  env: Record<string, string> = {},
+): Promise<T> {
   // The service refuses to start on a staging root that does not exist.
   fs.mkdirSync(root, { recursive: true });
   const service = startService(
@@ -38,6 +42,7 @@ async function withService<T>(root: string, work: (url: string, pid: number) => 
       STAGING_CLEANUP_STAGING_ROOT: root,
       STAGING_CLEANUP_JOURNAL_DIR: path.join(base, 'journal'),
       STAGING_CLEANUP_LOG_LEVEL: 'info',
+      ...env,
     },
     base,
   );
@@ -103,13 +108,19 @@ async function clearCase(): Promise<void> {
   });
 }
 
-async function listingCase(): Promise<void> {
-  const staging = path.join(base, 'listing', 'staging');
+// The 100-run tree of the listing goals (100 runs of 1000 files), settled.
+async function buildHundredRuns(name: string): Promise<string> {
+  const staging = path.join(base, name, 'staging');
   for (let run = 0; run < 100; run += 1) {
     buildRun(staging, `BENCH/P${run % 5}/Runs/Run_${String(run).padStart(3, '0')}`, { folders: 1, filesPerFolder: 1000 });
   }
   settleDisk();
   await sleep(SETTLE_MS);
+  return staging;
+}
+
+async function listingCase(): Promise<void> {
+  const staging = await buildHundredRuns('listing');
   const first: number[] = [];
   const du: number[] = [];
   const repeated: number[] = [];
@@ -151,6 +162,93 @@ async function listingCase(): Promise<void> {
     pass: median(repeated) <= 30,
   });
   responsivenessRow('health p99 during a first listing (scan)', scanLatencies);
+}
+
+// What the capacity answer costs once the listing is warm: its own median,
+// beside the listing's (the capacity answer walks the same cached catalog).
+async function capacityCase(): Promise<void> {
+  const staging = await buildHundredRuns('capacity');
+  const capacity: number[] = [];
+  const listing: number[] = [];
+  // The floor of any answer over HTTP (auth, hooks, a small JSON body).
+  const whoami: number[] = [];
+  const ask = async (url: string, route: string): Promise<void> => {
+    const response = await fetch(`${url}${route}`);
+    if (response.status !== 200) throw new Error(`${route} answered ${response.status}`);
+    await response.arrayBuffer();
+  };
+  await withService(staging, async (url) => {
+    await ask(url, '/api/v1/staging');
+    for (let round = 0; round < ROUNDS * 10; round += 1) {
+      capacity.push(await timed(() => ask(url, '/api/v1/staging/capacity')));
+      listing.push(await timed(() => ask(url, '/api/v1/staging')));
+      whoami.push(await timed(() => ask(url, '/api/v1/whoami')));
+    }
+  });
+  const shown = (values: number[]) => `${median(values).toFixed(1)} ms`;
+  console.log(`  capacity p50 ${shown(capacity)}; listing p50 ${shown(listing)}; whoami p50 ${shown(whoami)}`);
+  rows.push({
+    name: 'capacity answer on 100 runs, warm listing',
+    measured: shown(capacity),
+    baseline: `listing ${shown(listing)}, whoami ${shown(whoami)}`,
+    result: `${median(capacity).toFixed(1)} ms`,
+    target: '≤ 5 ms',
+    pass: median(capacity) <= 5,
+  });
+}
+
+// The pressure sweep's own cost: its wall time over the sum of its clears'
+// durations. The runs are verified 30 min before the sweep (a tolerance of
+// an hour covers their files, written just before); the marks (2 %, 1 %) make
+// it clear every run of the round.
+async function pressureCase(): Promise<void> {
+  const staging = path.join(base, 'pressure', 'staging');
+  const sweeps: number[] = [];
+  const clears: number[] = [];
+  const env = {
+    STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '2',
+    STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '1',
+    STAGING_CLEANUP_PRESSURE_MIN_RETAIN_HOURS: '0',
+    STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS: '3600',
+    STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '86400',
+  };
+  await withService(
+    staging,
+    async (url) => {
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const verifiedAt = `${new Date(Date.now() - 1_800_000).toISOString().slice(0, 19)}Z`;
+        for (let run = 0; run < 5; run += 1) {
+          const runDir = buildRun(staging, `BENCH/P/Runs/Run_pressure_${round}_${run}`, { folders: 10, filesPerFolder: 1000 });
+          const ingestFile = path.join(runDir, '.exlab-wizard', 'ingest.json');
+          const ingest = JSON.parse(fs.readFileSync(ingestFile, 'utf8')) as { history: Array<{ at: string }> };
+          (ingest.history.at(-1) as { at: string }).at = verifiedAt;
+          fs.writeFileSync(ingestFile, JSON.stringify(ingest));
+        }
+        settleDisk();
+        await sleep(SETTLE_MS);
+        let report: { results: Array<{ duration_ms?: number }> } = { results: [] };
+        sweeps.push(
+          await timed(async () => {
+            const response = await fetch(`${url}/api/v1/staging/capacity/sweep`, { method: 'POST' });
+            report = (await response.json()) as typeof report;
+          }),
+        );
+        if (report.results.length !== 5) throw new Error(`the pressure sweep cleared ${report.results.length} runs, not 5`);
+        clears.push(report.results.reduce((sum, result) => sum + (result.duration_ms ?? 0), 0));
+      }
+    },
+    env,
+  );
+  const overheads = sweeps.map((sweep, round) => sweep / (clears[round] as number) - 1);
+  console.log(`  sweeps ${sweeps.map(ms).join(', ')}; their clears ${clears.map(ms).join(', ')}`);
+  rows.push({
+    name: 'pressure sweep of 5 runs of 10k files, over its clears',
+    measured: ms(median(sweeps)),
+    baseline: `clears ${ms(median(clears))}`,
+    result: `+${(median(overheads) * 100).toFixed(1)} %`,
+    target: '< 5 %',
+    pass: median(overheads) < 0.05,
+  });
 }
 
 function responsivenessRow(name: string, latencies: number[]): void {
@@ -209,7 +307,14 @@ function printRows(): void {
 }
 
 try {
-  const cases = { clear: clearCase, listing: listingCase, responsive: responsivenessCase, memory: memoryCase };
+  const cases = {
+    clear: clearCase,
+    listing: listingCase,
+    capacity: capacityCase,
+    pressure: pressureCase,
+    responsive: responsivenessCase,
+    memory: memoryCase,
+  };
   const only = process.env.BENCH_CASES?.split(',') ?? Object.keys(cases);
   for (const [name, run] of Object.entries(cases)) {
     if (!only.includes(name)) continue;

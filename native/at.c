@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <linux/fs.h>
 #include <unistd.h>
 
@@ -213,6 +214,28 @@ static napi_value Fstat(napi_env env, napi_callback_info info) {
   return stat_array(env, &st);
 }
 
+// fstatvfs(fd) -> Float64Array [frsize, blocks, bfree, bavail, files, ffree]:
+// the volume holding an open folder, as df sees it (by descriptor, so it is
+// the folder the service works in, whatever its path points to by then).
+static napi_value Fstatvfs(napi_env env, napi_callback_info info) {
+  napi_value argv[1], buffer, result;
+  int fd;
+  struct statvfs st;
+  void *data;
+  if (!get_args(env, info, 1, argv) || !get_fd(env, argv[0], &fd)) return throw_type(env, "fstatvfs(fd)");
+  if (fstatvfs(fd, &st) != 0) return throw_errno(env, errno, "fstatvfs");
+  napi_create_arraybuffer(env, 6 * sizeof(double), &data, &buffer);
+  double *fields = data;
+  fields[0] = (double)st.f_frsize;
+  fields[1] = (double)st.f_blocks;
+  fields[2] = (double)st.f_bfree;
+  fields[3] = (double)st.f_bavail;
+  fields[4] = (double)st.f_files;
+  fields[5] = (double)st.f_ffree;
+  napi_create_typedarray(env, napi_float64_array, 6, buffer, 0, &result);
+  return result;
+}
+
 // inodeFlags(fd) -> the inode's flags (FS_IOC_GETFLAGS: append-only,
 // immutable, ...), or -1 where the filesystem keeps none.
 static napi_value InodeFlags(napi_env env, napi_callback_info info) {
@@ -360,5 +383,6 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "unlinkat", Unlinkat);
   export_function(env, exports, "scan", Scan);
   export_function(env, exports, "inodeFlags", InodeFlags);
+  export_function(env, exports, "fstatvfs", Fstatvfs);
   return exports;
 }

@@ -1,19 +1,32 @@
 // The composition root (Boot): the one place that turns the configuration
 // into a running program. It builds storage (tree workers, run locks), the
-// cleanup service, the job registry, metrics and, in scheduled mode, the
-// sweep scheduler. The HTTP layer receives what it serves (the service, the
+// cleanup service, the job registry, metrics, the free-space sampler and, in
+// scheduled mode or with a pressure policy, the sweep scheduler. The HTTP layer receives what it serves (the service, the
 // jobs, the metrics) and builds nothing but the Fastify app.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AppConfig } from './config/schema.ts';
+import { repeatEvery } from './lib/repeating.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createAsyncClears, type AsyncClears } from './service/asyncClears.ts';
 import { createCleanupService, type CleanupService } from './service/cleanupService.ts';
 import { JobRegistry } from './service/jobs.ts';
 import { startSweepScheduler } from './service/sweepScheduler.ts';
+import type { PressureSettings } from './domain/pressurePlan.ts';
 import { createRunLocks } from './storage/runLock.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
+
+// How often the free space of the staging volume is sampled (the fill rate).
+const VOLUME_SAMPLE_MS = 5 * 60_000;
+
+function pressureOf(config: AppConfig): PressureSettings | null {
+  const { high_water_percent: highWaterPercent, target_percent: targetPercent, min_retain_hours: minRetainHours } =
+    config.pressure;
+  return highWaterPercent === undefined || targetPercent === undefined
+    ? null
+    : { highWaterPercent, targetPercent, minRetainHours };
+}
 
 interface ComposeDeps {
   logger?: Logger;
@@ -53,6 +66,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
       nasMounts: config.nas_mounts,
     },
     ingestMaxBytes: config.ingest_max_bytes,
+    pressure: pressureOf(config),
     logger,
     clock,
     locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),
@@ -63,17 +77,21 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     concurrency: config.jobs.concurrency,
   });
   const jobs = createAsyncClears(service, registry);
-  const metrics = createMetrics(service);
+  const metrics = createMetrics(service, jobs);
+  const sweeps = { policy: config.staging_cleanup.mode === 'scheduled', pressure: service.pressure !== null };
   const scheduler =
-    config.staging_cleanup.mode === 'scheduled'
-      ? startSweepScheduler(service, config.sweep_interval_seconds * 1000, logger)
-      : null;
+    sweeps.policy || sweeps.pressure ? startSweepScheduler(service, config.sweep_interval_seconds * 1000, logger, sweeps) : null;
+  const sampler = repeatEvery(
+    VOLUME_SAMPLE_MS,
+    () => service.sampleVolume().catch((error: unknown) => logger.warn({ err: error }, 'staging volume not sampled')),
+    { now: true },
+  );
   return {
     service,
     jobs,
     metrics,
     async close(graceMs) {
-      await scheduler?.stop();
+      await Promise.all([scheduler?.stop(), sampler.stop()]);
       await service.close(graceMs);
       if (!deps.pool) await pool.close();
     },

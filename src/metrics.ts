@@ -1,12 +1,17 @@
 // Prometheus metrics (prom-client): clears by outcome, what they freed and
 // how long they took, staged runs by state, sweeps, and the process defaults.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerCapacityMetrics } from './capacityMetrics.ts';
 import { LIFECYCLE_STATES } from './domain/lifecycle.ts';
+import { registerFleetMetrics } from './fleetMetrics.ts';
+import type { AsyncClears } from './service/asyncClears.ts';
 import type { CleanupService } from './service/cleanupService.ts';
 
-export function createMetrics(service: CleanupService): Registry {
+// `jobs`: the asynchronous clears whose queue to show (the program's; a test of the service alone has none).
+export function createMetrics(service: CleanupService, jobs?: AsyncClears): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerCapacityMetrics(registry, service);
   const clears = new Counter({
     name: 'staging_cleanup_clears_total',
     help: 'Clear attempts by outcome: cleared, already_cleared, or the error code that refused or stopped them.',
@@ -70,5 +75,6 @@ export function createMetrics(service: CleanupService): Registry {
       sweepRuns.inc({ result: 'skipped', reason }, count);
     }
   });
+  registerFleetMetrics(registry, service, jobs);
   return registry;
 }

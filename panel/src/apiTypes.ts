@@ -94,3 +94,19 @@ export interface ClearDoneEvent {
   job_id: string | null;
   outcome: string;
 }
+
+export interface ClassTotals {
+  bytes: number;
+  files: number;
+  runs: number;
+}
+
+export interface Capacity {
+  volume: { size_bytes: number; used_bytes: number; avail_bytes: number; used_percent: number };
+  staged: { clearable: ClassTotals; retained: ClassTotals; unverified: ClassTotals; interrupted: ClassTotals };
+  forecast: { retain_hours: number; hours: Array<{ starts_at: string; bytes: number; runs: number }>; later_bytes: number };
+  fill: { message: string; filling: boolean; hours_to_full: number | null };
+  pressure: { high_water_percent: number; target_percent: number; past_high_water: boolean } | null;
+  volume_full: boolean;
+  largest_unverified: Array<{ run_path: string; bytes: number }>;
+}

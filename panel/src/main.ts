@@ -2,7 +2,7 @@
 // caller is (a token when the service has tokens), then shows the runs,
 // health, the journal on demand, and keeps them fresh from the event stream.
 import { ApiError, get, getHealth, token } from './api.ts';
-import type { Health, Listing, Whoami } from './apiTypes.ts';
+import type { Capacity, Health, Listing, Whoami } from './apiTypes.ts';
 import { ClearDialog } from './clearDialog.ts';
 import { ClearFlows } from './clearFlows.ts';
 import type { TableContext } from './columns.ts';
@@ -12,6 +12,7 @@ import { LiveEvents } from './liveEvents.ts';
 import { refusalBlock, errorBodyOf } from './refusal.ts';
 import { RunTable } from './runTable.ts';
 import { askForToken } from './tokenPrompt.ts';
+import { showVolume } from './volumeView.ts';
 
 const events = new LiveEvents();
 const table = new RunTable();
@@ -25,7 +26,12 @@ function clearBlocked(who: Whoami): string | null {
 
 async function refresh(): Promise<void> {
   if (!whoami) return;
-  const [listing, health] = await Promise.all([get<Listing>('/api/v1/staging'), getHealth()]);
+  const [listing, health, capacity] = await Promise.all([
+    get<Listing>('/api/v1/staging'),
+    getHealth(),
+    // The runs matter more than the gauge: a volume that cannot be measured leaves it out.
+    get<Capacity>('/api/v1/staging/capacity').catch(() => null),
+  ]);
   const context: TableContext = {
     now: Date.now(),
     mode: whoami.mode,
@@ -34,6 +40,7 @@ async function refresh(): Promise<void> {
   };
   table.show(listing, context);
   showHealth(health);
+  if (capacity) showVolume(capacity);
   byId('load-error', HTMLElement).hidden = true;
 }
 

@@ -85,7 +85,7 @@ export const configSchema = z.strictObject({
     z.int().min(1).max(MAX_SWEEP_INTERVAL_SECONDS, `at most ${MAX_SWEEP_INTERVAL_SECONDS} (a day); longer would in effect switch the sweep off`).default(300),
     {
       env: 'STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS',
-      description: `how often the sweep runs in scheduled mode (1 to ${MAX_SWEEP_INTERVAL_SECONDS}, a day)`,
+      description: `how often the sweep runs in scheduled mode, or with a pressure policy (1 to ${MAX_SWEEP_INTERVAL_SECONDS}, a day)`,
     },
   ),
   journal_dir: setting(z.string().min(1).default('./journal'), {
@@ -181,6 +181,43 @@ export const configSchema = z.strictObject({
         env: 'STAGING_CLEANUP_EVENTS_CLIENT_BACKLOG_KIB',
         description: 'events queued for a client that does not read, at most; beyond, it is dropped with a last event saying why',
       }),
+    })
+    .prefault({}),
+  // The disk-pressure sweep: off unless both marks are set, checked together.
+  pressure: z
+    .strictObject({
+      high_water_percent: setting(z.int().min(1).max(99).optional(), {
+        env: 'STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT',
+        description: 'past this much of the staging volume used, the sweep clears verified runs oldest-verified first',
+        shownDefault: 'off',
+      }),
+      target_percent: setting(z.int().min(1).max(98).optional(), {
+        env: 'STAGING_CLEANUP_PRESSURE_TARGET_PERCENT',
+        description: 'it stops once usage is at or under this; below high_water_percent',
+        shownDefault: 'off',
+      }),
+      min_retain_hours: setting(z.int().min(0).max(8760).default(1), {
+        env: 'STAGING_CLEANUP_PRESSURE_MIN_RETAIN_HOURS',
+        description: 'it never clears a run verified less than this long ago',
+      }),
+    })
+    .superRefine((pressure, context) => {
+      const { high_water_percent: high, target_percent: target } = pressure;
+      if ((high === undefined) !== (target === undefined)) {
+        const missing = high === undefined ? 'high_water_percent' : 'target_percent';
+        context.addIssue({
+          code: 'custom',
+          path: [missing],
+          message: 'set both pressure.high_water_percent and pressure.target_percent, or neither (the pressure sweep is then off)',
+        });
+      } else if (high !== undefined && target !== undefined && target >= high) {
+        context.addIssue({
+          code: 'custom',
+          path: ['target_percent'],
+          input: target,
+          message: `must be below pressure.high_water_percent (${high}), so that a sweep leaves room before the next`,
+        });
+      }
     })
     .prefault({}),
   request_timeout_seconds: setting(z.int().min(1).max(3600).default(60), {

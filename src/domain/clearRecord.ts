@@ -21,6 +21,11 @@ export const clearRecordSchema = z
     duration_ms: z.int().min(0),
     outcome: z.enum(['cleared', 'clear_incomplete']),
     resumed: z.boolean().describe('True when this clear finished one that an earlier, interrupted clear began.'),
+    volume_usage_before_percent: z
+      .number()
+      .optional()
+      .describe('With actor pressure: how full the staging volume was (df Use%, two decimals) before this clear.'),
+    volume_usage_after_percent: z.number().optional().describe('With actor pressure: and after it.'),
   })
   .meta({ id: 'ClearRecord', description: 'One clear as the journal keeps it.' });
 

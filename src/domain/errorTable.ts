@@ -111,6 +111,12 @@ const CLEANUP_ERRORS = {
     status: 409,
     message: () => 'A sweep is already running; its results will be in the journal.',
   }),
+  pressure_not_configured: spec({
+    status: 409,
+    message: () =>
+      'No disk-pressure policy is configured, so nothing is cleared to make room: set pressure.high_water_percent and ' +
+      'pressure.target_percent (see "Keeping the disk from filling" in the README).',
+  }),
   ingest_invalid: spec({ status: 422, message: told, details: ingestTooLargeDetailsSchema }),
   manifest_invalid: spec({
     status: 422,

@@ -19,6 +19,8 @@ import { registerHostCheck, servedHostNames } from './hostCheck.ts';
 import { answerOtherMethods } from './methodNotAllowed.ts';
 import { registerOpenApi } from './openapi.ts';
 import { panelRoutes } from './panelRoutes.ts';
+import { registerRequestMetrics } from './requestMetrics.ts';
+import { capacityRoutes } from './routes/capacityRoutes.ts';
 import { eventsRoute } from './routes/eventsRoute.ts';
 import { jobRoutes } from './routes/jobRoutes.ts';
 import { healthRoute, metricsRoute } from './routes/opsRoutes.ts';
@@ -104,6 +106,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   registerErrorHandling(app);
   registerDocumentedErrors(app);
   registerTraceEcho(app);
+  registerRequestMetrics(app, metrics);
   // A browser must not become a way in: foreign host names and pages first.
   registerHostCheck(app, servedHostNames(config.listen.host, config.allowed_hosts));
   await registerCrossOrigin(app, config.cors_origins);
@@ -117,6 +120,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
     await api.register(healthRoute, { service });
     await api.register(whoamiRoute, { policy: service.policy });
     await api.register(stagingRoutes, { service, jobs });
+    await api.register(capacityRoutes, { service });
     await api.register(jobRoutes, { jobs });
     await api.register(eventsRoute, {
       events: service.events,

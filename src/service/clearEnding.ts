@@ -11,6 +11,12 @@ import { formatTimestamp } from '../domain/timestamps.ts';
 import type { DeleteOutcome } from '../storage/engine/treeDelete.ts';
 import type { LogSink } from './clearOptions.ts';
 
+// The staging volume's usage (percent) around a clear made to free room.
+export interface VolumeUsageChange {
+  before: number;
+  after: number;
+}
+
 // A journal line is at most 64 KiB (journalLines.ts): the strings that come
 // from ingest.json, whoever wrote it, are kept to a length that fits.
 const MAX_RECORDED_CHARS = 4096;
@@ -23,7 +29,7 @@ export function clearRecordOf(
   hostLabel: string,
   actor: string,
   deleted: DeleteOutcome,
-  facts: { clearedAt: string; durationMs: number; resumed: boolean; complete: boolean },
+  facts: { clearedAt: string; durationMs: number; resumed: boolean; complete: boolean; usage?: VolumeUsageChange },
 ): ClearRecord {
   const { view } = record;
   const verified = verifiedAt(view);
@@ -43,22 +49,29 @@ export function clearRecordOf(
     duration_ms: facts.durationMs,
     outcome: facts.complete ? 'cleared' : 'clear_incomplete',
     resumed: facts.resumed,
+    ...(facts.usage
+      ? { volume_usage_before_percent: facts.usage.before, volume_usage_after_percent: facts.usage.after }
+      : {}),
   };
 }
 
 // The journal is the record of what was deleted; the log line carries the
 // same facts, and is all that is left if the journal write itself fails.
+// Answers whether the journal took the record.
 export async function keepRecord(
   writer: { append(record: ClearRecord): Promise<void> },
   record: ClearRecord,
   logger: LogSink,
-): Promise<void> {
+): Promise<boolean> {
+  let written = true;
   try {
     await writer.append(record);
   } catch (error) {
+    written = false;
     logger.error({ err: error, ...record }, 'journal write failed after a clear; the log keeps the record');
   }
   logger.info(record, record.outcome === 'cleared' ? 'run cleared' : 'run partly cleared');
+  return written;
 }
 
 export function incomplete(location: RunLocation, deleted: DeleteOutcome, compromised: boolean): CleanupError {

@@ -29,6 +29,9 @@ export interface ClearOptions {
   // Who asked: a token's name, or `sweeper`; shown in logs and the journal.
   actor: string;
   dryRun?: boolean;
+  // The staging volume's usage now, in percent: when given (clears made to
+  // free room), the journal record keeps it from before and after the clear.
+  volumeUsage?: () => Promise<number>;
   logger?: LogSink;
   observer?: ClearObserver;
 }

@@ -42,6 +42,17 @@ function countBy(values: readonly string[]): Record<string, number> {
 export function createClears(deps: ClearsDeps) {
   let sweeping = false;
 
+  // One sweep (of the policy, or of disk pressure) at a time.
+  const exclusively = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (sweeping) throw new CleanupError('sweep_in_progress');
+    sweeping = true;
+    try {
+      return await work();
+    } finally {
+      sweeping = false;
+    }
+  };
+
   const clearRun = (requested: string, options: ClearOptions): Promise<ClearAnswer> =>
     deps.lifecycle.track(async () => {
       await deps.rootGuard.ensureAvailable();
@@ -114,13 +125,14 @@ export function createClears(deps: ClearsDeps) {
       return clearMany(runPaths, options);
     },
 
+    clearForResult,
+    exclusively,
+
     // Clears every auto-eligible run, and finishes clears that were
     // interrupted, in scheduled mode; nothing at all in manual mode.
-    async sweep(options: ClearOptions): Promise<RunResult[]> {
-      if (sweeping) throw new CleanupError('sweep_in_progress');
-      sweeping = true;
-      const startedAt = performance.now();
-      try {
+    sweep: (options: ClearOptions): Promise<RunResult[]> =>
+      exclusively(async () => {
+        const startedAt = performance.now();
         const { entries } = await deps.scan();
         const now = deps.clock();
         // Due by mode and window; the clear itself then runs every pre-clear
@@ -141,9 +153,6 @@ export function createClears(deps: ClearsDeps) {
         );
         logSweep(results, options, startedAt);
         return results;
-      } finally {
-        sweeping = false;
-      }
-    },
+      }),
   };
 }

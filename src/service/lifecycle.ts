@@ -9,6 +9,7 @@ import type { RunLocks } from '../storage/runLock.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { defaultParallelism } from '../storage/engine/treeRunner.ts';
 import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
+import type { VolumeCheck } from './capacity.ts';
 
 interface HealthCheck {
   ok: boolean;
@@ -17,7 +18,9 @@ interface HealthCheck {
 
 interface HealthReport {
   ready: boolean;
-  checks: { staging_root: HealthCheck; staging_root_writable: HealthCheck; journal: HealthCheck };
+  // staging_volume does not count towards ready: a full volume is what the
+  // service is there to relieve.
+  checks: { staging_root: HealthCheck; staging_root_writable: HealthCheck; journal: HealthCheck; staging_volume: VolumeCheck };
   // Who the service runs as: what file permissions must allow.
   runs_as: { uid: number; gid: number };
 }
@@ -33,6 +36,7 @@ interface LifecycleDeps {
   // Whether the pool is the service's own, to stop with it.
   ownsPool: boolean;
   parallelism: number | undefined;
+  volumeCheck: () => Promise<VolumeCheck>;
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
@@ -73,7 +77,14 @@ export function createLifecycle(deps: LifecycleDeps) {
           })
           .catch((error: Error) => checkOf(error.message, '')),
       };
-      return { ready: Object.values(checks).every((check) => check.ok), checks, runs_as: { uid, gid } };
+      const staging_volume = await deps
+        .volumeCheck()
+        .catch((error: Error) => ({ ok: false, message: `the staging volume cannot be measured: ${error.message}` }));
+      return {
+        ready: Object.values(checks).every((check) => check.ok),
+        checks: { ...checks, staging_volume },
+        runs_as: { uid, gid },
+      };
     },
 
     // At start: removes the run locks this host's earlier processes left

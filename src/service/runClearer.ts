@@ -116,6 +116,7 @@ export class RunClearer {
     const writer = await this.deps.journal.openWriter();
     try {
       const resumed = record.view.current_state === 'cleared';
+      const usageBefore = await options.volumeUsage?.().catch(() => undefined);
       // Freed bytes count ingest.json as the survey (and a dry run) saw it,
       // not as the clear itself grew it.
       const grownBy = resumed ? 0 : (await this.recordIntent(location, opened, record, options.actor)) - ingest.stamp.size;
@@ -133,15 +134,20 @@ export class RunClearer {
       const deleted = complete ? { ...removed, bytes: removed.bytes - grownBy } : removed;
       if (grownBy !== 0 && complete) this.progress(location, options, deleted, survey.files);
       const clearedAt = formatTimestamp(this.deps.clock());
+      // Never at the cost of the record: an unmeasured volume leaves usage out.
+      const usageAfter = await options.volumeUsage?.().catch(() => undefined);
       const durationMs = Math.round(performance.now() - startedAt);
       const journalRecord = clearRecordOf(location, record, this.deps.hostLabel, options.actor, deleted, {
         clearedAt,
         durationMs,
         resumed,
         complete,
+        ...(usageBefore === undefined || usageAfter === undefined ? {} : { usage: { before: usageBefore, after: usageAfter } }),
       });
       const kept = deleted.files > 0 || complete ? journalRecord : null;
-      if (kept) await keepRecord(writer, kept, options.logger ?? this.deps.logger);
+      if (kept && !(await keepRecord(writer, kept, options.logger ?? this.deps.logger))) {
+        this.deps.events.emit('journal_write_failed', { run_path: location.runPath });
+      }
       if (!complete) return { failure: incomplete(location, deleted, lock.compromised), record: kept };
       const answer: ClearAnswer = {
         run_path: location.runPath,

@@ -16,7 +16,7 @@ import type { Journal } from '../storage/journal.ts';
 import { openRun } from '../storage/runDirectory.ts';
 import { permissionRefusal } from '../storage/writeAccess.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
-import type { EligibilityAnswer, RunDetail, RunListing } from './answers.ts';
+import type { EligibilityAnswer, RunDetail, RunListing, RunRow } from './answers.ts';
 import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCheck.ts';
 import type { Catalog, CatalogEntry, RunCatalog } from './runCatalog.ts';
 import { buildRunRow, compareRows } from './runRow.ts';
@@ -36,6 +36,12 @@ interface RunQueriesDeps {
   journal: Journal;
   rootGuard: StagingRootGuard;
   clock: () => Date;
+}
+
+export interface DecidedRuns {
+  now: Date;
+  runs: Array<{ row: RunRow; decision: Decision }>;
+  problems: Catalog['problems'];
 }
 
 function runNotFound(location: RunLocation, why = ''): CleanupError {
@@ -83,14 +89,41 @@ export function createRunQueries(deps: RunQueriesDeps) {
     return entry;
   };
 
+  const decideAll = async (): Promise<DecidedRuns> => {
+    const { entries, problems } = await scan();
+    const now = clock();
+    const runs = entries.map((entry) => {
+      const decision = decideFromListing(entry, now);
+      return { row: buildRunRow(entry, decision, now), decision };
+    });
+    return { now, runs, problems };
+  };
+
+  // Every run's row and the decision behind it, as the listing sees them:
+  // from a listing begun less than `maxAgeMs` ago (or under way), if any.
+  let latest: { startedAt: number; result: Promise<DecidedRuns> } | null = null;
+  const decided = (maxAgeMs = 0): Promise<DecidedRuns> => {
+    if (latest && performance.now() - latest.startedAt <= maxAgeMs) return latest.result;
+    const started = { startedAt: performance.now(), result: decideAll() };
+    latest = started;
+    started.result.catch(() => {
+      if (latest === started) latest = null;
+    });
+    return started.result;
+  };
+
   return {
     scan,
+    decided,
+    // A listing kept for sharing is not shared once a run changed.
+    forgetShared(): void {
+      latest = null;
+    },
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
-      const { entries, problems } = await scan();
-      const now = clock();
-      const runs = entries
-        .map((entry) => buildRunRow(entry, decideFromListing(entry, now), now))
+      const { runs: decidedRuns, problems } = await decided();
+      const runs = decidedRuns
+        .map(({ row }) => row)
         .filter(
           (row) =>
             (filter.state === undefined || row.current_state === filter.state) &&

@@ -17,6 +17,8 @@ export interface ServiceEventMap {
     error: { code: OutcomeErrorCode; message: string } | null;
     record: ClearRecord | null;
   };
+  // A clear's journal record could not be written: only the log keeps it.
+  journal_write_failed: { run_path: string };
   run_state: { run_path: string; from: LifecycleState; to: LifecycleState };
   sweep_done: {
     cleared: number;

@@ -1,45 +1,37 @@
-// The background sweep of scheduled mode: every interval, clear what the
-// policy says is due. One sweep at a time: the next waits for the last.
+// The background sweep: every interval, clear what the policy says is due
+// (scheduled mode), then, when a pressure policy is configured (in either
+// mode), make room on the staging volume. One sweep at a time: the next
+// waits for the last.
 import type { Logger } from 'pino';
 import { isCleanupError } from '../domain/errors.ts';
+import { repeatEvery, type Repeating } from '../lib/repeating.ts';
 import type { CleanupService } from './cleanupService.ts';
 
 const SWEEPER_ACTOR = 'sweeper';
 
-interface SweepScheduler {
-  stop(): Promise<void>;
+interface SweepSchedule {
+  policy: boolean;
+  pressure: boolean;
 }
 
-export function startSweepScheduler(service: CleanupService, intervalMs: number, logger: Logger): SweepScheduler {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  let stopped = false;
-
-  const tick = (): void => {
-    running = service
-      .sweep({ actor: SWEEPER_ACTOR })
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          if (isCleanupError(error)) logger.warn({ code: error.code }, `scheduled sweep skipped: ${error.message}`);
-          else logger.error({ err: error }, 'scheduled sweep failed');
-        },
-      )
-      .finally(schedule);
-  };
-  const schedule = (): void => {
-    if (stopped) return;
-    timer = setTimeout(tick, intervalMs);
-    timer.unref();
-  };
-
-  schedule();
-  logger.info({ interval_seconds: intervalMs / 1000 }, 'scheduled sweeps started');
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+export function startSweepScheduler(
+  service: CleanupService,
+  intervalMs: number,
+  logger: Logger,
+  schedule: SweepSchedule = { policy: true, pressure: false },
+): Repeating {
+  const quietly = (what: string, work: () => Promise<unknown>): Promise<void> =>
+    work().then(
+      () => undefined,
+      (error: unknown) => {
+        if (isCleanupError(error)) logger.warn({ code: error.code }, `${what} skipped: ${error.message}`);
+        else logger.error({ err: error }, `${what} failed`);
+      },
+    );
+  const scheduler = repeatEvery(intervalMs, async () => {
+    if (schedule.policy) await quietly('scheduled sweep', () => service.sweep({ actor: SWEEPER_ACTOR }));
+    if (schedule.pressure) await quietly('pressure sweep', () => service.relievePressure({ actor: SWEEPER_ACTOR }));
+  });
+  logger.info({ interval_seconds: intervalMs / 1000, ...schedule }, 'scheduled sweeps started');
+  return scheduler;
 }

@@ -33,8 +33,11 @@ const FILE_PREFIX = 'clears.';
 const FILE_SUFFIX = '.jsonl';
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
+// A host label as it may appear in a file name of the journal folder.
+export const fileLabelOf = (hostLabel: string): string => hostLabel.replace(/[^A-Za-z0-9._-]/g, '_');
+
 export function journalFileName(hostLabel: string): string {
-  return `${FILE_PREFIX}${hostLabel.replace(/[^A-Za-z0-9._-]/g, '_')}${FILE_SUFFIX}`;
+  return `${FILE_PREFIX}${fileLabelOf(hostLabel)}${FILE_SUFFIX}`;
 }
 
 const isJournalFile = (name: string): boolean => name.startsWith(FILE_PREFIX) && name.endsWith(FILE_SUFFIX);

@@ -1,5 +1,6 @@
 // The descriptor-relative calls of native/at.c (openat, fstatat without
-// following links, unlinkat, a one-call folder scan, and an inode's flags),
+// following links, unlinkat, a one-call folder scan, an inode's flags, and
+// the volume under a descriptor),
 // built by `npm ci`.
 // Names are Buffers of the entry's raw bytes, one path component each.
 import { createRequire } from 'node:module';
@@ -28,6 +29,8 @@ export interface NativeAt {
   scan(dirfd: number, withStats: boolean): ScanResult;
   // FS_IOC_GETFLAGS of an open file or folder; -1 where the filesystem has none.
   inodeFlags(fd: number): number;
+  // fstatvfs: [f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree].
+  fstatvfs(fd: number): Float64Array;
 }
 
 // build/ lies two levels above this file, from src/storage and dist/storage alike.

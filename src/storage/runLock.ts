@@ -55,6 +55,9 @@ export interface RunLocks {
   // Removes the run's lock if its holder was a process of this host that is
   // gone; true when it did.
   reclaimIfDead(runDir: string): Promise<boolean>;
+  // When the longest-held lock of this process was taken (epoch ms), or null
+  // when it holds none: a clear that hangs holds its lock on and on.
+  oldestHeldSince(): number | null;
 }
 
 const LOCK_SUFFIX = '.staging-cleanup.lock';
@@ -72,7 +75,8 @@ export function runDirOfLock(lockDir: string): string | null {
 }
 
 export function createRunLocks(options: RunLockOptions = {}): RunLocks {
-  const heldHere = new Set<string>();
+  // Each run whose lock this process holds (or is taking), since when.
+  const heldHere = new Map<string, number>();
   const staleMs = options.staleMs ?? 20_000;
   // Refreshed four times per stale period, so a busy moment never looks stale.
   const updateMs = options.updateMs ?? staleMs / 4;
@@ -167,9 +171,11 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
 
     reclaimIfDead: (runDir) => reclaimIfDead(runDir),
 
+    oldestHeldSince: () => (heldHere.size === 0 ? null : Math.min(...heldHere.values())),
+
     async tryAcquire(runDir, parentFd) {
       if (heldHere.has(runDir)) return null;
-      heldHere.add(runDir);
+      heldHere.set(runDir, Date.now());
       const lockDir = lockPathOf(runDir, parentFd);
       try {
         const lock =

@@ -161,4 +161,30 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
     expect(message).toContain('allowed_hosts.0');
     expect(message).toContain('without port');
   });
+
+  it('leaves the pressure sweep off unless both marks are set, and reads them from the file or the environment', () => {
+    expect(loadConfig({ env: {}, cwd: dir }).config.pressure).toEqual({ min_retain_hours: 1 });
+    const file = writeConfig('pressure: { high_water_percent: 85, target_percent: 75 }\n');
+    const env = { STAGING_CLEANUP_PRESSURE_MIN_RETAIN_HOURS: '6' };
+    expect(loadConfig({ argv: ['--config', file], env, cwd: dir }).config.pressure).toEqual({
+      high_water_percent: 85,
+      target_percent: 75,
+      min_retain_hours: 6,
+    });
+  });
+
+  it('refuses a pressure policy whose target is not below its high-water mark, or that is half set, in one line naming the key', () => {
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '80', STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '80' }, 'pressure.target_percent: must be below pressure.high_water_percent (80)'],
+      [{ STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '80' }, 'pressure.target_percent: set both'],
+      [{ STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '60' }, 'pressure.high_water_percent: set both'],
+      [{ STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '100', STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '60' }, 'pressure.high_water_percent: Too big'],
+      [{ STAGING_CLEANUP_PRESSURE_MIN_RETAIN_HOURS: '-1' }, 'pressure.min_retain_hours: Too small'],
+    ];
+    for (const [env, expected] of cases) {
+      const lines = failure({ env, cwd: dir }).split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toContain(expected);
+    }
+  });
 });

@@ -3,7 +3,7 @@
 import { describe, it } from 'vitest';
 import { skipUnless } from './skipUnless.ts';
 
-const IS_ROOT = process.getuid?.() === 0;
+export const IS_ROOT = process.getuid?.() === 0;
 const WHY = 'needs root (chattr +i or mount); CI runs it as root';
 
 export const itAsRoot = skipUnless(it, IS_ROOT, WHY);

@@ -8,6 +8,7 @@ import type * as Panel from '../../panel/src/apiTypes.ts';
 import type { ClearRecord } from '../../src/domain/clearRecord.ts';
 import type { whoamiSchema } from '../../src/http/routes/whoamiRoute.ts';
 import type { ClearAnswer, RunListing, RunResult } from '../../src/service/answers.ts';
+import type { CapacityAnswer } from '../../src/service/capacityAnswer.ts';
 import type { Job } from '../../src/service/jobSchema.ts';
 import type { ServiceEventMap } from '../../src/service/serviceEvents.ts';
 
@@ -20,5 +21,6 @@ describe('what the panel reads of the API', () => {
     expectTypeOf<ClearRecord>().toExtend<Panel.ClearRecord>();
     expectTypeOf<z.infer<typeof whoamiSchema>>().toExtend<Panel.Whoami>();
     expectTypeOf<ServiceEventMap['clear_progress']>().toExtend<Panel.ClearProgressEvent>();
+    expectTypeOf<CapacityAnswer>().toExtend<Panel.Capacity>();
   });
 });

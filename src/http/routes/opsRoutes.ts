@@ -9,10 +9,27 @@ const checkSchema = z.object({
   ok: z.boolean(),
   message: z.string().optional().describe('What was found; shown only to a caller with a token when tokens are configured.'),
 });
+const volumeCheckSchema = checkSchema
+  .extend({
+    code: z.literal('staging_volume_full').optional(),
+    largest_unverified: z
+      .array(z.object({ run_path: z.string(), bytes: z.int(), files: z.int() }).loose())
+      .optional()
+      .describe('With staging_volume_full: the largest runs only getting them onto the NAS can free.'),
+  })
+  .describe(
+    'How full the staging volume is. Fails (staging_volume_full) past pressure.high_water_percent with no verified run ' +
+      'left to clear; it does not make the service not ready, since clearing is how room is made.',
+  );
 const healthSchema = z
   .object({
     status: z.enum(['ready', 'not_ready']),
-    checks: z.object({ staging_root: checkSchema, staging_root_writable: checkSchema, journal: checkSchema }),
+    checks: z.object({
+      staging_root: checkSchema,
+      staging_root_writable: checkSchema,
+      journal: checkSchema,
+      staging_volume: volumeCheckSchema,
+    }),
     runs_as: z
       .object({ uid: z.int(), gid: z.int() })
       .optional()
@@ -41,13 +58,14 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
       reply.code(report.ready ? 200 : 503);
       const status = report.ready ? ('ready' as const) : ('not_ready' as const);
       if (request.authenticated) return { status, checks: report.checks, runs_as: report.runs_as };
-      const { staging_root, staging_root_writable, journal } = report.checks;
+      const { staging_root, staging_root_writable, journal, staging_volume } = report.checks;
       return {
         status,
         checks: {
           staging_root: { ok: staging_root.ok },
           staging_root_writable: { ok: staging_root_writable.ok },
           journal: { ok: journal.ok },
+          staging_volume: { ok: staging_volume.ok },
         },
       };
     },

@@ -31,7 +31,7 @@ import {
 
 // Who asks, where the clear logs, and whether it is a dry run: asked for in
 // the query (curl) or in the JSON body (clients).
-function clearOptionsOf(
+export function clearOptionsOf(
   request: FastifyRequest & { query: { dry_run?: boolean }; body?: { dry_run?: boolean } | null },
 ): ClearOptions {
   return {
