@@ -84,7 +84,6 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
   const sampler = repeatEvery(
     VOLUME_SAMPLE_MS,
     () => service.sampleVolume().catch((error: unknown) => logger.warn({ err: error }, 'staging volume not sampled')),
-    { now: true },
   );
   return {
     service,

@@ -38,6 +38,19 @@ describe('the service process (node dist/main.js)', () => {
     expect(service.output()).not.toMatch(/\n\s+at /);
   });
 
+  it('exits non-zero on a pressure target that is not below its high-water mark, with one line naming the key', async () => {
+    const service = startService(
+      { STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '80', STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '90' },
+      dir,
+    );
+    expect((await service.exited).code).toBe(2);
+    const issues = service.output().trim().split('\n').filter((line) => line.trim().startsWith('- '));
+    expect(issues).toEqual([
+      '  - pressure.target_percent: must be below pressure.high_water_percent (80), so that a sweep leaves room before the next ' +
+        '(got 90) [STAGING_CLEANUP_PRESSURE_TARGET_PERCENT]',
+    ]);
+  });
+
   it('exits non-zero with one line when the port is in use by a first instance', async () => {
     const first = startService({}, dir);
     const port = new URL(await first.listening).port;

@@ -140,8 +140,8 @@ export function showVolume(capacity: Capacity): void {
     gauge(capacity, segments),
     legend(capacity, segments),
     unverified,
-    el('h3', {}, 'Space freed by the retain window, per hour, next 7 days'),
-    forecastPlot(capacity),
+    total > 0 && el('h3', {}, 'Space freed by the retain window, per hour, next 7 days'),
+    total > 0 && forecastPlot(capacity),
     el('p', { className: 'note', title: 'Verified runs come due retain_hours after verification (scheduled mode).' }, forecastNote),
   );
   section.hidden = false;

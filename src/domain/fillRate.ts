@@ -42,6 +42,7 @@ export function fillEstimate(samples: readonly VolumeSample[], now: Date, window
   if (!last || points.length < MIN_SAMPLES || span < MIN_SPAN_HOURS) {
     return { ...unknown, message: `not enough free-space samples yet (${points.length} in the last ${windowHours} h)` };
   }
+  // 0 - slope, not -slope: a steady volume says 0, never -0.
   const rate = 0 - slopePerHour(points);
   const base = { window_hours: Math.round(span * 100) / 100, samples: points.length, bytes_per_hour: Math.round(rate) };
   const window = `at the last ${shownHours(span)}'s rate`;

@@ -18,7 +18,7 @@ export function startSweepScheduler(
   service: CleanupService,
   intervalMs: number,
   logger: Logger,
-  schedule: SweepSchedule = { policy: true, pressure: false },
+  schedule: SweepSchedule,
 ): Repeating {
   const quietly = (what: string, work: () => Promise<unknown>): Promise<void> =>
     work().then(

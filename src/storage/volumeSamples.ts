@@ -2,7 +2,9 @@
 // JSON lines (one file per host label, like the journal) so that the fill
 // rate survives a restart. Bounded: past twice MAX_SAMPLES lines the file is
 // rewritten (atomically) with the newest MAX_SAMPLES. A torn or foreign
-// line is skipped. Losing samples costs only the fill-rate estimate.
+// line is skipped. Losing samples costs only the fill-rate estimate. The
+// folder is the journal's to create (with its first record): until then,
+// samples are kept in memory only.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { VolumeSample } from '../domain/fillRate.ts';
@@ -13,7 +15,7 @@ import { fileLabelOf } from './journal.ts';
 // A week of samples at the default five-minute interval.
 export const MAX_SAMPLES = 2016;
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 export interface StoredSample extends VolumeSample {
   size_bytes: number;
@@ -24,6 +26,7 @@ export interface VolumeSamples {
   readonly file: string;
   // The kept samples, oldest first (read from the file the first time).
   all(): Promise<StoredSample[]>;
+  // Kept in memory; written too when the journal folder exists.
   add(sample: StoredSample): Promise<void>;
 }
 
@@ -59,6 +62,12 @@ async function readSamples(file: string): Promise<StoredSample[]> {
   }
 }
 
+const isFolder = (directory: string): Promise<boolean> =>
+  fs.lstat(directory).then(
+    (stat) => stat.isDirectory(),
+    () => false,
+  );
+
 export function createVolumeSamples(directory: string, hostLabel: string): VolumeSamples {
   const name = volumeSamplesFileName(hostLabel);
   const file = path.join(directory, name);
@@ -78,7 +87,7 @@ export function createVolumeSamples(directory: string, hostLabel: string): Volum
       const samples = await all();
       samples.push(sample);
       if (samples.length > MAX_SAMPLES) samples.splice(0, samples.length - MAX_SAMPLES);
-      await fs.mkdir(directory, { recursive: true });
+      if (!(await isFolder(directory))) return;
       if (linesInFile + 1 > 2 * MAX_SAMPLES) {
         const folder = await DirHandle.openTrustedAsync(directory);
         try {
@@ -89,7 +98,7 @@ export function createVolumeSamples(directory: string, hostLabel: string): Volum
         linesInFile = samples.length;
         return;
       }
-      await fs.appendFile(file, `${JSON.stringify(sample)}\n`, { flag: fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | O_NOFOLLOW });
+      await fs.appendFile(file, `${JSON.stringify(sample)}\n`, { flag: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW });
       linesInFile += 1;
     },
   };

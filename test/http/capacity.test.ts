@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createAppHarness, READ_TOKEN } from '../helpers/appHarness.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
@@ -47,6 +48,17 @@ describe('GET /api/v1/staging/capacity', () => {
     expect(Math.abs(volume.used_bytes - used)).toBeLessThan(64 * 1024 * 1024);
     expect(Math.abs(volume.avail_bytes - avail)).toBeLessThan(64 * 1024 * 1024);
     expect(volume.free_inodes).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /api/v1/staging/capacity without its volume', () => {
+  it('answers 503 staging_root_unavailable when the staging root is gone', async () => {
+    const harness = await createAppHarness();
+    fs.rmSync(harness.root, { recursive: true });
+    const answer = await harness.http().get('/api/v1/staging/capacity').expect(503);
+    expect(answer.body.error.code).toBe('staging_root_unavailable');
+    const health = await harness.http().get('/api/v1/health').set('cache-control', 'no-cache').expect(503);
+    expect(health.body.checks.staging_volume).toMatchObject({ ok: false, message: expect.stringContaining('cannot be measured (ENOENT)') });
   });
 });
 

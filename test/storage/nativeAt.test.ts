@@ -51,6 +51,15 @@ describe('the native descriptor calls (native/at.c)', () => {
     expect(entries[0]?.stat).toMatchObject({ mtimeMs: stat.mtimeMs, ino: stat.ino });
   });
 
+  it('measures the volume under an open folder as statfs does for its path, and refuses a bad descriptor', () => {
+    const [frsize, blocks, , , files] = nativeAt.fstatvfs(folder.fd);
+    const byPath = fs.statfsSync(base);
+    expect(frsize).toBeGreaterThan(0);
+    expect((blocks as number) * (frsize as number)).toBe(byPath.blocks * byPath.bsize);
+    expect(files).toBe(byPath.files);
+    expect(() => nativeAt.fstatvfs(-1)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
   it('unlinks a file and removes an empty folder relative to the open folder', () => {
     fs.writeFileSync(path.join(base, 'f'), 'x');
     fs.mkdirSync(path.join(base, 'd'));

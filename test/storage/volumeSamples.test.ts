@@ -27,6 +27,17 @@ describe('free-space samples in the journal folder', () => {
     expect(await createVolumeSamples(dir, 'other').all()).toEqual([]);
   });
 
+  it('keeps samples in memory only until the journal folder exists, never creating it', async () => {
+    const journal = path.join(dir, 'journal');
+    const store = createVolumeSamples(journal, 'h');
+    await store.add(sample(0));
+    expect(fs.existsSync(journal)).toBe(false);
+    fs.mkdirSync(journal);
+    await store.add(sample(1));
+    expect(await store.all()).toEqual([sample(0), sample(1)]);
+    expect(await createVolumeSamples(journal, 'h').all()).toEqual([sample(1)]);
+  });
+
   it('skips a torn or foreign line and goes on appending after it', async () => {
     const file = path.join(dir, volumeSamplesFileName('h'));
     fs.writeFileSync(file, `${JSON.stringify(sample(0))}\n{"at":"2026-04-20T00:05:00Z","avail_bytes":\nnot json\n`);
