@@ -7,7 +7,10 @@ import { TOKEN_REQUIRED } from '../openapi.ts';
 
 const checkSchema = z.object({
   ok: z.boolean(),
-  message: z.string().optional().describe('What was found; shown only to a caller with a token when tokens are configured.'),
+  message: z
+    .string()
+    .optional()
+    .describe('What was found; shown only to a caller with a token when tokens are configured, else to one naming a served Host.'),
 });
 const healthSchema = z
   .object({
@@ -30,7 +33,8 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
       description:
         'Ready (200) when the staging root is readable, this service can create and remove entries in it, and the journal ' +
         'is writable; 503 names the failing check. With tokens configured, a caller without one sees only which checks ' +
-        'pass: no paths, no messages. Answered from the latest check, made at most once a second in the background ' +
+        'pass: no paths, no messages; without tokens, so does a caller whose Host is not one this service serves (a page ' +
+        'rebinding its own name to this machine). Answered from the latest check, made at most once a second in the background ' +
         '(a report more than 10 s old is never served); send Cache-Control: no-cache for a check now.',
       tags: ['operations'],
       security: [],
