@@ -26,6 +26,28 @@ export function showName(bytes: string): ShownName {
   }
 }
 
+// Folder names down to a run (equipment, project, Runs/, the run) are the
+// segments of a run path, which clients send back: there a backslash always
+// begins an escape, so a name holding one is shown escaped too (`\\`), and
+// readRunName reads every shown form back to exactly its bytes.
+export function showRunName(bytes: string): ShownName {
+  const shown = showName(bytes);
+  return shown.escaped || !bytes.includes('\\') ? shown : { path: escapeInvalidUtf8(Buffer.from(bytes, 'latin1')), escaped: true };
+}
+
+// The byte string a segment of a run path names: UTF-8 text, in which `\xHH`
+// is the byte HH and `\\` a backslash; null for any other backslash.
+export function readRunName(text: string): string | null {
+  // Odd parts are the escapes; a backslash left between them is not one.
+  const parts = text.split(/(\\\\|\\x[0-9a-fA-F]{2})/);
+  if (parts.some((part, index) => index % 2 === 0 && part.includes('\\'))) return null;
+  return parts
+    .map((part, index) =>
+      index % 2 === 0 ? byteString(part) : part === '\\\\' ? '\\' : String.fromCharCode(parseInt(part.slice(2), 16)),
+    )
+    .join('');
+}
+
 // The text form of showName, for messages.
 export function shownText(bytes: string): string {
   return showName(bytes).path;

@@ -13,6 +13,7 @@ import { decide, latestVerification, type Decision, type PolicySettings } from '
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import type { Journal } from '../storage/journal.ts';
 import { openRun } from '../storage/runDirectory.ts';
+import { describeFolderProblem } from '../storage/stagingScan.ts';
 import { permissionRefusal } from '../storage/writeAccess.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { EligibilityAnswer, RunDetail, RunListing } from './answers.ts';
@@ -86,7 +87,7 @@ export function createRunQueries(deps: RunQueriesDeps) {
     scan,
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
-      const { entries, problems } = await scan();
+      const { entries, problems, folderProblems } = await scan();
       const now = clock();
       const runs = entries
         .map((entry) => buildRunRow(entry, decideFromListing(entry, now), now))
@@ -100,12 +101,16 @@ export function createRunQueries(deps: RunQueriesDeps) {
         .sort(compareRows);
       return {
         runs,
-        problems: problems.map((problem) => ({
-          path: problem.location.absolutePath,
-          run_path: problem.location.runPath,
-          code: problem.code,
-          message: problem.message,
-        })),
+        problems: [
+          ...folderProblems.map((problem) => describeFolderProblem(problem, stagingRoot)),
+          ...problems.map((problem) => ({
+            path: problem.location.absolutePath,
+            run_path: problem.location.runPath,
+            ...(problem.location.escaped ? { escaped: true as const } : {}),
+            code: problem.code,
+            message: problem.message,
+          })),
+        ],
       };
     },
 

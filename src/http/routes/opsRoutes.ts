@@ -20,6 +20,14 @@ const healthSchema = z
       .object({ uid: z.int(), gid: z.int() })
       .optional()
       .describe('The user and group the service runs as (what file permissions must allow); shown as the messages are.'),
+    folder_problems: z
+      .int()
+      .nullable()
+      .optional()
+      .describe(
+        'How many equipment, project, Runs/ or TestRuns/ folders (or links where they would be) the listing cannot enter, ' +
+          'each one of its problems; null when the staging root cannot be read. Shown as the messages are; not a readiness check.',
+      ),
   })
   .meta({ id: 'Health' });
 
@@ -44,7 +52,9 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
       const report = await service.health({ fresh: /no-cache/i.test(request.headers['cache-control'] ?? '') });
       reply.code(report.ready ? 200 : 503);
       const status = report.ready ? ('ready' as const) : ('not_ready' as const);
-      if (request.authenticated) return { status, checks: report.checks, runs_as: report.runs_as };
+      if (request.authenticated) {
+        return { status, checks: report.checks, runs_as: report.runs_as, folder_problems: report.folder_problems };
+      }
       const { staging_root, staging_root_writable, journal } = report.checks;
       return {
         status,
