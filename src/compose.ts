@@ -49,6 +49,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
       nasMounts: config.nas_mounts,
     },
     ingestMaxBytes: config.ingest_max_bytes,
+    journalRetention: { rotateBytes: config.journal.rotate_kib * 1024, keepRotated: config.journal.keep_rotated },
     logger,
     clock,
     locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),

@@ -8,6 +8,7 @@ import type { PolicySettings } from '../domain/policy.ts';
 import { distinctRunPaths } from '../domain/runPath.ts';
 import { DEFAULT_INGEST_MAX_BYTES } from '../storage/ingestStore.ts';
 import { createJournal } from '../storage/journal.ts';
+import type { JournalRetention } from '../storage/journalRotation.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
 import { createStagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { createTreeRunner } from '../storage/engine/treeRunner.ts';
@@ -36,6 +37,8 @@ interface CleanupServiceOptions {
   parallelism?: number;
   // A larger ingest.json is refused unread (ingest_invalid).
   ingestMaxBytes?: number;
+  // When the journal file is set aside, and how many such files are kept.
+  journalRetention?: JournalRetention;
 }
 
 export type CleanupService = ReturnType<typeof createCleanupService>;
@@ -46,7 +49,12 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const clock = options.clock ?? (() => new Date());
   const events = new ServiceEvents();
   const pool = options.pool ?? createTreeWorkerPool();
-  const journal = createJournal(options.journalDir, hostLabel);
+  const journal = createJournal(options.journalDir, hostLabel, {
+    ...(options.journalRetention ? { retention: options.journalRetention } : {}),
+    clock,
+    onRotated: ({ rotatedTo, deleted }) =>
+      logger.info({ journal_file: rotatedTo, deleted }, 'journal file set aside; the oldest set-aside files beyond the kept number deleted'),
+  });
   const runner = createTreeRunner(pool, options.parallelism);
   const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION);
   const ingestMaxBytes = options.ingestMaxBytes ?? DEFAULT_INGEST_MAX_BYTES;

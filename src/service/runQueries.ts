@@ -136,8 +136,8 @@ export function createRunQueries(deps: RunQueriesDeps) {
       };
     },
 
-    listClears: (query: { since?: Date; limit?: number } = {}): Promise<ClearRecord[]> =>
-      deps.journal.recent({ since: query.since, limit: query.limit ?? 100 }),
+    listClears: (query: { since?: Date; limit?: number; offset?: number } = {}): Promise<ClearRecord[]> =>
+      deps.journal.recent({ since: query.since, limit: query.limit ?? 100, offset: query.offset ?? 0 }),
 
     // The run path a request names, or invalid_run_path (nothing on disk is read).
     normalizeRunPath(requested: string): string {

@@ -50,6 +50,12 @@ export const clearsQuery = z.strictObject({
     .refine((text) => parseTimestamp(text) !== null, 'must be a timestamp such as 2026-04-17T16:18:43Z')
     .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Skips this many of the newest records: the next page starts at the previous answer\'s next_offset.'),
 });
 
 // The service's refusals each route can answer (errorResponses.ts adds the
