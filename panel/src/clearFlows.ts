@@ -40,7 +40,7 @@ export class ClearFlows {
   async clearVerified(): Promise<void> {
     const view = this.dialog.open('Clear verified runs');
     try {
-      const dry = await call<{ results: RunResult[] }>('POST', '/api/v1/staging/clear?dry_run=true', { body: { all_verified: true } });
+      const dry = await call<{ results: RunResult[] }>('POST', 'api/v1/staging/clear?dry_run=true', { body: { all_verified: true } });
       const going = dry.results.filter((result): result is ClearAnswer => !isFailure(result));
       const refused = dry.results.filter(isFailure);
       const bytes = going.reduce((total, run) => total + run.bytes_freed, 0);
@@ -52,7 +52,7 @@ export class ClearFlows {
         refusals,
       );
       if (!(await view.ask(`Clear ${plural(going.length, 'run')}`))) return;
-      const job = await call<Job>('POST', '/api/v1/staging/clear', { body: { run_paths: going.map((run) => run.run_path) }, async: true });
+      const job = await call<Job>('POST', 'api/v1/staging/clear', { body: { run_paths: going.map((run) => run.run_path) }, async: true });
       finish(view, await this.follow(view, job));
     } catch (error) {
       view.done(refusalBlock(errorBodyOf(error)));

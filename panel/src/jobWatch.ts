@@ -23,7 +23,7 @@ export function watchJob(events: LiveEvents, started: Job, onProgress: (progress
   return new Promise((resolve) => {
     let finished = false;
     const check = (): void => {
-      void get<Job>(`/api/v1/jobs/${started.id}`).then((job) => {
+      void get<Job>(`api/v1/jobs/${started.id}`).then((job) => {
         if (job.finished_at === null || finished) return;
         finished = true;
         stop();

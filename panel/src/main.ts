@@ -25,7 +25,7 @@ function clearBlocked(who: Whoami): string | null {
 
 async function refresh(): Promise<void> {
   if (!whoami) return;
-  const [listing, health] = await Promise.all([get<Listing>('/api/v1/staging'), getHealth()]);
+  const [listing, health] = await Promise.all([get<Listing>('api/v1/staging'), getHealth()]);
   const context: TableContext = {
     now: Date.now(),
     mode: whoami.mode,
@@ -65,7 +65,7 @@ function showWho(who: Whoami): void {
 async function signIn(): Promise<Whoami> {
   for (;;) {
     try {
-      return await get<Whoami>('/api/v1/whoami');
+      return await get<Whoami>('api/v1/whoami');
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'unauthorized') throw error;
       const rejected = token.get() !== null;
