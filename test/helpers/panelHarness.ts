@@ -49,7 +49,7 @@ export function servedPanel(env: Record<string, string>, fill: (staging: string)
     served.service?.child.kill('SIGTERM');
     await served.service?.exited;
     fs.rmSync(served.dir, { recursive: true, force: true });
-  });
+  }, 60_000);
   afterEach(async () => {
     await page?.close();
     page = null;

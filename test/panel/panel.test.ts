@@ -184,7 +184,8 @@ describeBothWays('the staging panel in Chromium, on the demo tree', (route) => {
     await page.locator('#clear-confirm').click();
     const outcome = page.locator('#clear-body .outcome');
     await outcome.waitFor();
-    expect(await outcome.textContent()).toContain(`Done: ${plural(going.length, 'run')} cleared`);
+    expect(await outcome.textContent()).toContain(`Done, some runs kept: ${plural(going.length, 'run')} cleared`);
+    expect((await page.locator('#clear-body .failures .failure .run').allTextContents()).sort()).toEqual(refused.sort());
     for (const run of going) expect(fs.existsSync(runDir(run.run_path)), run.run_path).toBe(false);
     expect(fs.existsSync(runDir(UNSYNCED))).toBe(true);
     await page.locator('#clear-close').click();
