@@ -13,11 +13,15 @@ export interface ShownName {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// ASCII is the same as bytes and as text: most names are, and need no copy.
+const ASCII = /^[\x00-\x7f]*$/;
+
 export function byteString(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
+  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
 
 export function showName(bytes: string): ShownName {
+  if (ASCII.test(bytes)) return { path: bytes };
   const buffer = Buffer.from(bytes, 'latin1');
   try {
     return { path: utf8.decode(buffer) };

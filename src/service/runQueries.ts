@@ -11,6 +11,7 @@ import type { RunKind } from '../domain/ingestSchema.ts';
 import { isClearableOrResumable, type LifecycleState } from '../domain/lifecycle.ts';
 import { decide, latestVerification, type Decision, type PolicySettings } from '../domain/policy.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
+import { coalesced } from '../lib/coalesced.ts';
 import type { Journal } from '../storage/journal.ts';
 import { openRun } from '../storage/runDirectory.ts';
 import { describeFolderProblem } from '../storage/stagingScan.ts';
@@ -45,11 +46,13 @@ function runNotFound(location: RunLocation, why = ''): CleanupError {
 export function createRunQueries(deps: RunQueriesDeps) {
   const { stagingRoot, policy, catalog, check, clock } = deps;
 
-  // Every staged run, once the staging root is known to be there.
-  const scan = async (): Promise<Catalog> => {
+  // Every staged run, once the staging root is known to be there. Listings
+  // asked for at once share a scan begun after they asked (50 clients at
+  // once held 50 scans and their rows in memory).
+  const scan = coalesced(async (): Promise<Catalog> => {
     await deps.rootGuard.ensureAvailable();
     return catalog.scan();
-  };
+  });
 
   const decideFromListing = (entry: CatalogEntry, now: Date): Decision => {
     const refusal = entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null;

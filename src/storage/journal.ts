@@ -10,6 +10,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
+import { coalesced } from '../lib/coalesced.ts';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { JournalIndex, NotJournalFile, parseRecord, type IndexedRecord } from './journalIndex.ts';
 import { rotateIfDue, type JournalRetention, type Rotation } from './journalRotation.ts';
@@ -145,27 +146,6 @@ export function createJournal(directory: string, hostLabel: string, options: Jou
         return entry ? ((await readRecords([entry]))[0] ?? null) : null;
       }),
     recent: ({ since, limit, offset = 0 }) => withIndex(() => readRecords(index.newest(since?.getTime(), limit, offset))),
-  };
-}
-
-// Calls of `work` made while one runs share the next run, which starts once
-// it ends: each caller sees everything appended before it called.
-function coalesced(work: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let next: Promise<void> | null = null;
-  const start = (): Promise<void> => {
-    running = work().finally(() => {
-      running = null;
-    });
-    return running;
-  };
-  return () => {
-    if (!running) return start();
-    next ??= running.catch(() => undefined).then(() => {
-      next = null;
-      return start();
-    });
-    return next;
   };
 }
 
