@@ -14,7 +14,7 @@ export interface ShownName {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 // ASCII is the same as bytes and as text: most names are, and need no copy.
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[^\x80-\uffff]*$/;
 
 export function byteString(text: string): string {
   return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
