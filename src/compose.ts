@@ -67,6 +67,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     },
     ingestMaxBytes: config.ingest_max_bytes,
     pressure: pressureOf(config),
+    journalRetention: { rotateBytes: config.journal.rotate_kib * 1024, keepRotated: config.journal.keep_rotated },
     logger,
     clock,
     locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),

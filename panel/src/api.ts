@@ -1,6 +1,9 @@
 // The service's public API, as the panel calls it: JSON, the bearer token of
 // this browser tab (sessionStorage only), and the API's error envelope turned
-// into an ApiError that keeps its code, message and details.
+// into an ApiError that keeps its code, message and details. Every URL is
+// relative (`api/v1/...`, no leading slash), resolved against the page, which
+// is served only at the service's root: so the panel works as well behind a
+// reverse proxy that serves the service under a path (`/cleanup/`).
 import type { ErrorBody, Health } from './apiTypes.ts';
 
 const TOKEN_KEY = 'staging-cleanup.token';
@@ -55,7 +58,7 @@ export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
 // Health needs no token, and its 503 answer is a health report too.
 export async function getHealth(): Promise<Health> {
   try {
-    return (await (await fetch('/api/v1/health')).json()) as Health;
+    return (await (await fetch('api/v1/health')).json()) as Health;
   } catch (error) {
     return { status: 'not_ready', checks: { service: { ok: false, message: `The service cannot be reached (${String(error)}).` } } };
   }
@@ -63,12 +66,12 @@ export async function getHealth(): Promise<Health> {
 
 // A run path in a URL: each segment encoded, the slashes kept.
 export function runUrl(runPath: string, suffix = ''): string {
-  return `/api/v1/staging/${runPath.split('/').map(encodeURIComponent).join('/')}${suffix}`;
+  return `api/v1/staging/${runPath.split('/').map(encodeURIComponent).join('/')}${suffix}`;
 }
 
 // The event stream's URL: EventSource cannot send headers, so the token
 // goes in the query here, and only here.
 export function eventStreamUrl(): string {
   const bearer = token.get();
-  return bearer ? `/api/v1/events?access_token=${encodeURIComponent(bearer)}` : '/api/v1/events';
+  return bearer ? `api/v1/events?access_token=${encodeURIComponent(bearer)}` : 'api/v1/events';
 }

@@ -1,8 +1,9 @@
 // Clearing from the panel: one run (its Clear button) or every verified run
 // (Clear verified runs). Each asks a dry run first and shows what would go,
 // clears as a job (Prefer: respond-async) only once confirmed, and follows
-// it to its end. What is cleared is what was confirmed: the bulk clear names
-// the runs its dry run would clear.
+// it to its end. The bulk clear is one server-side selection, every run
+// verified when the job runs ({"all_verified": true}), so that it works for
+// any number of runs; its confirmation gives what the dry run would free.
 import { call, runUrl } from './api.ts';
 import type { ClearAnswer, Job, RunResult, RunRow } from './apiTypes.ts';
 import type { ClearDialog, ClearSession } from './clearDialog.ts';
@@ -40,7 +41,7 @@ export class ClearFlows {
   async clearVerified(): Promise<void> {
     const view = this.dialog.open('Clear verified runs');
     try {
-      const dry = await call<{ results: RunResult[] }>('POST', '/api/v1/staging/clear?dry_run=true', { body: { all_verified: true } });
+      const dry = await call<{ results: RunResult[] }>('POST', 'api/v1/staging/clear?dry_run=true', { body: { all_verified: true } });
       const going = dry.results.filter((result): result is ClearAnswer => !isFailure(result));
       const refused = dry.results.filter(isFailure);
       const bytes = going.reduce((total, run) => total + run.bytes_freed, 0);
@@ -49,10 +50,11 @@ export class ClearFlows {
       if (going.length === 0) return view.done(el('p', {}, 'No verified run can be cleared now.'), refusals);
       view.show(
         el('p', {}, 'This deletes ', el('strong', { className: 'total' }, `${plural(going.length, 'run')}, ${formatBytes(bytes)}`), ` (${plural(files, 'file')}) from staging.`),
+        el('p', { className: 'note' }, 'One job clears every run verified when it runs, each checked again first.'),
         refusals,
       );
       if (!(await view.ask(`Clear ${plural(going.length, 'run')}`))) return;
-      const job = await call<Job>('POST', '/api/v1/staging/clear', { body: { run_paths: going.map((run) => run.run_path) }, async: true });
+      const job = await call<Job>('POST', 'api/v1/staging/clear', { body: { all_verified: true }, async: true });
       finish(view, await this.follow(view, job));
     } catch (error) {
       view.done(refusalBlock(errorBodyOf(error)));
@@ -67,16 +69,19 @@ export class ClearFlows {
 }
 
 // What the job did: how much it freed, and each run it did not clear, with why.
+// A bulk clear that kept some runs (refused, as its dry run may have said)
+// still did its work: only a job that cleared nothing it should is "not done".
 function finish(view: ClearSession, job: Job): void {
   // The counts are the job's; the failures shown are those of its first page of results.
   const failures = (job.results ?? []).filter(isFailure);
-  const complete = job.state === 'succeeded';
+  const done = job.state === 'succeeded' || job.state === 'partially_failed';
+  const headline = job.state === 'succeeded' ? 'Done' : done ? 'Done, some runs kept' : 'Not everything was cleared';
   view.running({ filesFreed: job.files_freed, bytesFreed: job.bytes_freed, filesTotal: job.files_total ?? job.files_freed });
   view.done(
     el(
       'p',
-      { className: `outcome ${complete ? 'complete' : 'incomplete'}` },
-      `${complete ? 'Done' : 'Not everything was cleared'}: ${plural(job.runs_cleared, 'run')} cleared, ` +
+      { className: `outcome ${done ? 'complete' : 'incomplete'}` },
+      `${headline}: ${plural(job.runs_cleared, 'run')} cleared, ` +
         `${plural(job.files_freed, 'file')} (${formatBytes(job.bytes_freed)}) freed.`,
     ),
     job.error && refusalBlock(job.error),
@@ -84,11 +89,18 @@ function finish(view: ClearSession, job: Job): void {
   );
 }
 
+// At most this many failures are shown in full; the rest are counted.
+const SHOWN_FAILURES = 20;
+
 function failuresBlock(heading: string, failures: Failure[]): HTMLElement {
+  const hidden = failures.length - SHOWN_FAILURES;
   return el(
     'div',
     { className: 'failures' },
     el('p', {}, heading),
-    ...failures.map((failure) => el('div', { className: 'failure' }, el('p', { className: 'run' }, failure.run_path), refusalBlock(failure.error))),
+    ...failures
+      .slice(0, SHOWN_FAILURES)
+      .map((failure) => el('div', { className: 'failure' }, el('p', { className: 'run' }, failure.run_path), refusalBlock(failure.error))),
+    hidden > 0 && el('p', { className: 'note more' }, `and ${plural(hidden, 'more run')}.`),
   );
 }

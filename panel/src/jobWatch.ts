@@ -14,20 +14,26 @@ export interface JobProgress {
 }
 
 const FALLBACK_CHECK_MS = 5000;
+// A job of thousands of runs ends a run many times a second: its state is
+// asked for at most this often.
+const CHECK_AFTER_DONE_MS = 500;
 
 export function watchJob(events: LiveEvents, started: Job, onProgress: (progress: JobProgress) => void): Promise<Job> {
-  const perRun = new Map<string, { files: number; bytes: number; total: number | null }>();
-  const sum = (pick: (run: { files: number; bytes: number; total: number | null }) => number): number =>
-    [...perRun.values()].reduce((total, run) => total + pick(run), 0);
-  const totalOf = (): number | null => Math.max(started.files_total ?? 0, sum((run) => run.total ?? 0)) || null;
+  // Each run's latest counts, and their sums kept as they change.
+  const perRun = new Map<string, { files: number; bytes: number; total: number }>();
+  const sums = { files: 0, bytes: 0, total: 0 };
+  const totalOf = (): number | null => Math.max(started.files_total ?? 0, sums.total) || null;
   return new Promise((resolve) => {
     let finished = false;
+    let checkDue: number | undefined;
     const check = (): void => {
-      void get<Job>(`/api/v1/jobs/${started.id}`).then((job) => {
+      checkDue = undefined;
+      void get<Job>(`api/v1/jobs/${started.id}`).then((job) => {
         if (job.finished_at === null || finished) return;
         finished = true;
         stop();
         clearInterval(timer);
+        clearTimeout(checkDue);
         resolve(job);
       }, () => undefined);
     };
@@ -35,9 +41,14 @@ export function watchJob(events: LiveEvents, started: Job, onProgress: (progress
       if (event.name === 'run_state' || event.data.job_id !== started.id) return;
       if (event.name === 'clear_progress') {
         const { run_path, files_freed, bytes_freed, files_total } = event.data;
-        perRun.set(run_path, { files: files_freed, bytes: bytes_freed, total: files_total });
-        onProgress({ filesFreed: sum((run) => run.files), bytesFreed: sum((run) => run.bytes), filesTotal: totalOf() });
-      } else if (event.name === 'clear_done') check();
+        const before = perRun.get(run_path) ?? { files: 0, bytes: 0, total: 0 };
+        const now = { files: files_freed, bytes: bytes_freed, total: files_total ?? 0 };
+        perRun.set(run_path, now);
+        sums.files += now.files - before.files;
+        sums.bytes += now.bytes - before.bytes;
+        sums.total += now.total - before.total;
+        onProgress({ filesFreed: sums.files, bytesFreed: sums.bytes, filesTotal: totalOf() });
+      } else if (event.name === 'clear_done') checkDue ??= window.setTimeout(check, CHECK_AFTER_DONE_MS);
     }, true);
     const timer = setInterval(check, FALLBACK_CHECK_MS);
     check();

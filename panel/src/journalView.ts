@@ -7,7 +7,7 @@ import { formatBytes, formatCount, formatDuration, formatTime } from './format.t
 const SHOWN_RECORDS = 200;
 
 export async function showJournal(): Promise<void> {
-  const { clears } = await get<{ clears: ClearRecord[] }>(`/api/v1/staging/clears?limit=${SHOWN_RECORDS}`);
+  const { clears } = await get<{ clears: ClearRecord[] }>(`api/v1/staging/clears?limit=${SHOWN_RECORDS}`);
   replaceChildren(
     byId('journal-body', HTMLTableSectionElement),
     ...clears.map((record) =>

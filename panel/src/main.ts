@@ -27,10 +27,10 @@ function clearBlocked(who: Whoami): string | null {
 async function refresh(): Promise<void> {
   if (!whoami) return;
   const [listing, health, capacity] = await Promise.all([
-    get<Listing>('/api/v1/staging'),
+    get<Listing>('api/v1/staging'),
     getHealth(),
     // The runs matter more than the gauge: a volume that cannot be measured leaves it out.
-    get<Capacity>('/api/v1/staging/capacity').catch(() => null),
+    get<Capacity>('api/v1/staging/capacity').catch(() => null),
   ]);
   const context: TableContext = {
     now: Date.now(),
@@ -72,7 +72,7 @@ function showWho(who: Whoami): void {
 async function signIn(): Promise<Whoami> {
   for (;;) {
     try {
-      return await get<Whoami>('/api/v1/whoami');
+      return await get<Whoami>('api/v1/whoami');
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'unauthorized') throw error;
       const rejected = token.get() !== null;

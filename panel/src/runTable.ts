@@ -1,22 +1,37 @@
 // The runs table: the listing's rows through the state and equipment
 // filters, sorted by a column when one is chosen (else as the API orders
 // them: newest activity first), and the runs that cannot be read apart.
+// Filters and sorting take every row; the table draws them a page at a time
+// (a site may stage thousands of runs), with a button for the next page.
 import type { Listing, RunRow } from './apiTypes.ts';
 import { COLUMNS, type Column, type TableContext } from './columns.ts';
 import { byId, el, replaceChildren } from './dom.ts';
-import { formatBytes, plural } from './format.ts';
+import { formatBytes, formatCount, plural } from './format.ts';
 
 const ALL = '';
+const PAGE_ROWS = 200;
 
 export class RunTable {
   private listing: Listing = { runs: [], problems: [] };
   private context: TableContext | null = null;
   private sort: { column: Column; descending: boolean } | null = null;
+  // How many of the rows that pass the filters are drawn.
+  private drawnRows = PAGE_ROWS;
   private readonly stateFilter = byId('filter-state', HTMLSelectElement);
   private readonly equipmentFilter = byId('filter-equipment', HTMLSelectElement);
 
   constructor() {
-    for (const filter of [this.stateFilter, this.equipmentFilter]) filter.addEventListener('change', () => this.draw());
+    for (const filter of [this.stateFilter, this.equipmentFilter]) filter.addEventListener('change', () => this.redraw());
+    byId('runs-more', HTMLButtonElement).addEventListener('click', () => {
+      this.drawnRows += PAGE_ROWS;
+      this.draw();
+    });
+  }
+
+  // From the first page again: what is shown was re-chosen.
+  private redraw(): void {
+    this.drawnRows = PAGE_ROWS;
+    this.draw();
   }
 
   show(listing: Listing, context: TableContext): void {
@@ -46,10 +61,11 @@ export class RunTable {
     if (!context) return;
     const columns = COLUMNS.filter((column) => column.shown?.(context) ?? true);
     const rows = this.visibleRows();
+    const drawn = rows.slice(0, this.drawnRows);
     replaceChildren(byId('runs-head', HTMLTableSectionElement), el('tr', {}, ...columns.map((column) => this.header(column))));
     replaceChildren(
       byId('runs-body', HTMLTableSectionElement),
-      ...rows.map((row) =>
+      ...drawn.map((row) =>
         el(
           'tr',
           { dataset: { runPath: row.run_path } },
@@ -60,6 +76,10 @@ export class RunTable {
     );
     const bytes = rows.reduce((total, row) => total + row.byte_total, 0);
     byId('summary', HTMLElement).textContent = `${plural(rows.length, 'run')}, ${formatBytes(bytes)}`;
+    const more = rows.length - drawn.length;
+    byId('runs-paging', HTMLElement).hidden = more === 0;
+    byId('runs-shown', HTMLElement).textContent = `Showing ${formatCount(drawn.length)} of ${plural(rows.length, 'run')}.`;
+    byId('runs-more', HTMLButtonElement).textContent = `Show ${plural(Math.min(more, PAGE_ROWS), 'more run')}`;
   }
 
   private header(column: Column): HTMLTableCellElement {
@@ -81,7 +101,7 @@ export class RunTable {
           title: `Sort by ${column.label.toLowerCase()}`,
           onClick: () => {
             this.sort = { column, descending: active ? !descending : true };
-            this.draw();
+            this.redraw();
           },
         },
         `${column.label}${arrow}`,

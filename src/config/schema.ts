@@ -92,6 +92,28 @@ export const configSchema = z.strictObject({
     env: 'STAGING_CLEANUP_JOURNAL_DIR',
     description: 'where the clear journal is kept, outside the staging tree',
   }),
+  journal: z
+    .strictObject({
+      rotate_kib: setting(
+        z
+          .int()
+          .min(64)
+          .max(1024 * 1024)
+          .default(16 * 1024),
+        {
+          env: 'STAGING_CLEANUP_JOURNAL_ROTATE_KIB',
+          description:
+            "once this replica's journal file reaches this size it is set aside whole and a new one begun (16 MiB: about 40,000 clears)",
+        },
+      ),
+      keep_rotated: setting(z.int().min(1).max(1000).default(4), {
+        env: 'STAGING_CLEANUP_JOURNAL_KEEP_ROTATED',
+        description:
+          'set-aside journal files kept (still read); older ones are deleted with their records, after which a clear of a run ' +
+          'that is gone answers run_not_found rather than already_cleared',
+      }),
+    })
+    .prefault({}),
   tokens: setting(z.array(tokenSchema).default([]), {
     env: 'STAGING_CLEANUP_TOKENS',
     description: 'bearer tokens [{token, scope: read|clear, name?}] (JSON list in the environment)',

@@ -13,17 +13,43 @@ export interface ShownName {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+// ASCII is the same as bytes and as text: most names are, and need no copy.
+const ASCII = /^[^\x80-\uffff]*$/;
+
 export function byteString(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
+  return ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
 
 export function showName(bytes: string): ShownName {
+  if (ASCII.test(bytes)) return { path: bytes };
   const buffer = Buffer.from(bytes, 'latin1');
   try {
     return { path: utf8.decode(buffer) };
   } catch {
     return { path: escapeInvalidUtf8(buffer), escaped: true };
   }
+}
+
+// Folder names down to a run (equipment, project, Runs/, the run) are the
+// segments of a run path, which clients send back: there a backslash always
+// begins an escape, so a name holding one is shown escaped too (`\\`), and
+// readRunName reads every shown form back to exactly its bytes.
+export function showRunName(bytes: string): ShownName {
+  const shown = showName(bytes);
+  return shown.escaped || !bytes.includes('\\') ? shown : { path: escapeInvalidUtf8(Buffer.from(bytes, 'latin1')), escaped: true };
+}
+
+// The byte string a segment of a run path names: UTF-8 text, in which `\xHH`
+// is the byte HH and `\\` a backslash; null for any other backslash.
+export function readRunName(text: string): string | null {
+  // Odd parts are the escapes; a backslash left between them is not one.
+  const parts = text.split(/(\\\\|\\x[0-9a-fA-F]{2})/);
+  if (parts.some((part, index) => index % 2 === 0 && part.includes('\\'))) return null;
+  return parts
+    .map((part, index) =>
+      index % 2 === 0 ? byteString(part) : part === '\\\\' ? '\\' : String.fromCharCode(parseInt(part.slice(2), 16)),
+    )
+    .join('');
 }
 
 // The text form of showName, for messages.

@@ -220,6 +220,12 @@ const HTTP_ERRORS = {
       `This service does not answer to Host ${host}: call it by a name it is configured for (loopback, its listen address, allowed_hosts).`,
   }),
   unsupported_media_type: spec({ status: 415, message: told }),
+  unsupported_content_encoding: spec({
+    status: 415,
+    field: 'headers.content-encoding',
+    message: ({ encoding }: { encoding: string }) =>
+      `The body is sent with Content-Encoding ${encoding}, which this service does not decode; send it uncompressed.`,
+  }),
   headers_too_large: spec({ status: 431, message: told }),
   event_clients_full: spec({
     status: 503,

@@ -1,13 +1,24 @@
 // Which paths are run leaves (DESIGN §2), and resolving a requested run,
 // relative or absolute, to one of them inside staging_root without I/O.
+// Folder names are bytes: a run path shows each as entryName.ts's showRunName
+// does (`\xHH` for a byte that is not UTF-8), and is read back to the same
+// bytes, so that a run under any name can be named.
+import { byteString, readRunName, showRunName } from './entryName.ts';
 import { CleanupError } from './errors.ts';
 import type { RunKind } from './ingestSchema.ts';
 
 type RunLayout = 'runs' | 'test_runs' | 'legacy';
 
 export interface RunLocation {
+  // As shown and named in the API (escaped where a name is not UTF-8).
   runPath: string;
   absolutePath: string;
+  // The names below staging_root as byte strings (one character per byte),
+  // and the whole path so: what the disk is asked for.
+  segments: readonly string[];
+  diskPath: string;
+  // Some name on the way is shown escaped.
+  escaped: boolean;
   layout: RunLayout;
   runKind: RunKind;
 }
@@ -51,7 +62,6 @@ export function resolveRunPath(requested: string, stagingRoot: string): RunLocat
     refuse(`it is longer than ${MAX_RUN_PATH_LENGTH} characters`);
   }
   if (requested.includes('\0')) refuse('it contains a NUL character');
-  if (requested.includes('\\')) refuse('use forward slashes');
 
   let relative = requested;
   if (requested.startsWith('/')) {
@@ -60,14 +70,25 @@ export function resolveRunPath(requested: string, stagingRoot: string): RunLocat
     relative = requested.slice(rootPrefix.length);
   }
   if (relative.endsWith('/')) relative = relative.slice(0, -1);
+  const segments = relative.split('/').map((segment) => {
+    const bytes = readRunName(segment);
+    if (bytes === null) refuse('a backslash begins an escape, \\xHH or \\\\; use forward slashes between folders');
+    return bytes;
+  });
+  return locateRun(segments, stagingRoot);
+}
 
-  const segments = relative.split('/');
+// The run leaf at these names (byte strings) below staging_root.
+export function locateRun(segments: readonly string[], stagingRoot: string): RunLocation {
   if (segments.some((segment) => segment === '')) refuse('it has an empty segment');
   if (segments.some((segment) => segment === '.' || segment === '..')) {
     refuse('"." and ".." segments are not allowed');
   }
   if (segments.some(isHiddenName)) refuse('no segment may start with "."');
-  if (segments.some((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES)) {
+  if (segments.some((segment) => segment.includes('/') || segment.includes('\0'))) {
+    refuse('an escaped byte may not be "/" or NUL');
+  }
+  if (segments.some((segment) => segment.length > MAX_NAME_BYTES)) {
     refuse(`no segment may be longer than ${MAX_NAME_BYTES} bytes`);
   }
   const layout = runLayoutOf(segments);
@@ -76,10 +97,14 @@ export function resolveRunPath(requested: string, stagingRoot: string): RunLocat
       'a run is EQUIPMENT/PROJECT/Runs/Run_<stamp>, EQUIPMENT/PROJECT/TestRuns/TestRun_<stamp> or EQUIPMENT/PROJECT/Run_<stamp>',
     );
   }
-  const runPath = segments.join('/');
+  const shown = segments.map(showRunName);
+  const runPath = shown.map((name) => name.path).join('/');
   return {
     runPath,
     absolutePath: `${stagingRoot}/${runPath}`,
+    segments,
+    diskPath: `${byteString(stagingRoot)}/${segments.join('/')}`,
+    escaped: shown.some((name) => name.escaped === true),
     layout,
     runKind: runKindOf(layout),
   };

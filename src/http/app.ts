@@ -12,6 +12,7 @@ import type { CleanupService } from '../service/cleanupService.ts';
 import { registerAuth } from './auth.ts';
 import { registerCrossOrigin } from './crossOrigin.ts';
 import { clientErrorHandler } from './clientErrors.ts';
+import { registerContentEncodingCheck } from './contentEncoding.ts';
 import { answerFrameworkError, registerErrorHandling } from './errorEnvelope.ts';
 import type { EventStream } from './eventStream.ts';
 import { registerDocumentedErrors } from './errorResponses.ts';
@@ -107,6 +108,7 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   registerDocumentedErrors(app);
   registerTraceEcho(app);
   registerRequestMetrics(app, metrics);
+  registerContentEncodingCheck(app);
   // A browser must not become a way in: foreign host names and pages first.
   registerHostCheck(app, servedHostNames(config.listen.host, config.allowed_hosts));
   await registerCrossOrigin(app, config.cors_origins);

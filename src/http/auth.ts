@@ -18,7 +18,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: string;
-    // The caller presented a known token, or none is configured.
+    // The caller presented a known token, or none is configured (and, on a
+    // public route, it named a host this service serves: not a rebinding page).
     authenticated: boolean;
     // What the caller's token allows (everything, without tokens).
     grantedScope: TokenConfig['scope'];
@@ -44,7 +45,10 @@ export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[
   app.decorateRequest('grantedScope', 'clear');
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope ?? 'clear';
-    if (known.length === 0) return;
+    if (known.length === 0) {
+      request.authenticated = request.hostServed;
+      return;
+    }
     const presented = presentedToken(request);
     const match = presented === null ? null : findToken(known, presented);
     // A public route answers everyone, and a known token's holder in full.

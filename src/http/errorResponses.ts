@@ -38,7 +38,7 @@ function shapeCodes(route: RouteOptions): ErrorCode[] {
     ...(scope === 'clear' ? (['forbidden'] as const) : []),
     ...(route.config?.anyHost ? [] : (['host_not_allowed'] as const)),
     ...([route.method].flat().some(changesState) ? (['origin_not_allowed'] as const) : []),
-    ...(schema.body ? (['payload_too_large', 'unsupported_media_type'] as const) : []),
+    ...(schema.body ? (['payload_too_large', 'unsupported_media_type', 'unsupported_content_encoding'] as const) : []),
     'internal_error',
   ];
 }

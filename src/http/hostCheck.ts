@@ -3,7 +3,9 @@
 // configured for are answered (host_not_allowed otherwise): loopback names,
 // the listen address (on a wildcard address, this machine's name and
 // addresses) and `allowed_hosts`. A route may opt out (`anyHost`): the health
-// probe, which orchestrators send to whatever address they see.
+// probe, which orchestrators send to whatever address they see; it then
+// learns whether the name was served (`hostServed`), to show such a caller
+// nothing but ok or not ok.
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_TABLE } from '../domain/errorTable.ts';
@@ -12,6 +14,10 @@ import { sendError } from './errorEnvelope.ts';
 declare module 'fastify' {
   interface FastifyContextConfig {
     anyHost?: boolean;
+  }
+  interface FastifyRequest {
+    // The Host named this service (false only on an `anyHost` route).
+    hostServed: boolean;
   }
 }
 
@@ -33,11 +39,12 @@ export function servedHostNames(listenHost: string, allowedHosts: readonly strin
 }
 
 export function registerHostCheck(app: FastifyInstance, served: ReadonlySet<string>): void {
+  app.decorateRequest('hostServed', true);
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.anyHost) return;
     const host = request.headers.host ?? '';
     const name = hostNameOf(host);
-    if (name !== null && (LOOPBACK_NAME.test(name) || served.has(name))) return;
+    request.hostServed = name !== null && (LOOPBACK_NAME.test(name) || served.has(name));
+    if (request.hostServed || request.routeOptions.config.anyHost) return;
     const shown = host.slice(0, SHOWN_HOST_LENGTH) || '(none)';
     return sendError(request, reply, {
       code: 'host_not_allowed',

@@ -1,10 +1,13 @@
 // The OpenAPI 3 document, generated from the route schemas that validate
 // (@fastify/swagger with the zod transform), served at /openapi.json with
-// Swagger UI at /docs (under its own Content-Security-Policy).
+// Swagger UI at /docs (under its own Content-Security-Policy). Behind a
+// reverse proxy that serves the service under a path, the proxy says which
+// (X-Forwarded-Prefix): the document's server is then that path, so that
+// Swagger UI's "Try it out" calls go through the proxy too.
 import fs from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DOCS_CSP } from './securityHeaders.ts';
@@ -43,7 +46,17 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     transform: jsonSchemaTransform,
     transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: DOCS_CSP,
+    transformSpecification: (document, request) => withServerFor(document, request),
+  });
+  // Swagger UI's page names its files relative to /docs/ only (at /docs it
+  // names them from the root, which a path prefix breaks): a relative redirect.
+  app.addHook('onRequest', async (request, reply) => {
+    const [pathName, query] = splitQuery(request.url);
+    if (pathName === '/docs' && request.method === 'GET') return reply.redirect(`docs/${query}`);
+  });
   app.get('/openapi.json', {
     config: { scope: 'public' },
     schema: {
@@ -53,8 +66,24 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       security: [],
       response: { 200: z.record(z.string(), z.unknown()).describe('OpenAPI 3 document') },
     },
-    handler: async () => app.swagger(),
+    handler: async (request) => withServerFor(app.swagger(), request),
   });
+}
+
+// A path of plain segments, as a proxy's X-Forwarded-Prefix names one.
+const PATH_PREFIX = /^(\/[A-Za-z0-9._~-]+)+\/?$/;
+
+// The document with the server its reader reached it through: the proxy's
+// path prefix, when it names one, else this service's root.
+function withServerFor<T extends object>(document: T, request: FastifyRequest): T {
+  const prefix = request.headers['x-forwarded-prefix'];
+  if (typeof prefix !== 'string' || !PATH_PREFIX.test(prefix)) return document;
+  return { ...document, servers: [{ url: prefix.replace(/\/$/, ''), description: 'This service, through its proxy' }] };
+}
+
+function splitQuery(url: string): [string, string] {
+  const at = url.indexOf('?');
+  return at === -1 ? [url, ''] : [url.slice(0, at), url.slice(at)];
 }
 
 type OpenApiDocument = ReturnType<typeof jsonSchemaTransformObject>;

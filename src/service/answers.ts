@@ -8,8 +8,13 @@ import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
 import { ORIGIN_FIELDS } from '../domain/runOrigin.ts';
 import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
+import { FOLDER_PROBLEM_CODES } from '../storage/stagingScan.ts';
 
 const timestamp = z.string().describe('UTC, YYYY-MM-DDTHH:MM:SSZ');
+const RUN_PATH_TEXT =
+  'Path relative to staging_root. A folder name that is not UTF-8 (or holds a backslash) is shown escaped: each invalid ' +
+  'byte as \\xHH, each backslash as \\\\; send it back so, in any route, to name the same bytes.';
+const ESCAPED = z.literal(true).describe('Present when some name in run_path is shown escaped.');
 
 const decisionSchema = z
   .object({
@@ -25,7 +30,8 @@ const decisionSchema = z
 const runRowSchema = z
   .object({
     path: z.string().describe('Absolute path of the run folder.'),
-    run_path: z.string().describe('Path relative to staging_root.'),
+    run_path: z.string().describe(RUN_PATH_TEXT),
+    escaped: ESCAPED.optional(),
     current_state: z.enum(LIFECYCLE_STATES),
     equipment_id: z.string().describe("The equipment folder the run lives in (not ingest.json's claim)."),
     project_id: z.string().describe('The project folder the run lives in.'),
@@ -58,18 +64,27 @@ const runRowSchema = z
   .meta({ id: 'RunRow', description: "A staged run: a superset of the Wizard's StagedRunRow." });
 
 // What can be wrong with a run leaf the listing finds: an ingest.json that
-// exists but cannot be used, or a run folder that cannot be read.
+// exists but cannot be used, or a run folder that cannot be read; and with a
+// folder on the way to runs (stagingScan.ts): unreadable, or a link.
 export const RUN_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch', 'survey_failed'] as const satisfies readonly CleanupErrorCode[];
 export type RunProblemCode = (typeof RUN_PROBLEM_CODES)[number];
 
 const runProblemSchema = z
   .object({
     path: z.string(),
-    run_path: z.string(),
-    code: z.enum(RUN_PROBLEM_CODES),
+    run_path: z.string().describe(`${RUN_PATH_TEXT} For a folder problem, the folder's path.`),
+    escaped: ESCAPED.optional(),
+    code: z.enum([...RUN_PROBLEM_CODES, ...FOLDER_PROBLEM_CODES]),
     message: z.string(),
+    error_code: z.string().optional().describe('What reading the folder met (EACCES, EIO, ...), for folder_unreadable.'),
   })
-  .meta({ id: 'RunProblem', description: 'A run leaf whose ingest.json exists but cannot be used, or whose folder cannot be read.' });
+  .meta({
+    id: 'RunProblem',
+    description:
+      'A run leaf whose ingest.json exists but cannot be used, or whose folder cannot be read; or an equipment, project, ' +
+      'Runs/ or TestRuns/ folder that cannot be read (folder_unreadable), or a link where such a folder or a run would be ' +
+      '(folder_link): the runs below it cannot be listed.',
+  });
 
 export const runListingSchema = z.object({
   runs: z.array(runRowSchema),

@@ -10,6 +10,7 @@ import type { PressureSettings } from '../domain/pressurePlan.ts';
 import { distinctRunPaths } from '../domain/runPath.ts';
 import { DEFAULT_INGEST_MAX_BYTES } from '../storage/ingestStore.ts';
 import { createJournal } from '../storage/journal.ts';
+import type { JournalRetention } from '../storage/journalRotation.ts';
 import { createRunLocks, type RunLocks } from '../storage/runLock.ts';
 import { createStagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { createVolumeSamples } from '../storage/volumeSamples.ts';
@@ -43,6 +44,8 @@ interface CleanupServiceOptions {
   ingestMaxBytes?: number;
   // The disk-pressure policy; none by default.
   pressure?: PressureSettings | null;
+  // When the journal file is set aside, and how many such files are kept.
+  journalRetention?: JournalRetention;
 }
 
 export type CleanupService = ReturnType<typeof createCleanupService>;
@@ -56,7 +59,12 @@ export function createCleanupService(options: CleanupServiceOptions) {
   const clock = options.clock ?? (() => new Date());
   const events = new ServiceEvents();
   const pool = options.pool ?? createTreeWorkerPool();
-  const journal = createJournal(options.journalDir, hostLabel);
+  const journal = createJournal(options.journalDir, hostLabel, {
+    ...(options.journalRetention ? { retention: options.journalRetention } : {}),
+    clock,
+    onRotated: ({ rotatedTo, deleted }) =>
+      logger.info({ journal_file: rotatedTo, deleted }, 'journal file set aside; the oldest set-aside files beyond the kept number deleted'),
+  });
   const runner = createTreeRunner(pool, options.parallelism);
   const check = new PreClearCheck(runner, options.verification ?? DEFAULT_VERIFICATION, clock);
   const ingestMaxBytes = options.ingestMaxBytes ?? DEFAULT_INGEST_MAX_BYTES;

@@ -4,6 +4,7 @@
 import { reclaimDeadLocks } from '../storage/lockRecovery.ts';
 import { CleanupError } from '../domain/errors.ts';
 import { runsAs } from '../lib/runsAs.ts';
+import { scanStagingTree } from '../storage/stagingScan.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { RunLocks } from '../storage/runLock.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
@@ -23,6 +24,9 @@ interface HealthReport {
   checks: { staging_root: HealthCheck; staging_root_writable: HealthCheck; journal: HealthCheck; staging_volume: VolumeCheck };
   // Who the service runs as: what file permissions must allow.
   runs_as: { uid: number; gid: number };
+  // Folders above the runs the listing cannot enter (its folder problems);
+  // null when the staging root itself cannot be read.
+  folder_problems: number | null;
 }
 
 const checkOf = (problem: string | null, fine: string): HealthCheck => ({ ok: problem === null, message: problem ?? fine });
@@ -80,10 +84,13 @@ export function createLifecycle(deps: LifecycleDeps) {
       const staging_volume = await deps
         .volumeCheck()
         .catch((error: Error) => ({ ok: false, message: `the staging volume cannot be measured: ${error.message}` }));
+      const folderProblems =
+        rootProblem === null ? await scanStagingTree(deps.stagingRoot).then((tree) => tree.problems.length, () => null) : null;
       return {
         ready: Object.values(checks).every((check) => check.ok),
         checks: { ...checks, staging_volume },
         runs_as: { uid, gid },
+        folder_problems: folderProblems,
       };
     },
 

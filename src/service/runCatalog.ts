@@ -19,7 +19,7 @@ import { mapLimited } from '../lib/mapLimited.ts';
 import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fileStamp.ts';
 import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
 import { openRun } from '../storage/runDirectory.ts';
-import { listRunLeaves } from '../storage/stagingScan.ts';
+import { scanStagingTree, type FolderProblem } from '../storage/stagingScan.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 import { RUN_PROBLEM_CODES, type RunProblemCode } from './answers.ts';
@@ -43,6 +43,8 @@ interface CatalogProblem {
 export interface Catalog {
   entries: CatalogEntry[];
   problems: CatalogProblem[];
+  // Folders above the runs that the walk could not enter.
+  folderProblems: FolderProblem[];
 }
 
 interface CachedRun {
@@ -69,13 +71,14 @@ export class RunCatalog {
   ) {}
 
   async scan(): Promise<Catalog> {
-    const leaves = await listRunLeaves(this.stagingRoot);
+    const { leaves, problems: folderProblems } = await scanStagingTree(this.stagingRoot);
     const readings = await this.read(leaves);
     const known = new Set(leaves.map((leaf) => leaf.runPath));
     for (const runPath of this.cache.keys()) if (!known.has(runPath)) this.cache.delete(runPath);
     return {
       entries: readings.flatMap((reading) => (reading.kind === 'run' ? [entryOf(reading)] : [])),
       problems: readings.flatMap((reading) => (reading.kind === 'problem' ? [reading.problem] : [])),
+      folderProblems,
     };
   }
 
@@ -119,8 +122,8 @@ export class RunCatalog {
     );
   }
 
-  private refOf(location: RunLocation): { stagingRoot: string; runPath: string } {
-    return { stagingRoot: this.stagingRoot, runPath: location.runPath };
+  private refOf(location: RunLocation): { stagingRoot: string; bytePath: string } {
+    return { stagingRoot: this.stagingRoot, bytePath: location.segments.join('/') };
   }
 
   private async readLeaf(location: RunLocation): Promise<LeafReading> {

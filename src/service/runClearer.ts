@@ -72,7 +72,7 @@ export class RunClearer {
     // open until the lock is released.
     const ending = await this.withRun(location, startedAt, async (held) => {
       await this.ensureWritable(location, held);
-      const lock = await this.deps.locks.tryAcquire(location.absolutePath, held.parent.fd).catch((error: unknown) => {
+      const lock = await this.deps.locks.tryAcquire(location.diskPath, held.parent.fd).catch((error: unknown) => {
         throw isPermissionError(error) ? permissionDenied(path.dirname(location.absolutePath), errorCode(error)) : error;
       });
       if (!lock) throw await this.busy(location);
@@ -244,7 +244,7 @@ export class RunClearer {
   private async alreadyGone(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
     // A clear still holding the lock may be finishing it: folder gone, record
     // not yet written. The lock goes only after the record, so look first.
-    if (await this.deps.locks.isHeld(location.absolutePath)) throw await this.busy(location);
+    if (await this.deps.locks.isHeld(location.diskPath)) throw await this.busy(location);
     const record = await this.deps.journal.latestFor(location.runPath);
     if (!record) {
       throw new CleanupError('run_not_found', { runPath: location.runPath });
@@ -261,7 +261,7 @@ export class RunClearer {
   }
 
   private async busy(location: RunLocation): Promise<CleanupError> {
-    return clearInProgress(location.runPath, await this.deps.locks.statusOf(location.absolutePath));
+    return clearInProgress(location.runPath, await this.deps.locks.statusOf(location.diskPath));
   }
 
   private announce(

@@ -12,8 +12,10 @@ import { isClearableOrResumable, type LifecycleState } from '../domain/lifecycle
 import { decide, type Decision, type PolicySettings } from '../domain/policy.ts';
 import { latestVerification } from '../domain/verification.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
+import { coalesced } from '../lib/coalesced.ts';
 import type { Journal } from '../storage/journal.ts';
 import { openRun } from '../storage/runDirectory.ts';
+import { describeFolderProblem } from '../storage/stagingScan.ts';
 import { permissionRefusal } from '../storage/writeAccess.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { EligibilityAnswer, RunDetail, RunListing, RunRow } from './answers.ts';
@@ -42,6 +44,7 @@ export interface DecidedRuns {
   now: Date;
   runs: Array<{ row: RunRow; decision: Decision }>;
   problems: Catalog['problems'];
+  folderProblems: Catalog['folderProblems'];
 }
 
 function runNotFound(location: RunLocation, why = ''): CleanupError {
@@ -51,11 +54,13 @@ function runNotFound(location: RunLocation, why = ''): CleanupError {
 export function createRunQueries(deps: RunQueriesDeps) {
   const { stagingRoot, policy, catalog, check, clock } = deps;
 
-  // Every staged run, once the staging root is known to be there.
-  const scan = async (): Promise<Catalog> => {
+  // Every staged run, once the staging root is known to be there. Listings
+  // asked for at once share a scan begun after they asked (50 clients at
+  // once held 50 scans and their rows in memory).
+  const scan = coalesced(async (): Promise<Catalog> => {
     await deps.rootGuard.ensureAvailable();
     return catalog.scan();
-  };
+  });
 
   const decideFromListing = (entry: CatalogEntry, now: Date): Decision => {
     const refusal = entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null;
@@ -90,13 +95,13 @@ export function createRunQueries(deps: RunQueriesDeps) {
   };
 
   const decideAll = async (): Promise<DecidedRuns> => {
-    const { entries, problems } = await scan();
+    const { entries, problems, folderProblems } = await scan();
     const now = clock();
     const runs = entries.map((entry) => {
       const decision = decideFromListing(entry, now);
       return { row: buildRunRow(entry, decision, now), decision };
     });
-    return { now, runs, problems };
+    return { now, runs, problems, folderProblems };
   };
 
   // Every run's row and the decision behind it, as the listing sees them:
@@ -121,7 +126,7 @@ export function createRunQueries(deps: RunQueriesDeps) {
     },
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
-      const { runs: decidedRuns, problems } = await decided();
+      const { runs: decidedRuns, problems, folderProblems } = await decided();
       const runs = decidedRuns
         .map(({ row }) => row)
         .filter(
@@ -134,12 +139,16 @@ export function createRunQueries(deps: RunQueriesDeps) {
         .sort(compareRows);
       return {
         runs,
-        problems: problems.map((problem) => ({
-          path: problem.location.absolutePath,
-          run_path: problem.location.runPath,
-          code: problem.code,
-          message: problem.message,
-        })),
+        problems: [
+          ...folderProblems.map((problem) => describeFolderProblem(problem, stagingRoot)),
+          ...problems.map((problem) => ({
+            path: problem.location.absolutePath,
+            run_path: problem.location.runPath,
+            ...(problem.location.escaped ? { escaped: true as const } : {}),
+            code: problem.code,
+            message: problem.message,
+          })),
+        ],
       };
     },
 
@@ -165,8 +174,8 @@ export function createRunQueries(deps: RunQueriesDeps) {
       };
     },
 
-    listClears: (query: { since?: Date; limit?: number } = {}): Promise<ClearRecord[]> =>
-      deps.journal.recent({ since: query.since, limit: query.limit ?? 100 }),
+    listClears: (query: { since?: Date; limit?: number; offset?: number } = {}): Promise<ClearRecord[]> =>
+      deps.journal.recent({ since: query.since, limit: query.limit ?? 100, offset: query.offset ?? 0 }),
 
     // The run path a request names, or invalid_run_path (nothing on disk is read).
     normalizeRunPath(requested: string): string {

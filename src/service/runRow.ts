@@ -11,6 +11,7 @@ export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date):
   return {
     path: entry.location.absolutePath,
     run_path: entry.location.runPath,
+    ...(entry.location.escaped ? { escaped: true as const } : {}),
     current_state: view.current_state,
     ...originOf(entry.location),
     project_name: view.project_name,

@@ -4,12 +4,16 @@
 // with what was appended since, by this process or another replica; only the
 // records asked for are read. A torn line is skipped. A journal-named entry
 // that is not a regular file makes the journal unreadable (journal_unavailable):
-// the records in it cannot be vouched for.
+// the records in it cannot be vouched for. Retention (journalRotation.ts)
+// sets this host's file aside once it is large and deletes the oldest
+// set-aside files; the index follows.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CleanupError } from '../domain/errors.ts';
+import { coalesced } from '../lib/coalesced.ts';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { JournalIndex, NotJournalFile, parseRecord, type IndexedRecord } from './journalIndex.ts';
+import { rotateIfDue, type JournalRetention, type Rotation } from './journalRotation.ts';
 
 interface JournalWriter {
   append(record: ClearRecord): Promise<void>;
@@ -25,8 +29,15 @@ export interface Journal {
   // journal_unavailable when a journal file cannot be read.
   update(): Promise<void>;
   latestFor(runPath: string): Promise<ClearRecord | null>;
-  // Newest first.
-  recent(query: { since?: Date; limit: number }): Promise<ClearRecord[]>;
+  // Newest first, after skipping the `offset` newest.
+  recent(query: { since?: Date; limit: number; offset?: number }): Promise<ClearRecord[]>;
+}
+
+interface JournalOptions {
+  // Without it, the file grows for ever (tests of other things).
+  retention?: JournalRetention;
+  clock?: () => Date;
+  onRotated?: (rotation: Rotation) => void;
 }
 
 const FILE_PREFIX = 'clears.';
@@ -47,10 +58,25 @@ class MovedRecord extends Error {
   override message = 'a journal file changed while it was read';
 }
 
-export function createJournal(directory: string, hostLabel: string): Journal {
+export function createJournal(directory: string, hostLabel: string, options: JournalOptions = {}): Journal {
   const name = journalFileName(hostLabel);
   const file = path.join(directory, name);
   const index = new JournalIndex(directory, isJournalFile);
+  const clock = options.clock ?? (() => new Date());
+  // Writers open one at a time past the rotation, so that it happens once.
+  let rotating: Promise<unknown> = Promise.resolve();
+  const rotateWhenDue = (): Promise<void> => {
+    const { retention } = options;
+    if (!retention) return Promise.resolve();
+    const turn = rotating.then(async () => {
+      const rotation = await rotateIfDue(directory, name, retention, clock());
+      if (!rotation) return;
+      for (const gone of [name, ...rotation.deleted]) index.forget(gone);
+      options.onRotated?.(rotation);
+    });
+    rotating = turn.catch(() => undefined);
+    return turn;
+  };
   const update = coalesced(() => index.update().catch((error: unknown) => Promise.reject(readFailure(directory, error))));
 
   // `lookup` on an index brought up to date; once more if a file changed under it.
@@ -97,6 +123,7 @@ export function createJournal(directory: string, hostLabel: string): Journal {
       let torn: boolean;
       try {
         await fs.mkdir(directory, { recursive: true });
+        await rotateWhenDue();
         handle = await fs.open(file, 'a+', 0o644);
         torn = await endsInTornLine(handle);
       } catch (error) {
@@ -121,28 +148,7 @@ export function createJournal(directory: string, hostLabel: string): Journal {
         const entry = index.latestFor(runPath);
         return entry ? ((await readRecords([entry]))[0] ?? null) : null;
       }),
-    recent: ({ since, limit }) => withIndex(() => readRecords(index.newest(since?.getTime(), limit))),
-  };
-}
-
-// Calls of `work` made while one runs share the next run, which starts once
-// it ends: each caller sees everything appended before it called.
-function coalesced(work: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let next: Promise<void> | null = null;
-  const start = (): Promise<void> => {
-    running = work().finally(() => {
-      running = null;
-    });
-    return running;
-  };
-  return () => {
-    if (!running) return start();
-    next ??= running.catch(() => undefined).then(() => {
-      next = null;
-      return start();
-    });
-    return next;
+    recent: ({ since, limit, offset = 0 }) => withIndex(() => readRecords(index.newest(since?.getTime(), limit, offset))),
   };
 }
 

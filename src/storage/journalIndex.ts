@@ -73,12 +73,16 @@ export class JournalIndex {
     return this.latest.get(runPath) ?? null;
   }
 
-  // Newest first, cleared at `since` or later, at most `limit`.
-  newest(since: number | undefined, limit: number): IndexedRecord[] {
+  // Newest first, cleared at `since` or later, at most `limit` after the
+  // `offset` newest of them.
+  newest(since: number | undefined, limit: number, offset = 0): IndexedRecord[] {
     const found: IndexedRecord[] = [];
+    let skipped = 0;
     for (let index = this.records.length - 1; index >= 0 && found.length < limit; index -= 1) {
       const entry = this.records[index] as IndexedRecord;
-      if (since === undefined || Date.parse(entry.clearedAt) >= since) found.push(entry);
+      if (since !== undefined && Date.parse(entry.clearedAt) < since) continue;
+      if (skipped < offset) skipped += 1;
+      else found.push(entry);
     }
     return found;
   }

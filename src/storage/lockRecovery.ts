@@ -2,12 +2,18 @@
 // (killed, OOM, power cut) are taken over at once, so that the first sweep
 // after a restart finishes interrupted clears without waiting. Locks sit
 // beside run leaves, so the walk looks where runs are (DESIGN §2) and never
-// follows a link.
-import type { Dirent } from 'node:fs';
+// follows a link. Paths are byte strings, as the names on disk are.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { byteString } from '../domain/entryName.ts';
 import { isHiddenName } from '../domain/runPath.ts';
 import { runDirOfLock, type RunLocks } from './runLock.ts';
+import { onDisk } from './runLockHolder.ts';
+
+interface Entry {
+  name: string;
+  isDirectory: boolean;
+}
 
 // How many dead holders' locks were removed.
 export async function reclaimDeadLocks(stagingRoot: string, locks: RunLocks): Promise<number> {
@@ -21,14 +27,15 @@ export async function reclaimDeadLocks(stagingRoot: string, locks: RunLocks): Pr
 
 async function findRunLocks(stagingRoot: string): Promise<string[]> {
   const found: string[] = [];
-  for (const equipment of visibleFolders(await entriesOf(stagingRoot))) {
-    for (const project of visibleFolders(await entriesOf(path.join(stagingRoot, equipment)))) {
-      const projectDir = path.join(stagingRoot, equipment, project);
+  const root = byteString(stagingRoot);
+  for (const equipment of visibleFolders(await entriesOf(root))) {
+    for (const project of visibleFolders(await entriesOf(path.join(root, equipment)))) {
+      const projectDir = path.join(root, equipment, project);
       const entries = await entriesOf(projectDir);
       // Legacy runs sit in the project folder, current ones in Runs/ or TestRuns/.
       found.push(...lockFolders(projectDir, entries));
       for (const container of ['Runs', 'TestRuns']) {
-        if (!entries.some((entry) => entry.name === container && entry.isDirectory())) continue;
+        if (!entries.some((entry) => entry.name === container && entry.isDirectory)) continue;
         const containerDir = path.join(projectDir, container);
         found.push(...lockFolders(containerDir, await entriesOf(containerDir)));
       }
@@ -38,17 +45,18 @@ async function findRunLocks(stagingRoot: string): Promise<string[]> {
 }
 
 // A folder that cannot be read (or a root that is not there) has no locks.
-async function entriesOf(directory: string): Promise<Dirent[]> {
-  return fs.readdir(directory, { withFileTypes: true }).catch(() => []);
-}
-
 // Dirent.isDirectory() is false for a link: links are never followed.
-function visibleFolders(entries: Dirent[]): string[] {
-  return entries.filter((entry) => entry.isDirectory() && !isHiddenName(entry.name)).map((entry) => entry.name);
+async function entriesOf(directory: string): Promise<Entry[]> {
+  const dirents = await fs.readdir(onDisk(directory), { encoding: 'buffer', withFileTypes: true }).catch(() => []);
+  return dirents.map((dirent) => ({ name: dirent.name.toString('latin1'), isDirectory: dirent.isDirectory() }));
 }
 
-function lockFolders(directory: string, entries: Dirent[]): string[] {
+function visibleFolders(entries: Entry[]): string[] {
+  return entries.filter((entry) => entry.isDirectory && !isHiddenName(entry.name)).map((entry) => entry.name);
+}
+
+function lockFolders(directory: string, entries: Entry[]): string[] {
   return entries
-    .filter((entry) => entry.isDirectory() && runDirOfLock(entry.name) !== null)
+    .filter((entry) => entry.isDirectory && runDirOfLock(entry.name) !== null)
     .map((entry) => path.join(directory, entry.name));
 }

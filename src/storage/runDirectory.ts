@@ -4,13 +4,14 @@
 // run's descriptor for its whole length, and its workers use that same
 // descriptor, so the run cannot be swapped for another folder under it.
 import { CleanupError } from '../domain/errors.ts';
-import { byteString } from '../domain/entryName.ts';
+import { showRunName } from '../domain/entryName.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { DirHandle, errorCode } from './dirHandle.ts';
 
 // How a worker finds a run: a descriptor the caller holds open, or the
-// staging root and the run's path below it (opened and closed by the worker).
-export type RunRef = { fd: number } | { stagingRoot: string; runPath: string };
+// staging root and the run's path below it as a byte string (opened and
+// closed by the worker).
+export type RunRef = { fd: number } | { stagingRoot: string; bytePath: string };
 
 export interface OpenRun {
   run: DirHandle;
@@ -25,13 +26,13 @@ export interface OpenRun {
 // is a link or not a folder is an invalid run path; one that cannot be opened
 // (EACCES, ...) makes this run unreadable (survey_failed), not the others.
 export async function openRun(stagingRoot: string, location: RunLocation): Promise<OpenRun | 'missing'> {
-  const segments = location.runPath.split('/').map(byteString);
+  const { segments } = location;
   let current = await openRoot(stagingRoot);
   let parent: DirHandle | null = null;
   let shown = stagingRoot;
   try {
     for (const segment of segments) {
-      shown = `${shown}/${Buffer.from(segment, 'latin1').toString('utf8')}`;
+      shown = `${shown}/${showRunName(segment).path}`;
       const next = await current
         .openDirectoryAsync(segment)
         .catch((error: unknown) => segmentError(error, shown, location.runPath));
@@ -91,7 +92,7 @@ export function withRun<T>(ref: RunRef, work: (run: DirHandle) => T): T | null {
   try {
     const root = DirHandle.openTrusted(ref.stagingRoot);
     try {
-      run = root.openPath(byteString(ref.runPath), true);
+      run = root.openPath(ref.bytePath, true);
     } finally {
       root.close();
     }

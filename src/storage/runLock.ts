@@ -5,6 +5,7 @@
 // `ingest.json.lock` file. The folder records its holder (runLockHolder.ts):
 // a lock of this host whose process is gone is taken over at once; a lock of
 // another host, whose processes cannot be seen from here, once it goes stale.
+// Run folders are named by their byte-string paths (RunLocation.diskPath).
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import lockfile from 'proper-lockfile';
 import {
   holderProcessGone,
   lockFolderFs,
+  onDisk,
   readHolder,
   removeLockFolder,
   sameHolder,
@@ -156,14 +158,14 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
     async isHeld(runDir) {
       if (heldHere.has(runDir)) return true;
       const fresh = await lockfile
-        .check(runDir, { lockfilePath: lockPathOf(runDir), realpath: false, stale: staleMs })
+        .check(runDir, { lockfilePath: lockPathOf(runDir), realpath: false, stale: staleMs, fs: folderFs })
         .catch(() => false);
       return fresh && !goneHere(await readHolder(lockPathOf(runDir)));
     },
 
     async statusOf(runDir) {
       const lockDir = lockPathOf(runDir);
-      const stat = await fsp.lstat(lockDir).catch(() => null);
+      const stat = await fsp.lstat(onDisk(lockDir)).catch(() => null);
       if (!stat?.isDirectory()) return null;
       const holder = await readHolder(lockDir);
       return { holder, takeoverAt: holder?.host === hostLabel ? null : new Date(stat.mtimeMs + staleMs) };

@@ -4,6 +4,9 @@
 // (holder.json: host label, pid, process start id, when taken), written as
 // the folder is made, and a lock of this host whose process is gone can be
 // taken over at once.
+//
+// Lock paths are byte strings (one character per byte, as the run's names on
+// disk, which need not be UTF-8), handed to the file system as those bytes.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -19,6 +22,11 @@ const holderSchema = z.object({
 });
 
 export type LockHolder = z.infer<typeof holderSchema>;
+
+// A byte-string path as the file system takes it.
+export function onDisk(bytePath: string): Buffer {
+  return Buffer.from(bytePath, 'latin1');
+}
 
 const HOLDER_FILE = 'holder.json';
 const HOLDER_TEMP = 'holder.json.tmp';
@@ -67,8 +75,8 @@ export function sameHolder(a: LockHolder, b: LockHolder): boolean {
 // made, one from an older version, or a torn file) or is not a real folder.
 export async function readHolder(lockDir: string): Promise<LockHolder | null> {
   try {
-    if (!(await fsp.lstat(lockDir)).isDirectory()) return null;
-    const handle = await fsp.open(path.join(lockDir, HOLDER_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    if (!(await fsp.lstat(onDisk(lockDir))).isDirectory()) return null;
+    const handle = await fsp.open(onDisk(path.join(lockDir, HOLDER_FILE)), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       return holderSchema.parse(JSON.parse(await handle.readFile('utf8')));
     } finally {
@@ -83,33 +91,33 @@ export async function readHolder(lockDir: string): Promise<LockHolder | null> {
 // a holder, and synced so that one survives a power cut.
 async function writeHolder(lockDir: string, holder: LockHolder): Promise<void> {
   const temp = path.join(lockDir, HOLDER_TEMP);
-  const handle = await fsp.open(temp, 'wx');
+  const handle = await fsp.open(onDisk(temp), 'wx');
   try {
     await handle.writeFile(JSON.stringify(holder));
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await fsp.rename(temp, path.join(lockDir, HOLDER_FILE));
+  await fsp.rename(onDisk(temp), onDisk(path.join(lockDir, HOLDER_FILE)));
 }
 
 // Removes a lock folder and the holder files in it, nothing else: a folder
 // holding anything more is not removed (rmdir fails), and a link is never
 // followed.
 export async function removeLockFolder(lockDir: string): Promise<void> {
-  if (!(await fsp.lstat(lockDir)).isDirectory()) throw Object.assign(new Error(`${lockDir} is not a folder`), { code: 'ENOTDIR' });
+  if (!(await fsp.lstat(onDisk(lockDir))).isDirectory()) throw Object.assign(new Error(`${lockDir} is not a folder`), { code: 'ENOTDIR' });
   for (const name of [HOLDER_FILE, HOLDER_TEMP]) {
-    await fsp.unlink(path.join(lockDir, name)).catch((error: NodeJS.ErrnoException) => {
+    await fsp.unlink(onDisk(path.join(lockDir, name))).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
   }
-  await fsp.rmdir(lockDir);
+  await fsp.rmdir(onDisk(lockDir));
 }
 
 function removeLockFolderSync(lockDir: string): void {
-  if (!fs.lstatSync(lockDir).isDirectory()) return;
-  for (const name of [HOLDER_FILE, HOLDER_TEMP]) fs.rmSync(path.join(lockDir, name), { force: true });
-  fs.rmdirSync(lockDir);
+  if (!fs.lstatSync(onDisk(lockDir)).isDirectory()) return;
+  for (const name of [HOLDER_FILE, HOLDER_TEMP]) fs.rmSync(onDisk(path.join(lockDir, name)), { force: true });
+  fs.rmdirSync(onDisk(lockDir));
 }
 
 type Done = (error: NodeJS.ErrnoException | null) => void;
@@ -120,10 +128,11 @@ type Done = (error: NodeJS.ErrnoException | null) => void;
 // removes its holder first.
 export function lockFolderFs(holderNow: () => LockHolder) {
   return {
-    stat: fs.stat,
-    utimes: fs.utimes,
+    stat: (lockDir: string, done: (error: NodeJS.ErrnoException | null, stat: fs.Stats) => void): void =>
+      fs.stat(onDisk(lockDir), done),
+    utimes: (lockDir: string, atime: Date, mtime: Date, done: Done): void => fs.utimes(onDisk(lockDir), atime, mtime, done),
     mkdir(lockDir: string, done: Done): void {
-      fs.mkdir(lockDir, (error) => {
+      fs.mkdir(onDisk(lockDir), (error) => {
         if (error) return done(error);
         // A holder that cannot be written (a full disk) still leaves a lock:
         // one that goes stale by time only, as locks of other hosts do. A
@@ -132,7 +141,7 @@ export function lockFolderFs(holderNow: () => LockHolder) {
           () => done(null),
           () => {
             void fsp
-              .rm(path.join(lockDir, HOLDER_TEMP), { force: true })
+              .rm(onDisk(path.join(lockDir, HOLDER_TEMP)), { force: true })
               .catch(() => undefined)
               .then(() => done(null));
           },

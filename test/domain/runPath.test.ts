@@ -18,9 +18,26 @@ describe('resolveRunPath', () => {
     expect(resolveRunPath('CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32', root)).toEqual({
       runPath: 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32',
       absolutePath: '/srv/staging/CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32',
+      segments: ['CONFOCAL_01', 'PROJ-0042', 'Runs', 'Run_2026-04-17T14-32'],
+      diskPath: '/srv/staging/CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32',
+      escaped: false,
       layout: 'runs',
       runKind: 'experimental',
     });
+  });
+
+  it('reads names that are not UTF-8 in their escaped form, to the same bytes, and shows them one way', () => {
+    const location = resolveRunPath('EQ_\\xe9/P/Runs/Run_\\xff\\\\1', root);
+    expect(location).toMatchObject({
+      runPath: 'EQ_\\xe9/P/Runs/Run_\\xff\\\\1',
+      segments: ['EQ_\xe9', 'P', 'Runs', 'Run_\xff\\1'],
+      diskPath: '/srv/staging/EQ_\xe9/P/Runs/Run_\xff\\1',
+      escaped: true,
+    });
+    // Another spelling of the same bytes names the same run, shown one way.
+    expect(resolveRunPath('EQ_\\xE9/P/Runs/Run_\\xff\\\\1', root).runPath).toBe(location.runPath);
+    expect(resolveRunPath('EQ/P/Runs/Run_\\x41', root)).toMatchObject({ runPath: 'EQ/P/Runs/Run_A', escaped: false });
+    expect(resolveRunPath('EQ_é/P/Runs/Run_1', root)).toMatchObject({ segments: ['EQ_\xc3\xa9', 'P', 'Runs', 'Run_1'], escaped: false });
   });
 
   it('resolves a test run under TestRuns/', () => {
@@ -52,6 +69,11 @@ describe('resolveRunPath', () => {
     ['the root itself', '/srv/staging'],
     ['a NUL byte', 'EQ/P/Runs/Run_1\0'],
     ['a backslash', 'EQ\\P\\Runs\\Run_1'],
+    ['an escape of "/"', 'EQ\\x2fP/P/Runs/Run_1'],
+    ['an escape of NUL', 'EQ/P/Runs/Run_\\x00'],
+    ['an escaped hidden name', 'EQ/\\x2eP/Runs/Run_1'],
+    ['an escaped ".."', 'EQ/\\x2e\\x2e/Runs/Run_1'],
+    ['a backslash that is no escape', 'EQ/P/Runs/Run_\\x4'],
     ['an empty segment', 'EQ//P/Runs/Run_1'],
     ['a hidden equipment folder', '.EQ/P/Runs/Run_1'],
     ['a hidden run', 'EQ/P/Runs/.Run_1'],

@@ -2,7 +2,7 @@
 // over real HTTP, against the default loopback-without-token setup.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createAppHarness } from '../helpers/appHarness.ts';
+import { createAppHarness, FRESH_HEALTH } from '../helpers/appHarness.ts';
 import { makeRun, snapshotTree } from '../helpers/stagingTree.ts';
 
 const RUN = 'EQ/P/Runs/Run_1';
@@ -118,6 +118,21 @@ describe('the Host header', () => {
     const h = await createAppHarness();
     const health = await h.http().get('/api/v1/health').set('host', '10.1.2.3:8080').expect(200);
     expect(health.body.status).toBe('ready');
+  });
+
+  it('shows a caller whose Host is not served, without tokens, only which checks pass: no paths, no uid', async () => {
+    const h = await createAppHarness();
+    const foreign = await h.http().get('/api/v1/health').set(FRESH_HEALTH).set('host', 'attacker.example:8080').expect(200);
+    expect(foreign.body).toEqual({
+      status: 'ready',
+      checks: { staging_root: { ok: true }, staging_root_writable: { ok: true }, journal: { ok: true } },
+    });
+    fs.rmSync(h.root, { recursive: true });
+    const down = await h.http().get('/api/v1/health').set(FRESH_HEALTH).set('host', 'attacker.example').expect(503);
+    expect(JSON.stringify(down.body)).not.toContain(h.root);
+    const local = await h.http().get('/api/v1/health').set(FRESH_HEALTH).set('host', '127.0.0.1:8080').expect(503);
+    expect(local.body.checks.staging_root.message).toContain(h.root);
+    expect(local.body.runs_as).toBeDefined();
   });
 });
 

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { registerErrorHandling } from '../../src/http/errorEnvelope.ts';
@@ -68,6 +71,37 @@ describe('the error envelope', () => {
       .send('run_paths=x')
       .expect(415);
     expect(response.body.error.code).toBe('unsupported_media_type');
+  });
+
+  it('answers a body with a Content-Encoding it does not decode with 415 unsupported_content_encoding, deleting nothing', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, RUN);
+    const plain = JSON.stringify({ run_paths: [RUN] });
+    // A plain body labelled gzip is not read as plain either.
+    for (const [encoding, body] of [
+      ['gzip', gzipSync(plain)],
+      ['br', plain],
+      ['identity, gzip', plain],
+    ] as const) {
+      const response = await h
+        .http()
+        .post('/api/v1/staging/clear')
+        .set('content-type', 'application/json')
+        .set('content-encoding', encoding)
+        .send(Buffer.from(body))
+        .expect(415);
+      expect(response.body.error).toMatchObject({ code: 'unsupported_content_encoding', field: 'headers.content-encoding' });
+      expect(response.body.error.message).toContain(encoding);
+    }
+    expect(fs.existsSync(path.join(h.root, RUN))).toBe(true);
+    const identity = await h
+      .http()
+      .post(`/api/v1/staging/${RUN}/clear`)
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'Identity')
+      .send(JSON.stringify({ dry_run: true }))
+      .expect(200);
+    expect(identity.body.outcome).toBe('would_clear');
   });
 
   it('answers unknown body fields with 400 validation_error naming the field', async () => {

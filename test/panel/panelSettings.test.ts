@@ -3,18 +3,17 @@
 // headless Chromium.
 import type { Page } from 'playwright-core';
 import { expect, it } from 'vitest';
-import { describeWithBrowser } from '../helpers/browser.ts';
-import { cellsOf, rowOf, servedPanel } from '../helpers/panelHarness.ts';
+import { cellsOf, describeBothWays, rowOf, servedPanel } from '../helpers/panelHarness.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 
-describeWithBrowser('the staging panel in scheduled mode', () => {
+describeBothWays('the staging panel in scheduled mode', (route) => {
   const hoursAgo = (hours: number) => `${new Date(Date.now() - hours * 3_600_000).toISOString().slice(0, 19)}Z`;
   const KEPT = 'EQ_01/PROJ-1/Runs/Run_kept';
   const DUE = 'EQ_01/PROJ-1/Runs/Run_due';
   const panel = servedPanel({ STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_RETAIN_HOURS: '24' }, (staging) => {
     makeRun(staging, KEPT, { verifiedAt: hoursAgo(2.5) });
     makeRun(staging, DUE, { verifiedAt: hoursAgo(30.5) });
-  });
+  }, route);
 
   it('says when each verified run becomes due, and that the sweep clears them', async () => {
     const { page } = await panel.open();
@@ -36,8 +35,8 @@ const TOKENS = {
 };
 const RUN = 'EQ_01/PROJ-1/Runs/Run_2026-04-17T14-32';
 
-describeWithBrowser('the staging panel with tokens configured', () => {
-  const panel = servedPanel(TOKENS, (staging) => makeRun(staging, RUN));
+describeBothWays('the staging panel with tokens configured', (route) => {
+  const panel = servedPanel(TOKENS, (staging) => makeRun(staging, RUN), route);
 
   async function signIn(page: Page, token: string): Promise<void> {
     await page.locator('#token-dialog[open]').waitFor();

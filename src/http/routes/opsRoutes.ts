@@ -7,7 +7,10 @@ import { TOKEN_REQUIRED } from '../openapi.ts';
 
 const checkSchema = z.object({
   ok: z.boolean(),
-  message: z.string().optional().describe('What was found; shown only to a caller with a token when tokens are configured.'),
+  message: z
+    .string()
+    .optional()
+    .describe('What was found; shown only to a caller with a token when tokens are configured, else to one naming a served Host.'),
 });
 const volumeCheckSchema = checkSchema
   .extend({
@@ -34,6 +37,14 @@ const healthSchema = z
       .object({ uid: z.int(), gid: z.int() })
       .optional()
       .describe('The user and group the service runs as (what file permissions must allow); shown as the messages are.'),
+    folder_problems: z
+      .int()
+      .nullable()
+      .optional()
+      .describe(
+        'How many equipment, project, Runs/ or TestRuns/ folders (or links where they would be) the listing cannot enter, ' +
+          'each one of its problems; null when the staging root cannot be read. Shown as the messages are; not a readiness check.',
+      ),
   })
   .meta({ id: 'Health' });
 
@@ -47,7 +58,8 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
       description:
         'Ready (200) when the staging root is readable, this service can create and remove entries in it, and the journal ' +
         'is writable; 503 names the failing check. With tokens configured, a caller without one sees only which checks ' +
-        'pass: no paths, no messages. Answered from the latest check, made at most once a second in the background ' +
+        'pass: no paths, no messages; without tokens, so does a caller whose Host is not one this service serves (a page ' +
+        'rebinding its own name to this machine). Answered from the latest check, made at most once a second in the background ' +
         '(a report more than 10 s old is never served); send Cache-Control: no-cache for a check now.',
       tags: ['operations'],
       security: [],
@@ -57,7 +69,9 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
       const report = await service.health({ fresh: /no-cache/i.test(request.headers['cache-control'] ?? '') });
       reply.code(report.ready ? 200 : 503);
       const status = report.ready ? ('ready' as const) : ('not_ready' as const);
-      if (request.authenticated) return { status, checks: report.checks, runs_as: report.runs_as };
+      if (request.authenticated) {
+        return { status, checks: report.checks, runs_as: report.runs_as, folder_problems: report.folder_problems };
+      }
       const { staging_root, staging_root_writable, journal, staging_volume } = report.checks;
       return {
         status,

@@ -51,6 +51,9 @@ export const clearsQuery = z.strictObject({
     .refine((text) => parseTimestamp(text) !== null, 'must be a timestamp such as 2026-04-17T16:18:43Z')
     .optional(),
   limit: queryInteger(1, 1000, 100),
+  offset: queryInteger(0, 1_000_000_000, 0).describe(
+    "Skips this many of the newest records: the next page starts at the previous answer's next_offset.",
+  ),
 });
 
 // The service's refusals each route can answer (errorResponses.ts adds the

@@ -181,11 +181,21 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       tags: ['clear'],
       security,
       querystring: clearsQuery,
-      response: { 200: z.object({ clears: z.array(clearRecordSchema) }) },
+      description:
+        'Pages newest first through the records the journal keeps (journal.keep_rotated set-aside files and the live one): ' +
+        'a record cleared while paging shifts the pages by one, so a client may see one record twice, never miss one.',
+      response: {
+        200: z.object({
+          clears: z.array(clearRecordSchema),
+          next_offset: z.int().nullable().describe('The offset of the next page; null on the last one.'),
+        }),
+      },
     },
     handler: async (request) => {
+      const { limit, offset } = request.query;
       const since = request.query.since ? parseTimestamp(request.query.since) : null;
-      return { clears: await service.listClears({ ...(since ? { since } : {}), limit: request.query.limit }) };
+      const clears = await service.listClears({ ...(since ? { since } : {}), limit, offset });
+      return { clears, next_offset: clears.length === limit ? offset + limit : null };
     },
   });
 };

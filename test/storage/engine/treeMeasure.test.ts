@@ -48,7 +48,7 @@ describe('measureTree', () => {
   it('measures a run that cannot be opened (gone, or a link) as null', () => {
     makeRun(base, 'EQ/P/Runs/Run_1');
     fs.symlinkSync(path.join(base, 'EQ/P/Runs/Run_1'), path.join(base, 'EQ/P/Runs/Run_link'));
-    const runs = ['Run_gone', 'Run_link'].map((name) => ({ run: { stagingRoot: base, runPath: `EQ/P/Runs/${name}` } }));
+    const runs = ['Run_gone', 'Run_link'].map((name) => ({ run: { stagingRoot: base, bytePath: `EQ/P/Runs/${name}` } }));
     expect(treeTasks.measure({ runs })).toEqual([null, null]);
   });
 });

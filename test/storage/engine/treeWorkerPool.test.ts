@@ -51,7 +51,7 @@ describe('tree runner on worker threads', () => {
   it('measures many runs across the workers, keeping their order', async () => {
     const runPaths = Array.from({ length: 5 }, (_, i) => `EQ/P/Runs/Run_${i}`);
     runPaths.forEach((runPath, i) => makeRun(base, runPath, { files: files(i * 10 + 1) }));
-    const measures = await createTreeRunner(pool, 2).measureRuns(runPaths.map((runPath) => ({ run: { stagingRoot: base, runPath } })));
+    const measures = await createTreeRunner(pool, 2).measureRuns(runPaths.map((runPath) => ({ run: { stagingRoot: base, bytePath: runPath } })));
     expect(measures.map((m) => m?.dataFiles)).toEqual([1, 11, 21, 31, 41]);
   });
 
