@@ -1,4 +1,4 @@
-// Descriptor-relative file operations for the staging tree (DESIGN §4b), as
+// Descriptor-relative file operations for the staging tree (the tree is untrusted input: README "How a clear stays safe"), as
 // Node's fs has none: openat, fstatat(AT_SYMLINK_NOFOLLOW), unlinkat, and a
 // scan that lists a folder (and stats each entry) in one call. Names are
 // Buffers of raw bytes and must be single path components. Built from source

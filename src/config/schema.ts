@@ -1,4 +1,4 @@
-// The service configuration (DESIGN §6), one schema: each key carries its
+// The service configuration (README "Configuration"), one schema: each key carries its
 // default, its environment variable and a one-line description. The loader
 // (load.ts) reads the file and the environment against it; the README's
 // configuration table is checked against `SETTINGS` (test/config/schema.test.ts).

@@ -1,4 +1,4 @@
-// What the journal keeps of one clear (DESIGN §4 step 6); the records of a
+// What the journal keeps of one clear (README "How a clear stays safe"); the records of a
 // run add up to everything that was removed from it.
 import { z } from 'zod';
 import { RUN_KINDS } from './ingestSchema.ts';

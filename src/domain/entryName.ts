@@ -1,4 +1,4 @@
-// Names in a run are bytes (DESIGN §4b): instrument PCs write Latin-1, UTF-8
+// Names in a run are bytes (README "How a clear stays safe"): instrument PCs write Latin-1, UTF-8
 // or anything else. Inside the service a name or relative path is a *byte
 // string* (latin1: one character per byte), so it is matched against the
 // manifest and handed back to the disk exactly. Answers and logs show it as

@@ -1,5 +1,5 @@
 // The ingest.json schema (ExLab backend spec §13.4, schema 1.x) with the
-// reader policy of DESIGN §2: any 1.x is read, unknown fields are kept,
+// Wizard's reader policy: any 1.x is read, unknown fields are kept,
 // another major is refused rather than parsed across.
 import { z } from 'zod';
 import { CleanupError } from './errors.ts';

@@ -1,4 +1,4 @@
-// The clearing policy of DESIGN §3 (the Wizard's cleanup.py): which runs the
+// The clearing policy (the Wizard's cleanup.py; README "The API at a glance"): which runs the
 // sweep may clear now, which an operator may clear, and one reason why.
 import type { CleanupErrorCode } from './errorTable.ts';
 import type { IngestView } from './ingestSchema.ts';
@@ -22,7 +22,7 @@ export interface PolicySettings {
 export const MAX_RETAIN_HOURS = 87_600;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 86_400;
 
-// A pre-clear check that failed: the verification of DESIGN §4a, or folders
+// A pre-clear check that failed: the checks of README "Checks before a clear", or folders
 // this service may not write. It outranks the mode and the retain window
 // because the run cannot be cleared at all.
 export const PRE_CLEAR_REFUSALS = [

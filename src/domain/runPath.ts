@@ -1,4 +1,4 @@
-// Which paths are run leaves (DESIGN §2), and resolving a requested run,
+// Which paths are run leaves (EQUIPMENT/PROJECT/Runs/Run_*, TestRuns/TestRun_*, legacy PROJECT/Run_*), and resolving a requested run,
 // relative or absolute, to one of them inside staging_root without I/O.
 // Folder names are bytes: a run path shows each as entryName.ts's showRunName
 // does (`\xHH` for a byte that is not UTF-8), and is read back to the same

@@ -1,4 +1,4 @@
-// Is a staged file what reached the NAS? (DESIGN §4a, local check.) A file
+// Is a staged file what reached the NAS? (README "Checks before a clear", local check.) A file
 // outside .exlab-wizard/ that the manifest does not list, or that changed
 // after the sync_verified time (beyond the clock-skew tolerance), never made
 // it: the run must not be cleared.

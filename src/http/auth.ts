@@ -1,4 +1,4 @@
-// Bearer tokens with a scope (DESIGN §5): `read` for GET, `clear` for all.
+// Bearer tokens with a scope (README "Tokens"): `read` for GET, `clear` for all.
 // Tokens are compared as SHA-256 digests in constant time, every configured
 // token each time, so that timing tells nothing. With no token configured the
 // service listens on loopback only (config.ts) and lets every local caller in.

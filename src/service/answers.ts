@@ -1,4 +1,4 @@
-// The shapes the cleanup service answers with (DESIGN §5), as schemas: the
+// The shapes the cleanup service answers with (README "The API at a glance"), as schemas: the
 // HTTP layer validates, serializes and documents with these same objects.
 import { z } from 'zod';
 import { CLEAR_OUTCOMES, clearRecordSchema } from '../domain/clearRecord.ts';

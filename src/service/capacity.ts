@@ -1,4 +1,4 @@
-// The staging volume (DESIGN §8): how full it is (fstatvfs on the root),
+// The staging volume (README "Keeping the disk from filling"): how full it is (fstatvfs on the root),
 // what the staged bytes are, when verified runs come due, how fast it
 // fills (from samples kept in the journal folder), and whether it is full
 // with nothing left the pressure sweep may clear: then health says so and

@@ -1,4 +1,4 @@
-// Asynchronous clears (DESIGN §5 "Long clears"): a job runs a clear, a set or
+// Asynchronous clears (README "The API at a glance", Prefer: respond-async): a job runs a clear, a set or
 // a sweep in the background and shows its progress. At most `maxPending`
 // jobs are queued or running (beyond, job_queue_full), and `concurrency` of
 // them clear at once. Jobs live in memory: finished ones for at most KEEP_MS,

@@ -1,4 +1,4 @@
-// Before deleting: is what we delete what reached the NAS? (DESIGN §4a.) The
+// Before deleting: is what we delete what reached the NAS? (README "Checks before a clear".) The
 // local check (manifest and mtimes) runs unless turned off; the NAS check
 // (sizes, or checksums) only when configured. A refusal deletes nothing, and
 // a check that fails for any reason refuses (fail closed).

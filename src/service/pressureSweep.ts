@@ -1,4 +1,4 @@
-// The disk-pressure sweep (DESIGN §8, opt-in with pressure.*): past the
+// The disk-pressure sweep (README "Keeping the disk from filling", opt-in with pressure.*): past the
 // high-water mark, clears verified runs oldest-verified first until usage is
 // at or under the target. Each run goes through the manual clear's own path
 // (clearForResult: the lock, the re-read, every pre-clear check), so a run a

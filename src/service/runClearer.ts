@@ -1,4 +1,4 @@
-// Clearing one run, DESIGN §4 steps 1-7: resolve, lock, re-read, record the
+// Clearing one run (README "How a clear stays safe"): resolve, lock, re-read, record the
 // intent in ingest.json, delete (counting), journal and log. Under the lock
 // the run is opened once (runDirectory.ts) and every later step, in this
 // thread or a worker, goes through that descriptor. One cohesive flow, kept
@@ -194,7 +194,7 @@ export class RunClearer {
     return ingest;
   }
 
-  // DESIGN §4a: nothing is deleted unless what goes is what reached the NAS.
+  // README "Checks before a clear": nothing is deleted unless what goes is what reached the NAS.
   // The survey that shows it is the one the deletion then works from.
   private async surveySafe(location: RunLocation, opened: OpenRun, record: IngestRecord): Promise<TreeMeasure> {
     const inspection = await this.deps.check.inspect(location, opened.run.fd, record.view);

@@ -1,4 +1,4 @@
-// Descriptor-relative access to the staging tree (DESIGN §4b), as `rm -rf`
+// Descriptor-relative access to the staging tree (the tree is untrusted input: README "How a clear stays safe"), as `rm -rf`
 // and Python's rmtree do it: each folder is opened once, without following
 // links, and every entry is named relative to that open folder (openat,
 // fstatat, unlinkat: native/at.c), so a folder renamed or swapped for a link

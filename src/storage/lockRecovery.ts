@@ -1,7 +1,7 @@
 // At start: the run locks this host's earlier process left when it died
 // (killed, OOM, power cut) are taken over at once, so that the first sweep
 // after a restart finishes interrupted clears without waiting. Locks sit
-// beside run leaves, so the walk looks where runs are (DESIGN §2) and never
+// beside run leaves, so the walk looks where runs are (stagingScan.ts) and never
 // follows a link. Paths are byte strings, as the names on disk are.
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -1,5 +1,5 @@
-// Reaching a run leaf from the staging root through descriptors (DESIGN §4
-// step 1, §4b): the root is opened as configured, and each segment below it
+// Reaching a run leaf from the staging root through descriptors (README "How
+// a clear stays safe"): the root is opened as configured, and each segment below it
 // is opened relative to its parent without following links. A clear holds the
 // run's descriptor for its whole length, and its workers use that same
 // descriptor, so the run cannot be swapped for another folder under it.

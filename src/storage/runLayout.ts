@@ -1,4 +1,4 @@
-// Names inside a run that the Wizard reserves (DESIGN §2).
+// Names inside a run that the Wizard reserves (the .exlab-wizard/ folder and its files).
 export const META_DIR = '.exlab-wizard';
 export const INGEST_FILE = 'ingest.json';
 

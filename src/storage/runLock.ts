@@ -1,4 +1,4 @@
-// The per-run lock of DESIGN §4 step 2, in-process and across processes that
+// The per-run lock of a clear (README "How a clear stays safe"), in-process and across processes that
 // share the staging mount. The cross-process part is a proper-lockfile lock
 // directory beside the run (`.<leaf>.staging-cleanup.lock`): outside the run
 // tree, so it is never counted or deleted with it, and never the Wizard's own

@@ -1,4 +1,4 @@
-// Finds the run leaves of a staging root as DESIGN §2 lays them out, through
+// Finds the run leaves of a staging root as the Wizard lays them out (EQUIPMENT/PROJECT/Runs/Run_*, TestRuns/TestRun_*, or a legacy PROJECT/Run_*), through
 // descriptors (each folder opened from its parent without following links),
 // ignoring hidden names at every level. Names are bytes (a run path shows one
 // that is not UTF-8 escaped). Nothing is dropped without a word: a folder on

@@ -24,7 +24,7 @@ function bytesOf(shown: { path: string; escaped?: true }): Buffer {
   return Buffer.concat(parts);
 }
 
-describe('names as bytes (DESIGN §4b)', () => {
+describe('names as bytes', () => {
   it('turns UTF-8 text into its byte string and back', () => {
     expect(byteString('Messung_é.raw')).toBe('Messung_\xc3\xa9.raw');
     expect(showName(byteString('Messung_é.raw'))).toEqual({ path: 'Messung_é.raw' });

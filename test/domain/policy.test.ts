@@ -13,7 +13,7 @@ function view(spec: Parameters<typeof ingestFor>[1] = {}): IngestView {
   return parseIngestText(JSON.stringify(ingestFor('EQ/P/Runs/Run_1', { verifiedAt, ...spec }))).view;
 }
 
-describe('decide (DESIGN §3)', () => {
+describe('decide', () => {
   it('never makes a run auto-eligible in manual mode, however old, but lets an operator clear it', () => {
     const decision = decide(view(), manual, new Date('2030-01-01T00:00:00Z'));
     expect(decision).toMatchObject({ reason: 'manual_mode', clearable: true, auto_clear_eligible: false, eligible_at: null });

@@ -1,4 +1,4 @@
-// DESIGN §4a-§4b: what a hostile or careless writer of the staging tree can
+// What a hostile or careless writer of the staging tree can
 // do between a clear's check and its deletion, or across a clear and its
 // retry: each must keep every file that cannot be shown to be on the NAS.
 import { spawn } from 'node:child_process';

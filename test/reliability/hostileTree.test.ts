@@ -1,4 +1,4 @@
-// DESIGN §4b, tried as an instrument PC (or anyone who can write the staging
+// The tree is untrusted input, tried as an instrument PC (or anyone who can write the staging
 // tree) would: names that are not UTF-8, paths deeper than PATH_MAX, FIFOs
 // and huge sparse files where the service reads, manifest entries that climb
 // out of the run. Each must end as a refusal or a problem for that run, with

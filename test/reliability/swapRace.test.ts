@@ -1,4 +1,4 @@
-// DESIGN §4b: a folder swapped for a link mid-clear must not move a single
+// A folder swapped for a link mid-clear must not move a single
 // deletion outside the run. A racer process (test/helpers/swapRacer.mjs)
 // swaps data/, one of its subfolders, .exlab-wizard/ and the run's Runs/
 // parent for links to a canary tree of the same names and mtimes while the
@@ -84,7 +84,7 @@ async function clearUntilDone(h: Harness, runPath: string): Promise<ClearAnswer>
   }
 }
 
-describe('a folder swapped for a link during a clear (DESIGN §4b)', () => {
+describe('a folder swapped for a link during a clear', () => {
   it(
     `never deletes outside the run in ${ROUNDS} rounds of 20,000 files, while a retry after the racer finishes the run; rm -rf as the control`,
     { timeout: 300_000 },

@@ -128,7 +128,7 @@ describe('clearing one run', () => {
   });
 });
 
-describe('refusals before anything is deleted (DESIGN §4 step 3)', () => {
+describe('refusals before anything is deleted', () => {
   const cases: Array<[string, (runDir: string) => void, string]> = [
     ['a leaf without ingest.json', (dir) => fs.rmSync(path.join(dir, '.exlab-wizard/ingest.json')), 'ingest_missing'],
     ['an ingest.json that is not JSON', (dir) => writeIngest(dir, '{"schema_version": "1.1",'), 'ingest_invalid'],

@@ -57,7 +57,7 @@ function flipOneByte(file: string): void {
   fs.writeFileSync(file, bytes);
 }
 
-describe('local check: staged files that never reached the NAS (DESIGN §4a)', () => {
+describe('local check: staged files that never reached the NAS', () => {
   it('refuses a late file that is not in the manifest with 409 unsynced_files, listing it', async () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN);

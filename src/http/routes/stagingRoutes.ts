@@ -1,4 +1,4 @@
-// The staging routes of DESIGN §5: thin handlers that parse, call the cleanup
+// The staging routes (README "The API at a glance"): thin handlers that parse, call the cleanup
 // service, and shape the answer. Schemas validate, serialize and document.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';

@@ -1,4 +1,4 @@
-// The optional NAS check of DESIGN §4a: does the run's copy on the NAS (a
+// The optional NAS check (README "Checks before a clear"): does the run's copy on the NAS (a
 // local mount) hold every file, with the same size (`size`) and the same
 // SHA-256 (`checksum`)? Both sides are read through descriptors (the run's,
 // and the NAS run folder's opened from the configured mount without following

@@ -1,4 +1,4 @@
-// The local pre-clear check of DESIGN §4a on disk: which staged files (by
+// The local pre-clear check (README "Checks before a clear") on disk: which staged files (by
 // name and lstat, outside .exlab-wizard/) never reached the NAS. Walks that
 // meet the files (the survey, the delete) ask the judge.
 import { showName } from '../../domain/entryName.ts';
