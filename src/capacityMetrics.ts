@@ -4,18 +4,18 @@
 import { Gauge, type Registry } from 'prom-client';
 import { CAPACITY_CLASSES } from './domain/capacityClass.ts';
 import type { CapacityAnswer } from './service/capacityAnswer.ts';
-import type { CleanupService } from './service/cleanupService.ts';
+import type { MetricSources } from './metricSources.ts';
 
 // Gauges collected within this long of each other share one answer.
 const SHARED_MS = 1000;
 
 type Reading = (answer: CapacityAnswer, gauge: Gauge) => void;
 
-export function registerCapacityMetrics(registry: Registry, service: CleanupService): void {
+export function registerCapacityMetrics(registry: Registry, sources: Pick<MetricSources, 'capacity' | 'pressure'>): void {
   let last: { at: number; answer: Promise<CapacityAnswer | null> } | null = null;
   const answer = (): Promise<CapacityAnswer | null> => {
     if (!last || performance.now() - last.at > SHARED_MS) {
-      last = { at: performance.now(), answer: service.capacity().catch(() => null) };
+      last = { at: performance.now(), answer: sources.capacity.answer().catch(() => null) };
     }
     return last.answer;
   };
@@ -53,7 +53,7 @@ export function registerCapacityMetrics(registry: Registry, service: CleanupServ
     '1 when usage is past the high-water mark and nothing is left to clear, else 0 (0 without a pressure policy).',
     (now, g) => g.set(now.volume_full ? 1 : 0),
   );
-  const { pressure } = service;
+  const { pressure } = sources;
   if (!pressure) return;
   new Gauge({
     name: 'staging_cleanup_pressure_high_water_ratio',

@@ -1,24 +1,84 @@
 // The composition root (Boot): the one place that turns the configuration
-// into a running program. It builds storage (tree workers, run locks), the
-// cleanup service, the job registry, metrics, the free-space sampler and, in
-// scheduled mode or with a pressure policy, the sweep scheduler. The HTTP layer receives what it serves (the service, the
-// jobs, the metrics) and builds nothing but the Fastify app.
+// into a running program and builds every part of it: storage (tree workers,
+// run locks, the journal, staged runs), the service's parts (queries, clears,
+// capacity and pressure, lifecycle), jobs, metrics, the free-space sampler
+// and, in scheduled mode or with a pressure policy, the sweep scheduler.
+// Tests build their program here too, with their own clock, logger or pool.
+// The HTTP layer receives the parts it serves and builds nothing but the app.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AppConfig } from './config/schema.ts';
+import type { PolicySettings } from './domain/policy.ts';
+import type { PressureSettings } from './domain/pressurePlan.ts';
 import { repeatEvery } from './lib/repeating.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { createAsyncClears, type AsyncClears } from './service/asyncClears.ts';
-import { createCleanupService, type CleanupService } from './service/cleanupService.ts';
+import { createCapacity, type Capacity } from './service/capacity.ts';
+import { createClears, type Clears } from './service/clears.ts';
+import { cachedHealth, type HealthQuery } from './service/healthCache.ts';
 import { JobRegistry } from './service/jobs.ts';
+import { createLifecycle, type HealthReport, type Lifecycle } from './service/lifecycle.ts';
+import { PreClearCheck } from './service/preClearCheck.ts';
+import { createPressureSweep, type PressureSweep } from './service/pressureSweep.ts';
+import { RunCatalog } from './service/runCatalog.ts';
+import { RunClearer } from './service/runClearer.ts';
+import { createRunQueries, type RunQueries } from './service/runQueries.ts';
+import { ServiceEvents } from './service/serviceEvents.ts';
 import { startSweepScheduler } from './service/sweepScheduler.ts';
-import type { PressureSettings } from './domain/pressurePlan.ts';
-import { createRunLocks } from './storage/runLock.ts';
+import { createJournal } from './storage/journal.ts';
+import { createRunLocks, type RunLocks } from './storage/runLock.ts';
+import { createStagedRuns } from './storage/stagedRun.ts';
+import { createStagingRootGuard } from './storage/stagingRootGuard.ts';
+import { createVolumeSamples } from './storage/volumeSamples.ts';
+import { createTreeRunner, defaultParallelism } from './storage/engine/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
 
 // How often the free space of the staging volume is sampled (the fill rate).
 const VOLUME_SAMPLE_MS = 5 * 60_000;
+// A capacity answer (or health's volume check) reuses a listing begun this recently.
+const SHARED_LISTING_MS = 1000;
+
+// What a caller (main.ts, a script, a test) may bring instead of the program's own.
+interface ComposeDeps {
+  logger?: Logger;
+  clock?: () => Date;
+  // Tree workers shared with others (tests: starting workers under tsx is slow).
+  pool?: TreeWorkerPool;
+  // Run locks with other settings (tests of lock takeover).
+  locks?: RunLocks;
+}
+
+// Everything the program runs. The HTTP layer serves the parts; main.ts
+// starts and stops the whole.
+export interface Program {
+  policy: PolicySettings;
+  events: ServiceEvents;
+  runs: RunQueries;
+  // One run cleared (clearer), and sets of runs and the sweep (clears).
+  clearer: RunClearer;
+  clears: Clears;
+  capacity: Capacity;
+  // The disk-pressure policy (null: none) and its sweep.
+  pressure: PressureSettings | null;
+  relievePressure: PressureSweep;
+  health: (query?: HealthQuery) => Promise<HealthReport>;
+  lifecycle: Lifecycle;
+  locks: RunLocks;
+  jobs: AsyncClears;
+  metrics: Registry;
+  // Stops the sweeps and the sampler, lets running clears finish for up to
+  // `graceMs` and stops the tree workers; a clear cut short stays resumable.
+  close(graceMs?: number): Promise<void>;
+}
+
+function policyOf(config: AppConfig): PolicySettings {
+  return {
+    mode: config.staging_cleanup.mode,
+    retainHours: config.staging_cleanup.retain_hours,
+    clockToleranceSeconds: config.verify_before_clear.mtime_tolerance_seconds,
+  };
+}
 
 function pressureOf(config: AppConfig): PressureSettings | null {
   const { high_water_percent: highWaterPercent, target_percent: targetPercent, min_retain_hours: minRetainHours } =
@@ -28,71 +88,93 @@ function pressureOf(config: AppConfig): PressureSettings | null {
     : { highWaterPercent, targetPercent, minRetainHours };
 }
 
-interface ComposeDeps {
-  logger?: Logger;
-  clock?: () => Date;
-  // A pool of tree workers shared with others (tests); otherwise the program starts its own.
-  pool?: TreeWorkerPool;
-}
-
-// Everything the program runs; the HTTP layer serves the first three.
-export interface Program {
-  service: CleanupService;
-  jobs: AsyncClears;
-  metrics: Registry;
-  // Stops the scheduler, lets running clears finish for up to `graceMs` and
-  // stops the tree workers; a clear cut short stays resumable.
-  close(graceMs?: number): Promise<void>;
-}
-
 export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
-  const logger = deps.logger ?? createLogger(config.log_level, config.host_label);
+  const { staging_root: stagingRoot, journal_dir: journalDir, host_label: hostLabel } = config;
+  const logger = deps.logger ?? createLogger(config.log_level, hostLabel);
   const clock = deps.clock ?? (() => new Date());
-  // The tree workers: shared with others (tests), or the program's own.
+  const policy = policyOf(config);
+  const pressure = pressureOf(config);
+
+  // Storage.
   const pool = deps.pool ?? createTreeWorkerPool();
-  const service = createCleanupService({
-    stagingRoot: config.staging_root,
-    journalDir: config.journal_dir,
-    hostLabel: config.host_label,
-    policy: {
-      mode: config.staging_cleanup.mode,
-      retainHours: config.staging_cleanup.retain_hours,
-      clockToleranceSeconds: config.verify_before_clear.mtime_tolerance_seconds,
-    },
-    verification: {
+  const parallelism = defaultParallelism();
+  const runner = createTreeRunner(pool, parallelism);
+  const locks = deps.locks ?? createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel, logger });
+  const runs = createStagedRuns({ stagingRoot, locks, runner, ingestMaxBytes: config.ingest_max_bytes });
+  const journal = createJournal(journalDir, hostLabel, {
+    retention: { rotateBytes: config.journal.rotate_kib * 1024, keepRotated: config.journal.keep_rotated },
+    clock,
+    onRotated: ({ rotatedTo, deleted }) =>
+      logger.info({ journal_file: rotatedTo, deleted }, 'journal file set aside; the oldest set-aside files beyond the kept number deleted'),
+  });
+  const rootGuard = createStagingRootGuard(stagingRoot);
+  // Notes at start whether the root is a mount point, to tell later if it went.
+  void rootGuard.problem();
+
+  // The service's parts.
+  const events = new ServiceEvents();
+  const check = new PreClearCheck(
+    {
       localManifest: config.verify_before_clear.local_manifest,
       mtimeToleranceSeconds: config.verify_before_clear.mtime_tolerance_seconds,
       nas: config.verify_before_clear.nas,
       nasMounts: config.nas_mounts,
     },
-    ingestMaxBytes: config.ingest_max_bytes,
-    pressure: pressureOf(config),
-    journalRetention: { rotateBytes: config.journal.rotate_kib * 1024, keepRotated: config.journal.keep_rotated },
+    clock,
+  );
+  const catalog = new RunCatalog(stagingRoot, runner, runs, (view) => check.rulesFor(view));
+  const queries = createRunQueries({ stagingRoot, policy, catalog, runs, check, journal, rootGuard, clock });
+  events.on('run_state', queries.forgetShared);
+  events.on('clear_done', queries.forgetShared);
+  const capacity = createCapacity({
+    stagingRoot,
+    policy,
+    pressure,
+    // The panel asks for the listing and the capacity together: one walk serves both.
+    decided: () => queries.decided(SHARED_LISTING_MS),
+    samples: createVolumeSamples(journalDir, hostLabel),
     logger,
     clock,
-    locks: createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel: config.host_label, logger }),
-    pool,
   });
-  const registry = new JobRegistry(clock, (runPath) => service.knownFileCount(runPath), logger, {
+  const lifecycle = createLifecycle({ stagingRoot, journal, locks, rootGuard, pool, parallelism, volumeCheck: capacity.check });
+  const clearer = new RunClearer({ stagingRoot, hostLabel, policy, runs, journal, rootGuard, lifecycle, events, logger, clock, check });
+  const clears = createClears({ stagingRoot, clearer, scan: queries.scan, policy, events, clock, logger });
+  const relievePressure = createPressureSweep({ settings: pressure, capacity, decided: () => queries.decided(), clears, logger });
+  const health = cachedHealth(lifecycle.health);
+
+  // Jobs, metrics and the timers.
+  const registry = new JobRegistry(clock, (runPath) => queries.knownFileCount(runPath), logger, {
     maxPending: config.jobs.max_pending,
     concurrency: config.jobs.concurrency,
   });
-  const jobs = createAsyncClears(service, registry);
-  const metrics = createMetrics(service, jobs);
-  const sweeps = { policy: config.staging_cleanup.mode === 'scheduled', pressure: service.pressure !== null };
+  const jobs = createAsyncClears(queries, clearer, clears, registry);
+  const metrics = createMetrics({ runs: queries, events, capacity, pressure, health, locks, jobs });
+  const sweeps = { policy: policy.mode === 'scheduled', pressure: pressure !== null };
   const scheduler =
-    sweeps.policy || sweeps.pressure ? startSweepScheduler(service, config.sweep_interval_seconds * 1000, logger, sweeps) : null;
-  const sampler = repeatEvery(
-    VOLUME_SAMPLE_MS,
-    () => service.sampleVolume().catch((error: unknown) => logger.warn({ err: error }, 'staging volume not sampled')),
+    sweeps.policy || sweeps.pressure
+      ? startSweepScheduler({ clears, relievePressure }, config.sweep_interval_seconds * 1000, logger, sweeps)
+      : null;
+  const sampler = repeatEvery(VOLUME_SAMPLE_MS, () =>
+    capacity.sample().catch((error: unknown) => logger.warn({ err: error }, 'staging volume not sampled')),
   );
+
   return {
-    service,
+    policy,
+    events,
+    runs: queries,
+    clearer,
+    clears,
+    capacity,
+    pressure,
+    relievePressure,
+    health,
+    lifecycle,
+    locks,
     jobs,
     metrics,
     async close(graceMs) {
       await Promise.all([scheduler?.stop(), sampler.stop()]);
-      await service.close(graceMs);
+      await lifecycle.close(graceMs);
       if (!deps.pool) await pool.close();
     },
   };

@@ -5,8 +5,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CLEANUP_ERROR_CODES, statusOf, type ErrorCode } from './domain/errorTable.ts';
 import { parseTimestamp } from './domain/timestamps.ts';
+import type { MetricSources } from './metricSources.ts';
 import type { AsyncClears } from './service/asyncClears.ts';
-import type { CleanupService } from './service/cleanupService.ts';
 import type { JobSummary } from './service/jobSchema.ts';
 
 const REQUEST_DURATION = 'staging_cleanup_http_request_duration_seconds';
@@ -27,7 +27,7 @@ export const CLEAR_FAILURES: readonly ErrorCode[] = [...CLEANUP_ERROR_CODES, 'in
 );
 
 // Registered after the clear counters of metrics.ts, whose failure outcomes it starts at 0.
-export function registerFleetMetrics(registry: Registry, service: CleanupService, jobs?: AsyncClears): void {
+export function registerFleetMetrics(registry: Registry, sources: MetricSources): void {
   const registers = [registry];
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   // increase() sees no rise in a series' first sample: without a 0 before
@@ -35,9 +35,9 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
   const clears = registry.getSingleMetric('staging_cleanup_clears_total');
   if (clears instanceof Counter) for (const outcome of CLEAR_FAILURES) clears.inc({ outcome }, 0);
   // One listing serves every gauge of a scrape (prom-client collects them at once).
-  let listing: ReturnType<CleanupService['listRuns']> | null = null;
-  const latestListing = (): ReturnType<CleanupService['listRuns']> =>
-    (listing ??= service.listRuns().finally(() => {
+  let listing: ReturnType<MetricSources['runs']['listRuns']> | null = null;
+  const latestListing = (): ReturnType<MetricSources['runs']['listRuns']> =>
+    (listing ??= sources.runs.listRuns().finally(() => {
       listing = null;
     }));
 
@@ -48,7 +48,7 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
     registers,
     async collect() {
       // A check that cannot run at all must not take the whole scrape down.
-      const report = await service.health().catch(() => null);
+      const report = await sources.health().catch(() => null);
       this.reset();
       for (const [check, { ok }] of Object.entries(report?.checks ?? {})) this.set({ check }, ok ? 1 : 0);
     },
@@ -58,14 +58,14 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
     help: 'Clears whose journal record could not be written (only the log keeps it).',
     registers,
   });
-  service.events.on('journal_write_failed', () => journalFailures.inc());
+  sources.events.on('journal_write_failed', () => journalFailures.inc());
 
   new Gauge({
     name: 'staging_cleanup_oldest_lock_held_seconds',
     help: 'How long this process has held the run lock it has held longest; 0 when it holds none.',
     registers,
     collect() {
-      const since = service.oldestLockHeldSince();
+      const since = sources.locks.oldestHeldSince();
       this.set(since === null ? 0 : (Date.now() - since) / 1000);
     },
   });
@@ -75,7 +75,7 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
     help: 'When the last sweep (scheduled or asked for) finished, in Unix seconds; 0 before the first.',
     registers,
   });
-  service.events.on('sweep_done', () => lastSweep.setToCurrentTime());
+  sources.events.on('sweep_done', () => lastSweep.setToCurrentTime());
   new Gauge({
     name: 'staging_cleanup_auto_eligible_runs',
     help: 'Runs the sweep may clear now (scheduled mode): past their retain window, or interrupted clears.',
@@ -101,18 +101,16 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
     },
   });
 
-  if (jobs) {
-    new Gauge({
-      name: 'staging_cleanup_jobs',
-      help: 'Asynchronous clears (Prefer: respond-async) waiting (queued) or running.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        for (const state of ACTIVE_JOB_STATES) this.set({ state }, 0);
-        for (const job of allJobs(jobs)) if (ACTIVE_JOB_STATES.includes(job.state)) this.inc({ state: job.state });
-      },
-    });
-  }
+  new Gauge({
+    name: 'staging_cleanup_jobs',
+    help: 'Asynchronous clears (Prefer: respond-async) waiting (queued) or running.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      for (const state of ACTIVE_JOB_STATES) this.set({ state }, 0);
+      for (const job of allJobs(sources.jobs)) if (ACTIVE_JOB_STATES.includes(job.state)) this.inc({ state: job.state });
+    },
+  });
 
   new Histogram({
     name: REQUEST_DURATION,
@@ -124,7 +122,7 @@ export function registerFleetMetrics(registry: Registry, service: CleanupService
 }
 
 // Every job the registry keeps, page by page.
-function* allJobs(jobs: AsyncClears): Generator<JobSummary> {
+function* allJobs(jobs: Pick<AsyncClears, 'list'>): Generator<JobSummary> {
   let cursor: string | undefined;
   do {
     const page = jobs.list({ limit: JOBS_PAGE, ...(cursor === undefined ? {} : { cursor }) });

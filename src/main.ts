@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   // Readable lines on a terminal, JSON lines for a log collector.
   const logger = createLogger(config.log_level, config.host_label, process.stdout.isTTY ? pretty() : undefined);
   const program = compose(config, { logger });
-  const health = await program.service.health();
+  const health = await program.health();
   if (!health.checks.journal.ok) refuseToStart(unwritableJournal(config, health.checks.journal.message));
   if (!health.checks.staging_root_writable.ok) {
     logger.warn({ runs_as: health.runs_as }, `${health.checks.staging_root_writable.message}: clears will be refused`);
@@ -46,8 +46,8 @@ async function main(): Promise<void> {
   const app = await buildApp(program, { logger, config });
   // Before the first request or sweep: a clear this host's last process was
   // killed in the middle of resumes at once rather than after lock_stale_seconds.
-  await program.service.reclaimDeadLocks();
-  await program.service.warm();
+  await program.lifecycle.reclaimDeadLocks();
+  await program.lifecycle.warm();
   await app.listen({ host: config.listen.host, port: config.listen.port }).catch((error: NodeJS.ErrnoException) => {
     const why = listenFailure(config, error);
     if (why) refuseToStart(why);

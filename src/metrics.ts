@@ -4,14 +4,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { registerCapacityMetrics } from './capacityMetrics.ts';
 import { LIFECYCLE_STATES } from './domain/lifecycle.ts';
 import { registerFleetMetrics } from './fleetMetrics.ts';
-import type { AsyncClears } from './service/asyncClears.ts';
-import type { CleanupService } from './service/cleanupService.ts';
+import type { MetricSources } from './metricSources.ts';
 
-// `jobs`: the asynchronous clears whose queue to show (the program's; a test of the service alone has none).
-export function createMetrics(service: CleanupService, jobs?: AsyncClears): Registry {
+export function createMetrics(sources: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  registerCapacityMetrics(registry, service);
+  registerCapacityMetrics(registry, sources);
   const clears = new Counter({
     name: 'staging_cleanup_clears_total',
     help: 'Clear attempts by outcome: cleared, already_cleared, or the error code that refused or stopped them.',
@@ -52,7 +50,7 @@ export function createMetrics(service: CleanupService, jobs?: AsyncClears): Regi
     registers: [registry],
     async collect() {
       this.reset();
-      const listing = await service.listRuns().catch(() => null);
+      const listing = await sources.runs.listRuns().catch(() => null);
       if (!listing) return;
       for (const state of LIFECYCLE_STATES) {
         this.set({ state }, listing.runs.filter((row) => row.current_state === state).length);
@@ -60,14 +58,14 @@ export function createMetrics(service: CleanupService, jobs?: AsyncClears): Regi
     },
   });
 
-  service.events.on('clear_done', ({ answer, error, record }) => {
+  sources.events.on('clear_done', ({ answer, error, record }) => {
     clears.inc({ outcome: answer?.outcome ?? error?.code ?? 'unknown' });
     if (!record) return;
     filesFreed.inc(record.files_freed);
     bytesFreed.inc(record.bytes_freed);
     duration.observe(record.duration_ms / 1000);
   });
-  service.events.on('sweep_done', (summary) => {
+  sources.events.on('sweep_done', (summary) => {
     sweeps.inc();
     sweepRuns.inc({ result: 'cleared', reason: '' }, summary.cleared);
     sweepRuns.inc({ result: 'failed', reason: '' }, summary.failed);
@@ -75,6 +73,6 @@ export function createMetrics(service: CleanupService, jobs?: AsyncClears): Regi
       sweepRuns.inc({ result: 'skipped', reason }, count);
     }
   });
-  registerFleetMetrics(registry, service, jobs);
+  registerFleetMetrics(registry, sources);
   return registry;
 }

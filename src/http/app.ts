@@ -7,8 +7,16 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/schema.ts';
 import { MAX_RUN_PATH_LENGTH } from '../domain/runPath.ts';
 import type { Registry } from 'prom-client';
+import type { PolicySettings } from '../domain/policy.ts';
 import type { AsyncClears } from '../service/asyncClears.ts';
-import type { CleanupService } from '../service/cleanupService.ts';
+import type { Capacity } from '../service/capacity.ts';
+import type { Clears } from '../service/clears.ts';
+import type { HealthQuery } from '../service/healthCache.ts';
+import type { HealthReport } from '../service/lifecycle.ts';
+import type { PressureSweep } from '../service/pressureSweep.ts';
+import type { RunClearer } from '../service/runClearer.ts';
+import type { RunQueries } from '../service/runQueries.ts';
+import type { ServiceEvents } from '../service/serviceEvents.ts';
 import { registerAuth } from './auth.ts';
 import { registerCrossOrigin } from './crossOrigin.ts';
 import { clientErrorHandler } from './clientErrors.ts';
@@ -33,7 +41,14 @@ import { registerTraceEcho, traceIdOf } from './traceId.ts';
 
 // What the app serves, as the composition root (src/compose.ts) built it.
 export interface Served {
-  service: CleanupService;
+  policy: PolicySettings;
+  events: ServiceEvents;
+  runs: RunQueries;
+  clearer: RunClearer;
+  clears: Clears;
+  capacity: Pick<Capacity, 'answer'>;
+  relievePressure: PressureSweep;
+  health: (query?: HealthQuery) => Promise<HealthReport>;
   jobs: AsyncClears;
   metrics: Registry;
 }
@@ -72,7 +87,7 @@ const MAX_PARAM_LENGTH = 3 * MAX_RUN_PATH_LENGTH;
 const TIMEOUT_CHECK_MS = 30_000;
 
 export async function buildApp(served: Served, options: AppOptions): Promise<FastifyInstance> {
-  const { service, jobs, metrics } = served;
+  const { jobs, metrics } = served;
   const { config } = options;
   const routes: RegisteredRoute[] = [];
   const requestTimeoutMs = config.request_timeout_seconds * 1000;
@@ -119,13 +134,13 @@ export async function buildApp(served: Served, options: AppOptions): Promise<Fas
   // health, which shows more to a caller with one.
   await app.register(async (api) => {
     registerAuth(api, config.tokens);
-    await api.register(healthRoute, { service });
-    await api.register(whoamiRoute, { policy: service.policy });
-    await api.register(stagingRoutes, { service, jobs });
-    await api.register(capacityRoutes, { service });
+    await api.register(healthRoute, { health: served.health });
+    await api.register(whoamiRoute, { policy: served.policy });
+    await api.register(stagingRoutes, { runs: served.runs, clearer: served.clearer, clears: served.clears, jobs });
+    await api.register(capacityRoutes, { capacity: served.capacity, relievePressure: served.relievePressure });
     await api.register(jobRoutes, { jobs });
     await api.register(eventsRoute, {
-      events: service.events,
+      events: served.events,
       heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS,
       limits: { maxClients: config.events.max_clients, maxBacklogBytes: config.events.client_backlog_kib * 1024 },
       open: eventStreams,

@@ -3,15 +3,21 @@
 // background and whatever it meets ends the job.
 import { isCleanupError, toErrorBody } from '../domain/errors.ts';
 import type { RunResult } from './answers.ts';
-import type { CleanupService } from './cleanupService.ts';
 import type { ClearOptions } from './clearOptions.ts';
-import type { ClearSetRequest } from './clears.ts';
+import type { Clears, ClearSetRequest } from './clears.ts';
 import type { Job, JobList, JobsPage, RunsPage } from './jobSchema.ts';
 import type { JobOutcome, JobRegistry } from './jobs.ts';
+import type { RunClearer } from './runClearer.ts';
+import type { RunQueries } from './runQueries.ts';
 
 export type AsyncClears = ReturnType<typeof createAsyncClears>;
 
-export function createAsyncClears(service: CleanupService, registry: JobRegistry) {
+export function createAsyncClears(
+  runs: Pick<RunQueries, 'normalizeRunPath' | 'distinctRunPaths'>,
+  clearer: Pick<RunClearer, 'clear'>,
+  clears: Pick<Clears, 'clearSet' | 'sweep'>,
+  registry: JobRegistry,
+) {
   const start = (
     kind: Job['kind'],
     runPaths: string[],
@@ -26,15 +32,15 @@ export function createAsyncClears(service: CleanupService, registry: JobRegistry
 
   return {
     clearRun(requested: string, options: ClearOptions): Job {
-      const runPath = service.normalizeRunPath(requested);
-      return start('clear', [runPath], options, async (jobOptions) => [await service.clearRun(runPath, jobOptions)]);
+      const runPath = runs.normalizeRunPath(requested);
+      return start('clear', [runPath], options, async (jobOptions) => [await clearer.clear(runPath, jobOptions)]);
     },
     clearSet(request: ClearSetRequest, options: ClearOptions): Job {
-      const runPaths = 'run_paths' in request ? service.distinctRunPaths(request.run_paths) : [];
-      return start('clear_set', runPaths, options, (jobOptions) => service.clearSet(request, jobOptions));
+      const runPaths = 'run_paths' in request ? runs.distinctRunPaths(request.run_paths) : [];
+      return start('clear_set', runPaths, options, (jobOptions) => clears.clearSet(request, jobOptions));
     },
     sweep(options: ClearOptions): Job {
-      return start('sweep', [], options, (jobOptions) => service.sweep(jobOptions));
+      return start('sweep', [], options, (jobOptions) => clears.sweep(jobOptions));
     },
     list: (page: JobsPage): JobList => registry.list(page),
     get: (id: string, page: RunsPage): Job | null => registry.get(id, page),

@@ -34,6 +34,7 @@ interface CapacityDeps {
   decided: () => Promise<DecidedRuns>;
   samples: VolumeSamples;
   logger: Logger;
+  clock: () => Date;
 }
 
 type DecidedRun = DecidedRuns['runs'][number];
@@ -164,10 +165,10 @@ export function createCapacity(deps: CapacityDeps) {
     },
 
     // A free-space sample for the fill rate.
-    async sample(now: Date): Promise<void> {
+    async sample(): Promise<void> {
       const volume = await measure();
       await deps.samples.add({
-        at: formatTimestamp(now),
+        at: formatTimestamp(deps.clock()),
         size_bytes: volume.size_bytes,
         free_bytes: volume.free_bytes,
         avail_bytes: volume.avail_bytes,

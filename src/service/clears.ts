@@ -1,15 +1,13 @@
-// Clearing: one run, a set of runs, and the sweep of scheduled mode. Each
-// run of a set or sweep is cleared on its own (runClearer.ts); its refusal
-// becomes its result rather than stopping the rest.
+// Clearing many runs: a set, and the sweep of scheduled mode. Each run is
+// cleared on its own (runClearer.ts); its refusal becomes its result rather
+// than stopping the rest.
 import type { Logger } from 'pino';
 import { CleanupError, isCleanupError, toErrorBody, type OutcomeErrorCode } from '../domain/errors.ts';
 import { isClearableOrResumable } from '../domain/lifecycle.ts';
 import { decide, isDistrustReason, DISTRUSTED_RECORDS, PRE_CLEAR_REFUSALS, type PolicySettings } from '../domain/policy.ts';
 import { distinctRunPaths } from '../domain/runPath.ts';
-import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
-import type { ClearAnswer, RunResult } from './answers.ts';
+import type { RunResult } from './answers.ts';
 import type { ClearOptions } from './clearOptions.ts';
-import type { Lifecycle } from './lifecycle.ts';
 import type { Catalog } from './runCatalog.ts';
 import type { RunClearer } from './runClearer.ts';
 import type { ServiceEvents } from './serviceEvents.ts';
@@ -18,9 +16,7 @@ export type ClearSetRequest = { run_paths: string[] } | { all_verified: true };
 
 interface ClearsDeps {
   stagingRoot: string;
-  clearer: RunClearer;
-  lifecycle: Pick<Lifecycle, 'track'>;
-  rootGuard: StagingRootGuard;
+  clearer: Pick<RunClearer, 'clear'>;
   scan: () => Promise<Catalog>;
   policy: PolicySettings;
   events: ServiceEvents;
@@ -53,16 +49,10 @@ export function createClears(deps: ClearsDeps) {
     }
   };
 
-  const clearRun = (requested: string, options: ClearOptions): Promise<ClearAnswer> =>
-    deps.lifecycle.track(async () => {
-      await deps.rootGuard.ensureAvailable();
-      return deps.clearer.clear(requested, options);
-    });
-
   // One run of a set or sweep: its answer, or its refusal, never a throw.
   const clearForResult = async (requested: string, options: ClearOptions): Promise<RunResult> => {
     try {
-      return await clearRun(requested, options);
+      return await deps.clearer.clear(requested, options);
     } catch (error) {
       if (!isCleanupError(error)) {
         (options.logger ?? deps.logger).error({ err: error, run_path: requested }, 'unexpected error while clearing a run');
@@ -113,8 +103,6 @@ export function createClears(deps: ClearsDeps) {
   };
 
   return {
-    clearRun,
-
     async clearSet(request: ClearSetRequest, options: ClearOptions): Promise<RunResult[]> {
       const runPaths =
         'all_verified' in request

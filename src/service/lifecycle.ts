@@ -8,7 +8,6 @@ import { scanStagingTree } from '../storage/stagingScan.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { RunLocks } from '../storage/runLock.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
-import { defaultParallelism } from '../storage/engine/treeRunner.ts';
 import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
 import type { VolumeCheck } from './capacity.ts';
 
@@ -17,7 +16,7 @@ interface HealthCheck {
   message: string;
 }
 
-interface HealthReport {
+export interface HealthReport {
   ready: boolean;
   // staging_volume does not count towards ready: a full volume is what the
   // service is there to relieve.
@@ -37,9 +36,7 @@ interface LifecycleDeps {
   locks: RunLocks;
   rootGuard: StagingRootGuard;
   pool: TreeWorkerPool;
-  // Whether the pool is the service's own, to stop with it.
-  ownsPool: boolean;
-  parallelism: number | undefined;
+  parallelism: number;
   volumeCheck: () => Promise<VolumeCheck>;
 }
 
@@ -101,11 +98,11 @@ export function createLifecycle(deps: LifecycleDeps) {
     // Starts the tree workers and indexes the journal ahead of the first
     // request that needs them (a journal that cannot be read is health's to say).
     warm: async (): Promise<void> => {
-      await Promise.all([deps.pool.warm(deps.parallelism ?? defaultParallelism()), deps.journal.update().catch(() => undefined)]);
+      await Promise.all([deps.pool.warm(deps.parallelism), deps.journal.update().catch(() => undefined)]);
     },
 
-    // Stops taking clears, lets running ones finish for up to `graceMs`, and
-    // stops the tree workers; a clear cut short stays resumable.
+    // Stops taking clears and lets running ones finish for up to `graceMs`;
+    // a clear cut short stays resumable.
     async close(graceMs = 10_000): Promise<void> {
       closing = true;
       let timer: NodeJS.Timeout | undefined;
@@ -116,7 +113,6 @@ export function createLifecycle(deps: LifecycleDeps) {
         }),
       ]);
       clearTimeout(timer);
-      if (deps.ownsPool) await deps.pool.close();
     },
   };
 }

@@ -10,10 +10,9 @@ import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
 import { PRE_CLEAR_REFUSALS, type PreClearRefusal } from '../domain/policy.ts';
 import { latestVerification, verifiedAt } from '../domain/verification.ts';
-import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
+import type { StagedRun } from '../storage/stagedRun.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
-import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 
 export interface VerificationSettings {
   localManifest: boolean;
@@ -21,13 +20,6 @@ export interface VerificationSettings {
   nas: 'off' | 'size' | 'checksum';
   nasMounts: Readonly<Record<string, string>>;
 }
-
-export const DEFAULT_VERIFICATION: VerificationSettings = {
-  localManifest: true,
-  mtimeToleranceSeconds: 300,
-  nas: 'off',
-  nasMounts: {},
-};
 
 // The run's manifest relative to the run, as a byte string.
 function manifestFileOf(view: IngestView): string {
@@ -87,6 +79,8 @@ export function asPolicyRefusal(error: CleanupError | null): PreClearRefusal | u
   return error && reason ? { reason, message: error.message } : undefined;
 }
 
+type SurveyedRun = Pick<StagedRun, 'location' | 'survey' | 'nasCheck'>;
+
 type Inspection =
   // The run as it is now: counts, directory stamps, unsynced files.
   | { survey: TreeMeasure; refusal: CleanupError | null }
@@ -95,7 +89,6 @@ type Inspection =
 
 export class PreClearCheck {
   constructor(
-    private readonly runner: TreeRunner,
     private readonly settings: VerificationSettings,
     private readonly clock: () => Date,
   ) {}
@@ -104,36 +97,32 @@ export class PreClearCheck {
     return syncRulesFor(view, this.settings, this.clock());
   }
 
-  // Surveys the run whose descriptor the caller holds (the walk a clear
-  // deletes from) and says what, if anything, forbids clearing it: the
-  // survey itself, the local check, then the NAS.
-  async inspect(location: RunLocation, runFd: number, view: IngestView): Promise<Inspection> {
-    const rules = this.rulesFor(view);
+  // Surveys the run (the walk a clear then deletes from) and says what, if
+  // anything, forbids clearing it: the survey itself, the local check, then
+  // the NAS.
+  async inspect(run: SurveyedRun, view: IngestView): Promise<Inspection> {
+    const { location } = run;
     let survey: TreeMeasure;
     try {
-      survey = await this.runner.survey(runFd, rules ?? undefined);
+      survey = await run.survey(this.rulesFor(view));
     } catch (error) {
       return { survey: null, refusal: surveyFailed(location.runPath, (error as Error).message) };
     }
     const refusal = surveyRefusal(location.runPath, survey);
     if (refusal || this.settings.nas === 'off') return { survey, refusal };
-    return { survey, refusal: await this.nasRefusal(location, runFd, view, this.settings.nas) };
+    return { survey, refusal: await this.nasRefusal(run, view, this.settings.nas) };
   }
 
-  private async nasRefusal(
-    location: RunLocation,
-    runFd: number,
-    view: IngestView,
-    mode: 'size' | 'checksum',
-  ): Promise<CleanupError | null> {
+  private async nasRefusal(run: SurveyedRun, view: IngestView, mode: 'size' | 'checksum'): Promise<CleanupError | null> {
+    const { location } = run;
     const nasPath = latestVerification(view)?.nas_path;
     const unreachable = (why: string): CleanupError =>
       new CleanupError('nas_unreachable', { runPath: location.runPath, why }, { details: { nas_path: nasPath ?? null } });
     if (!nasPath) return unreachable('its sync_verified entry has no nas_path');
     const nas = locateNasCopy(nasPath, this.settings.nasMounts);
     if (!nas) return unreachable(`no nas_mounts entry maps ${nasPath} to a local mount`);
-    const result = await this.runner
-      .nasCheck({ runFd, nasMountRoot: nas.mountRoot, nasRunPath: nas.runPath, mode, manifestPath: manifestFileOf(view) })
+    const result = await run
+      .nasCheck({ nasMountRoot: nas.mountRoot, nasRunPath: nas.runPath, mode, manifestPath: manifestFileOf(view) })
       .catch((error: unknown) => ({ status: 'unreachable' as const, message: `the check failed (${(error as Error).message})` }));
     if (result.status === 'same') return null;
     if (result.status === 'unreachable') return unreachable(result.message);

@@ -27,6 +27,8 @@ interface PressureSweepDeps {
   logger: Logger;
 }
 
+export type PressureSweep = ReturnType<typeof createPressureSweep>;
+
 export function createPressureSweep(deps: PressureSweepDeps) {
   const usagePercent = async (): Promise<number> => percentOf(usageOf(await deps.capacity.measure()));
 

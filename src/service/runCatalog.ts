@@ -17,8 +17,8 @@ import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
 import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fileStamp.ts';
-import { readIngest, type IngestFile } from '../storage/ingestStore.ts';
-import { openRun } from '../storage/runDirectory.ts';
+import type { IngestFile } from '../storage/ingestStore.ts';
+import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
 import { scanStagingTree, type FolderProblem } from '../storage/stagingScan.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
@@ -66,8 +66,8 @@ export class RunCatalog {
   constructor(
     private readonly stagingRoot: string,
     private readonly runner: TreeRunner,
+    private readonly runs: StagedRuns,
     private readonly rulesFor: RulesFor,
-    private readonly ingestMaxBytes: number,
   ) {}
 
   async scan(): Promise<Catalog> {
@@ -128,14 +128,8 @@ export class RunCatalog {
 
   private async readLeaf(location: RunLocation): Promise<LeafReading> {
     try {
-      const opened = await openRun(this.stagingRoot, location);
-      if (opened === 'missing') return { kind: 'none' };
-      try {
-        const ingest = await readIngest(opened.run, this.ingestMaxBytes);
-        return ingest ? { kind: 'run', location, ingest, measure: null } : { kind: 'none' };
-      } finally {
-        await opened.close();
-      }
+      const ingest = await this.runs.opened(location, (run) => run.readIngest());
+      return ingest === GONE || !ingest ? { kind: 'none' } : { kind: 'run', location, ingest, measure: null };
     } catch (error) {
       // Swapped for a link or a file since it was listed: no longer a run.
       if (isCleanupError(error) && error.code === 'invalid_run_path') return { kind: 'none' };

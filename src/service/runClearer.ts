@@ -1,9 +1,7 @@
-// Clearing one run (README "How a clear stays safe"): resolve, lock, re-read, record the
-// intent in ingest.json, delete (counting), journal and log. Under the lock
-// the run is opened once (runDirectory.ts) and every later step, in this
-// thread or a worker, goes through that descriptor. One cohesive flow, kept
-// in one file (about 270 lines) so that the order of the steps reads top down.
-import path from 'node:path';
+// Clearing one run (README "How a clear stays safe") as the policy it is:
+// resolve the path, then, with the run locked and re-read (stagedRun.ts owns
+// the descriptors, the lock and the errno codes), check, record the intent
+// in ingest.json, remove (counting), journal and log.
 import type { Logger } from 'pino';
 import type { ClearRecord } from '../domain/clearRecord.ts';
 import { CleanupError } from '../domain/errors.ts';
@@ -12,19 +10,17 @@ import type { PolicySettings } from '../domain/policy.ts';
 import { distrustError, recordRefusal } from '../domain/recordTrust.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
-import { appendTransition, readIngest, type IngestFile } from '../storage/ingestStore.ts';
+import type { IngestFile } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
-import { errorCode } from '../storage/dirHandle.ts';
-import { openRun, type OpenRun } from '../storage/runDirectory.ts';
-import { isPermissionError, permissionDenied, permissionRefusal } from '../storage/writeAccess.ts';
-import type { HeldRunLock, RunLocks } from '../storage/runLock.ts';
+import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
+import { GONE, type LockedRun, type StagedRun, type StagedRuns } from '../storage/stagedRun.ts';
 import type { DeleteProgress } from '../storage/engine/treeDelete.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
-import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 import type { ClearAnswer } from './answers.ts';
 import { clearRecordOf, codeAndMessage, incomplete, keepRecord } from './clearEnding.ts';
 import type { ClearOptions } from './clearOptions.ts';
 import { clearInProgress } from './lockBusy.ts';
+import type { Lifecycle } from './lifecycle.ts';
 import type { PreClearCheck } from './preClearCheck.ts';
 import type { ServiceEventMap, ServiceEvents } from './serviceEvents.ts';
 
@@ -36,25 +32,34 @@ interface RunClearerDeps {
   stagingRoot: string;
   hostLabel: string;
   policy: PolicySettings;
-  locks: RunLocks;
+  runs: StagedRuns;
   journal: Journal;
-  runner: TreeRunner;
+  rootGuard: StagingRootGuard;
+  lifecycle: Pick<Lifecycle, 'track'>;
   events: ServiceEvents;
   logger: Logger;
   clock: () => Date;
   check: PreClearCheck;
-  ingestMaxBytes: number;
 }
 
 export class RunClearer {
   constructor(private readonly deps: RunClearerDeps) {}
 
   // The one way out of a clear: its answer, or the refusal thrown; either is
-  // announced (clear_done) unless it was a dry run.
-  async clear(requested: string, options: ClearOptions): Promise<ClearAnswer> {
+  // announced (clear_done) unless it was a dry run. A stopping service takes
+  // no clear; one it took, it lets finish.
+  clear(requested: string, options: ClearOptions): Promise<ClearAnswer> {
+    return this.deps.lifecycle.track(() => this.clearTracked(requested, options));
+  }
+
+  private async clearTracked(requested: string, options: ClearOptions): Promise<ClearAnswer> {
     const startedAt = performance.now();
+    await this.deps.rootGuard.ensureAvailable();
     const location = resolveRunPath(requested, this.deps.stagingRoot);
-    if (options.dryRun) return this.withRun(location, startedAt, (opened) => this.dryRun(location, opened, startedAt));
+    if (options.dryRun) {
+      const answer = await this.deps.runs.opened(location, (run) => this.dryRun(run, startedAt));
+      return answer === GONE ? this.alreadyGone(location, startedAt) : answer;
+    }
     const ending = await this.clearLocated(location, options, startedAt).catch(
       (failure: unknown): Ending => ({ failure, record: null }),
     );
@@ -67,67 +72,29 @@ export class RunClearer {
   }
 
   private async clearLocated(location: RunLocation, options: ClearOptions, startedAt: number): Promise<Ending> {
-    // The path is checked (and a run that is gone answered) before locking;
-    // the lock is taken through the parent folder opened here, which stays
-    // open until the lock is released.
-    const ending = await this.withRun(location, startedAt, async (held) => {
-      await this.ensureWritable(location, held);
-      const lock = await this.deps.locks.tryAcquire(location.diskPath, held.parent.fd).catch((error: unknown) => {
-        throw isPermissionError(error) ? permissionDenied(path.dirname(location.absolutePath), errorCode(error)) : error;
-      });
-      if (!lock) throw await this.busy(location);
-      try {
-        // Someone may have finished this run between our look and our lock.
-        return await this.withRun(location, startedAt, (opened) =>
-          this.clearOpened(location, opened, options, startedAt, lock),
-        );
-      } finally {
-        await lock.release();
-      }
-    });
-    return 'outcome' in ending ? { answer: ending, record: null } : ending;
+    const ending = await this.deps.runs.locked(location, (run) => this.clearLocked(run, options, startedAt));
+    if (ending === GONE) return { answer: await this.alreadyGone(location, startedAt), record: null };
+    if ('busy' in ending) throw clearInProgress(location.runPath, ending.busy);
+    return ending;
   }
 
-  // The run opened for `work`, closed after; an answer for a run that is gone.
-  private async withRun<T>(
-    location: RunLocation,
-    startedAt: number,
-    work: (opened: OpenRun) => Promise<T>,
-  ): Promise<T | ClearAnswer> {
-    const opened = await openRun(this.deps.stagingRoot, location);
-    if (opened === 'missing') return this.alreadyGone(location, startedAt);
-    try {
-      return await work(opened);
-    } finally {
-      await opened.close();
-    }
-  }
-
-  private async clearOpened(
-    location: RunLocation,
-    opened: OpenRun,
-    options: ClearOptions,
-    startedAt: number,
-    lock: HeldRunLock,
-  ): Promise<Ending> {
-    const ingest = await this.readClearable(location, opened);
+  // The policy of a clear, on a run whose lock is held: check, record the
+  // intent, remove, record the ending.
+  private async clearLocked(run: LockedRun, options: ClearOptions, startedAt: number): Promise<Ending> {
+    const { location } = run;
+    const ingest = await this.readClearable(run);
     const { record } = ingest;
-    const survey = await this.surveySafe(location, opened, record);
+    const survey = await this.surveySafe(run, record);
     const writer = await this.deps.journal.openWriter();
     try {
       const resumed = record.view.current_state === 'cleared';
       const usageBefore = await options.volumeUsage?.().catch(() => undefined);
       // Freed bytes count ingest.json as the survey (and a dry run) saw it,
       // not as the clear itself grew it.
-      const grownBy = resumed ? 0 : (await this.recordIntent(location, opened, record, options.actor)) - ingest.stamp.size;
-      const removal = this.deps.runner.remove(
-        { runFd: opened.run.fd, parentFd: opened.parent.fd, runName: opened.name },
-        survey,
-        this.deps.check.rulesFor(record.view) ?? undefined,
-        (progress) => this.progress(location, options, progress, survey.files),
+      const grownBy = resumed ? 0 : (await this.recordIntent(run, record, options.actor)) - ingest.stamp.size;
+      const { removed, lockLost } = await run.remove(survey, this.deps.check.rulesFor(record.view), (progress) =>
+        this.progress(location, options, progress, survey.files),
       );
-      lock.onCompromised(removal.stop);
-      const removed = await removal.result;
       const complete = removed.leftCount === 0 && !removed.stopped;
       // A complete clear removed ingest.json, whose growth is then taken off
       // (and the last progress says so, to agree with the answer).
@@ -148,7 +115,7 @@ export class RunClearer {
       if (kept && !(await keepRecord(writer, kept, options.logger ?? this.deps.logger))) {
         this.deps.events.emit('journal_write_failed', { run_path: location.runPath });
       }
-      if (!complete) return { failure: incomplete(location, deleted, lock.compromised), record: kept };
+      if (!complete) return { failure: incomplete(location, deleted, lockLost), record: kept };
       const answer: ClearAnswer = {
         run_path: location.runPath,
         outcome: 'cleared',
@@ -177,18 +144,13 @@ export class RunClearer {
   // Re-read under the lock (step 3): only a record that can be believed, of
   // a sync_verified run or one whose earlier clear was interrupted, lets the
   // run be deleted.
-  private async readClearable(location: RunLocation, opened: OpenRun): Promise<IngestFile> {
-    const ingest = await readIngest(opened.run, this.deps.ingestMaxBytes);
-    if (!ingest) {
-      throw new CleanupError('ingest_missing', { runPath: location.runPath });
-    }
+  private async readClearable(run: StagedRun): Promise<IngestFile> {
+    const { runPath } = run.location;
+    const ingest = await run.readIngest();
+    if (!ingest) throw new CleanupError('ingest_missing', { runPath });
     const refusal = recordRefusal(ingest.record.view, this.deps.clock(), this.deps.policy.clockToleranceSeconds);
     if (refusal?.reason === 'not_sync_verified') {
-      throw new CleanupError(
-        'staging_not_sync_verified',
-        { runPath: location.runPath, state: refusal.state },
-        { details: { current_state: refusal.state } },
-      );
+      throw new CleanupError('staging_not_sync_verified', { runPath, state: refusal.state }, { details: { current_state: refusal.state } });
     }
     if (refusal) throw distrustError(refusal);
     return ingest;
@@ -196,42 +158,32 @@ export class RunClearer {
 
   // README "Checks before a clear": nothing is deleted unless what goes is what reached the NAS.
   // The survey that shows it is the one the deletion then works from.
-  private async surveySafe(location: RunLocation, opened: OpenRun, record: IngestRecord): Promise<TreeMeasure> {
-    const inspection = await this.deps.check.inspect(location, opened.run.fd, record.view);
+  private async surveySafe(run: StagedRun, record: IngestRecord): Promise<TreeMeasure> {
+    const inspection = await this.deps.check.inspect(run, record.view);
     if (inspection.survey === null) throw inspection.refusal;
     if (inspection.refusal) throw inspection.refusal;
     return inspection.survey;
   }
 
-  // Refuses, before anything is locked or written, a run this process could
-  // not remove (its folder or its parent not writable).
-  private async ensureWritable(location: RunLocation, opened: OpenRun): Promise<void> {
-    const denied = await permissionRefusal(location, opened);
-    if (denied) throw denied;
-  }
-
   // Answers the size of ingest.json once it records the clear.
-  private async recordIntent(location: RunLocation, opened: OpenRun, record: IngestRecord, actor: string): Promise<number> {
-    const written = await appendTransition(opened.run, location, record, {
+  private async recordIntent(run: LockedRun, record: IngestRecord, actor: string): Promise<number> {
+    const size = await run.appendTransition(record, {
       state: 'cleared',
       at: formatTimestamp(this.deps.clock()),
       host: this.deps.hostLabel,
       actor,
     });
-    this.deps.events.emit('run_state', {
-      run_path: location.runPath,
-      from: record.view.current_state,
-      to: 'cleared',
-    });
-    return written.size;
+    this.deps.events.emit('run_state', { run_path: run.location.runPath, from: record.view.current_state, to: 'cleared' });
+    return size;
   }
 
   // What the clear would answer: the same refusals, or what it would free.
-  private async dryRun(location: RunLocation, opened: OpenRun, startedAt: number): Promise<ClearAnswer> {
-    await this.ensureWritable(location, opened);
-    const survey = await this.surveySafe(location, opened, (await this.readClearable(location, opened)).record);
+  private async dryRun(run: StagedRun, startedAt: number): Promise<ClearAnswer> {
+    const denied = await run.writeRefusal();
+    if (denied) throw denied;
+    const survey = await this.surveySafe(run, (await this.readClearable(run)).record);
     return {
-      run_path: location.runPath,
+      run_path: run.location.runPath,
       outcome: 'would_clear',
       files_freed: survey.files,
       bytes_freed: survey.bytes,
@@ -244,7 +196,8 @@ export class RunClearer {
   private async alreadyGone(location: RunLocation, startedAt: number): Promise<ClearAnswer> {
     // A clear still holding the lock may be finishing it: folder gone, record
     // not yet written. The lock goes only after the record, so look first.
-    if (await this.deps.locks.isHeld(location.diskPath)) throw await this.busy(location);
+    const busy = await this.deps.runs.busyWith(location);
+    if (busy) throw clearInProgress(location.runPath, busy.busy);
     const record = await this.deps.journal.latestFor(location.runPath);
     if (!record) {
       throw new CleanupError('run_not_found', { runPath: location.runPath });
@@ -258,10 +211,6 @@ export class RunClearer {
       duration_ms: Math.round(performance.now() - startedAt),
       record,
     };
-  }
-
-  private async busy(location: RunLocation): Promise<CleanupError> {
-    return clearInProgress(location.runPath, await this.deps.locks.statusOf(location.diskPath));
   }
 
   private announce(

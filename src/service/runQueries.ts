@@ -11,12 +11,11 @@ import type { RunKind } from '../domain/ingestSchema.ts';
 import { isClearableOrResumable, type LifecycleState } from '../domain/lifecycle.ts';
 import { decide, type Decision, type PolicySettings } from '../domain/policy.ts';
 import { latestVerification } from '../domain/verification.ts';
-import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
+import { distinctRunPaths, resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { coalesced } from '../lib/coalesced.ts';
 import type { Journal } from '../storage/journal.ts';
-import { openRun } from '../storage/runDirectory.ts';
+import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
 import { describeFolderProblem } from '../storage/stagingScan.ts';
-import { permissionRefusal } from '../storage/writeAccess.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { EligibilityAnswer, RunDetail, RunListing, RunRow } from './answers.ts';
 import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCheck.ts';
@@ -34,6 +33,7 @@ interface RunQueriesDeps {
   stagingRoot: string;
   policy: PolicySettings;
   catalog: RunCatalog;
+  runs: StagedRuns;
   check: PreClearCheck;
   journal: Journal;
   rootGuard: StagingRootGuard;
@@ -50,6 +50,8 @@ export interface DecidedRuns {
 function runNotFound(location: RunLocation, why = ''): CleanupError {
   return new CleanupError('run_not_found', { runPath: location.runPath, why });
 }
+
+export type RunQueries = ReturnType<typeof createRunQueries>;
 
 export function createRunQueries(deps: RunQueriesDeps) {
   const { stagingRoot, policy, catalog, check, clock } = deps;
@@ -70,25 +72,19 @@ export function createRunQueries(deps: RunQueriesDeps) {
   const decideWithAllChecks = async (entry: CatalogEntry, now: Date): Promise<Decision> => {
     const { view } = entry.record;
     if (!isClearableOrResumable(view.current_state)) return decide(view, policy, now);
-    const opened = await openRun(stagingRoot, entry.location);
-    if (opened === 'missing') throw runNotFound(entry.location);
-    try {
-      const refusal =
-        (await permissionRefusal(entry.location, opened)) ??
-        (await check.inspect(entry.location, opened.run.fd, view)).refusal;
+    const decision = await deps.runs.opened(entry.location, async (run) => {
+      const refusal = (await run.writeRefusal()) ?? (await check.inspect(run, view)).refusal;
       return decide(view, policy, now, asPolicyRefusal(refusal));
-    } finally {
-      await opened.close();
-    }
+    });
+    if (decision === GONE) throw runNotFound(entry.location);
+    return decision;
   };
 
   const locate = async (requested: string): Promise<CatalogEntry> => {
     const location = resolveRunPath(requested, stagingRoot);
     await deps.rootGuard.ensureAvailable();
     // A link or a file on the way is an invalid run path; a gap, not found.
-    const opened = await openRun(stagingRoot, location);
-    if (opened === 'missing') throw runNotFound(location);
-    await opened.close();
+    if ((await deps.runs.opened(location, async () => true)) === GONE) throw runNotFound(location);
     const entry = await catalog.one(location);
     if (!entry) throw runNotFound(location, ' (the folder has no .exlab-wizard/ingest.json yet)');
     return entry;
@@ -176,6 +172,9 @@ export function createRunQueries(deps: RunQueriesDeps) {
 
     listClears: (query: { since?: Date; limit?: number; offset?: number } = {}): Promise<ClearRecord[]> =>
       deps.journal.recent({ since: query.since, limit: query.limit ?? 100, offset: query.offset ?? 0 }),
+
+    // The runs of a set, each once however it was spelled.
+    distinctRunPaths: (requested: readonly string[]): string[] => distinctRunPaths(requested, stagingRoot),
 
     // The run path a request names, or invalid_run_path (nothing on disk is read).
     normalizeRunPath(requested: string): string {

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { isCleanupError } from '../domain/errors.ts';
 import { repeatEvery, type Repeating } from '../lib/repeating.ts';
-import type { CleanupService } from './cleanupService.ts';
+import type { Clears } from './clears.ts';
+import type { PressureSweep } from './pressureSweep.ts';
 
 const SWEEPER_ACTOR = 'sweeper';
 
@@ -15,7 +16,7 @@ interface SweepSchedule {
 }
 
 export function startSweepScheduler(
-  service: CleanupService,
+  sweeps: { clears: Pick<Clears, 'sweep'>; relievePressure: PressureSweep },
   intervalMs: number,
   logger: Logger,
   schedule: SweepSchedule,
@@ -29,8 +30,8 @@ export function startSweepScheduler(
       },
     );
   const scheduler = repeatEvery(intervalMs, async () => {
-    if (schedule.policy) await quietly('scheduled sweep', () => service.sweep({ actor: SWEEPER_ACTOR }));
-    if (schedule.pressure) await quietly('pressure sweep', () => service.relievePressure({ actor: SWEEPER_ACTOR }));
+    if (schedule.policy) await quietly('scheduled sweep', () => sweeps.clears.sweep({ actor: SWEEPER_ACTOR }));
+    if (schedule.pressure) await quietly('pressure sweep', () => sweeps.relievePressure({ actor: SWEEPER_ACTOR }));
   });
   logger.info({ interval_seconds: intervalMs / 1000, ...schedule }, 'scheduled sweeps started');
   return scheduler;

@@ -121,7 +121,7 @@ describe('GET /api/v1/events', () => {
       for (let round = 0; !stream?.dropped; round += 1) {
         expect(round).toBeLessThan(500);
         for (let i = 0; i < 500 && !stream?.dropped; i += 1) {
-          h.program.service.events.emit('run_state', { run_path: `${filler}${round}/${i}`, from: 'sync_verified', to: 'cleared' });
+          h.program.events.emit('run_state', { run_path: `${filler}${round}/${i}`, from: 'sync_verified', to: 'cleared' });
           mostQueued = Math.max(mostQueued, stream?.queuedBytes ?? 0);
         }
         await sleep(50);

@@ -75,12 +75,12 @@ describe('fleet metrics', () => {
     makeRun(h.root, RUN);
     const heldSince: Array<number | null> = [];
     const before = Date.now();
-    const stop = h.program.service.events.on('clear_progress', () => heldSince.push(h.program.service.oldestLockHeldSince()));
+    const stop = h.program.events.on('clear_progress', () => heldSince.push(h.program.locks.oldestHeldSince()));
     await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200);
     stop();
     expect(heldSince.length).toBeGreaterThan(0);
     for (const since of heldSince) expect(since).toBeGreaterThanOrEqual(before);
-    expect(h.program.service.oldestLockHeldSince()).toBeNull();
+    expect(h.program.locks.oldestHeldSince()).toBeNull();
     expect(await valueOf(h.program.metrics, 'staging_cleanup_oldest_lock_held_seconds')).toBe(0);
   });
 

@@ -87,7 +87,7 @@ describe('Prefer: respond-async', () => {
     // The synchronous clear is sent once the asynchronous one holds the run
     // (it has recorded its intent in ingest.json), or first if the job loses.
     const intentRecorded = new Promise<void>((resolve) => {
-      const stop = h.program.service.events.on('run_state', () => {
+      const stop = h.program.events.on('run_state', () => {
         stop();
         resolve();
       });

@@ -138,7 +138,7 @@ describe('run locks across processes', () => {
     const h = createHarness({ locks: createRunLocks({ staleMs: 600_000, hostLabel: 'test-host' }) });
     const run = makeRun(h.root, RUN);
     await (await holdLock(run, 'test-host')).kill();
-    expect(await h.service.clearRun(RUN, { actor: 'a' })).toMatchObject({ outcome: 'cleared' });
+    expect(await h.service.clearer.clear(RUN, { actor: 'a' })).toMatchObject({ outcome: 'cleared' });
     expect(fs.existsSync(run)).toBe(false);
   });
 
@@ -147,16 +147,16 @@ describe('run locks across processes', () => {
     const run = makeRun(h.root, RUN);
     const holder = await holdLock(run, 'orch-2');
     await holder.kill();
-    await expect(h.service.clearRun(RUN, { actor: 'a' })).rejects.toMatchObject({
+    await expect(h.service.clearer.clear(RUN, { actor: 'a' })).rejects.toMatchObject({
       code: 'clear_in_progress',
       details: { holder: { host: 'orch-2', pid: holder.child.pid }, takeover_at: expect.any(String) },
     });
     // proper-lockfile may stamp a lock up to a second ahead; stale within about STALE_MS + 1 s.
     const deadline = Date.now() + STALE_MS + 3000;
-    let answer = await h.service.clearRun(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
+    let answer = await h.service.clearer.clear(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
     while (answer === 'clear_in_progress' && Date.now() < deadline) {
       await sleep(250);
-      answer = await h.service.clearRun(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
+      answer = await h.service.clearer.clear(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
     }
     expect(answer).toMatchObject({ outcome: 'cleared' });
     expect(fs.existsSync(run)).toBe(false);
@@ -168,13 +168,13 @@ describe('run locks across processes', () => {
     const holder = await holdLock(run, hostLabel);
     const deadline = Date.now() + STALE_MS * 2.5;
     while (Date.now() < deadline) {
-      await expect(h.service.clearRun(RUN, { actor: 'a' })).rejects.toMatchObject({ code: 'clear_in_progress' });
+      await expect(h.service.clearer.clear(RUN, { actor: 'a' })).rejects.toMatchObject({ code: 'clear_in_progress' });
       await sleep(250);
     }
     expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
     holder.send('release');
     await holder.said('released');
-    expect((await h.service.clearRun(RUN, { actor: 'a' })).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, { actor: 'a' })).outcome).toBe('cleared');
     expect(journalLines(h)).toHaveLength(1);
   });
 });

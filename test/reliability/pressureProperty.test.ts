@@ -6,8 +6,10 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LIFECYCLE_STATES } from '../../src/domain/lifecycle.ts';
-import { createCleanupService } from '../../src/service/cleanupService.ts';
+import pino from 'pino';
+import { compose } from '../../src/compose.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
+import { harnessConfig } from '../helpers/serviceHarness.ts';
 import { makeRun, makeTempDir, snapshotTree, writeFiles } from '../helpers/stagingTree.ts';
 
 const CASES = Math.max(20, Math.round(Number(process.env.FUZZ_RUNS ?? 1000) / 40));
@@ -34,16 +36,10 @@ describe('the pressure sweep against the manual clear', () => {
       fc.asyncProperty(tree, async ({ runs, minRetainHours }) => {
         const base = makeTempDir();
         const root = path.join(base, 'staging');
-        const service = createCleanupService({
-          stagingRoot: root,
-          journalDir: path.join(base, 'journal'),
-          hostLabel: 'prop',
-          policy: { mode: 'manual', retainHours: 24, clockToleranceSeconds: 300 },
-          clock: () => NOW,
-          pool,
-          // Past the mark whatever the disk, never at the target: it tries every run it may.
-          pressure: { highWaterPercent: 0, targetPercent: 0, minRetainHours },
-        });
+        // Past the mark whatever the disk, never at the target: it tries every run it may.
+        const pressure = { highWaterPercent: 0, targetPercent: 0, minRetainHours };
+        const config = harnessConfig({ pressure }, root, path.join(base, 'journal'));
+        const service = compose(config, { logger: pino({ level: 'silent' }), clock: () => NOW, pool });
         try {
           const runPaths = runs.map((spec, index) => {
             const runPath = `EQ/P/Runs/Run_${index}`;
@@ -59,7 +55,7 @@ describe('the pressure sweep against the manual clear', () => {
           const manualAllows = new Map<string, boolean>();
           const before = new Map<string, Record<string, string>>();
           for (const runPath of runPaths) {
-            const allowed = await service.clearRun(runPath, { actor: 'oracle', dryRun: true }).then(
+            const allowed = await service.clearer.clear(runPath, { actor: 'oracle', dryRun: true }).then(
               () => true,
               () => false,
             );

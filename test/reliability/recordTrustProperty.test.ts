@@ -128,7 +128,7 @@ describe('no clear the record or the files forbid', () => {
         const runDir = stageRun(h.root, runPath, c, verifiedMs);
         const before = snapshotTree(runDir);
         const allowed = handCheckAllows(c, nowMs, verifiedMs);
-        const outcome = await h.service.clearRun(runPath, operator).then(
+        const outcome = await h.service.clearer.clear(runPath, operator).then(
           (answer) => answer.outcome,
           (error: unknown) => {
             if (!isCleanupError(error)) throw error;

@@ -74,7 +74,7 @@ function runWithCanary(root: string, base: string, runPath: string): { runDir: s
 async function clearUntilDone(h: Harness, runPath: string): Promise<ClearAnswer> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await h.service.clearRun(runPath, operator);
+      return await h.service.clearer.clear(runPath, operator);
     } catch (error) {
       // The racer may have left the run lock behind (it lives beside the run,
       // in Runs/); it goes stale after the test's short stale time.
@@ -98,7 +98,7 @@ describe('a folder swapped for a link during a clear', () => {
         h.now.value = new Date();
         const before = snapshot(canaryRuns);
         const racer = startRacer(runDir, canaryRuns, path.join(base, `stop-${round}`));
-        const first = await h.service.clearRun(runPath, operator).then(
+        const first = await h.service.clearer.clear(runPath, operator).then(
           (answer) => answer.outcome,
           (error: { code: string }) => error.code,
         );

@@ -15,12 +15,12 @@ describe('the capacity answer', () => {
     );
     fs.writeFileSync(path.join(harness.journalDir, volumeSamplesFileName('test-host')), `${lines.join('\n')}\n`);
 
-    const { fill } = await harness.service.capacity();
+    const { fill } = await harness.service.capacity.answer();
     expect(fill).toMatchObject({ samples: 4, window_hours: 3, bytes_per_hour: 2 * GiB, hours_to_full: 7, message: "at the last 3 h's rate, full in 7 h" });
 
     // A new sample at the same time as the last: kept, and counted.
-    await harness.service.sampleVolume();
-    expect((await harness.service.capacity()).fill.samples).toBe(5);
+    await harness.service.capacity.sample();
+    expect((await harness.service.capacity.answer()).fill.samples).toBe(5);
     const kept = fs.readFileSync(path.join(harness.journalDir, volumeSamplesFileName('test-host')), 'utf8').trim().split('\n');
     expect(JSON.parse(kept.at(-1) as string)).toMatchObject({ at: '2026-04-20T12:00:00Z' });
   });

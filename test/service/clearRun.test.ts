@@ -34,7 +34,7 @@ describe('clearing one run', () => {
     const run = makeRun(root, RUN);
     const expected = clearTotals(run);
     expect(expected.files).toBe(Object.keys(DEFAULT_FILES).length + 3);
-    const answer = await service.clearRun(RUN, operator);
+    const answer = await service.clearer.clear(RUN, operator);
     expect(answer).toMatchObject({
       run_path: RUN,
       outcome: 'cleared',
@@ -69,22 +69,22 @@ describe('clearing one run', () => {
   it('accepts the absolute path the Wizard rows carry', async () => {
     const { root, service } = createHarness();
     const run = makeRun(root, RUN);
-    expect((await service.clearRun(run, operator)).run_path).toBe(RUN);
+    expect((await service.clearer.clear(run, operator)).run_path).toBe(RUN);
   });
 
   it('clears a test run and a legacy run', async () => {
     const { root, service } = createHarness();
     makeRun(root, 'EQ/P/TestRuns/TestRun_1');
     makeRun(root, 'EQ/P/Run_legacy');
-    expect((await service.clearRun('EQ/P/TestRuns/TestRun_1', operator)).outcome).toBe('cleared');
-    expect((await service.clearRun('EQ/P/Run_legacy', operator)).outcome).toBe('cleared');
+    expect((await service.clearer.clear('EQ/P/TestRuns/TestRun_1', operator)).outcome).toBe('cleared');
+    expect((await service.clearer.clear('EQ/P/Run_legacy', operator)).outcome).toBe('cleared');
   });
 
   it('answers already_cleared with the journal record when the run was cleared before', async () => {
     const { root, service } = createHarness();
     makeRun(root, RUN);
-    const first = await service.clearRun(RUN, operator);
-    const again = await service.clearRun(RUN, { actor: 'bob' });
+    const first = await service.clearer.clear(RUN, operator);
+    const again = await service.clearer.clear(RUN, { actor: 'bob' });
     expect(again).toMatchObject({
       run_path: RUN,
       outcome: 'already_cleared',
@@ -98,8 +98,8 @@ describe('clearing one run', () => {
   it('journals a run whose ingest.json carries a huge project name with the name clipped, so the record stays findable', async () => {
     const { root, service } = createHarness();
     makeRun(root, RUN, { extraIngest: { project_name: 'p'.repeat(70_000) } });
-    await service.clearRun(RUN, operator);
-    const again = await service.clearRun(RUN, operator);
+    await service.clearer.clear(RUN, operator);
+    const again = await service.clearer.clear(RUN, operator);
     expect(again.outcome).toBe('already_cleared');
     expect(again.record?.project_name).toHaveLength(4096);
     expect(again.record?.project_name.endsWith('…')).toBe(true);
@@ -107,7 +107,7 @@ describe('clearing one run', () => {
 
   it('answers run_not_found for a run folder that is gone and was never journaled', async () => {
     const { service } = createHarness();
-    expect((await refusalOf(service.clearRun(RUN, operator))).code).toBe('run_not_found');
+    expect((await refusalOf(service.clearer.clear(RUN, operator))).code).toBe('run_not_found');
   });
 
   it('clears a run with the Wizard lock file beside ingest.json, counting it as a file', async () => {
@@ -115,7 +115,7 @@ describe('clearing one run', () => {
     const run = makeRun(root, RUN);
     fs.writeFileSync(path.join(run, '.exlab-wizard/ingest.json.lock'), '');
     const expected = clearTotals(run);
-    expect(await service.clearRun(RUN, operator)).toMatchObject({ files_freed: expected.files });
+    expect(await service.clearer.clear(RUN, operator)).toMatchObject({ files_freed: expected.files });
     expect(fs.existsSync(run)).toBe(false);
   });
 
@@ -123,7 +123,7 @@ describe('clearing one run', () => {
     const { root, service } = createHarness();
     makeRun(root, RUN);
     const seen: number[] = [];
-    const answer = await service.clearRun(RUN, { actor: 'a', observer: { progress: (p) => seen.push(p.files_freed) } });
+    const answer = await service.clearer.clear(RUN, { actor: 'a', observer: { progress: (p) => seen.push(p.files_freed) } });
     expect(seen.at(-1)).toBe(answer.files_freed);
   });
 });
@@ -145,7 +145,7 @@ describe('refusals before anything is deleted', () => {
     spoil(run);
     const before = snapshotTree(run);
     for (const dryRun of [true, false]) {
-      const error = await refusalOf(harness.service.clearRun(RUN, { ...operator, dryRun }));
+      const error = await refusalOf(harness.service.clearer.clear(RUN, { ...operator, dryRun }));
       expect(error.code).toBe(code);
       expect(error.message.length).toBeGreaterThan(10);
     }
@@ -161,7 +161,7 @@ describe('refusals before anything is deleted', () => {
     const journalFile = path.join(harness.journalDir, 'clears.test-host.jsonl');
     fs.writeFileSync(journalFile, '');
     const before = snapshotTree(run);
-    const error = await withImmutable([journalFile], () => refusalOf(harness.service.clearRun(RUN, operator)));
+    const error = await withImmutable([journalFile], () => refusalOf(harness.service.clearer.clear(RUN, operator)));
     expect(error.code).toBe('journal_unavailable');
     expect(snapshotTree(run)).toEqual(before);
   });
@@ -177,7 +177,7 @@ describe('run path attacks', () => {
     const { root, service } = createHarness();
     const run = makeRun(root, RUN);
     const before = snapshotTree(root);
-    expect((await refusalOf(service.clearRun(requested, operator))).code).toBe('invalid_run_path');
+    expect((await refusalOf(service.clearer.clear(requested, operator))).code).toBe('invalid_run_path');
     expect(snapshotTree(root)).toEqual(before);
     expect(fs.existsSync(run)).toBe(true);
   });
@@ -189,7 +189,7 @@ describe('run path attacks', () => {
     const before = snapshotTree(target);
     fs.mkdirSync(path.join(root, 'EQ/P/Runs'), { recursive: true });
     fs.symlinkSync(target, path.join(root, 'EQ/P/Runs/Run_link'));
-    expect((await refusalOf(service.clearRun('EQ/P/Runs/Run_link', operator))).code).toBe('invalid_run_path');
+    expect((await refusalOf(service.clearer.clear('EQ/P/Runs/Run_link', operator))).code).toBe('invalid_run_path');
     expect(snapshotTree(target)).toEqual(before);
   });
 
@@ -198,7 +198,7 @@ describe('run path attacks', () => {
     const outsideRoot = path.join(path.dirname(root), 'outside');
     const target = makeRun(outsideRoot, 'EQ/P/Runs/Run_1');
     fs.symlinkSync(path.join(outsideRoot, 'EQ'), path.join(root, 'EQ'));
-    expect((await refusalOf(service.clearRun('EQ/P/Runs/Run_1', operator))).code).toBe('invalid_run_path');
+    expect((await refusalOf(service.clearer.clear('EQ/P/Runs/Run_1', operator))).code).toBe('invalid_run_path');
     expect(fs.existsSync(target)).toBe(true);
   });
 
@@ -210,7 +210,7 @@ describe('run path attacks', () => {
     fs.symlinkSync(precious, path.join(run, 'linked-folder'));
     fs.symlinkSync(path.join(precious, 'results.csv'), path.join(run, 'linked-file'));
     sealRun(run);
-    await service.clearRun(RUN, operator);
+    await service.clearer.clear(RUN, operator);
     expect(fs.existsSync(run)).toBe(false);
     expect(fs.readFileSync(path.join(precious, 'results.csv'), 'utf8')).toBe('keep me');
   });
@@ -222,7 +222,7 @@ describe('dry run', () => {
     const run = makeRun(harness.root, RUN);
     const before = snapshotTree(run);
     const expected = treeTotals(run);
-    expect(await harness.service.clearRun(RUN, { ...operator, dryRun: true })).toMatchObject({
+    expect(await harness.service.clearer.clear(RUN, { ...operator, dryRun: true })).toMatchObject({
       outcome: 'would_clear',
       files_freed: expected.files,
       bytes_freed: expected.bytes,
@@ -238,7 +238,7 @@ describe('interrupted clears', () => {
     const harness = createHarness();
     const run = makeRun(harness.root, RUN, { state: 'cleared' });
     const expected = clearTotals(run);
-    expect(await harness.service.clearRun(RUN, operator)).toMatchObject({
+    expect(await harness.service.clearer.clear(RUN, operator)).toMatchObject({
       outcome: 'cleared',
       files_freed: expected.files,
     });
@@ -253,7 +253,7 @@ describe('interrupted clears', () => {
     writeIngest(run, readExample('ingest.v1_0_with_unknown_fields.json'));
     sealRun(run, { writtenAt: new Date('2025-11-02T09:00:00Z') });
     const stuck = path.join(run, 'image_0001.tif');
-    const error = await withImmutable([stuck], () => refusalOf(harness.service.clearRun(legacy, operator)));
+    const error = await withImmutable([stuck], () => refusalOf(harness.service.clearer.clear(legacy, operator)));
     expect(error.code).toBe('clear_incomplete');
     const ingest = readIngestJson(run);
     expect(ingest).toMatchObject({
@@ -279,7 +279,7 @@ describe('interrupted clears', () => {
     const ingestPath = path.join(run, '.exlab-wizard/ingest.json');
     const ingestBefore = fs.statSync(ingestPath).size;
     const locked = path.join(run, 'raw/locked.dat');
-    const error = await withImmutable([locked], () => refusalOf(harness.service.clearRun(RUN, operator)));
+    const error = await withImmutable([locked], () => refusalOf(harness.service.clearer.clear(RUN, operator)));
     expect(error.code).toBe('clear_incomplete');
     expect(error.details).toMatchObject({
       left: [{ path: 'raw/locked.dat', code: 'EPERM' }],
@@ -293,7 +293,7 @@ describe('interrupted clears', () => {
 
     // The resumed clear frees ingest.json as the first one left it.
     const grownBy = fs.statSync(ingestPath).size - ingestBefore;
-    const retry = (await harness.service.clearRun(RUN, operator)) as ClearAnswer;
+    const retry = (await harness.service.clearer.clear(RUN, operator)) as ClearAnswer;
     expect(retry).toMatchObject({ outcome: 'cleared', files_freed: 3 });
     expect(fs.existsSync(run)).toBe(false);
     const records = journalLines(harness);
@@ -311,7 +311,7 @@ describe('interrupted clears', () => {
     const everything = ['only.dat', '.exlab-wizard/creation.json', '.exlab-wizard/checksums.sha256'].map((name) =>
       path.join(run, name),
     );
-    const error = await withImmutable(everything, () => refusalOf(harness.service.clearRun(RUN, operator)));
+    const error = await withImmutable(everything, () => refusalOf(harness.service.clearer.clear(RUN, operator)));
     // The manifest is not tried before everything else is gone.
     expect(error.details).toMatchObject({ files_freed: 0, left_count: 2 });
     expect(journalLines(harness)).toEqual([]);
@@ -327,7 +327,7 @@ describe('concurrent clears of one run', () => {
     });
     const expected = clearTotals(run);
     const settled = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => harness.service.clearRun(RUN, { actor: `client-${i}` })),
+      Array.from({ length: 10 }, (_, i) => harness.service.clearer.clear(RUN, { actor: `client-${i}` })),
     );
     const outcomes = settled.map((result) =>
       result.status === 'fulfilled' ? result.value.outcome : (result.reason as CleanupError).code,

@@ -8,7 +8,7 @@ describe('listing staged runs', () => {
   it('answers one row per staged run with the fields of the Wizard row and the policy', async () => {
     const { root, service } = createHarness({ policy: { mode: 'scheduled', retainHours: 24 } });
     makeRun(root, 'EQ/P/Runs/Run_1', { files: { 'a.dat': '12345', 'sub/b.dat': '67' } });
-    const { runs, problems } = await service.listRuns();
+    const { runs, problems } = await service.runs.listRuns();
     expect(problems).toEqual([]);
     expect(runs).toEqual([
       {
@@ -41,7 +41,7 @@ describe('listing staged runs', () => {
     makeRun(root, 'EQ/P/Runs/Run_b', { verifiedAt: '2026-04-15T00:00:00Z' });
     makeRun(root, 'EQ/P/Runs/Run_a', { verifiedAt: '2026-04-15T00:00:00Z' });
     makeRun(root, 'EQ/P/Runs/Run_new', { verifiedAt: '2026-04-19T00:00:00Z' });
-    const { runs } = await service.listRuns();
+    const { runs } = await service.runs.listRuns();
     expect(runs.map((row) => row.run_path)).toEqual([
       'EQ/P/Runs/Run_new',
       'EQ/P/Runs/Run_a',
@@ -55,7 +55,7 @@ describe('listing staged runs', () => {
     const run = makeRun(root, 'EQ/P/Runs/Run_1', { verifiedAt: 'garbage' });
     const mtime = new Date('2026-04-19T08:00:00Z');
     fs.utimesSync(run, mtime, mtime);
-    const [row] = (await service.listRuns()).runs;
+    const [row] = (await service.runs.listRuns()).runs;
     expect(row?.last_activity_at).toBe('2026-04-19T08:00:00Z');
   });
 
@@ -65,8 +65,8 @@ describe('listing staged runs', () => {
     makeRun(root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
     makeRun(root, 'EQ/P/TestRuns/TestRun_1', { state: 'complete' });
     makeRun(root, 'OTHER/P/Runs/Run_fresh', { verifiedAt: '2026-04-20T11:00:00Z' });
-    const paths = async (filter: Parameters<typeof service.listRuns>[0]) =>
-      (await service.listRuns(filter)).runs.map((row) => row.run_path).sort();
+    const paths = async (filter: Parameters<typeof service.runs.listRuns>[0]) =>
+      (await service.runs.listRuns(filter)).runs.map((row) => row.run_path).sort();
     expect(await paths({ state: 'sync_queued' })).toEqual(['EQ/P/Runs/Run_queued']);
     expect(await paths({ eligible: true })).toEqual(['EQ/P/Runs/Run_verified']);
     expect(await paths({ eligible: false })).toHaveLength(3);
@@ -80,7 +80,7 @@ describe('listing staged runs', () => {
     writeIngest(path.join(root, 'EQ/P/Runs/Run_v2'), { ...ingestFor('EQ/P/Runs/Run_v2'), schema_version: '2.0' });
     fs.mkdirSync(path.join(root, 'EQ/P/Runs/Run_arriving'), { recursive: true });
     makeRun(root, 'EQ/P/Runs/Run_ok');
-    const { runs, problems } = await service.listRuns();
+    const { runs, problems } = await service.runs.listRuns();
     expect(runs.map((row) => row.run_path)).toEqual(['EQ/P/Runs/Run_ok']);
     expect(problems.sort((a, b) => a.run_path.localeCompare(b.run_path))).toMatchObject([
       { run_path: 'EQ/P/Runs/Run_broken', code: 'ingest_invalid', path: path.join(root, 'EQ/P/Runs/Run_broken') },
@@ -95,7 +95,7 @@ describe('listing staged runs', () => {
       path.join(root, 'CONFOCAL_01/PROJ-0042/TestRuns/TestRun_2026-04-17T09-12'),
       readExample('ingest.test_run.sync_queued.json'),
     );
-    const { runs } = await service.listRuns();
+    const { runs } = await service.runs.listRuns();
     expect(runs.map((row) => [row.run_path, row.current_state, row.clearable])).toEqual([
       ['CONFOCAL_01/PROJ-0042/TestRuns/TestRun_2026-04-17T09-12', 'sync_queued', false],
       ['TECAN_02/PROJ-0007/Run_2025-11-02T08-00', 'sync_verified', true],
@@ -105,7 +105,7 @@ describe('listing staged runs', () => {
   it('answers staging_root_unavailable when the root is gone', async () => {
     const { root, service } = createHarness();
     fs.rmSync(root, { recursive: true });
-    await expect(service.listRuns()).rejects.toMatchObject({ code: 'staging_root_unavailable' });
+    await expect(service.runs.listRuns()).rejects.toMatchObject({ code: 'staging_root_unavailable' });
   });
 });
 
@@ -113,28 +113,28 @@ describe('cached counts', () => {
   it('reuses the counts of a settled run until a directory in it changes', async () => {
     const { root, service } = createHarness();
     const run = makeRun(root, 'EQ/P/Runs/Run_1', { files: { 'sub/a.dat': 'aaaa' } });
-    expect((await service.listRuns()).runs[0]?.file_count).toBe(1);
+    expect((await service.runs.listRuns()).runs[0]?.file_count).toBe(1);
     fs.writeFileSync(path.join(run, 'sub/b.dat'), 'bb');
-    expect((await service.listRuns()).runs[0]).toMatchObject({ file_count: 2, byte_total: 6 });
+    expect((await service.runs.listRuns()).runs[0]).toMatchObject({ file_count: 2, byte_total: 6 });
   });
 
   it('measures a run that is still receiving data on every listing', async () => {
     const { root, service } = createHarness();
     const run = makeRun(root, 'EQ/P/Runs/Run_1', { state: 'staging', files: { 'a.dat': 'a' } });
-    expect((await service.listRuns()).runs[0]?.byte_total).toBe(1);
+    expect((await service.runs.listRuns()).runs[0]?.byte_total).toBe(1);
     fs.appendFileSync(path.join(run, 'a.dat'), 'more');
-    expect((await service.listRuns()).runs[0]?.byte_total).toBe(5);
+    expect((await service.runs.listRuns()).runs[0]?.byte_total).toBe(5);
   });
 
   it('measures again once ingest.json is rewritten', async () => {
     const { root, service } = createHarness();
     const run = makeRun(root, 'EQ/P/Runs/Run_1', { files: { 'a.dat': 'a' } });
-    expect((await service.listRuns()).runs[0]?.byte_total).toBe(1);
+    expect((await service.runs.listRuns()).runs[0]?.byte_total).toBe(1);
     const dir = fs.statSync(run);
     fs.appendFileSync(path.join(run, 'a.dat'), 'more');
     fs.utimesSync(run, dir.atime, dir.mtime);
     writeIngest(run, { ...ingestFor('EQ/P/Runs/Run_1'), note: 'rewritten' });
-    expect((await service.listRuns()).runs[0]?.byte_total).toBe(5);
+    expect((await service.runs.listRuns()).runs[0]?.byte_total).toBe(5);
   });
 });
 
@@ -142,7 +142,7 @@ describe('one run', () => {
   it('answers the row with its history, NAS path and eligibility', async () => {
     const { root, service } = createHarness();
     makeRun(root, 'EQ/P/Runs/Run_1');
-    const detail = await service.getRun('EQ/P/Runs/Run_1');
+    const detail = await service.runs.getRun('EQ/P/Runs/Run_1');
     expect(detail).toMatchObject({
       run_path: 'EQ/P/Runs/Run_1',
       nas_path: '//nas01/lab/EQ/P/Runs/Run_1',
@@ -159,7 +159,7 @@ describe('one run', () => {
   it('answers the policy decision alone for eligibility', async () => {
     const { root, service } = createHarness({ policy: { mode: 'scheduled' } });
     makeRun(root, 'EQ/P/Runs/Run_1', { verifiedAt: '2026-04-20T00:00:00Z' });
-    expect(await service.eligibility('EQ/P/Runs/Run_1')).toEqual({
+    expect(await service.runs.eligibility('EQ/P/Runs/Run_1')).toEqual({
       run_path: 'EQ/P/Runs/Run_1',
       current_state: 'sync_verified',
       reason: 'retain_window',
@@ -174,13 +174,13 @@ describe('one run', () => {
   it('answers run_not_found for a missing run and for a leaf without ingest.json', async () => {
     const { root, service } = createHarness();
     fs.mkdirSync(path.join(root, 'EQ/P/Runs/Run_arriving'), { recursive: true });
-    await expect(service.getRun('EQ/P/Runs/Run_none')).rejects.toMatchObject({ code: 'run_not_found' });
-    await expect(service.eligibility('EQ/P/Runs/Run_arriving')).rejects.toMatchObject({ code: 'run_not_found' });
+    await expect(service.runs.getRun('EQ/P/Runs/Run_none')).rejects.toMatchObject({ code: 'run_not_found' });
+    await expect(service.runs.eligibility('EQ/P/Runs/Run_arriving')).rejects.toMatchObject({ code: 'run_not_found' });
   });
 
   it('answers the ingest error for a run whose ingest.json is broken', async () => {
     const { root, service } = createHarness();
     writeIngest(path.join(root, 'EQ/P/Runs/Run_1'), '[]');
-    await expect(service.getRun('EQ/P/Runs/Run_1')).rejects.toMatchObject({ code: 'ingest_invalid' });
+    await expect(service.runs.getRun('EQ/P/Runs/Run_1')).rejects.toMatchObject({ code: 'ingest_invalid' });
   });
 });

@@ -22,13 +22,13 @@ async function expectRefusedWholly(h: Harness, code: string): Promise<CleanupErr
   const run = path.join(h.root, RUN);
   const before = snapshotTree(run);
   for (const dryRun of [true, false]) {
-    const error = await refusalOf(h.service.clearRun(RUN, { ...operator, dryRun }));
+    const error = await refusalOf(h.service.clearer.clear(RUN, { ...operator, dryRun }));
     expect(error.code).toBe(code);
   }
   expect(snapshotTree(run)).toEqual(before);
   expect(readIngestJson(run).current_state).toBe('sync_verified');
   expect(journalLines(h)).toEqual([]);
-  return refusalOf(h.service.clearRun(RUN, operator));
+  return refusalOf(h.service.clearer.clear(RUN, operator));
 }
 
 const nasDirs: string[] = [];
@@ -95,7 +95,7 @@ describe('local check: staged files that never reached the NAS', () => {
     const mixed = lines.map((line, i) => (i === 0 ? line.replace('  ', ' ') : i === 1 ? line.replace('  ', ' *') : line));
     mixed.push(`${'0'.repeat(64)}  already_on_nas_only.tif`);
     fs.writeFileSync(manifest, `${mixed.sort().join('\n')}\n`);
-    expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
   it('uses only the mtime test when the run has no manifest', async () => {
@@ -107,14 +107,14 @@ describe('local check: staged files that never reached the NAS', () => {
     const error = await expectRefusedWholly(h, 'unsynced_files');
     expect(error.details).toMatchObject({ unsynced: [{ path: 'new.dat', reason: 'modified_after_verification' }] });
     fs.rmSync(path.join(run, 'new.dat'));
-    expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
   it('allows clock skew within mtime_tolerance_seconds, and not beyond', async () => {
     const h = createHarness({ verification: { mtimeToleranceSeconds: 300 } });
     const run = makeRun(h.root, RUN);
     touch(path.join(run, 'image_0001.tif'), VERIFIED_AT + 299_000);
-    expect((await h.service.clearRun(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
+    expect((await h.service.clearer.clear(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
     touch(path.join(run, 'image_0001.tif'), VERIFIED_AT + 301_000);
     await expectRefusedWholly(h, 'unsynced_files');
   });
@@ -123,7 +123,7 @@ describe('local check: staged files that never reached the NAS', () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN, { verifiedAt: 'soon' });
     touch(path.join(run, 'image_0001.tif'), Date.now());
-    expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
   it('judges a symbolic link by its own name and time, never its target', async () => {
@@ -132,7 +132,7 @@ describe('local check: staged files that never reached the NAS', () => {
     fs.symlinkSync('/etc/hostname', path.join(run, 'unlisted-link'));
     await expectRefusedWholly(h, 'unsynced_files');
     sealRun(run);
-    expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
   it('fails closed with manifest_invalid when the manifest exists but is a link, never read through it', async () => {
@@ -149,16 +149,16 @@ describe('local check: staged files that never reached the NAS', () => {
     const h = createHarness({ verification: { localManifest: false } });
     const run = makeRun(h.root, RUN);
     fs.writeFileSync(path.join(run, 'late.dat'), 'x');
-    expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
   it('resumes an interrupted clear only when what is left is still synced', async () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN, { state: 'cleared' });
     fs.writeFileSync(path.join(run, 'late.dat'), 'x');
-    expect((await refusalOf(h.service.clearRun(RUN, operator))).code).toBe('unsynced_files');
+    expect((await refusalOf(h.service.clearer.clear(RUN, operator))).code).toBe('unsynced_files');
     fs.rmSync(path.join(run, 'late.dat'));
-    expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
   it('keeps a file that arrives between the check and the delete, and reports it', () => {
@@ -182,7 +182,7 @@ describe('NAS check (verify_before_clear.nas)', () => {
   it('clears when every file is on the NAS with the same size (size mode)', async () => {
     const { h, nasRun } = withNas('size');
     mirrorToNas(makeRun(h.root, RUN), nasRun);
-    expect((await h.service.clearRun(RUN, operator)).outcome).toBe('cleared');
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
   it('refuses with nas_copy_mismatch when a file is missing on the NAS or shorter there (size mode)', async () => {
@@ -205,13 +205,13 @@ describe('NAS check (verify_before_clear.nas)', () => {
     const { h, nasRun } = withNas('size');
     mirrorToNas(makeRun(h.root, RUN), nasRun);
     flipOneByte(path.join(nasRun, 'image_0002.tif'));
-    expect((await h.service.clearRun(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
+    expect((await h.service.clearer.clear(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
   });
 
   it('refuses with nas_copy_mismatch when one byte differs on the NAS (checksum mode)', async () => {
     const { h, nasRun } = withNas('checksum');
     mirrorToNas(makeRun(h.root, RUN), nasRun);
-    expect((await h.service.clearRun(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
+    expect((await h.service.clearer.clear(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
     flipOneByte(path.join(nasRun, 'image_0002.tif'));
     const error = await expectRefusedWholly(h, 'nas_copy_mismatch');
     expect(error.details).toMatchObject({ differences: [{ path: 'image_0002.tif', problem: 'checksum_differs' }] });
@@ -220,9 +220,9 @@ describe('NAS check (verify_before_clear.nas)', () => {
   it('hashes both sides in checksum mode when the run has no manifest', async () => {
     const { h, nasRun } = withNas('checksum');
     mirrorToNas(makeRun(h.root, RUN, { manifest: false }), nasRun);
-    expect((await h.service.clearRun(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
+    expect((await h.service.clearer.clear(RUN, { ...operator, dryRun: true })).outcome).toBe('would_clear');
     flipOneByte(path.join(nasRun, 'image_0001.tif'));
-    expect((await refusalOf(h.service.clearRun(RUN, operator))).code).toBe('nas_copy_mismatch');
+    expect((await refusalOf(h.service.clearer.clear(RUN, operator))).code).toBe('nas_copy_mismatch');
   });
 
   it('refuses with 503 nas_unreachable when no nas_mounts entry maps the nas_path', async () => {
@@ -252,12 +252,12 @@ describe('the policy, the listing and the sweep see the refusals', () => {
     const h = createHarness({ policy: { mode: 'scheduled' } });
     const run = makeRun(h.root, RUN);
     fs.writeFileSync(path.join(run, 'late.csv'), 'x');
-    expect(await h.service.eligibility(RUN)).toMatchObject({
+    expect(await h.service.runs.eligibility(RUN)).toMatchObject({
       reason: 'unsynced_files',
       clearable: false,
       auto_clear_eligible: false,
     });
-    expect((await h.service.getRun(RUN)).eligibility.reason).toBe('unsynced_files');
+    expect((await h.service.runs.getRun(RUN)).eligibility.reason).toBe('unsynced_files');
   });
 
   it('shows unsynced_files in the listing row, from the same walk that counts', async () => {
@@ -265,7 +265,7 @@ describe('the policy, the listing and the sweep see the refusals', () => {
     const run = makeRun(h.root, RUN);
     makeRun(h.root, 'EQ/P/Runs/Run_fine');
     fs.writeFileSync(path.join(run, 'late.csv'), 'x');
-    const rows = (await h.service.listRuns()).runs;
+    const rows = (await h.service.runs.listRuns()).runs;
     expect(Object.fromEntries(rows.map((row) => [row.run_path, row.reason]))).toEqual({
       [RUN]: 'unsynced_files',
       'EQ/P/Runs/Run_fine': 'eligible',
@@ -281,7 +281,7 @@ describe('the policy, the listing and the sweep see the refusals', () => {
     touch(late, VERIFIED_AT - 1);
     const done: unknown[] = [];
     h.service.events.on('sweep_done', (summary) => done.push(summary));
-    const results = await h.service.sweep({ actor: 'sweeper' });
+    const results = await h.service.clears.sweep({ actor: 'sweeper' });
     expect(results).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ run_path: 'EQ/P/Runs/Run_fine', outcome: 'cleared' }),

@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, expect } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
-import { createMetrics } from '../../src/metrics.ts';
-import { createCleanupService, type CleanupService } from '../../src/service/cleanupService.ts';
+import { compose, type Program } from '../../src/compose.ts';
 import type { PressureSettings } from '../../src/domain/pressurePlan.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { readJournal } from '../helpers/journal.ts';
+import { harnessConfig } from '../helpers/serviceHarness.ts';
 import { describeAsRoot, itAsRoot } from '../helpers/root.ts';
 import { makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
 import { isMounted, mountTmpfs, unmount } from '../helpers/tmpfs.ts';
@@ -21,7 +21,7 @@ afterAll(() => pool.close());
 
 let base: string;
 let root: string;
-const services: CleanupService[] = [];
+const services: Program[] = [];
 beforeEach(() => {
   base = makeTempDir();
   root = path.join(base, 'staging');
@@ -37,16 +37,7 @@ function start(pressure: PressureSettings) {
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger('info', 'test-host', { write: (line: string) => void logs.push(JSON.parse(line)) });
   const journalDir = path.join(base, 'journal');
-  const service = createCleanupService({
-    stagingRoot: root,
-    journalDir,
-    hostLabel: 'test-host',
-    policy: { mode: 'manual', retainHours: 24, clockToleranceSeconds: 300 },
-    clock: () => NOW,
-    pool,
-    pressure,
-    logger,
-  });
+  const service = compose(harnessConfig({ pressure }, root, journalDir), { clock: () => NOW, pool, logger });
   services.push(service);
   return { service, logs, journalDir };
 }
@@ -126,10 +117,10 @@ describeAsRoot('the pressure sweep on a real volume past its high-water mark', (
     expect(Number(records[1]?.volume_usage_before_percent)).toBeGreaterThan(Number(records[1]?.volume_usage_after_percent) + 10);
     expect(records.reduce((sum, record) => sum + Number(record.bytes_freed), 0)).toBe(report.bytes_freed);
 
-    const capacity = await service.capacity();
+    const capacity = await service.capacity.answer();
     expect(capacity.volume).toMatchObject({ used_bytes: after.used, avail_bytes: after.avail, used_percent: after.percent });
     expect(capacity.pressure).toMatchObject({ past_high_water: false, bytes_to_target: 0 });
-    const metrics = await createMetrics(service).metrics();
+    const metrics = await service.metrics.metrics();
     expect(metrics).toContain(`staging_cleanup_volume_avail_bytes ${after.avail}`);
     expect(metrics).toContain(`staging_cleanup_volume_free_bytes ${after.avail}`);
     expect(metrics).toContain('staging_cleanup_volume_full 0');
@@ -161,8 +152,8 @@ describeAsRoot('the pressure sweep on a real volume past its high-water mark', (
       expect(health.checks.staging_volume).toMatchObject({ ok: false, code: 'staging_volume_full' });
       expect(health.checks.staging_volume.message).toContain(`get the largest unverified runs onto the NAS: ${RUNS.unverified}, EQ/P/Runs/Run_G_staging`);
     }
-    expect((await service.capacity()).volume_full).toBe(true);
-    expect(await createMetrics(service).metrics()).toContain('staging_cleanup_volume_full 1');
+    expect((await service.capacity.answer()).volume_full).toBe(true);
+    expect(await service.metrics.metrics()).toContain('staging_cleanup_volume_full 1');
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0]?.msg).toMatch(/^staging volume full/);
 

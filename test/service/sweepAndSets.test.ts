@@ -26,14 +26,14 @@ describe('sweep', () => {
     const { root, service } = createHarness({ policy: { mode: 'manual' } });
     seed(root);
     const before = snapshotTree(root);
-    expect(await service.sweep({ actor: 'sweeper' })).toEqual([]);
+    expect(await service.clears.sweep({ actor: 'sweeper' })).toEqual([]);
     expect(snapshotTree(root)).toEqual(before);
   });
 
   it('in scheduled mode clears only auto-eligible runs (boundary included) and finishes interrupted clears', async () => {
     const harness = createHarness({ policy: { mode: 'scheduled', retainHours: 24 } });
     seed(harness.root);
-    const results = await harness.service.sweep({ actor: 'sweeper' });
+    const results = await harness.service.clears.sweep({ actor: 'sweeper' });
     expect(byRun(results)).toEqual({
       'EQ/P/Runs/Run_due': 'cleared',
       'EQ/P/Runs/Run_boundary': 'cleared',
@@ -48,7 +48,7 @@ describe('sweep', () => {
     const harness = createHarness({ policy: { mode: 'scheduled' } });
     seed(harness.root);
     const before = snapshotTree(harness.root);
-    const results = await harness.service.sweep({ actor: 'sweeper', dryRun: true });
+    const results = await harness.service.clears.sweep({ actor: 'sweeper', dryRun: true });
     expect(Object.values(byRun(results))).toEqual(['would_clear', 'would_clear', 'would_clear']);
     expect(snapshotTree(harness.root)).toEqual(before);
     expect(journalLines(harness)).toEqual([]);
@@ -57,8 +57,8 @@ describe('sweep', () => {
   it('refuses a second sweep while one runs', async () => {
     const { root, service } = createHarness({ policy: { mode: 'scheduled' } });
     seed(root);
-    const first = service.sweep({ actor: 'sweeper' });
-    await expect(service.sweep({ actor: 'sweeper' })).rejects.toMatchObject({ code: 'sweep_in_progress' });
+    const first = service.clears.sweep({ actor: 'sweeper' });
+    await expect(service.clears.sweep({ actor: 'sweeper' })).rejects.toMatchObject({ code: 'sweep_in_progress' });
     await first;
   });
 });
@@ -67,7 +67,7 @@ describe('clearing a set', () => {
   it('answers one result per run: cleared, or the refusal with its code', async () => {
     const harness = createHarness();
     seed(harness.root);
-    const results = await harness.service.clearSet(
+    const results = await harness.service.clears.clearSet(
       {
         run_paths: [
           'EQ/P/Runs/Run_recent',
@@ -91,7 +91,7 @@ describe('clearing a set', () => {
   it('clears every verified run, and interrupted ones, with all_verified, whatever the mode', async () => {
     const { root, service } = createHarness({ policy: { mode: 'manual' } });
     seed(root);
-    const results = await service.clearSet({ all_verified: true }, { actor: 'alice' });
+    const results = await service.clears.clearSet({ all_verified: true }, { actor: 'alice' });
     expect(Object.keys(byRun(results)).sort()).toEqual([
       'EQ/P/Runs/Run_boundary',
       'EQ/P/Runs/Run_due',
@@ -106,7 +106,7 @@ describe('clearing a set', () => {
     const { root, service } = createHarness();
     seed(root);
     const before = snapshotTree(root);
-    const results = await service.clearSet({ all_verified: true }, { actor: 'alice', dryRun: true });
+    const results = await service.clears.clearSet({ all_verified: true }, { actor: 'alice', dryRun: true });
     expect(results.every((r) => 'outcome' in r && r.outcome === 'would_clear')).toBe(true);
     expect(snapshotTree(root)).toEqual(before);
   });
@@ -122,13 +122,13 @@ describe('the journal', () => {
       ['EQ/P/Runs/Run_recent', '2026-04-20T14:00:00Z'],
     ] as const) {
       harness.now.value = new Date(at);
-      await harness.service.clearRun(run, { actor: 'alice' });
+      await harness.service.clearer.clear(run, { actor: 'alice' });
     }
-    const all = await harness.service.listClears();
+    const all = await harness.service.runs.listClears();
     expect(all.map((r) => r.run_path)).toEqual(['EQ/P/Runs/Run_recent', 'EQ/P/Runs/Run_boundary', 'EQ/P/Runs/Run_due']);
-    const since = await harness.service.listClears({ since: new Date('2026-04-20T13:00:00Z') });
+    const since = await harness.service.runs.listClears({ since: new Date('2026-04-20T13:00:00Z') });
     expect(since).toHaveLength(2);
-    expect(await harness.service.listClears({ limit: 1 })).toHaveLength(1);
+    expect(await harness.service.runs.listClears({ limit: 1 })).toHaveLength(1);
   });
 });
 

@@ -2,12 +2,16 @@
 // disk-pressure sweep asked for now (clear), which the sweep timer also runs.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { capacitySchema, pressureReportSchema } from '../../service/capacityAnswer.ts';
-import type { CleanupService } from '../../service/cleanupService.ts';
+import type { Capacity } from '../../service/capacity.ts';
+import type { PressureSweep } from '../../service/pressureSweep.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
 import { dryRunBody, dryRunQuery } from './stagingRequests.ts';
 import { clearOptionsOf } from './stagingRoutes.ts';
 
-export const capacityRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> = async (app, { service }) => {
+export const capacityRoutes: FastifyPluginAsyncZod<{ capacity: Pick<Capacity, 'answer'>; relievePressure: PressureSweep }> = async (
+  app,
+  { capacity, relievePressure },
+) => {
   app.get('/api/v1/staging/capacity', {
     config: { scope: 'read', errors: ['staging_root_unavailable'] },
     schema: {
@@ -20,7 +24,7 @@ export const capacityRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> 
       security,
       response: { 200: capacitySchema },
     },
-    handler: () => service.capacity(),
+    handler: () => capacity.answer(),
   });
 
   app.post('/api/v1/staging/capacity/sweep', {
@@ -42,6 +46,6 @@ export const capacityRoutes: FastifyPluginAsyncZod<{ service: CleanupService }> 
       body: dryRunBody,
       response: { 200: pressureReportSchema },
     },
-    handler: (request) => service.relievePressure(clearOptionsOf(request)),
+    handler: (request) => relievePressure(clearOptionsOf(request)),
   });
 };

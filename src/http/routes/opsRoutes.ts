@@ -2,7 +2,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { CleanupService } from '../../service/cleanupService.ts';
+import type { HealthQuery } from '../../service/healthCache.ts';
+import type { HealthReport } from '../../service/lifecycle.ts';
 import { TOKEN_REQUIRED } from '../openapi.ts';
 
 const checkSchema = z.object({
@@ -48,7 +49,9 @@ const healthSchema = z
   })
   .meta({ id: 'Health' });
 
-export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = async (app, { service }) => {
+type HealthSource = (query?: HealthQuery) => Promise<HealthReport>;
+
+export const healthRoute: FastifyPluginAsyncZod<{ health: HealthSource }> = async (app, { health }) => {
   app.get('/api/v1/health', {
     // Orchestrators probe whatever address they see; health shows no run.
     config: { scope: 'public', anyHost: true },
@@ -66,7 +69,7 @@ export const healthRoute: FastifyPluginAsyncZod<{ service: CleanupService }> = a
       response: { 200: healthSchema, 503: healthSchema },
     },
     handler: async (request, reply) => {
-      const report = await service.health({ fresh: /no-cache/i.test(request.headers['cache-control'] ?? '') });
+      const report = await health({ fresh: /no-cache/i.test(request.headers['cache-control'] ?? '') });
       reply.code(report.ready ? 200 : 503);
       const status = report.ready ? ('ready' as const) : ('not_ready' as const);
       if (request.authenticated) {

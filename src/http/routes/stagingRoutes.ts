@@ -14,7 +14,9 @@ import {
 } from '../../service/answers.ts';
 import type { ClearOptions } from '../../service/clearOptions.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
-import type { CleanupService } from '../../service/cleanupService.ts';
+import type { Clears } from '../../service/clears.ts';
+import type { RunClearer } from '../../service/runClearer.ts';
+import type { RunQueries } from '../../service/runQueries.ts';
 import { jobSchema, type Job } from '../../service/jobSchema.ts';
 import { TOKEN_REQUIRED as security } from '../openapi.ts';
 import {
@@ -58,9 +60,14 @@ async function answerClear<T>(
   return job;
 }
 
-export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; jobs: AsyncClears }> = async (
+export const stagingRoutes: FastifyPluginAsyncZod<{
+  runs: RunQueries;
+  clearer: RunClearer;
+  clears: Clears;
+  jobs: AsyncClears;
+}> = async (
   app,
-  { service, jobs },
+  { runs, clearer, clears, jobs },
 ) => {
   app.get('/api/v1/staging', {
     config: { scope: 'read', errors: ['staging_root_unavailable'] },
@@ -73,7 +80,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       querystring: listQuery,
       response: { 200: runListingSchema },
     },
-    handler: (request) => service.listRuns(request.query),
+    handler: (request) => runs.listRuns(request.query),
   });
 
   app.get('/api/v1/staging/:run_path', {
@@ -87,7 +94,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       params: runPathParams,
       response: { 200: runDetailSchema },
     },
-    handler: (request) => service.getRun(request.params.run_path),
+    handler: (request) => runs.getRun(request.params.run_path),
   });
 
   app.get('/api/v1/staging/:run_path/eligibility', {
@@ -100,7 +107,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       params: runPathParams,
       response: { 200: eligibilitySchema },
     },
-    handler: (request) => service.eligibility(request.params.run_path),
+    handler: (request) => runs.eligibility(request.params.run_path),
   });
 
   app.post('/api/v1/staging/:run_path/clear', {
@@ -121,7 +128,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     handler: (request, reply) => {
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
-        now: () => service.clearRun(request.params.run_path, options),
+        now: () => clearer.clear(request.params.run_path, options),
         later: () => jobs.clearRun(request.params.run_path, options),
       });
     },
@@ -145,7 +152,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
       const set = runPaths ? { run_paths: runPaths } : { all_verified: true as const };
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
-        now: async () => ({ results: await service.clearSet(set, options) }),
+        now: async () => ({ results: await clears.clearSet(set, options) }),
         later: () => jobs.clearSet(set, options),
       });
     },
@@ -167,7 +174,7 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     handler: (request, reply) => {
       const options = clearOptionsOf(request);
       return answerClear(request, reply, {
-        now: async () => ({ results: await service.sweep(options) }),
+        now: async () => ({ results: await clears.sweep(options) }),
         later: () => jobs.sweep(options),
       });
     },
@@ -194,8 +201,8 @@ export const stagingRoutes: FastifyPluginAsyncZod<{ service: CleanupService; job
     handler: async (request) => {
       const { limit, offset } = request.query;
       const since = request.query.since ? parseTimestamp(request.query.since) : null;
-      const clears = await service.listClears({ ...(since ? { since } : {}), limit, offset });
-      return { clears, next_offset: clears.length === limit ? offset + limit : null };
+      const records = await runs.listClears({ ...(since ? { since } : {}), limit, offset });
+      return { clears: records, next_offset: records.length === limit ? offset + limit : null };
     },
   });
 };

@@ -1,0 +1,135 @@
+// A staged run as a clear meets it on disk (README "How a clear stays safe"):
+// opened through descriptors from the staging root, checked for write access,
+// locked through its parent folder and opened afresh under the lock, its
+// ingest.json read and appended to, surveyed and removed by the tree workers
+// through the descriptor held. Descriptors, errno codes and permission
+// refusals stay in here: callers see runs, records, surveys and refusals.
+import path from 'node:path';
+import type { IngestRecord, TransitionEntry } from '../domain/ingestRecord.ts';
+import type { RunLocation } from '../domain/runPath.ts';
+import type { SyncRules } from '../domain/syncCheck.ts';
+import { errorCode } from './dirHandle.ts';
+import { appendTransition, readIngest, type IngestFile } from './ingestStore.ts';
+import { openRun, type OpenRun } from './runDirectory.ts';
+import type { HeldRunLock, LockStatus, RunLocks } from './runLock.ts';
+import { isPermissionError, permissionDenied, permissionRefusal } from './writeAccess.ts';
+import type { NasCheckArgs, NasCheckResult } from './engine/nasCopyCheck.ts';
+import type { DeleteOutcome, DeleteProgress } from './engine/treeDelete.ts';
+import type { TreeMeasure } from './engine/treeMeasure.ts';
+import type { TreeRunner } from './engine/treeRunner.ts';
+
+// The run is not there (some folder on its path is missing).
+export const GONE = Symbol('gone');
+// Another clear holds the run's lock: who, if the lock says.
+export interface Busy {
+  busy: LockStatus | null;
+}
+
+// What a check of a run may ask of it, with or without its lock.
+export interface StagedRun {
+  readonly location: RunLocation;
+  // The staging_permission_denied refusal when this process could not
+  // remove the run (its folder or its parent not writable), or null.
+  writeRefusal(): ReturnType<typeof permissionRefusal>;
+  // The run's record, or null when it has no ingest.json.
+  readIngest(): Promise<IngestFile | null>;
+  // Counts, directory stamps and (with rules) the unsynced files.
+  survey(rules: SyncRules | null): Promise<TreeMeasure>;
+  nasCheck(args: Omit<NasCheckArgs, 'runFd'>): Promise<NasCheckResult>;
+}
+
+export interface RemovalResult {
+  removed: DeleteOutcome;
+  // The lock was lost during the removal, which then stopped.
+  lockLost: boolean;
+}
+
+// A run whose lock this process holds: it may be written and removed.
+export interface LockedRun extends StagedRun {
+  // Appends the entry to ingest.json; answers the file's new size.
+  appendTransition(record: IngestRecord, entry: TransitionEntry): Promise<number>;
+  // Removes the surveyed run (only what the rules allow); stops if the lock is lost.
+  remove(survey: TreeMeasure, rules: SyncRules | null, onProgress: (progress: DeleteProgress) => void): Promise<RemovalResult>;
+}
+
+interface StagedRunsDeps {
+  stagingRoot: string;
+  locks: RunLocks;
+  runner: TreeRunner;
+  ingestMaxBytes: number;
+}
+
+export type StagedRuns = ReturnType<typeof createStagedRuns>;
+
+export function createStagedRuns(deps: StagedRunsDeps) {
+  const { stagingRoot, locks, runner, ingestMaxBytes } = deps;
+
+  const stagedRunOf = (location: RunLocation, opened: OpenRun): StagedRun => ({
+    location,
+    writeRefusal: () => permissionRefusal(location, opened),
+    readIngest: () => readIngest(opened.run, ingestMaxBytes),
+    survey: (rules) => runner.survey(opened.run.fd, rules ?? undefined),
+    nasCheck: (args) => runner.nasCheck({ ...args, runFd: opened.run.fd }),
+  });
+
+  const lockedRunOf = (location: RunLocation, opened: OpenRun, lock: HeldRunLock): LockedRun => ({
+    ...stagedRunOf(location, opened),
+    appendTransition: async (record, entry) => (await appendTransition(opened.run, location, record, entry)).size,
+    async remove(survey, rules, onProgress) {
+      const removal = runner.remove(
+        { runFd: opened.run.fd, parentFd: opened.parent.fd, runName: opened.name },
+        survey,
+        rules ?? undefined,
+        onProgress,
+      );
+      lock.onCompromised(removal.stop);
+      const removed = await removal.result;
+      return { removed, lockLost: lock.compromised };
+    },
+  });
+
+  // The run opened for `work`, closed after; GONE when it is not there.
+  const withOpened = async <T>(location: RunLocation, work: (opened: OpenRun) => Promise<T>): Promise<T | typeof GONE> => {
+    const opened = await openRun(stagingRoot, location);
+    if (opened === 'missing') return GONE;
+    try {
+      return await work(opened);
+    } finally {
+      await opened.close();
+    }
+  };
+
+  const lockThrough = (location: RunLocation, opened: OpenRun): Promise<HeldRunLock | null> =>
+    locks.tryAcquire(location.diskPath, opened.parent.fd).catch((error: unknown) => {
+      throw isPermissionError(error) ? permissionDenied(path.dirname(location.absolutePath), errorCode(error)) : error;
+    });
+
+  return {
+    // The run, unlocked, for `work` that only looks (a dry run, a check).
+    opened: <T>(location: RunLocation, work: (run: StagedRun) => Promise<T>): Promise<T | typeof GONE> =>
+      withOpened(location, (opened) => work(stagedRunOf(location, opened))),
+
+    // The run checked writable (refused before anything is locked or
+    // written), locked through its parent folder, which stays open until the
+    // lock goes, and opened afresh under the lock: another clear may have
+    // finished it between the look and the lock.
+    locked: <T>(location: RunLocation, work: (run: LockedRun) => Promise<T>): Promise<T | typeof GONE | Busy> =>
+      withOpened(location, async (held) => {
+        const denied = await permissionRefusal(location, held);
+        if (denied) throw denied;
+        const lock = await lockThrough(location, held);
+        if (!lock) return { busy: await locks.statusOf(location.diskPath) };
+        try {
+          return await withOpened(location, (opened) => work(lockedRunOf(location, opened, lock)));
+        } finally {
+          await lock.release();
+        }
+      }),
+
+    // Busy when a clear (here or in another process) holds the run's lock
+    // now, else null: one still holding it may be finishing a run whose
+    // folder is already gone.
+    busyWith: async (location: RunLocation): Promise<Busy | null> =>
+      (await locks.isHeld(location.diskPath)) ? { busy: await locks.statusOf(location.diskPath) } : null,
+  };
+}
