@@ -1,0 +1,98 @@
+// The staged-run handle on real folders: what it answers for a run that is
+// gone, locked by another, or not writable, and that a locked run is read,
+// appended to and removed through the descriptor it holds.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { resolveRunPath } from '../../src/domain/runPath.ts';
+import { createRunLocks } from '../../src/storage/runLock.ts';
+import { createStagedRuns, GONE } from '../../src/storage/stagedRun.ts';
+import { createTreeRunner } from '../../src/storage/engine/treeRunner.ts';
+import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
+import { withImmutable } from '../helpers/faults.ts';
+import { itAsRoot } from '../helpers/root.ts';
+import { makeRun, makeTempDir, readIngestJson } from '../helpers/stagingTree.ts';
+
+const RUN = 'EQ/P/Runs/Run_1';
+const pool = createTreeWorkerPool();
+afterAll(() => pool.close());
+const bases: string[] = [];
+afterEach(() => {
+  for (const base of bases.splice(0)) fs.rmSync(base, { recursive: true, force: true });
+});
+
+function setUp() {
+  const base = makeTempDir();
+  bases.push(base);
+  const root = path.join(base, 'staging');
+  fs.mkdirSync(root);
+  const locks = createRunLocks({ hostLabel: 'test-host' });
+  const runs = createStagedRuns({ stagingRoot: root, locks, runner: createTreeRunner(pool, 1), ingestMaxBytes: 1 << 20 });
+  return { root, runs, location: resolveRunPath(RUN, root) };
+}
+
+describe('a staged run', () => {
+  it('is GONE when a folder on its path is missing, and work is not called', async () => {
+    const { runs, location } = setUp();
+    let called = false;
+    const work = async () => {
+      called = true;
+    };
+    expect(await runs.opened(location, work)).toBe(GONE);
+    expect(await runs.locked(location, work)).toBe(GONE);
+    expect(called).toBe(false);
+  });
+
+  it('refuses a path through a symbolic link with invalid_run_path, never following it', async () => {
+    const { root, runs, location } = setUp();
+    const elsewhere = makeTempDir();
+    bases.push(elsewhere);
+    makeRun(elsewhere, RUN);
+    fs.symlinkSync(path.join(elsewhere, 'EQ'), path.join(root, 'EQ'));
+    await expect(runs.opened(location, async () => 'opened')).rejects.toMatchObject({ code: 'invalid_run_path' });
+  });
+
+  it('answers Busy, naming the holder, when another clear holds the lock, and leaves that lock alone', async () => {
+    const { root, runs, location } = setUp();
+    makeRun(root, RUN);
+    const other = await createRunLocks({ hostLabel: 'test-host' }).tryAcquire(location.diskPath);
+    try {
+      expect(await runs.locked(location, async () => 'cleared')).toEqual({
+        busy: { holder: expect.objectContaining({ host: 'test-host', pid: process.pid }), takeoverAt: null },
+      });
+      expect(await runs.busyWith(location)).toMatchObject({ busy: { holder: { host: 'test-host' } } });
+    } finally {
+      await other?.release();
+    }
+    expect(await runs.busyWith(location)).toBeNull();
+  });
+
+  it('reads, appends to and removes a locked run through its descriptor, then releases the lock', async () => {
+    const { root, runs, location } = setUp();
+    const dir = makeRun(root, RUN);
+    const result = await runs.locked(location, async (run) => {
+      const ingest = await run.readIngest();
+      if (!ingest) throw new Error('no ingest.json');
+      const size = await run.appendTransition(ingest.record, { state: 'cleared', at: '2026-04-20T12:00:00Z', host: 'h', actor: 'a' });
+      expect(size).toBe(fs.statSync(path.join(dir, '.exlab-wizard', 'ingest.json')).size);
+      expect(readIngestJson(dir)).toMatchObject({ current_state: 'cleared' });
+      const survey = await run.survey(null);
+      return run.remove(survey, null, () => undefined);
+    });
+    expect(result).toMatchObject({ removed: { leftCount: 0, stopped: false }, lockLost: false });
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(await runs.busyWith(location)).toBeNull();
+  });
+
+  itAsRoot('refuses an undeletable run with staging_permission_denied before it takes the lock', async () => {
+    const { root, runs, location } = setUp();
+    const dir = makeRun(root, RUN);
+    await withImmutable([dir], async () => {
+      await expect(runs.locked(location, async () => 'cleared')).rejects.toMatchObject({
+        code: 'staging_permission_denied',
+        details: { path: dir, error_code: 'EPERM' },
+      });
+    });
+    expect(fs.readdirSync(path.dirname(dir))).toEqual(['Run_1']);
+  });
+});
