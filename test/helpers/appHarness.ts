@@ -6,12 +6,12 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
 import { afterAll, afterEach, expect } from 'vitest';
-import { loadConfig } from '../../src/config/load.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { compose, type Program } from '../../src/compose.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
+import { loadTestConfig } from './harnessConfig.ts';
 import { makeTempDir } from './stagingTree.ts';
 
 export const CLEAR_TOKEN = 'clear-token-0123456789abcdef';
@@ -55,14 +55,7 @@ export async function createAppHarness(options: AppHarnessOptions = {}): Promise
   const root = path.join(base, 'staging');
   const journalDir = path.join(base, 'journal');
   fs.mkdirSync(root);
-  const { config } = loadConfig({
-    env: {
-      STAGING_CLEANUP_STAGING_ROOT: root,
-      STAGING_CLEANUP_JOURNAL_DIR: journalDir,
-      STAGING_CLEANUP_HOST_LABEL: 'test-host',
-      ...options.env,
-    },
-  });
+  const config = loadTestConfig(root, journalDir, options.env);
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger('info', config.host_label, {
     write: (line: string) => {

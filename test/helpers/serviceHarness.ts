@@ -6,13 +6,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach } from 'vitest';
 import { compose, type Program } from '../../src/compose.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import type { AppConfig } from '../../src/config/schema.ts';
-import type { PolicySettings } from '../../src/domain/policy.ts';
-import type { PressureSettings } from '../../src/domain/pressurePlan.ts';
-import type { VerificationSettings } from '../../src/service/preClearCheck.ts';
 import type { RunLocks } from '../../src/storage/runLock.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
+import { harnessConfig, type HarnessOptions } from './harnessConfig.ts';
 import { readJournal } from './journal.ts';
 import { makeTempDir } from './stagingTree.ts';
 
@@ -35,50 +31,6 @@ afterEach(async () => {
   }
 });
 afterAll(() => pool.close());
-
-export interface HarnessOptions {
-  policy?: Partial<Pick<PolicySettings, 'mode' | 'retainHours'>>;
-  verification?: Partial<VerificationSettings>;
-  // Any marks, even ones a user may not set (0: always past the mark).
-  pressure?: PressureSettings;
-  // Settings as a user gives them (STAGING_CLEANUP_*), applied before the above.
-  env?: Record<string, string>;
-}
-
-// The configuration the options describe, on the given folders.
-export function harnessConfig(options: HarnessOptions, root: string, journalDir: string): AppConfig {
-  const { config } = loadConfig({
-    env: {
-      STAGING_CLEANUP_STAGING_ROOT: root,
-      STAGING_CLEANUP_JOURNAL_DIR: journalDir,
-      STAGING_CLEANUP_HOST_LABEL: 'test-host',
-      ...options.env,
-    },
-  });
-  const { policy = {}, verification = {} } = options;
-  return {
-    ...config,
-    staging_cleanup: {
-      mode: policy.mode ?? config.staging_cleanup.mode,
-      retain_hours: policy.retainHours ?? config.staging_cleanup.retain_hours,
-    },
-    verify_before_clear: {
-      local_manifest: verification.localManifest ?? config.verify_before_clear.local_manifest,
-      mtime_tolerance_seconds: verification.mtimeToleranceSeconds ?? config.verify_before_clear.mtime_tolerance_seconds,
-      nas: verification.nas ?? config.verify_before_clear.nas,
-    },
-    nas_mounts: verification.nasMounts ?? config.nas_mounts,
-    ...(options.pressure
-      ? {
-          pressure: {
-            high_water_percent: options.pressure.highWaterPercent,
-            target_percent: options.pressure.targetPercent,
-            min_retain_hours: options.pressure.minRetainHours,
-          },
-        }
-      : {}),
-  };
-}
 
 export function createHarness(options: HarnessOptions & { locks?: RunLocks } = {}): Harness {
   const base = makeTempDir();

@@ -9,7 +9,7 @@ import { LIFECYCLE_STATES } from '../../src/domain/lifecycle.ts';
 import pino from 'pino';
 import { compose } from '../../src/compose.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
-import { harnessConfig } from '../helpers/serviceHarness.ts';
+import { harnessConfig } from '../helpers/harnessConfig.ts';
 import { makeRun, makeTempDir, snapshotTree, writeFiles } from '../helpers/stagingTree.ts';
 
 const CASES = Math.max(20, Math.round(Number(process.env.FUZZ_RUNS ?? 1000) / 40));

@@ -9,7 +9,7 @@ import { compose, type Program } from '../../src/compose.ts';
 import type { PressureSettings } from '../../src/domain/pressurePlan.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { readJournal } from '../helpers/journal.ts';
-import { harnessConfig } from '../helpers/serviceHarness.ts';
+import { harnessConfig } from '../helpers/harnessConfig.ts';
 import { describeAsRoot, itAsRoot } from '../helpers/root.ts';
 import { makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
 import { isMounted, mountTmpfs, unmount } from '../helpers/tmpfs.ts';
