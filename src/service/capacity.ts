@@ -5,14 +5,12 @@
 // one warning is logged per crossing, not per check.
 import type { Logger } from 'pino';
 import { capacityClassOf, totalsByClass } from '../domain/capacityClass.ts';
-import { CleanupError } from '../domain/errors.ts';
 import { fillEstimate } from '../domain/fillRate.ts';
 import type { PolicySettings } from '../domain/policy.ts';
 import { isPastHighWater, pressureOrder, type PressureCandidate, type PressureSettings } from '../domain/pressurePlan.ts';
 import { releaseForecast } from '../domain/releaseForecast.ts';
 import { formatTimestamp, parseTimestamp } from '../domain/timestamps.ts';
 import { bytesAbove, percentOf, usageOf, type VolumeStats } from '../domain/volume.ts';
-import { errorCode } from '../storage/dirHandle.ts';
 import { measureVolume } from '../storage/volumeStats.ts';
 import type { VolumeSamples } from '../storage/volumeSamples.ts';
 import type { CapacityAnswer, LargeRun, PressureStatus } from './capacityAnswer.ts';
@@ -73,10 +71,7 @@ export function createCapacity(deps: CapacityDeps) {
   let refusedByLastSweep = new Set<string>();
   let wasFull = false;
 
-  const measure = (): Promise<VolumeStats> =>
-    measureVolume(deps.stagingRoot).catch((error: unknown) => {
-      throw new CleanupError('staging_root_unavailable', { why: `${deps.stagingRoot} cannot be measured (${errorCode(error)})` });
-    });
+  const measure = (): Promise<VolumeStats> => measureVolume(deps.stagingRoot);
 
   const pressureStatus = (volume: VolumeStats): PressureStatus | null =>
     pressure && {

@@ -2,15 +2,21 @@
 // (fstatvfs, native/at.c): the folder the service walks and deletes in,
 // whatever its path points to by then, and f_frsize-based figures as df
 // shows them (Node's fs.statfs takes a path and reports f_bsize).
+import { CleanupError } from '../domain/errors.ts';
 import { volumeOf, type VolumeStats } from '../domain/volume.ts';
-import { DirHandle } from './dirHandle.ts';
+import { DirHandle, errorCode } from './dirHandle.ts';
 import { nativeAt } from './nativeAt.ts';
 
+// The volume's figures, or staging_root_unavailable naming what stopped it.
 export async function measureVolume(stagingRoot: string): Promise<VolumeStats> {
-  const root = await DirHandle.openTrustedAsync(stagingRoot);
   try {
-    return volumeOf(nativeAt.fstatvfs(root.fd));
-  } finally {
-    await root.closeAsync();
+    const root = await DirHandle.openTrustedAsync(stagingRoot);
+    try {
+      return volumeOf(nativeAt.fstatvfs(root.fd));
+    } finally {
+      await root.closeAsync();
+    }
+  } catch (error) {
+    throw new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be measured (${errorCode(error)})` });
   }
 }
