@@ -9,7 +9,7 @@ import { afterAll, afterEach, expect } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { compose, type Program } from '../../src/compose.ts';
-import { buildApp } from '../../src/http/app.ts';
+import { buildApp } from '../../src/http/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { makeTempDir } from './stagingTree.ts';

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { capacitySchema, pressureReportSchema } from '../../service/capacityAnswer.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
-import { TOKEN_REQUIRED as security } from '../openapi.ts';
+import { TOKEN_REQUIRED as security } from '../plugins/openapi.ts';
 import { dryRunBody, dryRunQuery } from './stagingRequests.ts';
 import { clearOptionsOf } from './stagingRoutes.ts';
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { CleanupService } from '../../service/cleanupService.ts';
-import { TOKEN_REQUIRED } from '../openapi.ts';
+import { TOKEN_REQUIRED } from '../plugins/openapi.ts';
 
 const checkSchema = z.object({
   ok: z.boolean(),

@@ -16,7 +16,7 @@ import type { ClearOptions } from '../../service/clearOptions.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import type { CleanupService } from '../../service/cleanupService.ts';
 import { jobSchema, type Job } from '../../service/jobSchema.ts';
-import { TOKEN_REQUIRED as security } from '../openapi.ts';
+import { TOKEN_REQUIRED as security } from '../plugins/openapi.ts';
 import {
   CLEAR_REFUSALS,
   clearSetBody,
