@@ -39,7 +39,7 @@ afterEach(async () => {
     await program.close(2000);
     fs.rmSync(base, { recursive: true, force: true });
   }
-  // Every error an app answered is one its route documents (errorResponses.ts).
+  // Every error an app answered is one its route documents (plugins/documentedErrors.ts).
   expect(undocumented).toEqual([]);
 });
 afterAll(() => pool.close());
