@@ -173,7 +173,7 @@ export const ERROR_TABLE = { ...CLEANUP_ERRORS, ...UNEXPECTED_ERRORS };
 type AnyEntry = { message: (params: never) => unknown; details?: z.ZodType };
 export type ParamsOf<E extends AnyEntry> = Parameters<E['message']>[0];
 // What an entry's `details` must hold (never, for a code that carries none).
-export type DetailsOf<E extends AnyEntry> = E extends { details?: infer D } ? (D extends z.ZodType ? z.input<D> : never) : never;
+type DetailsOf<E extends AnyEntry> = E extends { details?: infer D } ? (D extends z.ZodType ? z.input<D> : never) : never;
 
 type Table = typeof ERROR_TABLE;
 export type CleanupErrorCode = keyof typeof CLEANUP_ERRORS;

@@ -4,7 +4,7 @@
 // included, its HTTP status and Retry-After. The OpenAPI error responses of
 // every route are built from these (documentedErrors.ts).
 import { z } from 'zod';
-import { ERROR_TABLE, detailsSchemaIn, spec, toldProblem, type DetailsOf, type ParamsOf } from '../domain/errorTable.ts';
+import { ERROR_TABLE, detailsSchemaIn, spec, toldProblem, type ParamsOf } from '../domain/errorTable.ts';
 import type { ErrorBody } from '../domain/errors.ts';
 
 export const validationDetailsSchema = z
@@ -56,8 +56,6 @@ const HTTP_ERRORS = {
 export const API_ERRORS = { ...ERROR_TABLE, ...HTTP_ERRORS };
 type ApiErrors = typeof API_ERRORS;
 export type ErrorCode = keyof ApiErrors;
-export type ApiErrorParams<C extends ErrorCode> = ParamsOf<ApiErrors[C]>;
-export type ApiErrorDetails<C extends ErrorCode> = DetailsOf<ApiErrors[C]>;
 export type ApiErrorBody = ErrorBody<ErrorCode>;
 
 // The status of every code, by status. `satisfies` makes a code missing
@@ -126,7 +124,7 @@ export function detailsSchemaFor(codes: readonly ErrorCode[]): z.ZodType | undef
 }
 
 // The codes whose message is the problem as told by whoever met it.
-type ToldCode = { [C in ErrorCode]: ApiErrorParams<C> extends { problem: string } ? C : never }[ErrorCode];
+type ToldCode = { [C in ErrorCode]: ParamsOf<ApiErrors[C]> extends { problem: string } ? C : never }[ErrorCode];
 
 export const told = (code: ToldCode, problem: string): ApiErrorBody => ({
   code,
