@@ -40,7 +40,7 @@ export async function buildApp(served: Served, options: ServerOptions): Promise<
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    // Before routing, so on the instance; the routes are known by then.
+    // Before routing (runPathUrl.ts), by the routes the app registered (`this` is the instance).
     rewriteUrl(request) {
       return encodeRunPathInUrl(withoutApiTrailingSlash(request.url ?? '/'), this.registeredRoutes);
     },
