@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/load.ts';
 import { compose } from '../src/compose.ts';
-import { buildApp } from '../src/http/app.ts';
+import { buildApp } from '../src/http/server.ts';
 import { createLogger } from '../src/logger.ts';
 
 const args = process.argv.slice(2);

@@ -3,8 +3,9 @@
 // records that only the log kept, the lock held longest, whether the sweep
 // keeps up, the job queue, and how long requests take.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CLEANUP_ERROR_CODES, statusOf, type ErrorCode } from './domain/errorTable.ts';
+import { OUTCOME_ERROR_CODES, type OutcomeErrorCode } from './domain/errorTable.ts';
 import { parseTimestamp } from './domain/timestamps.ts';
+import { statusOf } from './http/httpErrors.ts';
 import type { MetricSources } from './metricSources.ts';
 import type { AsyncClears } from './service/asyncClears.ts';
 import type { JobSummary } from './service/jobSchema.ts';
@@ -21,8 +22,8 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 // The outcomes of a clear that failed on the service's side (5xx), which the
 // StagingClearsFailing alert watches (ops/prometheus/recording.yml lists the
 // same): not a stop (shutting_down) nor a full job queue, which are no failure.
-const NOT_FAILURES: ReadonlySet<ErrorCode> = new Set(['shutting_down', 'job_queue_full']);
-export const CLEAR_FAILURES: readonly ErrorCode[] = [...CLEANUP_ERROR_CODES, 'internal_error' as const].filter(
+const NOT_FAILURES: ReadonlySet<OutcomeErrorCode> = new Set(['shutting_down', 'job_queue_full']);
+export const CLEAR_FAILURES: readonly OutcomeErrorCode[] = OUTCOME_ERROR_CODES.filter(
   (code) => statusOf(code) >= 500 && !NOT_FAILURES.has(code),
 );
 

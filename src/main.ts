@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import pretty from 'pino-pretty';
 import { ConfigError, isLoopback, loadConfig } from './config/load.ts';
 import { compose } from './compose.ts';
-import { buildApp } from './http/app.ts';
+import { buildApp } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { descriptorPathsWork } from './storage/dirHandle.ts';
 import { displayUrl, listenFailure, missingStagingRoot, unwritableJournal } from './startupProblems.ts';

@@ -96,10 +96,6 @@ export const ingestTooLargeDetailsSchema = z
 
 export const writeFailedDetailsSchema = z.strictObject({ error_code: z.string() }).meta({ id: 'WriteFailedDetails' });
 
-export const validationDetailsSchema = z
-  .strictObject({ issues: z.array(z.strictObject({ field: z.string(), message: z.string() })) })
-  .meta({ id: 'ValidationDetails' });
-
 export const permissionDeniedDetailsSchema = z
   .strictObject({
     path: z.string().describe('The folder the service may not write.'),

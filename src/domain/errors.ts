@@ -4,27 +4,23 @@
 import {
   CLEANUP_ERROR_CODES,
   ERROR_TABLE,
+  OUTCOME_ERROR_CODES,
   type CleanupErrorCode,
-  type ErrorCode,
   type ErrorDetails,
   type ErrorParams,
+  type OutcomeErrorCode,
 } from './errorTable.ts';
 
-export { CLEANUP_ERROR_CODES, type CleanupErrorCode };
+export { CLEANUP_ERROR_CODES, OUTCOME_ERROR_CODES, type CleanupErrorCode, type OutcomeErrorCode };
 
-// What a clear, a run of a set, or a job can end with: a refusal of the
-// cleanup core, or an unexpected error.
-export const OUTCOME_ERROR_CODES = [...CLEANUP_ERROR_CODES, 'internal_error'] as const;
-export type OutcomeErrorCode = CleanupErrorCode | 'internal_error';
-
-interface CleanupErrorInit<C extends ErrorCode> {
+interface CleanupErrorInit<C extends CleanupErrorCode> {
   // Overrides the table's field, for codes that point at a field of a file.
   field?: string;
   // Shaped as the table's details schema of the code says.
   details?: ErrorDetails<C>;
 }
 
-type ErrorArgs<C extends ErrorCode> =
+type ErrorArgs<C extends CleanupErrorCode> =
   ErrorParams<C> extends void ? [init?: CleanupErrorInit<C>] : [params: ErrorParams<C>, init?: CleanupErrorInit<C>];
 
 export class CleanupError extends Error {
@@ -36,7 +32,7 @@ export class CleanupError extends Error {
     const entry = ERROR_TABLE[code] as { message: (params: unknown) => string; field?: string };
     const takesParams = entry.message.length > 0;
     const params = takesParams ? args[0] : undefined;
-    const init = ((takesParams ? args[1] : args[0]) ?? {}) as CleanupErrorInit<ErrorCode>;
+    const init = ((takesParams ? args[1] : args[0]) ?? {}) as CleanupErrorInit<CleanupErrorCode>;
     super(entry.message(params));
     this.name = 'CleanupError';
     this.code = code;
@@ -49,8 +45,9 @@ export function isCleanupError(error: unknown): error is CleanupError {
   return error instanceof CleanupError;
 }
 
-export interface ErrorBody {
-  code: ErrorCode;
+// What a client is shown of an error.
+export interface ErrorBody<C extends string = OutcomeErrorCode> {
+  code: C;
   message: string;
   field?: string;
   details?: Record<string, unknown>;
@@ -58,7 +55,7 @@ export interface ErrorBody {
 
 // Any error as the client sees it: a refusal as it is, anything else masked
 // as internal_error (the log keeps it), pointing at the trace id when known.
-export function toErrorBody(error: unknown, traceId?: string): ErrorBody & { code: OutcomeErrorCode } {
+export function toErrorBody(error: unknown, traceId?: string): ErrorBody {
   if (!isCleanupError(error)) {
     return { code: 'internal_error', message: ERROR_TABLE.internal_error.message(traceId ? { traceId } : {}) };
   }

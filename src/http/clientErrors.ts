@@ -7,10 +7,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyBaseLogger } from 'fastify';
-import { statusOf } from '../domain/errorTable.ts';
-import type { ErrorBody } from '../domain/errors.ts';
-import { told } from './errorEnvelope.ts';
-import { TRACE_HEADER } from './traceId.ts';
+import { statusOf, told, type ApiErrorBody } from './httpErrors.ts';
+import { TRACE_HEADER } from './plugins/traceId.ts';
 
 // Node hands the packet it failed on as a Buffer (Fastify's type says otherwise).
 type ClientError = Omit<ConnectionError, 'rawPacket'> & { rawPacket?: unknown };
@@ -23,7 +21,7 @@ function urlOverflowed(packet: unknown, limit: number): boolean {
   return (lineEnd === -1 ? packet.length : lineEnd) >= limit;
 }
 
-function answerTo(error: ClientError, requestTimeoutSeconds: number): ErrorBody {
+function answerTo(error: ClientError, requestTimeoutSeconds: number): ApiErrorBody {
   const limit = http.maxHeaderSize;
   switch (error.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':

@@ -8,7 +8,7 @@ import supertest from 'supertest';
 import { afterAll, afterEach, expect } from 'vitest';
 import type { AppConfig } from '../../src/config/schema.ts';
 import { compose, type Program } from '../../src/compose.ts';
-import { buildApp } from '../../src/http/app.ts';
+import { buildApp } from '../../src/http/server.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { loadTestConfig } from './harnessConfig.ts';
@@ -39,7 +39,7 @@ afterEach(async () => {
     await program.close(2000);
     fs.rmSync(base, { recursive: true, force: true });
   }
-  // Every error an app answered is one its route documents (errorResponses.ts).
+  // Every error an app answered is one its route documents (plugins/documentedErrors.ts).
   expect(undocumented).toEqual([]);
 });
 afterAll(() => pool.close());

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { registerErrorHandling } from '../../src/http/errorEnvelope.ts';
+import { errorHandling } from '../../src/http/plugins/errorHandling.ts';
 import { createAppHarness, listen } from '../helpers/appHarness.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 
@@ -138,7 +138,7 @@ describe('the error envelope', () => {
 
   it('masks an unexpected error as 500 internal_error with no stack, and logs it', async () => {
     const app = Fastify();
-    registerErrorHandling(app);
+    await app.register(errorHandling);
     app.get('/boom', async () => {
       throw new Error('secret detail at /srv/internal/path');
     });

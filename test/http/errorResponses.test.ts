@@ -2,16 +2,16 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
 import { CleanupError } from '../../src/domain/errors.ts';
-import { registerErrorHandling } from '../../src/http/errorEnvelope.ts';
-import { registerDocumentedErrors } from '../../src/http/errorResponses.ts';
+import { documentedErrors } from '../../src/http/plugins/documentedErrors.ts';
+import { errorHandling } from '../../src/http/plugins/errorHandling.ts';
 import { createAppHarness } from '../helpers/appHarness.ts';
 
 async function appWith(errors: Array<'run_not_found' | 'job_not_found'>) {
   const app = Fastify();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
-  registerDocumentedErrors(app);
+  await app.register(errorHandling);
+  await app.register(documentedErrors);
   app.get('/thing', {
     config: { scope: 'read', errors },
     handler: async () => {

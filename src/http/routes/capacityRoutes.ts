@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { capacitySchema, pressureReportSchema } from '../../service/capacityAnswer.ts';
 import type { Capacity } from '../../service/capacity.ts';
 import type { PressureSweep } from '../../service/pressureSweep.ts';
-import { TOKEN_REQUIRED as security } from '../openapi.ts';
+import { TOKEN_REQUIRED as security } from '../plugins/openapi.ts';
 import { dryRunBody, dryRunQuery } from './stagingRequests.ts';
 import { clearOptionsOf } from './stagingRoutes.ts';
 

@@ -6,12 +6,12 @@
 import type { Socket } from 'node:net';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ERROR_TABLE } from '../../domain/errorTable.ts';
 import type { ServiceEvents } from '../../service/serviceEvents.ts';
 import { sendError } from '../errorEnvelope.ts';
-import { TOKEN_REQUIRED } from '../openapi.ts';
 import { EventStream } from '../eventStream.ts';
-import { TRACE_HEADER } from '../traceId.ts';
+import { API_ERRORS } from '../httpErrors.ts';
+import { TOKEN_REQUIRED } from '../plugins/openapi.ts';
+import { TRACE_HEADER } from '../plugins/traceId.ts';
 
 // How long a dropped client has to take its last event before it is cut off.
 const DROP_GRACE_MS = 10_000;
@@ -65,7 +65,7 @@ export const eventsRoute: FastifyPluginAsyncZod<{
       if (open.size >= limits.maxClients) {
         void sendError(request, reply, {
           code: 'event_clients_full',
-          message: ERROR_TABLE.event_clients_full.message({ limit: limits.maxClients }),
+          message: API_ERRORS.event_clients_full.message({ limit: limits.maxClients }),
         });
         return;
       }

@@ -6,7 +6,7 @@ import { CleanupError } from '../../domain/errors.ts';
 import type { AsyncClears } from '../../service/asyncClears.ts';
 import { FIRST_RUNS_PAGE, jobListSchema, jobSchema } from '../../service/jobSchema.ts';
 import { KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../service/jobs.ts';
-import { TOKEN_REQUIRED as security } from '../openapi.ts';
+import { TOKEN_REQUIRED as security } from '../plugins/openapi.ts';
 import { queryInteger } from './queryInteger.ts';
 
 const HOUR_MS = 3_600_000;

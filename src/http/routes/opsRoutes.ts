@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { HealthQuery } from '../../service/healthCache.ts';
 import type { HealthReport } from '../../service/lifecycle.ts';
-import { TOKEN_REQUIRED } from '../openapi.ts';
+import { TOKEN_REQUIRED } from '../plugins/openapi.ts';
 
 const checkSchema = z.object({
   ok: z.boolean(),

@@ -56,7 +56,7 @@ export const clearsQuery = z.strictObject({
   ),
 });
 
-// The service's refusals each route can answer (errorResponses.ts adds the
+// The service's refusals each route can answer (plugins/documentedErrors.ts adds the
 // codes of tokens, bodies and parameters).
 export const ONE_RUN_ERRORS: CleanupErrorCode[] = [
   'invalid_run_path',

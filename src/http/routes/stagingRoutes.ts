@@ -18,7 +18,7 @@ import type { Clears } from '../../service/clears.ts';
 import type { RunClearer } from '../../service/runClearer.ts';
 import type { RunQueries } from '../../service/runQueries.ts';
 import { jobSchema, type Job } from '../../service/jobSchema.ts';
-import { TOKEN_REQUIRED as security } from '../openapi.ts';
+import { TOKEN_REQUIRED as security } from '../plugins/openapi.ts';
 import {
   CLEAR_REFUSALS,
   clearSetBody,

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CLEANUP_MODES, type PolicySettings } from '../../domain/policy.ts';
-import { TOKEN_REQUIRED as security } from '../openapi.ts';
+import { TOKEN_REQUIRED as security } from '../plugins/openapi.ts';
 
 export const whoamiSchema = z
   .object({

@@ -3,10 +3,11 @@
 // token each time, so that timing tells nothing. With no token configured the
 // service listens on loopback only (config.ts) and lets every local caller in.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenConfig } from '../config/schema.ts';
-import { ERROR_TABLE } from '../domain/errorTable.ts';
-import { sendError } from './errorEnvelope.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { TokenConfig } from '../../config/schema.ts';
+import { sendError } from '../errorEnvelope.ts';
+import { told } from '../httpErrors.ts';
 
 type RouteScope = 'public' | 'read' | 'clear';
 
@@ -34,40 +35,47 @@ interface KnownToken {
 
 const LOCAL_ACTOR = 'local';
 
-export function registerAuth(app: FastifyInstance, tokens: readonly TokenConfig[]): void {
-  const known: KnownToken[] = tokens.map((token, index) => ({
-    digest: digest(token.token),
-    scope: token.scope,
-    actor: token.name ?? `token-${index + 1}`,
-  }));
-  app.decorateRequest('actor', LOCAL_ACTOR);
-  app.decorateRequest('authenticated', known.length === 0);
-  app.decorateRequest('grantedScope', 'clear');
-  app.addHook('onRequest', async (request, reply) => {
-    const scope = request.routeOptions.config.scope ?? 'clear';
-    if (known.length === 0) {
-      request.authenticated = request.hostServed;
-      return;
-    }
-    const presented = presentedToken(request);
-    const match = presented === null ? null : findToken(known, presented);
-    // A public route answers everyone, and a known token's holder in full.
-    if (scope === 'public') {
-      request.authenticated = match !== null;
-      return;
-    }
-    if (presented === null) {
-      return deny(request, reply, 'unauthorized', 'Send a token: Authorization: Bearer <token>.');
-    }
-    if (!match) return deny(request, reply, 'unauthorized', 'The token is not known to this service.');
-    request.authenticated = true;
-    if (scope === 'clear' && match.scope !== 'clear') {
-      return deny(request, reply, 'forbidden', `The token ${match.actor} has scope read; this needs scope clear.`);
-    }
-    request.actor = match.actor;
-    request.grantedScope = match.scope;
-  });
+export interface AuthOptions {
+  tokens: readonly TokenConfig[];
 }
+
+export const auth = fp<AuthOptions>(
+  async (app, { tokens }) => {
+    const known: KnownToken[] = tokens.map((token, index) => ({
+      digest: digest(token.token),
+      scope: token.scope,
+      actor: token.name ?? `token-${index + 1}`,
+    }));
+    app.decorateRequest('actor', LOCAL_ACTOR);
+    app.decorateRequest('authenticated', known.length === 0);
+    app.decorateRequest('grantedScope', 'clear');
+    app.addHook('onRequest', async (request, reply) => {
+      const scope = request.routeOptions.config.scope ?? 'clear';
+      if (known.length === 0) {
+        request.authenticated = request.hostServed;
+        return;
+      }
+      const presented = presentedToken(request);
+      const match = presented === null ? null : findToken(known, presented);
+      // A public route answers everyone, and a known token's holder in full.
+      if (scope === 'public') {
+        request.authenticated = match !== null;
+        return;
+      }
+      if (presented === null) {
+        return deny(request, reply, 'unauthorized', 'Send a token: Authorization: Bearer <token>.');
+      }
+      if (!match) return deny(request, reply, 'unauthorized', 'The token is not known to this service.');
+      request.authenticated = true;
+      if (scope === 'clear' && match.scope !== 'clear') {
+        return deny(request, reply, 'forbidden', `The token ${match.actor} has scope read; this needs scope clear.`);
+      }
+      request.actor = match.actor;
+      request.grantedScope = match.scope;
+    });
+  },
+  { name: 'auth', dependencies: ['host-check'] },
+);
 
 function presentedToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -97,5 +105,5 @@ function deny(
   code: 'unauthorized' | 'forbidden',
   message: string,
 ): FastifyReply {
-  return sendError(request, reply, { code, message: ERROR_TABLE[code].message({ problem: message }) });
+  return sendError(request, reply, told(code, message));
 }

@@ -10,8 +10,8 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 
-// The same from src/http (tsx, tests) and dist/http (node dist/main.js).
-export const PANEL_DIR = path.join(import.meta.dirname, '..', '..', 'dist', 'panel');
+// The same from src/http/routes (tsx, tests) and dist/http/routes (node dist/main.js).
+export const PANEL_DIR = path.join(import.meta.dirname, '..', '..', '..', 'dist', 'panel');
 const PAGE = 'index.html';
 
 export const panelRoutes: FastifyPluginAsync = async (app) => {

@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DOCS_CSP } from './securityHeaders.ts';
@@ -17,58 +18,61 @@ export const TOKEN_REQUIRED = [{ bearerAuth: [] }];
 
 // The document's version is the package's: one number for the service and its API.
 const { version: API_VERSION } = JSON.parse(
-  fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
 ) as { version: string };
 
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'ExLab staging cleanup service',
-        description:
-          'Decides which staged runs may be deleted, deletes them without losing data that is not safely on the NAS, and keeps a journal. Errors use the envelope {"error": {code, message, field?, details?, trace_id}}; each operation lists the codes it can answer. ' +
-          'A path or method that is not listed here answers 404 route_not_found, and a URL that is not validly percent-encoded 400 bad_request.',
-        version: API_VERSION,
+export const openapi = fp(
+  async (app) => {
+    await app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'ExLab staging cleanup service',
+          description:
+            'Decides which staged runs may be deleted, deletes them without losing data that is not safely on the NAS, and keeps a journal. Errors use the envelope {"error": {code, message, field?, details?, trace_id}}; each operation lists the codes it can answer. ' +
+            'A path or method that is not listed here answers 404 route_not_found, and a URL that is not validly percent-encoded 400 bad_request.',
+          version: API_VERSION,
+        },
+        // Relative: the document is served by the service it describes.
+        servers: [{ url: '/', description: 'This service' }],
+        components: {
+          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+        },
+        tags: [
+          { name: 'staging', description: 'Staged runs and the policy' },
+          { name: 'clear', description: 'Clearing runs, and the journal' },
+          { name: 'jobs', description: 'Asynchronous clears (Prefer: respond-async) and the event stream' },
+          { name: 'operations', description: 'Health, metrics and this document' },
+        ],
       },
-      // Relative: the document is served by the service it describes.
-      servers: [{ url: '/', description: 'This service' }],
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+      transform: jsonSchemaTransform,
+      transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
+    });
+    await app.register(fastifySwaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: DOCS_CSP,
+      transformSpecification: (document, request) => withServerFor(document, request),
+    });
+    // Swagger UI's page names its files relative to /docs/ only (at /docs it
+    // names them from the root, which a path prefix breaks): a relative redirect.
+    app.addHook('onRequest', async (request, reply) => {
+      const [pathName, query] = splitQuery(request.url);
+      if (pathName === '/docs' && request.method === 'GET') return reply.redirect(`docs/${query}`);
+    });
+    app.get('/openapi.json', {
+      config: { scope: 'public' },
+      schema: {
+        summary: 'This OpenAPI document',
+        operationId: 'getOpenApi',
+        tags: ['operations'],
+        security: [],
+        response: { 200: z.record(z.string(), z.unknown()).describe('OpenAPI 3 document') },
       },
-      tags: [
-        { name: 'staging', description: 'Staged runs and the policy' },
-        { name: 'clear', description: 'Clearing runs, and the journal' },
-        { name: 'jobs', description: 'Asynchronous clears (Prefer: respond-async) and the event stream' },
-        { name: 'operations', description: 'Health, metrics and this document' },
-      ],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input)),
-  });
-  await app.register(fastifySwaggerUi, {
-    routePrefix: '/docs',
-    staticCSP: DOCS_CSP,
-    transformSpecification: (document, request) => withServerFor(document, request),
-  });
-  // Swagger UI's page names its files relative to /docs/ only (at /docs it
-  // names them from the root, which a path prefix breaks): a relative redirect.
-  app.addHook('onRequest', async (request, reply) => {
-    const [pathName, query] = splitQuery(request.url);
-    if (pathName === '/docs' && request.method === 'GET') return reply.redirect(`docs/${query}`);
-  });
-  app.get('/openapi.json', {
-    config: { scope: 'public' },
-    schema: {
-      summary: 'This OpenAPI document',
-      operationId: 'getOpenApi',
-      tags: ['operations'],
-      security: [],
-      response: { 200: z.record(z.string(), z.unknown()).describe('OpenAPI 3 document') },
-    },
-    handler: async (request) => withServerFor(app.swagger(), request),
-  });
-}
+      handler: async (request) => withServerFor(app.swagger(), request),
+    });
+  },
+  { name: 'openapi' },
+);
 
 // A path of plain segments, as a proxy's X-Forwarded-Prefix names one.
 const PATH_PREFIX = /^(\/[A-Za-z0-9._~-]+)+\/?$/;

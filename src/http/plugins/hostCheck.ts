@@ -7,9 +7,9 @@
 // learns whether the name was served (`hostServed`), to show such a caller
 // nothing but ok or not ok.
 import os from 'node:os';
-import type { FastifyInstance } from 'fastify';
-import { ERROR_TABLE } from '../domain/errorTable.ts';
-import { sendError } from './errorEnvelope.ts';
+import fp from 'fastify-plugin';
+import { sendError } from '../errorEnvelope.ts';
+import { API_ERRORS } from '../httpErrors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -27,8 +27,34 @@ const WILDCARD = new Set(['0.0.0.0', '::']);
 const HOST_VALUE = /^[^@/?#\\\s]+$/;
 const SHOWN_HOST_LENGTH = 200;
 
+export interface HostCheckOptions {
+  // The address the service listens on, and the names it answers to besides.
+  listenHost: string;
+  allowedHosts: readonly string[];
+}
+
+export const hostCheck = fp<HostCheckOptions>(
+  async (app, { listenHost, allowedHosts }) => {
+    const served = servedHostNames(listenHost, allowedHosts);
+    app.decorateRequest('hostServed', true);
+    app.addHook('onRequest', async (request, reply) => {
+      const host = request.headers.host ?? '';
+      const name = hostNameOf(host);
+      request.hostServed = name !== null && (LOOPBACK_NAME.test(name) || served.has(name));
+      if (request.hostServed || request.routeOptions.config.anyHost) return;
+      const shown = host.slice(0, SHOWN_HOST_LENGTH) || '(none)';
+      return sendError(request, reply, {
+        code: 'host_not_allowed',
+        message: API_ERRORS.host_not_allowed.message({ host: shown }),
+        field: 'headers.host',
+      });
+    });
+  },
+  { name: 'host-check' },
+);
+
 // The names served besides loopback, in lower case.
-export function servedHostNames(listenHost: string, allowedHosts: readonly string[]): Set<string> {
+function servedHostNames(listenHost: string, allowedHosts: readonly string[]): Set<string> {
   const names = new Set(allowedHosts.map(normalize));
   if (!WILDCARD.has(listenHost)) names.add(normalize(listenHost));
   else {
@@ -36,22 +62,6 @@ export function servedHostNames(listenHost: string, allowedHosts: readonly strin
     for (const address of Object.values(os.networkInterfaces()).flat()) if (address) names.add(normalize(address.address));
   }
   return names;
-}
-
-export function registerHostCheck(app: FastifyInstance, served: ReadonlySet<string>): void {
-  app.decorateRequest('hostServed', true);
-  app.addHook('onRequest', async (request, reply) => {
-    const host = request.headers.host ?? '';
-    const name = hostNameOf(host);
-    request.hostServed = name !== null && (LOOPBACK_NAME.test(name) || served.has(name));
-    if (request.hostServed || request.routeOptions.config.anyHost) return;
-    const shown = host.slice(0, SHOWN_HOST_LENGTH) || '(none)';
-    return sendError(request, reply, {
-      code: 'host_not_allowed',
-      message: ERROR_TABLE.host_not_allowed.message({ host: shown }),
-      field: 'headers.host',
-    });
-  });
 }
 
 // The name of a Host value (port and IPv6 brackets dropped), as a URL reads it.

@@ -4,7 +4,7 @@
 // orchestrator may have no internet). Swagger UI at /docs sets its own,
 // looser policy (DOCS_CSP) over this one.
 import fastifyHelmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 const SELF = "'self'";
 const NONE = "'none'";
@@ -32,11 +32,14 @@ export const DOCS_CSP = {
   'object-src': [NONE],
 };
 
-export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: PANEL_CSP },
-    // The service speaks plain HTTP (TLS, when any, ends before it), so it
-    // asks for no HTTPS upgrade and sets no HSTS.
-    strictTransportSecurity: false,
-  });
-}
+export const securityHeaders = fp(
+  async (app) => {
+    await app.register(fastifyHelmet, {
+      contentSecurityPolicy: { useDefaults: false, directives: PANEL_CSP },
+      // The service speaks plain HTTP (TLS, when any, ends before it), so it
+      // asks for no HTTPS upgrade and sets no HSTS.
+      strictTransportSecurity: false,
+    });
+  },
+  { name: 'security-headers' },
+);

@@ -1,8 +1,9 @@
 // X-Trace-Id: taken from the request when it is a sane identifier, generated
-// otherwise; it is the request id Fastify logs, and it is echoed back.
+// otherwise (`traceIdOf`, the server's request id, which Fastify logs), and
+// echoed back on every answer.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 export const TRACE_HEADER = 'x-trace-id';
 const SANE_TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -12,8 +13,11 @@ export function traceIdOf(request: IncomingMessage): string {
   return typeof given === 'string' && SANE_TRACE_ID.test(given) ? given : randomUUID();
 }
 
-export function registerTraceEcho(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header(TRACE_HEADER, request.id);
-  });
-}
+export const traceId = fp(
+  async (app) => {
+    app.addHook('onRequest', async (request, reply) => {
+      reply.header(TRACE_HEADER, request.id);
+    });
+  },
+  { name: 'trace-id' },
+);

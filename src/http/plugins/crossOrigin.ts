@@ -5,39 +5,47 @@
 // (origin_not_allowed): a form or a no-cors fetch needs no CORS to be sent.
 // A request without Origin and Sec-Fetch-Site (curl, services) is no page.
 import fastifyCors from '@fastify/cors';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ERROR_TABLE } from '../domain/errorTable.ts';
-import { sendError } from './errorEnvelope.ts';
-import { changesState } from './safeMethods.ts';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { sendError } from '../errorEnvelope.ts';
+import { API_ERRORS } from '../httpErrors.ts';
+import { changesState } from '../safeMethods.ts';
 import { TRACE_HEADER } from './traceId.ts';
 
 // What Sec-Fetch-Site says of a request from a page on another origin.
 const FOREIGN_SITES = new Set(['cross-site', 'same-site']);
 const PREFLIGHT_CACHE_SECONDS = 600;
 
-export async function registerCrossOrigin(app: FastifyInstance, corsOrigins: readonly string[]): Promise<void> {
-  const allowed = new Set(corsOrigins);
-  await app.register(fastifyCors, {
-    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
-    methods: ['GET', 'POST'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Prefer', TRACE_HEADER],
-    exposedHeaders: ['Location', 'Preference-Applied', 'Retry-After', 'Allow', TRACE_HEADER],
-    // A preflight without Access-Control-Request-Method is still answered
-    // (its plain-text 400 would be the one answer outside the envelope).
-    strictPreflight: false,
-    maxAge: PREFLIGHT_CACHE_SECONDS,
-  });
-  app.addHook('onRequest', async (request, reply) => {
-    if (!changesState(request.method)) return;
-    const foreign = foreignPage(request, allowed);
-    if (foreign === null) return;
-    return sendError(request, reply, {
-      code: 'origin_not_allowed',
-      message: ERROR_TABLE.origin_not_allowed.message({ page: foreign }),
-      field: 'headers.origin',
-    });
-  });
+export interface CrossOriginOptions {
+  corsOrigins: readonly string[];
 }
+
+export const crossOrigin = fp<CrossOriginOptions>(
+  async (app, { corsOrigins }) => {
+    const allowed = new Set(corsOrigins);
+    await app.register(fastifyCors, {
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Prefer', TRACE_HEADER],
+      exposedHeaders: ['Location', 'Preference-Applied', 'Retry-After', 'Allow', TRACE_HEADER],
+      // A preflight without Access-Control-Request-Method is still answered
+      // (its plain-text 400 would be the one answer outside the envelope).
+      strictPreflight: false,
+      maxAge: PREFLIGHT_CACHE_SECONDS,
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      if (!changesState(request.method)) return;
+      const foreign = foreignPage(request, allowed);
+      if (foreign === null) return;
+      return sendError(request, reply, {
+        code: 'origin_not_allowed',
+        message: API_ERRORS.origin_not_allowed.message({ page: foreign }),
+        field: 'headers.origin',
+      });
+    });
+  },
+  { name: 'cross-origin' },
+);
 
 // The page a request comes from when that is neither this service nor an
 // allowed origin; null when it may go on.

@@ -3,10 +3,11 @@
 // codes its own shape can give (a token, a body, parameters) are added here.
 // Every error answer is checked against that list: one the route does not
 // document is logged and kept in `app.undocumentedAnswers` (the tests fail on it).
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyRequest, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import { z } from 'zod';
-import { detailsSchemaFor, ERROR_TABLE, statusOf, type ErrorCode } from '../domain/errorTable.ts';
-import { changesState } from './safeMethods.ts';
+import { detailsSchemaFor, retryAfterOf, statusOf, type ErrorCode } from '../httpErrors.ts';
+import { changesState } from '../safeMethods.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -58,24 +59,27 @@ function errorResponses(codes: readonly ErrorCode[]): Record<number, z.ZodType> 
         ...(details ? { details: details.optional() } : {}),
         trace_id: z.string(),
       });
-      const retried = group.filter((code) => ERROR_TABLE[code].retryAfterSeconds !== undefined);
+      const retried = group.filter((code) => retryAfterOf(code) !== undefined);
       const retry = retried.length > 0 ? ` (${retried.join(', ')}: with a Retry-After header, in seconds)` : '';
       return [status, z.object({ error }).describe(`Error: ${group.join(', ')}${retry}`)];
     }),
   );
 }
 
-export function registerDocumentedErrors(app: FastifyInstance): void {
-  app.decorate('undocumentedAnswers', []);
-  app.addHook('onRoute', (route) => {
-    // Only the API's own routes (the Swagger UI pages declare no scope).
-    if (!route.config?.scope) return;
-    const answers = [...new Set([...shapeCodes(route), ...(route.config.errors ?? [])])];
-    route.config = { ...route.config, answers };
-    const response = (route.schema?.response ?? {}) as Record<number, unknown>;
-    route.schema = { ...route.schema, response: { ...errorResponses(answers), ...response } };
-  });
-}
+export const documentedErrors = fp(
+  async (app) => {
+    app.decorate('undocumentedAnswers', []);
+    app.addHook('onRoute', (route) => {
+      // Only the API's own routes (the Swagger UI pages declare no scope).
+      if (!route.config?.scope) return;
+      const answers = [...new Set([...shapeCodes(route), ...(route.config.errors ?? [])])];
+      route.config = { ...route.config, answers };
+      const response = (route.schema?.response ?? {}) as Record<number, unknown>;
+      route.schema = { ...route.schema, response: { ...errorResponses(answers), ...response } };
+    });
+  },
+  { name: 'documented-errors' },
+);
 
 // Called for every error answer: one the route does not document is a bug.
 export function noteAnswer(request: FastifyRequest, code: ErrorCode): void {
