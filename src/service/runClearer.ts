@@ -18,7 +18,7 @@ import { errorCode } from '../storage/dirHandle.ts';
 import { openRun, type OpenRun } from '../storage/runDirectory.ts';
 import { isPermissionError, permissionDenied, permissionRefusal } from '../storage/writeAccess.ts';
 import type { HeldRunLock, RunLocks } from '../storage/runLock.ts';
-import type { DeleteProgress } from '../storage/engine/treeDelete.ts';
+import type { DeleteProgress } from '../storage/engine/deleteTally.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 import type { ClearAnswer } from './answers.ts';
