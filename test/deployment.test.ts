@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { itAsRoot } from './helpers/root.ts';
+import { serviceFilesFor } from './helpers/serviceCopy.ts';
 import { startService } from './helpers/serviceProcess.ts';
 import { makeRun, makeTempDir, snapshotTree } from './helpers/stagingTree.ts';
 
@@ -87,7 +88,7 @@ describe('a staging tree owned by another user', () => {
     const started = startService(
       { STAGING_CLEANUP_STAGING_ROOT: root, STAGING_CLEANUP_JOURNAL_DIR: journal },
       dir,
-      { wrapper: asNode },
+      { wrapper: asNode, ...serviceFilesFor(asNode, dir) },
     );
     try {
       const url = await started.listening;
