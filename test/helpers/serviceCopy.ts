@@ -1,35 +1,28 @@
 // The built service where another user can run it. A checkout under a folder
 // only its owner may enter (a clone in a `mktemp -d` folder, a home folder)
-// cannot be loaded by the user a test runs the service as, nor can a node
-// binary kept there (npx keeps Node 24 under ~/.npm): what the service loads
-// (dist/, package.json, the native addon, the production dependencies) and
-// node itself are then copied into `into`, a folder that user can read.
+// cannot be loaded by the user a test runs the service as: what the service
+// loads (dist/, package.json, the native addon, the production dependencies)
+// is then copied into `into`, a folder that user can read.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MAIN } from './serviceProcess.ts';
 
-export interface ServiceFiles {
-  node: string;
-  main: string;
-}
-
 const repo = path.join(path.dirname(MAIN), '..');
 const LOADED = ['dist', 'package.json', 'build/Release/at.node'];
 
-// `asUser` runs a command as that user (e.g. setpriv ... --).
-export function serviceFilesFor(asUser: string[], into: string): ServiceFiles {
+// `asUser` runs a command as that user (e.g. setpriv ... --, which starts
+// the program before it drops root's powers: node itself may sit anywhere).
+// The entry point is tried the way the service is then started.
+export function serviceMainFor(asUser: string[], into: string): string {
   const [command = 'env', ...args] = asUser;
-  const userCan = (test: '-r' | '-x', file: string): boolean => spawnSync(command, [...args, 'test', test, file]).status === 0;
-  return {
-    node: userCan('-x', process.execPath) ? process.execPath : copied(process.execPath, path.join(into, 'node')),
-    main: userCan('-r', MAIN) ? MAIN : path.join(copiedService(into), path.relative(repo, MAIN)),
-  };
+  const check = `require('node:fs').accessSync(${JSON.stringify(MAIN)}, 4)`;
+  const readable = spawnSync(command, [...args, process.execPath, '-e', check]).status === 0;
+  return readable ? MAIN : path.join(copiedService(into), path.relative(repo, MAIN));
 }
 
-function copied(from: string, to: string): string {
+function copied(from: string, to: string): void {
   fs.cpSync(from, to, { recursive: true, preserveTimestamps: true });
-  return to;
 }
 
 function copiedService(into: string): string {

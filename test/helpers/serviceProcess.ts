@@ -21,8 +21,7 @@ export interface StartOptions {
   keepOutput?: boolean;
   // A command that runs the service (e.g. ['prlimit', '--nofile=256:256']).
   wrapper?: string[];
-  // Another node binary and built entry point (serviceCopy.ts).
-  node?: string;
+  // Another copy of the built entry point (serviceCopy.ts).
   main?: string;
 }
 
@@ -36,7 +35,7 @@ export function killStartedServices(): void {
 }
 
 export function startService(env: Record<string, string>, cwd: string, options: StartOptions = {}): ServiceProcess {
-  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), options.node ?? process.execPath, options.main ?? MAIN];
+  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, options.main ?? MAIN];
   const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },
