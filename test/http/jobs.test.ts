@@ -52,8 +52,10 @@ describe('Prefer: respond-async', () => {
     expect(job.results).toMatchObject([{ run_path: 'EQ/P/Runs/Run_A', outcome: 'cleared', files_freed: sync.files_freed }]);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen.some((files) => files > 0 && files < sync.files_freed)).toBe(true);
-    expect(job.started_at).not.toBeNull();
-    expect(job.finished_at).not.toBeNull();
+    // Created, started and finished, in that order (null would read as NaN).
+    const times = [job.created_at, job.started_at, job.finished_at].map((at) => Date.parse(at as string));
+    expect(times.every(Number.isFinite)).toBe(true);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   }, 90_000);
 
   it('ends a refused clear as a failed job carrying the error code', async () => {
