@@ -166,7 +166,7 @@ describe('Prefer: respond-async', () => {
 });
 
 describe('GET /api/v1/jobs', () => {
-  it('lists job summaries newest first, a page at a time, and answers 404 job_not_found for an unknown id', async () => {
+  it('lists job summaries newest first, a page at a time', async () => {
     const h = await createAppHarness();
     const ids: string[] = [];
     for (const run of ['Run_1', 'Run_2', 'Run_3']) {
@@ -179,6 +179,10 @@ describe('GET /api/v1/jobs', () => {
     expect(first.jobs[0]).toMatchObject({ kind: 'clear', runs_total: 1 });
     const second = (await h.http().get(`/api/v1/jobs?limit=2&cursor=${first.next_cursor}`).expect(200)).body;
     expect(second).toEqual({ jobs: [expect.objectContaining({ id: ids[2] })], next_cursor: null });
+  });
+
+  it('refuses what it never gave: a job id (404 job_not_found), a cursor (400)', async () => {
+    const h = await createAppHarness();
     const unknown = await h.http().get('/api/v1/jobs/no-such-job').expect(404);
     expect(unknown.body.error.code).toBe('job_not_found');
     await h.http().get('/api/v1/jobs?cursor=abc').expect(400);
