@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { JobRegistry, KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../src/service/jobs.ts';
 import { createAppHarness, REAL_CLOCK, type AppHarness } from '../helpers/appHarness.ts';
 import { buildRunOfFiles } from '../helpers/bigRun.ts';
-import { makeRun } from '../helpers/stagingTree.ts';
+import { makeRun, treeTotals } from '../helpers/stagingTree.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 const ASYNC = { prefer: 'respond-async' };
@@ -106,11 +106,11 @@ describe('Prefer: respond-async', () => {
     expect(sync.status).toBeLessThan(500);
   });
 
-  it('runs a set and a sweep as jobs, with a result per run and a state that says when some failed', async () => {
-    const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
+  const SCHEDULED = { env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } };
+
+  it('runs a set as a job, with a result per run and a state that says when some failed', async () => {
+    const h = await createAppHarness();
     makeRun(h.root, 'EQ/P/Runs/Run_a');
-    makeRun(h.root, 'EQ/P/Runs/Run_b');
-    makeRun(h.root, 'EQ/P/Runs/Run_c');
     const set = await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] }).expect(202);
     expect(set.body).toMatchObject({ kind: 'clear_set', runs_total: 2, run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] });
     const done = await waitForJob(h, set.body.id);
@@ -119,11 +119,16 @@ describe('Prefer: respond-async', () => {
       { run_path: 'EQ/P/Runs/Run_a', outcome: 'cleared' },
       { run_path: 'EQ/P/Runs/Run_x', error: { code: 'run_not_found' } },
     ]);
+  });
+
+  it('runs a sweep as a job of the runs it clears, freeing their files; with none to clear, an empty one', async () => {
+    const h = await createAppHarness(SCHEDULED);
+    const runs = ['EQ/P/Runs/Run_b', 'EQ/P/Runs/Run_c'].map((run) => makeRun(h.root, run));
+    const files = runs.reduce((sum, run) => sum + treeTotals(run).files, 0);
     const sweep = await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(202);
     const swept = await waitForJob(h, sweep.body.id);
-    expect(swept).toMatchObject({ kind: 'sweep', state: 'succeeded', runs_total: 2, runs_cleared: 2, runs_failed: 0 });
+    expect(swept).toMatchObject({ kind: 'sweep', state: 'succeeded', runs_total: 2, runs_cleared: 2, runs_failed: 0, files_freed: files });
     expect([...swept.run_paths].sort()).toEqual(['EQ/P/Runs/Run_b', 'EQ/P/Runs/Run_c']);
-    expect(swept.files_freed).toBeGreaterThan(0);
     const empty = await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(202);
     expect(await waitForJob(h, empty.body.id)).toMatchObject({ state: 'succeeded', runs_total: 0, run_paths: [] });
   });
