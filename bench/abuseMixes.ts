@@ -143,7 +143,7 @@ export async function longSetsMix(url: string, staging: string): Promise<MixResu
 // The clears go out one after another, as fast as they are answered, as a
 // script asking for 200 jobs would: the mix is the jobs, not a flood of
 // requests (200 sent at once delay health by the time it takes to answer
-// them all: about 0.3 s here; see RELIABILITY.md, known limits).
+// them all: about 0.3 s here; see RELIABILITY.md "Known limits").
 export async function manyJobsMix(url: string): Promise<MixResult> {
   const statuses: number[] = [];
   let next = 0;

@@ -4,10 +4,11 @@
 // folder would be.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { itAsRoot } from './helpers/root.ts';
-import { startService } from './helpers/serviceProcess.ts';
+import { describeAsRoot } from './helpers/root.ts';
+import { serviceMainFor } from './helpers/serviceCopy.ts';
+import { startService, type ServiceProcess } from './helpers/serviceProcess.ts';
 import { makeRun, makeTempDir, snapshotTree } from './helpers/stagingTree.ts';
 
 const repo = path.join(import.meta.dirname, '..');
@@ -67,60 +68,69 @@ describe('Dockerfile', () => {
   });
 });
 
-describe('a staging tree owned by another user', () => {
+describeAsRoot('a staging tree owned by another user', () => {
   let dir: string;
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  itAsRoot('health names the unwritable root and the uid, a clear is refused with the coded answer, deleting nothing, and an unreadable run is a problem of its own', async () => {
+  let root: string;
+  let runDir: string;
+  let before: ReturnType<typeof snapshotTree>;
+  let started: ServiceProcess | undefined;
+  let url: string;
+  beforeAll(async () => {
     dir = makeTempDir();
     fs.chmodSync(dir, 0o755);
-    const root = path.join(dir, 'staging');
-    const runDir = makeRun(root, 'EQ/P/Runs/Run_1');
+    root = path.join(dir, 'staging');
+    runDir = makeRun(root, 'EQ/P/Runs/Run_1');
     // A run folder this user may not even read: its row becomes a problem; the others stay listed.
-    const closedRun = makeRun(root, 'EQ/P/Runs/Run_closed');
-    fs.chmodSync(closedRun, 0o700);
+    fs.chmodSync(makeRun(root, 'EQ/P/Runs/Run_closed'), 0o700);
     const journal = path.join(dir, 'journal');
     fs.mkdirSync(journal);
     fs.chownSync(journal, 1000, 1000);
-    const before = snapshotTree(runDir);
+    before = snapshotTree(runDir);
     const asNode = ['setpriv', '--reuid=1000', '--regid=1000', '--clear-groups', '--'];
-    const started = startService(
+    started = startService(
       { STAGING_CLEANUP_STAGING_ROOT: root, STAGING_CLEANUP_JOURNAL_DIR: journal },
       dir,
-      { wrapper: asNode },
+      { wrapper: asNode, main: serviceMainFor(asNode, dir) },
     );
-    try {
-      const url = await started.listening;
-      const health = await fetch(`${url}/api/v1/health`);
-      expect(health.status).toBe(503);
-      const report = (await health.json()) as { checks: Record<string, { ok: boolean; message: string }>; runs_as: unknown };
-      expect(report.checks.staging_root_writable).toEqual({
-        ok: false,
-        message: `this service cannot create and remove entries in ${root} (EACCES)`,
-      });
-      expect(report.runs_as).toEqual({ uid: 1000, gid: 1000 });
+    url = await started.listening;
+  });
+  afterAll(async () => {
+    started?.child.kill('SIGTERM');
+    await started?.exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
-      const eligibility = (await (await fetch(`${url}/api/v1/staging/EQ/P/Runs/Run_1/eligibility`)).json()) as Record<string, unknown>;
-      expect(eligibility).toMatchObject({ reason: 'staging_permission_denied', clearable: false });
-      const clear = await fetch(`${url}/api/v1/staging/${encodeURIComponent(runDir)}/clear`, { method: 'POST' });
-      expect(clear.status).toBe(503);
-      const { error } = (await clear.json()) as { error: { code: string; message: string; details: unknown } };
-      expect(error.code).toBe('staging_permission_denied');
-      expect(error.message).toContain('uid 1000');
-      expect(error.details).toEqual({ path: path.dirname(runDir), error_code: 'EACCES', uid: 1000, gid: 1000 });
-      expect(snapshotTree(runDir)).toEqual(before);
-      expect(started.output()).toContain('clears will be refused');
+  it('is not ready: health names the unwritable root and the uid, and the log says clears will be refused', async () => {
+    const health = await fetch(`${url}/api/v1/health`);
+    expect(health.status).toBe(503);
+    const report = (await health.json()) as { checks: Record<string, { ok: boolean; message: string }>; runs_as: unknown };
+    expect(report.checks.staging_root_writable).toEqual({
+      ok: false,
+      message: `this service cannot create and remove entries in ${root} (EACCES)`,
+    });
+    expect(report.runs_as).toEqual({ uid: 1000, gid: 1000 });
+    expect(started?.output()).toContain('clears will be refused');
+  });
 
-      const listing = (await (await fetch(`${url}/api/v1/staging`)).json()) as {
-        runs: Array<{ run_path: string }>;
-        problems: Array<{ run_path: string; code: string; message: string }>;
-      };
-      expect(listing.runs.map((row) => row.run_path)).toEqual(['EQ/P/Runs/Run_1']);
-      expect(listing.problems).toMatchObject([{ run_path: 'EQ/P/Runs/Run_closed', code: 'survey_failed' }]);
-      expect(listing.problems[0]?.message).toContain('(EACCES)');
-    } finally {
-      started.child.kill('SIGTERM');
-      await started.exited;
-    }
+  it('refuses a clear with 503 staging_permission_denied naming the folder and the uid, deleting nothing', async () => {
+    const eligibility = (await (await fetch(`${url}/api/v1/staging/EQ/P/Runs/Run_1/eligibility`)).json()) as Record<string, unknown>;
+    expect(eligibility).toMatchObject({ reason: 'staging_permission_denied', clearable: false });
+    const clear = await fetch(`${url}/api/v1/staging/${encodeURIComponent(runDir)}/clear`, { method: 'POST' });
+    expect(clear.status).toBe(503);
+    const { error } = (await clear.json()) as { error: { code: string; message: string; details: unknown } };
+    expect(error.code).toBe('staging_permission_denied');
+    expect(error.message).toContain('uid 1000');
+    expect(error.details).toEqual({ path: path.dirname(runDir), error_code: 'EACCES', uid: 1000, gid: 1000 });
+    expect(snapshotTree(runDir)).toEqual(before);
+  });
+
+  it('lists a run folder it cannot read as a problem of its own, and the other runs as usual', async () => {
+    const listing = (await (await fetch(`${url}/api/v1/staging`)).json()) as {
+      runs: Array<{ run_path: string }>;
+      problems: Array<{ run_path: string; code: string; message: string }>;
+    };
+    expect(listing.runs.map((row) => row.run_path)).toEqual(['EQ/P/Runs/Run_1']);
+    expect(listing.problems).toMatchObject([{ run_path: 'EQ/P/Runs/Run_closed', code: 'survey_failed' }]);
+    expect(listing.problems[0]?.message).toContain('(EACCES)');
   });
 });

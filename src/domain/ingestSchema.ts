@@ -1,4 +1,4 @@
-// The ingest.json schema (ExLab backend spec §13.4, schema 1.x) with the
+// The ingest.json schema (1.x, as the ExLab Wizard orchestrator writes it) with the
 // Wizard's reader policy: any 1.x is read, unknown fields are kept,
 // another major is refused rather than parsed across.
 import { z } from 'zod';

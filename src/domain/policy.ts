@@ -1,4 +1,4 @@
-// The clearing policy (the Wizard's cleanup.py; README "The API at a glance"): which runs the
+// The clearing policy (the Wizard's own, kept the same; README "The API at a glance"): which runs the
 // sweep may clear now, which an operator may clear, and one reason why.
 import type { CleanupErrorCode } from './errorTable.ts';
 import type { IngestView } from './ingestSchema.ts';

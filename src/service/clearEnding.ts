@@ -8,7 +8,7 @@ import { latestVerification, verifiedAt } from '../domain/verification.ts';
 import { originOf } from '../domain/runOrigin.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
-import type { DeleteOutcome } from '../storage/engine/treeDelete.ts';
+import type { DeleteOutcome } from '../storage/engine/deleteTally.ts';
 import type { LogSink } from './clearOptions.ts';
 
 // The staging volume's usage (percent) around a clear made to free room.

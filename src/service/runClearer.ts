@@ -14,7 +14,7 @@ import type { IngestFile } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { GONE, type LockedRun, type StagedRun, type StagedRuns } from '../storage/stagedRun.ts';
-import type { DeleteProgress } from '../storage/engine/treeDelete.ts';
+import type { DeleteProgress } from '../storage/engine/deleteTally.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { ClearAnswer } from './answers.ts';
 import { clearRecordOf, codeAndMessage, incomplete, keepRecord } from './clearEnding.ts';

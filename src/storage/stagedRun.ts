@@ -14,7 +14,7 @@ import { openRun, type OpenRun } from './runDirectory.ts';
 import type { HeldRunLock, LockStatus, RunLocks } from './runLock.ts';
 import { isPermissionError, permissionDenied, permissionRefusal } from './writeAccess.ts';
 import type { NasCheckArgs, NasCheckResult } from './engine/nasCopyCheck.ts';
-import type { DeleteOutcome, DeleteProgress } from './engine/treeDelete.ts';
+import type { DeleteOutcome, DeleteProgress } from './engine/deleteTally.ts';
 import type { TreeMeasure } from './engine/treeMeasure.ts';
 import type { TreeRunner } from './engine/treeRunner.ts';
 

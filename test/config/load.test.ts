@@ -162,8 +162,11 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
     expect(message).toContain('without port');
   });
 
-  it('leaves the pressure sweep off unless both marks are set, and reads them from the file or the environment', () => {
+  it('leaves the pressure sweep off when no mark is set', () => {
     expect(loadConfig({ env: {}, cwd: dir }).config.pressure).toEqual({ min_retain_hours: 1 });
+  });
+
+  it('reads the pressure marks from the file and the retention from the environment', () => {
     const file = writeConfig('pressure: { high_water_percent: 85, target_percent: 75 }\n');
     const env = { STAGING_CLEANUP_PRESSURE_MIN_RETAIN_HOURS: '6' };
     expect(loadConfig({ argv: ['--config', file], env, cwd: dir }).config.pressure).toEqual({

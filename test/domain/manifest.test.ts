@@ -87,9 +87,12 @@ describe('judgeStagedFile', () => {
     expect(judgeStagedFile('listed.dat', verifiedAtMs + 300_001, manifest, rules)).toBe('modified_after_verification');
   });
 
-  it('applies only the mtime test without a manifest, and only the manifest without a time', () => {
+  it('applies only the mtime test without a manifest', () => {
     expect(judgeStagedFile('any.dat', verifiedAtMs, null, rules)).toBeNull();
     expect(judgeStagedFile('any.dat', verifiedAtMs + 10_000_000, null, rules)).toBe('modified_after_verification');
+  });
+
+  it('applies only the manifest without a verification time', () => {
     expect(judgeStagedFile('listed.dat', Date.now(), manifest, { verifiedAtMs: null, toleranceMs: 0 })).toBeNull();
   });
 });

@@ -45,12 +45,14 @@ describe('pressureOrder (which verified runs the pressure sweep may clear, in wh
     ]);
   });
 
-  it('leaves runs that are not verified out altogether, and takes interrupted clears like verified ones', () => {
-    const { order, skipped } = pressureOrder(
-      [run('queued', null, { current_state: 'sync_queued' }), run('cut', '2026-04-01T00:00:00Z', { current_state: 'cleared' })],
-      settings,
-      now,
-    );
+  it('leaves runs that are not verified out altogether, not even as skipped', () => {
+    const { order, skipped } = pressureOrder([run('queued', null, { current_state: 'sync_queued' })], settings, now);
+    expect(order).toEqual([]);
+    expect(skipped).toEqual([]);
+  });
+
+  it('takes an interrupted clear like a verified run', () => {
+    const { order, skipped } = pressureOrder([run('cut', '2026-04-01T00:00:00Z', { current_state: 'cleared' })], settings, now);
     expect(order.map((candidate) => candidate.run_path)).toEqual(['EQ/P/Runs/cut']);
     expect(skipped).toEqual([]);
   });

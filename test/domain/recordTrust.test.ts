@@ -86,8 +86,11 @@ describe('recordRefusal: a record that cannot be believed', () => {
     expect(recordRefusal(view, NOW, TOLERANCE)).toMatchObject({ reason: 'ingest_inconsistent', problem: expect.stringContaining('no history entry says sync_verified') });
   });
 
-  it('calls a consistent earlier state not_sync_verified, and a contradicted one inconsistent', () => {
+  it('calls a consistent earlier state not_sync_verified', () => {
     expect(recordRefusal(viewOf({ state: 'complete' }), NOW, TOLERANCE)).toEqual({ reason: 'not_sync_verified', state: 'complete' });
+  });
+
+  it('calls an earlier state its history contradicts ingest_inconsistent', () => {
     const relabelled = viewOf({}, (record) => {
       record.current_state = 'staging';
     });

@@ -104,10 +104,15 @@ describe('resolveRunPath', () => {
 });
 
 describe('distinctRunPaths', () => {
-  it('names each run of a set once, however it was spelled, and keeps what does not resolve as given', () => {
-    const root = '/srv/staging';
+  const root = '/srv/staging';
+
+  it('names each run of a set once, however it was spelled', () => {
     expect(
-      distinctRunPaths(['EQ/P/Runs/Run_1', '/srv/staging/EQ/P/Runs/Run_1', 'EQ/P/Runs/Run_1/', '../x', '../x', 'EQ/P/Runs/Run_2'], root),
-    ).toEqual(['EQ/P/Runs/Run_1', '../x', 'EQ/P/Runs/Run_2']);
+      distinctRunPaths(['EQ/P/Runs/Run_1', '/srv/staging/EQ/P/Runs/Run_1', 'EQ/P/Runs/Run_1/', 'EQ/P/Runs/Run_2'], root),
+    ).toEqual(['EQ/P/Runs/Run_1', 'EQ/P/Runs/Run_2']);
+  });
+
+  it('keeps a path that does not resolve as given, once, in its place', () => {
+    expect(distinctRunPaths(['EQ/P/Runs/Run_1', '../x', '../x', 'EQ/P/Runs/Run_2'], root)).toEqual(['EQ/P/Runs/Run_1', '../x', 'EQ/P/Runs/Run_2']);
   });
 });

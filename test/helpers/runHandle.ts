@@ -1,7 +1,7 @@
 // A run folder opened by path, as the service opens one (its descriptor and
 // its parent's), for tests that drive storage functions directly.
 import { DirHandle } from '../../src/storage/dirHandle.ts';
-import type { RunFolder } from '../../src/storage/engine/treeDelete.ts';
+import type { RunFolder } from '../../src/storage/engine/shellRemoval.ts';
 import { measureTree, type MeasureOptions, type TreeMeasure } from '../../src/storage/engine/treeMeasure.ts';
 
 export interface OpenedRun {

@@ -21,6 +21,8 @@ export interface StartOptions {
   keepOutput?: boolean;
   // A command that runs the service (e.g. ['prlimit', '--nofile=256:256']).
   wrapper?: string[];
+  // Another copy of the built entry point (serviceCopy.ts).
+  main?: string;
 }
 
 // Every service started and not yet exited, so that a test that fails or
@@ -33,7 +35,7 @@ export function killStartedServices(): void {
 }
 
 export function startService(env: Record<string, string>, cwd: string, options: StartOptions = {}): ServiceProcess {
-  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, MAIN];
+  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, options.main ?? MAIN];
   const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { JobRegistry, KEEP_MS, KEPT_RUNS, MAX_KEPT } from '../../src/service/jobs.ts';
 import { createAppHarness, REAL_CLOCK, type AppHarness } from '../helpers/appHarness.ts';
 import { buildRunOfFiles } from '../helpers/bigRun.ts';
-import { makeRun } from '../helpers/stagingTree.ts';
+import { makeRun, treeTotals } from '../helpers/stagingTree.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 const ASYNC = { prefer: 'respond-async' };
@@ -52,8 +52,10 @@ describe('Prefer: respond-async', () => {
     expect(job.results).toMatchObject([{ run_path: 'EQ/P/Runs/Run_A', outcome: 'cleared', files_freed: sync.files_freed }]);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen.some((files) => files > 0 && files < sync.files_freed)).toBe(true);
-    expect(job.started_at).not.toBeNull();
-    expect(job.finished_at).not.toBeNull();
+    // Created, started and finished, in that order (null would read as NaN).
+    const times = [job.created_at, job.started_at, job.finished_at].map((at) => Date.parse(at as string));
+    expect(times.every(Number.isFinite)).toBe(true);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   }, 90_000);
 
   it('ends a refused clear as a failed job carrying the error code', async () => {
@@ -104,11 +106,11 @@ describe('Prefer: respond-async', () => {
     expect(sync.status).toBeLessThan(500);
   });
 
-  it('runs a set and a sweep as jobs, with a result per run and a state that says when some failed', async () => {
-    const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
+  const SCHEDULED = { env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } };
+
+  it('runs a set as a job, with a result per run and a state that says when some failed', async () => {
+    const h = await createAppHarness();
     makeRun(h.root, 'EQ/P/Runs/Run_a');
-    makeRun(h.root, 'EQ/P/Runs/Run_b');
-    makeRun(h.root, 'EQ/P/Runs/Run_c');
     const set = await h.http().post('/api/v1/staging/clear').set(ASYNC).send({ run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] }).expect(202);
     expect(set.body).toMatchObject({ kind: 'clear_set', runs_total: 2, run_paths: ['EQ/P/Runs/Run_a', 'EQ/P/Runs/Run_x'] });
     const done = await waitForJob(h, set.body.id);
@@ -117,11 +119,16 @@ describe('Prefer: respond-async', () => {
       { run_path: 'EQ/P/Runs/Run_a', outcome: 'cleared' },
       { run_path: 'EQ/P/Runs/Run_x', error: { code: 'run_not_found' } },
     ]);
+  });
+
+  it('runs a sweep as a job of the runs it clears, freeing their files; with none to clear, an empty one', async () => {
+    const h = await createAppHarness(SCHEDULED);
+    const runs = ['EQ/P/Runs/Run_b', 'EQ/P/Runs/Run_c'].map((run) => makeRun(h.root, run));
+    const files = runs.reduce((sum, run) => sum + treeTotals(run).files, 0);
     const sweep = await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(202);
     const swept = await waitForJob(h, sweep.body.id);
-    expect(swept).toMatchObject({ kind: 'sweep', state: 'succeeded', runs_total: 2, runs_cleared: 2, runs_failed: 0 });
+    expect(swept).toMatchObject({ kind: 'sweep', state: 'succeeded', runs_total: 2, runs_cleared: 2, runs_failed: 0, files_freed: files });
     expect([...swept.run_paths].sort()).toEqual(['EQ/P/Runs/Run_b', 'EQ/P/Runs/Run_c']);
-    expect(swept.files_freed).toBeGreaterThan(0);
     const empty = await h.http().post('/api/v1/staging/sweep').set(ASYNC).expect(202);
     expect(await waitForJob(h, empty.body.id)).toMatchObject({ state: 'succeeded', runs_total: 0, run_paths: [] });
   });
@@ -164,7 +171,7 @@ describe('Prefer: respond-async', () => {
 });
 
 describe('GET /api/v1/jobs', () => {
-  it('lists job summaries newest first, a page at a time, and answers 404 job_not_found for an unknown id', async () => {
+  it('lists job summaries newest first, a page at a time', async () => {
     const h = await createAppHarness();
     const ids: string[] = [];
     for (const run of ['Run_1', 'Run_2', 'Run_3']) {
@@ -177,6 +184,10 @@ describe('GET /api/v1/jobs', () => {
     expect(first.jobs[0]).toMatchObject({ kind: 'clear', runs_total: 1 });
     const second = (await h.http().get(`/api/v1/jobs?limit=2&cursor=${first.next_cursor}`).expect(200)).body;
     expect(second).toEqual({ jobs: [expect.objectContaining({ id: ids[2] })], next_cursor: null });
+  });
+
+  it('refuses what it never gave: a job id (404 job_not_found), a cursor (400)', async () => {
+    const h = await createAppHarness();
     const unknown = await h.http().get('/api/v1/jobs/no-such-job').expect(404);
     expect(unknown.body.error.code).toBe('job_not_found');
     await h.http().get('/api/v1/jobs?cursor=abc').expect(400);

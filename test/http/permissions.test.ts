@@ -38,16 +38,17 @@ describeAsRoot('a staging tree this service may not write', () => {
     await h.http().post(`/api/v1/staging/${ENCODED}/clear`).expect(200);
   });
 
-  it('refuses when the run folder itself is immutable, and when .exlab-wizard/ cannot take the new ingest.json', async () => {
+  it.each([
+    ['the run folder itself is immutable', ''],
+    ['.exlab-wizard/ is immutable (it cannot take the new ingest.json)', '.exlab-wizard'],
+  ])('refuses when %s, deleting nothing', async (_, inside) => {
     const h = await createAppHarness();
     const runDir = makeRun(h.root, RUN);
     const before = snapshotTree(runDir);
-    for (const folder of [runDir, path.join(runDir, '.exlab-wizard')]) {
-      const refused = await withImmutable([folder], () => h.http().post(`/api/v1/staging/${ENCODED}/clear`).expect(503));
-      expect(refused.body.error).toMatchObject({ code: 'staging_permission_denied', details: { path: folder } });
-      expect(snapshotTree(runDir)).toEqual(before);
-    }
-    expect(fs.existsSync(runDir)).toBe(true);
+    const folder = path.join(runDir, inside);
+    const refused = await withImmutable([folder], () => h.http().post(`/api/v1/staging/${ENCODED}/clear`).expect(503));
+    expect(refused.body.error).toMatchObject({ code: 'staging_permission_denied', details: { path: folder } });
+    expect(snapshotTree(runDir)).toEqual(before);
   });
 
   it('refuses before deleting anything when the parent is append-only (entries can be added there, never removed)', async () => {

@@ -296,13 +296,18 @@ describe('POST /api/v1/staging/clear and /sweep', () => {
     ]);
   });
 
-  it('clears every verified run with all_verified, and a dry run deletes nothing', async () => {
+  it('answers what all_verified would clear on a dry run, deleting nothing', async () => {
     const h = await createAppHarness();
     seed(h.root);
     const before = snapshotTree(h.root);
     const dry = await h.http().post('/api/v1/staging/clear?dry_run=true').send({ all_verified: true }).expect(200);
     expect(dry.body.results.map((r: { outcome: string }) => r.outcome)).toEqual(['would_clear', 'would_clear']);
     expect(snapshotTree(h.root)).toEqual(before);
+  });
+
+  it('clears every verified run with all_verified', async () => {
+    const h = await createAppHarness();
+    seed(h.root);
     const real = await h.http().post('/api/v1/staging/clear').send({ all_verified: true }).expect(200);
     expect(real.body.results.map((r: { outcome: string }) => r.outcome)).toEqual(['cleared', 'cleared']);
   });
@@ -315,13 +320,20 @@ describe('POST /api/v1/staging/clear and /sweep', () => {
     }
   });
 
-  it('sweeps only auto-eligible runs in scheduled mode, and a dry sweep deletes nothing', async () => {
-    const h = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } });
+  const SCHEDULED = { env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } };
+
+  it('answers what a dry sweep would clear, deleting nothing', async () => {
+    const h = await createAppHarness(SCHEDULED);
     seed(h.root);
     const before = snapshotTree(h.root);
     const dry = await h.http().post('/api/v1/staging/sweep').send({ dry_run: true }).expect(200);
     expect(dry.body.results).toMatchObject([{ run_path: 'EQ/P/Runs/Run_due', outcome: 'would_clear' }]);
     expect(snapshotTree(h.root)).toEqual(before);
+  });
+
+  it('sweeps only auto-eligible runs in scheduled mode', async () => {
+    const h = await createAppHarness(SCHEDULED);
+    seed(h.root);
     const real = await h.http().post('/api/v1/staging/sweep').expect(200);
     expect(real.body.results).toMatchObject([{ run_path: 'EQ/P/Runs/Run_due', outcome: 'cleared' }]);
     expect(fs.readdirSync(path.join(h.root, 'EQ/P/Runs')).sort()).toEqual(['Run_queued', 'Run_recent']);

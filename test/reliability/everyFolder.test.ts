@@ -59,12 +59,16 @@ describe('folder names that are not UTF-8', () => {
     expect(again).toMatchObject({ run_path: ESCAPED_RUN, outcome: 'already_cleared' });
   });
 
-  it('clears such a run named in a set, and refuses a backslash that is no escape as invalid_run_path', async () => {
+  it('clears such a run named in a set', async () => {
     const h = await createAppHarness();
     makeRun(h.root, 'TMP/PROJ-1/Runs/Run_1');
     fs.renameSync(path.join(h.root, 'TMP'), Buffer.concat([Buffer.from(`${h.root}/`), LATIN1_EQUIPMENT]));
     const set = (await h.http().post('/api/v1/staging/clear').send({ run_paths: [ESCAPED_RUN] }).expect(200)).body;
     expect(set.results).toEqual([expect.objectContaining({ run_path: ESCAPED_RUN, outcome: 'cleared' })]);
+  });
+
+  it('refuses a backslash that is no escape as invalid_run_path', async () => {
+    const h = await createAppHarness();
     const refused = await h.http().get(`/api/v1/staging/${inUrl('CONFOCAL_\\e9/PROJ-1/Runs/Run_1')}`).expect(400);
     expect(refused.body.error).toMatchObject({ code: 'invalid_run_path' });
     expect(refused.body.error.message).toContain('escape');

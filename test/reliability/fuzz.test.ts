@@ -189,22 +189,33 @@ describe('fuzzing the policy', () => {
   });
   const now = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2036-01-01T00:00:00Z'), noInvalidDate: true });
 
-  it('never lets a run that is neither sync_verified nor an interrupted clear be cleared, never auto-clears in manual mode, and a verified run only after the window', () => {
+  const forEveryDecision = (check: (decision: ReturnType<typeof decide>, ...args: Parameters<typeof decide>) => void): void =>
     fc.assert(
-      fc.property(view, policy, now, (v, settings_, at) => {
-        const decision = decide(v, settings_, at);
-        // A cleared run still listed was cut short: clearing it again finishes it.
-        if (!isClearableOrResumable(v.current_state)) expect(decision.clearable).toBe(false);
-        if (settings_.mode === 'manual') expect(decision.auto_clear_eligible).toBe(false);
-        // The sweep finishes an interrupted clear whatever the window.
-        if (decision.auto_clear_eligible && v.current_state === 'sync_verified') {
-          const verified = verifiedAt(v);
-          expect(verified).not.toBeNull();
-          expect(at.getTime()).toBeGreaterThanOrEqual((verified as Date).getTime() + settings_.retainHours * 3_600_000);
-          expect(decision.clearable).toBe(true);
-        }
-      }),
+      fc.property(view, policy, now, (v, settings_, at) => check(decide(v, settings_, at), v, settings_, at)),
       settings(RUNS * 5),
     );
+
+  it('never lets a run that is neither sync_verified nor an interrupted clear be cleared', () => {
+    // A cleared run still listed was cut short: clearing it again finishes it.
+    forEveryDecision((decision, v) => {
+      if (!isClearableOrResumable(v.current_state)) expect(decision.clearable).toBe(false);
+    });
+  });
+
+  it('never auto-clears in manual mode', () => {
+    forEveryDecision((decision, _, settings_) => {
+      if (settings_.mode === 'manual') expect(decision.auto_clear_eligible).toBe(false);
+    });
+  });
+
+  it('auto-clears a verified run only once its retain window has passed', () => {
+    // The sweep finishes an interrupted clear whatever the window.
+    forEveryDecision((decision, v, settings_, at) => {
+      if (!decision.auto_clear_eligible || v.current_state !== 'sync_verified') return;
+      const verified = verifiedAt(v);
+      expect(verified).not.toBeNull();
+      expect(at.getTime()).toBeGreaterThanOrEqual((verified as Date).getTime() + settings_.retainHours * 3_600_000);
+      expect(decision.clearable).toBe(true);
+    });
   });
 });

@@ -74,11 +74,19 @@ describe('listing staged runs', () => {
     expect(await paths({ run_kind: 'test' })).toEqual(['EQ/P/TestRuns/TestRun_1']);
   });
 
-  it('lists runs it cannot use under problems, and leaves without ingest.json nowhere', async () => {
+  it('leaves a run folder without ingest.json (still arriving) out of both runs and problems', async () => {
+    const { root, service } = createHarness();
+    fs.mkdirSync(path.join(root, 'EQ/P/Runs/Run_arriving'), { recursive: true });
+    makeRun(root, 'EQ/P/Runs/Run_ok');
+    const { runs, problems } = await service.runs.listRuns();
+    expect(runs.map((row) => row.run_path)).toEqual(['EQ/P/Runs/Run_ok']);
+    expect(problems).toEqual([]);
+  });
+
+  it('lists runs it cannot use under problems', async () => {
     const { root, service } = createHarness();
     writeIngest(path.join(root, 'EQ/P/Runs/Run_broken'), '{ not json');
     writeIngest(path.join(root, 'EQ/P/Runs/Run_v2'), { ...ingestFor('EQ/P/Runs/Run_v2'), schema_version: '2.0' });
-    fs.mkdirSync(path.join(root, 'EQ/P/Runs/Run_arriving'), { recursive: true });
     makeRun(root, 'EQ/P/Runs/Run_ok');
     const { runs, problems } = await service.runs.listRuns();
     expect(runs.map((row) => row.run_path)).toEqual(['EQ/P/Runs/Run_ok']);

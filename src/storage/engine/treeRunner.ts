@@ -9,14 +9,9 @@ import { sumOf } from '../../lib/sumOf.ts';
 import type { RunStampRequest } from './fileStamp.ts';
 import type { NasCheckArgs } from './nasCopyCheck.ts';
 import { META_DIR } from '../runLayout.ts';
-import {
-  combineOutcomes,
-  surveyedContents,
-  type ContentsOutcome,
-  type DeleteOutcome,
-  type DeleteProgress,
-  type RunFolder,
-} from './treeDelete.ts';
+import { combineOutcomes, type DeleteOutcome, type DeleteProgress } from './deleteTally.ts';
+import type { RunFolder } from './shellRemoval.ts';
+import { surveyedContents, type ContentsOutcome } from './treeDelete.ts';
 import { mergeMeasures, type DirectoryStamp, type TreeMeasure } from './treeMeasure.ts';
 import type { MeasureRequest } from './treeTasks.ts';
 import { createStopFlag, type TreeWorkerPool } from './treeWorkerPool.ts';

@@ -3,13 +3,9 @@
 import { stampRuns, type RunStampRequest } from './fileStamp.ts';
 import { checkNasCopy, type NasCheckArgs } from './nasCopyCheck.ts';
 import { withRun, type RunRef } from '../runDirectory.ts';
-import {
-  deleteDirectoryContents,
-  removeSurveyedShell,
-  type DeleteContentsArgs,
-  type DeleteProgress,
-  type RunFolder,
-} from './treeDelete.ts';
+import type { DeleteProgress } from './deleteTally.ts';
+import { removeSurveyedShell, type RunFolder } from './shellRemoval.ts';
+import { deleteDirectoryContents, type DeleteContentsArgs } from './treeDelete.ts';
 import { failedMeasure, measureTree, type MeasureOptions, type TreeMeasure } from './treeMeasure.ts';
 
 interface TreeTaskContext {

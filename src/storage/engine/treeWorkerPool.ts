@@ -3,7 +3,7 @@
 // reports progress through a message port of its own.
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { DeleteProgress } from './treeDelete.ts';
+import type { DeleteProgress } from './deleteTally.ts';
 import type { TreeTaskArgs, TreeTaskName, TreeTaskResult } from './treeTasks.ts';
 
 interface TreeTaskHandle<T> {

@@ -51,18 +51,24 @@ describe('the checksum manifest, read through the run descriptor', () => {
     await expect(entries()).rejects.toThrow(message);
   });
 
-  it('refuses a line longer than the cap, and a file larger than the cap, without reading it whole', async () => {
+  it('refuses a line longer than the cap', async () => {
     writeManifest(`${HASH}  ${'x'.repeat(MAX_LINE_BYTES)}\n`);
     await expect(entries()).rejects.toThrow(`line 1 is longer than ${MAX_LINE_BYTES} bytes`);
+  });
+
+  it('refuses a file larger than the cap without reading it whole', async () => {
+    writeManifest(`${HASH}  a\n`);
     fs.truncateSync(path.join(run, FILE), 2 * 1024 ** 3);
     await expect(entries()).rejects.toThrow('larger than 1073741824 bytes');
   });
 
-  it('refuses a link and a FIFO without following or waiting', async () => {
+  it('refuses a link without following it', async () => {
     fs.writeFileSync(path.join(run, '.exlab-wizard/real.sha256'), `${HASH}  a\n`);
     fs.symlinkSync('real.sha256', path.join(run, FILE));
     await expect(entries()).rejects.toThrow('it is a symbolic link');
-    fs.rmSync(path.join(run, FILE));
+  });
+
+  it('refuses a FIFO without waiting for a writer', async () => {
     execFileSync('mkfifo', [path.join(run, FILE)]);
     await expect(entries()).rejects.toThrow('it is not a regular file');
   });

@@ -1,13 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  deleteDirectoryContents,
-  deleteTree,
-  MAX_REPORTED,
-  removeSurveyedShell,
-  surveyedContents,
-} from '../../../src/storage/engine/treeDelete.ts';
+import { MAX_REPORTED } from '../../../src/storage/engine/deleteTally.ts';
+import { removeSurveyedShell } from '../../../src/storage/engine/shellRemoval.ts';
+import { deleteDirectoryContents, surveyedContents } from '../../../src/storage/engine/treeDelete.ts';
+import { deleteTree } from '../../helpers/deleteTree.ts';
 import { setImmutable, withImmutable } from '../../helpers/faults.ts';
 import { measureAt, openRunAt } from '../../helpers/runHandle.ts';
 import { listTree, makeRun, makeTempDir, treeTotals, writeFiles } from '../../helpers/stagingTree.ts';
@@ -19,7 +16,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
 
-describe('deleteTree', () => {
+describe('deleting a surveyed run', () => {
   it('removes the whole run, counting every non-directory entry and its lstat bytes', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1');
     fs.symlinkSync('image_0001.tif', path.join(run, 'link-to-image'));
@@ -107,16 +104,6 @@ describe('deleteTree', () => {
     expect(fs.existsSync(path.join(run, 'free.dat'))).toBe(false);
   });
 
-  it('counts nothing for a run that is already gone', () => {
-    expect(deleteTree(path.join(base, 'nothing-here'))).toEqual({
-      files: 0,
-      bytes: 0,
-      left: [],
-      leftCount: 0,
-      stopped: false,
-    });
-  });
-
   it('stops between entries when asked and leaves ingest.json in place', () => {
     const files = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`f${i}.dat`, 'x']));
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files });
@@ -126,16 +113,6 @@ describe('deleteTree', () => {
     expect(outcome.files).toBeGreaterThan(0);
     expect(outcome.files).toBeLessThan(50);
     expect(fs.existsSync(path.join(run, '.exlab-wizard/ingest.json'))).toBe(true);
-  });
-
-  it('deletes nothing when the survey finds a file that never reached the NAS, and names it', () => {
-    const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'old.dat': 'old' } });
-    fs.writeFileSync(path.join(run, 'late.dat'), 'new');
-    const before = listTree(run);
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
-    const outcome = deleteTree(run, { rules });
-    expect(outcome).toMatchObject({ files: 0, left: [{ path: 'late.dat', code: 'not_in_manifest' }], leftCount: 1 });
-    expect(listTree(run)).toEqual(before);
   });
 
   it('removes the entries of the surveyed folders and counts their bytes, ingest.json apart', () => {

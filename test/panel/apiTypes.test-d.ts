@@ -1,7 +1,7 @@
 // The panel reads the API through its own types (panel/src/apiTypes.ts, the
-// browser build cannot import the service's schemas). These checks run in
-// the type check (npm run typecheck): an answer of the service that no longer
-// carries what the panel reads fails it.
+// browser build cannot import the service's schemas). A type test: vitest
+// runs it through tsc (typecheck in vitest.config.ts), so an answer of the
+// service that no longer carries what the panel reads fails npm test.
 import { describe, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import type * as Panel from '../../panel/src/apiTypes.ts';

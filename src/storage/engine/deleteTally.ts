@@ -1,0 +1,89 @@
+// What a deletion reports as it goes and at its end: the files and bytes
+// removed, and the paths it could not remove (the first MAX_REPORTED, and how
+// many), shared by the removal of a run's contents and of its shell.
+import { showName, type ShownName } from '../../domain/entryName.ts';
+import { sumOf } from '../../lib/sumOf.ts';
+import { errorCode, type DirHandle } from '../dirHandle.ts';
+
+export interface DeleteProgress {
+  files: number;
+  bytes: number;
+}
+
+// The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
+export interface LeftPath extends ShownName {
+  code: string;
+}
+
+export interface DeleteOutcome extends DeleteProgress {
+  // The first MAX_REPORTED paths that could not be removed, and how many.
+  left: LeftPath[];
+  leftCount: number;
+  stopped: boolean;
+}
+
+export interface DeleteOptions {
+  onProgress?: (progress: DeleteProgress) => void;
+  progressEveryFiles?: number;
+  progressEveryMs?: number;
+  shouldStop?: () => boolean;
+}
+
+export const MAX_REPORTED = 20;
+
+export class Tally {
+  readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
+  private reportedFiles = 0;
+  private reportedAt = Date.now();
+
+  constructor(private readonly options: DeleteOptions) {}
+
+  stopped(): boolean {
+    this.outcome.stopped ||= this.options.shouldStop?.() ?? false;
+    return this.outcome.stopped;
+  }
+
+  removed(files: number, bytes: number): void {
+    this.outcome.files += files;
+    this.outcome.bytes += bytes;
+    const { onProgress, progressEveryFiles = 5000, progressEveryMs = 250 } = this.options;
+    if (!onProgress) return;
+    if (this.outcome.files - this.reportedFiles < progressEveryFiles && Date.now() - this.reportedAt < progressEveryMs) return;
+    this.flush();
+  }
+
+  // `relativePath` is a byte string; it is reported as shown.
+  leave(relativePath: string, code: string): void {
+    this.outcome.leftCount += 1;
+    if (this.outcome.left.length < MAX_REPORTED) this.outcome.left.push({ ...showName(relativePath || '.'), code });
+  }
+
+  flush(): void {
+    this.reportedFiles = this.outcome.files;
+    this.reportedAt = Date.now();
+    this.options.onProgress?.({ files: this.outcome.files, bytes: this.outcome.bytes });
+  }
+}
+
+// Unlinks `name` from `folder`; false, and the path left with its code,
+// when it could not be (one already gone is neither removed nor left).
+export function unlinked(folder: DirHandle, name: string, relativePath: string, tally: Tally): boolean {
+  try {
+    folder.unlink(name);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT') tally.leave(relativePath, code);
+    return false;
+  }
+}
+
+export function combineOutcomes(parts: readonly DeleteOutcome[]): DeleteOutcome {
+  return {
+    files: sumOf(parts, (part) => part.files),
+    bytes: sumOf(parts, (part) => part.bytes),
+    left: parts.flatMap((part) => part.left).slice(0, MAX_REPORTED),
+    leftCount: sumOf(parts, (part) => part.leftCount),
+    stopped: parts.some((part) => part.stopped),
+  };
+}
