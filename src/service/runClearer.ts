@@ -10,12 +10,17 @@ import type { PolicySettings } from '../domain/policy.ts';
 import { distrustError, recordRefusal } from '../domain/recordTrust.ts';
 import { resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { formatTimestamp } from '../domain/timestamps.ts';
-import type { IngestFile } from '../storage/ingestStore.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
-import { GONE, type LockedRun, type StagedRun, type StagedRuns } from '../storage/stagedRun.ts';
-import type { DeleteProgress } from '../storage/engine/deleteTally.ts';
-import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
+import {
+  GONE,
+  type DeleteProgress,
+  type IngestFile,
+  type LockedRun,
+  type StagedRun,
+  type StagedRuns,
+  type TreeMeasure,
+} from '../storage/stagedRun.ts';
 import type { ClearAnswer } from './answers.ts';
 import { clearRecordOf, codeAndMessage, incomplete, keepRecord } from './clearEnding.ts';
 import type { ClearOptions } from './clearOptions.ts';

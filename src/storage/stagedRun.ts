@@ -18,6 +18,10 @@ import type { DeleteOutcome, DeleteProgress } from './engine/deleteTally.ts';
 import type { TreeMeasure } from './engine/treeMeasure.ts';
 import type { TreeRunner } from './engine/treeRunner.ts';
 
+// What a caller of the handle meets: a run's record, its survey, the
+// progress of its removal.
+export type { DeleteProgress, IngestFile, TreeMeasure };
+
 // The run is not there (some folder on its path is missing).
 export const GONE = Symbol('gone');
 // Another clear holds the run's lock: who, if the lock says.

@@ -3,7 +3,6 @@
 // many), shared by the removal of a run's contents and of its shell.
 import { showName, type ShownName } from '../../domain/entryName.ts';
 import { sumOf } from '../../lib/sumOf.ts';
-import { errorCode, type DirHandle } from '../dirHandle.ts';
 
 export interface DeleteProgress {
   files: number;
@@ -62,19 +61,6 @@ export class Tally {
     this.reportedFiles = this.outcome.files;
     this.reportedAt = Date.now();
     this.options.onProgress?.({ files: this.outcome.files, bytes: this.outcome.bytes });
-  }
-}
-
-// Unlinks `name` from `folder`; false, and the path left with its code,
-// when it could not be (one already gone is neither removed nor left).
-export function unlinked(folder: DirHandle, name: string, relativePath: string, tally: Tally): boolean {
-  try {
-    folder.unlink(name);
-    return true;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== 'ENOENT') tally.leave(relativePath, code);
-    return false;
   }
 }
 

@@ -7,7 +7,8 @@
 // to its folder (dirHandle.ts).
 import { DirHandle, errorCode } from '../dirHandle.ts';
 import { INGEST_PATH, META_DIR } from '../runLayout.ts';
-import { Tally, unlinked, type DeleteOutcome } from './deleteTally.ts';
+import { Tally, type DeleteOutcome } from './deleteTally.ts';
+import { unlinked } from './treeDelete.ts';
 
 // Where the run is: its own descriptor, and its parent's with its name there
 // (to remove the run folder itself). The caller opened both and closes them.

@@ -16,7 +16,7 @@
 import { modifiedAfterVerification, type SyncRules } from '../../domain/syncCheck.ts';
 import { DirHandle, errorCode, type DirEntry, type StatedEntry } from '../dirHandle.ts';
 import { INGEST_PATH, isMetaPath, META_DIR } from '../runLayout.ts';
-import { Tally, unlinked, type DeleteOptions, type DeleteOutcome } from './deleteTally.ts';
+import { Tally, type DeleteOptions, type DeleteOutcome } from './deleteTally.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
 import { createKeepingJudge, folderOf, type StagedFileJudge } from './unsyncedScan.ts';
 
@@ -188,4 +188,17 @@ class ContentsRemoval {
 
 function within(directory: DirectoryStamp, name: string): string {
   return directory.relativePath ? `${directory.relativePath}/${name}` : name;
+}
+
+// Unlinks `name` from `folder`; false, and the path left with its code,
+// when it could not be (one already gone is neither removed nor left).
+export function unlinked(folder: DirHandle, name: string, relativePath: string, tally: Tally): boolean {
+  try {
+    folder.unlink(name);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT') tally.leave(relativePath, code);
+    return false;
+  }
 }
