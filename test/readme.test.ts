@@ -20,10 +20,36 @@ function walkthrough(): Array<{ command: string; expected: string }> {
   );
 }
 
+// Every file the README's Layout section names, as written there: a path
+// from the repository's root or from src/, or a bare file name.
+function layoutFiles(): string[] {
+  const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
+  const layout = readme.split('\n## Layout\n')[1]?.split('\n## ')[0];
+  if (!layout) throw new Error('README has no Layout section');
+  return [...new Set(layout.match(/[\w./-]+\.(?:ts|mjs|c|json|md|yml|css|html)\b/g) ?? [])];
+}
+
+// Where a named file is: tried as written, under src/, then by its name anywhere in the code.
+function locate(name: string, everyFile: readonly string[]): string | undefined {
+  return [name, `src/${name}`].find((candidate) => fs.existsSync(path.join(repo, candidate))) ??
+    (name.includes('/') ? undefined : everyFile.find((file) => path.basename(file) === name));
+}
+
 let dir: string;
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('the README', () => {
+  it('Layout names only files that exist', () => {
+    const everyFile = ['src', 'test', 'panel', 'bench', 'native', 'ops'].flatMap((top) =>
+      fs.readdirSync(path.join(repo, top), { recursive: true, encoding: 'utf8' }).map((file) => path.join(top, file)),
+    );
+    // ingest.json is a staged run's record, not a file of the repository.
+    const named = layoutFiles().filter((name) => name !== 'ingest.json');
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((name) => locate(name, everyFile) === undefined)).toEqual([]);
+  });
+
+
   it('walk-through works verbatim on the demo tree', async () => {
     dir = makeTempDir();
     writeDemoTree(path.join(dir, 'staging'));
