@@ -35,8 +35,10 @@ function locate(name: string, everyFile: readonly string[]): string | undefined 
     (name.includes('/') ? undefined : everyFile.find((file) => path.basename(file) === name));
 }
 
-let dir: string;
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('the README', () => {
   it('Layout names only files that exist', () => {
