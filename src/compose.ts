@@ -68,7 +68,8 @@ export interface Program {
   jobs: AsyncClears;
   metrics: Registry;
   // Stops the sweeps and the sampler, lets running clears finish for up to
-  // `graceMs` and stops the tree workers; a clear cut short stays resumable.
+  // `graceMs` and stops the tree workers (its own, not a pool it was given);
+  // a clear cut short stays resumable.
   close(graceMs?: number): Promise<void>;
 }
 

@@ -6,11 +6,11 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { OUTCOME_ERROR_CODES, type OutcomeErrorCode } from './domain/errorTable.ts';
 import { parseTimestamp } from './domain/timestamps.ts';
 import { statusOf } from './http/httpErrors.ts';
+import { REQUEST_DURATION } from './http/plugins/requestMetrics.ts';
 import type { MetricSources } from './metricSources.ts';
 import type { AsyncClears } from './service/asyncClears.ts';
 import type { JobSummary } from './service/jobSchema.ts';
 
-const REQUEST_DURATION = 'staging_cleanup_http_request_duration_seconds';
 // Jobs read per page while counting them.
 const JOBS_PAGE = 500;
 const ACTIVE_JOB_STATES: ReadonlyArray<JobSummary['state']> = ['queued', 'running'];
@@ -130,14 +130,4 @@ function* allJobs(jobs: Pick<AsyncClears, 'list'>): Generator<JobSummary> {
     yield* page.jobs;
     cursor = page.next_cursor ?? undefined;
   } while (cursor !== undefined);
-}
-
-// Records one answered request, for the HTTP layer.
-export type RequestObserver = (labels: { method: string; route: string; code: string }, seconds: number) => void;
-
-// The observer of the request histogram registered in `registry`, or null without one.
-export function requestObserverOf(registry: Registry): RequestObserver | null {
-  const histogram = registry.getSingleMetric(REQUEST_DURATION);
-  if (!(histogram instanceof Histogram)) return null;
-  return (labels, seconds) => histogram.observe(labels, seconds);
 }

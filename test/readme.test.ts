@@ -38,6 +38,7 @@ function locate(name: string, everyFile: readonly string[]): string | undefined 
 let dir: string | undefined;
 afterEach(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
 });
 
 describe('the README', () => {
@@ -50,7 +51,6 @@ describe('the README', () => {
     expect(named.length).toBeGreaterThan(20);
     expect(named.filter((name) => locate(name, everyFile) === undefined)).toEqual([]);
   });
-
 
   it('walk-through works verbatim on the demo tree', async () => {
     dir = makeTempDir();

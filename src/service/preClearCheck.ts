@@ -59,11 +59,7 @@ function manifestInvalid(runPath: string, message: string): CleanupError {
 export function surveyRefusal(runPath: string, survey: TreeMeasure): CleanupError | null {
   const { problem } = survey;
   if (problem?.kind === 'unreadable') {
-    const why =
-      problem.code === 'EXDEV'
-        ? `${problem.path} is another filesystem mounted in the run`
-        : `${problem.path} cannot be read: ${problem.code}`;
-    return surveyFailed(runPath, why, {
+    return surveyFailed(runPath, `${problem.path} ${problem.why}`, {
       path: problem.path,
       error_code: problem.code,
     });

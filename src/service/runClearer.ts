@@ -13,6 +13,7 @@ import { formatTimestamp } from '../domain/timestamps.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import {
+  Busy,
   GONE,
   type DeleteProgress,
   type IngestFile,
@@ -58,8 +59,8 @@ export class RunClearer {
   }
 
   private async clearTracked(requested: string, options: ClearOptions): Promise<ClearAnswer> {
-    const startedAt = performance.now();
     await this.deps.rootGuard.ensureAvailable();
+    const startedAt = performance.now();
     const location = resolveRunPath(requested, this.deps.stagingRoot);
     if (options.dryRun) {
       const answer = await this.deps.runs.opened(location, (run) => this.dryRun(run, startedAt));
@@ -79,7 +80,7 @@ export class RunClearer {
   private async clearLocated(location: RunLocation, options: ClearOptions, startedAt: number): Promise<Ending> {
     const ending = await this.deps.runs.locked(location, (run) => this.clearLocked(run, options, startedAt));
     if (ending === GONE) return { answer: await this.alreadyGone(location, startedAt), record: null };
-    if ('busy' in ending) throw clearInProgress(location.runPath, ending.busy);
+    if (ending instanceof Busy) throw clearInProgress(location.runPath, ending.holder);
     return ending;
   }
 
@@ -97,7 +98,7 @@ export class RunClearer {
       // Freed bytes count ingest.json as the survey (and a dry run) saw it,
       // not as the clear itself grew it.
       const grownBy = resumed ? 0 : (await this.recordIntent(run, record, options.actor)) - ingest.stamp.size;
-      const { removed, lockLost } = await run.remove(survey, this.deps.check.rulesFor(record.view), (progress) =>
+      const removed = await run.remove(survey, this.deps.check.rulesFor(record.view), (progress) =>
         this.progress(location, options, progress, survey.files),
       );
       const complete = removed.leftCount === 0 && !removed.stopped;
@@ -120,7 +121,7 @@ export class RunClearer {
       if (kept && !(await keepRecord(writer, kept, options.logger ?? this.deps.logger))) {
         this.deps.events.emit('journal_write_failed', { run_path: location.runPath });
       }
-      if (!complete) return { failure: incomplete(location, deleted, lockLost), record: kept };
+      if (!complete) return { failure: incomplete(location, deleted, run.lockLost()), record: kept };
       const answer: ClearAnswer = {
         run_path: location.runPath,
         outcome: 'cleared',
@@ -202,7 +203,7 @@ export class RunClearer {
     // A clear still holding the lock may be finishing it: folder gone, record
     // not yet written. The lock goes only after the record, so look first.
     const busy = await this.deps.runs.busyWith(location);
-    if (busy) throw clearInProgress(location.runPath, busy.busy);
+    if (busy) throw clearInProgress(location.runPath, busy.holder);
     const record = await this.deps.journal.latestFor(location.runPath);
     if (!record) {
       throw new CleanupError('run_not_found', { runPath: location.runPath });

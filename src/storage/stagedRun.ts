@@ -20,13 +20,13 @@ import type { TreeRunner } from './engine/treeRunner.ts';
 
 // What a caller of the handle meets: a run's record, its survey, the
 // progress of its removal.
-export type { DeleteProgress, IngestFile, TreeMeasure };
+export type { DeleteOutcome, DeleteProgress, IngestFile, TreeMeasure };
 
 // The run is not there (some folder on its path is missing).
 export const GONE = Symbol('gone');
 // Another clear holds the run's lock: who, if the lock says.
-export interface Busy {
-  busy: LockStatus | null;
+export class Busy {
+  constructor(readonly holder: LockStatus | null) {}
 }
 
 // What a check of a run may ask of it, with or without its lock.
@@ -42,18 +42,14 @@ export interface StagedRun {
   nasCheck(args: Omit<NasCheckArgs, 'runFd'>): Promise<NasCheckResult>;
 }
 
-export interface RemovalResult {
-  removed: DeleteOutcome;
-  // The lock was lost during the removal, which then stopped.
-  lockLost: boolean;
-}
-
 // A run whose lock this process holds: it may be written and removed.
 export interface LockedRun extends StagedRun {
   // Appends the entry to ingest.json; answers the file's new size.
   appendTransition(record: IngestRecord, entry: TransitionEntry): Promise<number>;
   // Removes the surveyed run (only what the rules allow); stops if the lock is lost.
-  remove(survey: TreeMeasure, rules: SyncRules | null, onProgress: (progress: DeleteProgress) => void): Promise<RemovalResult>;
+  remove(survey: TreeMeasure, rules: SyncRules | null, onProgress: (progress: DeleteProgress) => void): Promise<DeleteOutcome>;
+  // Whether the lock was lost (taken over by another process) since it was taken.
+  lockLost(): boolean;
 }
 
 interface StagedRunsDeps {
@@ -68,37 +64,44 @@ export type StagedRuns = ReturnType<typeof createStagedRuns>;
 export function createStagedRuns(deps: StagedRunsDeps) {
   const { stagingRoot, locks, runner, ingestMaxBytes } = deps;
 
-  const stagedRunOf = (location: RunLocation, opened: OpenRun): StagedRun => ({
+  // `opened()` is the open run while the work it was opened for runs.
+  const stagedRunOf = (location: RunLocation, opened: () => OpenRun): StagedRun => ({
     location,
-    writeRefusal: () => permissionRefusal(location, opened),
-    readIngest: () => readIngest(opened.run, ingestMaxBytes),
-    survey: (rules) => runner.survey(opened.run.fd, rules ?? undefined),
-    nasCheck: (args) => runner.nasCheck({ ...args, runFd: opened.run.fd }),
+    writeRefusal: async () => permissionRefusal(location, opened()),
+    readIngest: async () => readIngest(opened().run, ingestMaxBytes),
+    survey: async (rules) => runner.survey(opened().run.fd, rules ?? undefined),
+    nasCheck: async (args) => runner.nasCheck({ ...args, runFd: opened().run.fd }),
   });
 
-  const lockedRunOf = (location: RunLocation, opened: OpenRun, lock: HeldRunLock): LockedRun => ({
+  const lockedRunOf = (location: RunLocation, opened: () => OpenRun, lock: HeldRunLock): LockedRun => ({
     ...stagedRunOf(location, opened),
-    appendTransition: async (record, entry) => (await appendTransition(opened.run, location, record, entry)).size,
+    appendTransition: async (record, entry) => (await appendTransition(opened().run, location, record, entry)).size,
     async remove(survey, rules, onProgress) {
-      const removal = runner.remove(
-        { runFd: opened.run.fd, parentFd: opened.parent.fd, runName: opened.name },
-        survey,
-        rules ?? undefined,
-        onProgress,
-      );
+      const { run, parent, name } = opened();
+      const removal = runner.remove({ runFd: run.fd, parentFd: parent.fd, runName: name }, survey, rules ?? undefined, onProgress);
       lock.onCompromised(removal.stop);
-      const removed = await removal.result;
-      return { removed, lockLost: lock.compromised };
+      return removal.result;
     },
+    lockLost: () => lock.compromised,
   });
 
-  // The run opened for `work`, closed after; GONE when it is not there.
-  const withOpened = async <T>(location: RunLocation, work: (opened: OpenRun) => Promise<T>): Promise<T | typeof GONE> => {
+  // The run opened for `work`, closed after; GONE when it is not there. A
+  // handle kept past its work throws rather than use a descriptor number the
+  // kernel may since have given to another file.
+  const withOpened = async <T>(
+    location: RunLocation,
+    work: (opened: () => OpenRun) => Promise<T>,
+  ): Promise<T | typeof GONE> => {
     const opened = await openRun(stagingRoot, location);
     if (opened === 'missing') return GONE;
+    let closed = false;
     try {
-      return await work(opened);
+      return await work(() => {
+        if (closed) throw new Error(`the staged run ${location.runPath} was used after its descriptors were closed`);
+        return opened;
+      });
     } finally {
+      closed = true;
       await opened.close();
     }
   };
@@ -119,10 +122,10 @@ export function createStagedRuns(deps: StagedRunsDeps) {
     // finished it between the look and the lock.
     locked: <T>(location: RunLocation, work: (run: LockedRun) => Promise<T>): Promise<T | typeof GONE | Busy> =>
       withOpened(location, async (held) => {
-        const denied = await permissionRefusal(location, held);
+        const denied = await permissionRefusal(location, held());
         if (denied) throw denied;
-        const lock = await lockThrough(location, held);
-        if (!lock) return { busy: await locks.statusOf(location.diskPath) };
+        const lock = await lockThrough(location, held());
+        if (!lock) return new Busy(await locks.statusOf(location.diskPath));
         try {
           return await withOpened(location, (opened) => work(lockedRunOf(location, opened, lock)));
         } finally {
@@ -134,6 +137,6 @@ export function createStagedRuns(deps: StagedRunsDeps) {
     // now, else null: one still holding it may be finishing a run whose
     // folder is already gone.
     busyWith: async (location: RunLocation): Promise<Busy | null> =>
-      (await locks.isHeld(location.diskPath)) ? { busy: await locks.statusOf(location.diskPath) } : null,
+      (await locks.isHeld(location.diskPath)) ? new Busy(await locks.statusOf(location.diskPath)) : null,
   };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
 import { refusalOf } from '../helpers/refusal.ts';
 import type { ClearAnswer } from '../../src/service/answers.ts';
-import { lockPathOf } from '../../src/storage/runLock.ts';
+import { createRunLocks, lockPathOf, type RunLocks } from '../../src/storage/runLock.ts';
 import { setImmutable, withImmutable } from '../helpers/faults.ts';
 import { createHarness, journalLines } from '../helpers/serviceHarness.ts';
 import {
@@ -102,6 +102,28 @@ describe('clearing one run', () => {
     expect(again.outcome).toBe('already_cleared');
     expect(again.record?.project_name).toHaveLength(4096);
     expect(again.record?.project_name.endsWith('…')).toBe(true);
+  });
+
+  it('answers already_cleared when another clear finished the run between its look and its lock', async () => {
+    const real = createRunLocks({ hostLabel: 'test-host' });
+    let finishFirst: (() => void) | null = null;
+    const locks: RunLocks = {
+      ...real,
+      tryAcquire: (runDir, parentFd) => {
+        finishFirst?.();
+        return real.tryAcquire(runDir, parentFd);
+      },
+    };
+    const { root, service } = createHarness({ locks });
+    makeRun(root, RUN);
+    const first = await service.clearer.clear(RUN, operator);
+    const run = makeRun(root, RUN);
+    finishFirst = () => fs.rmSync(run, { recursive: true });
+    expect(await service.clearer.clear(RUN, { actor: 'bob' })).toMatchObject({
+      outcome: 'already_cleared',
+      cleared_at: first.cleared_at,
+    });
+    expect(await real.isHeld(run)).toBe(false);
   });
 
   it('answers run_not_found for a run folder that is gone and was never journaled', async () => {

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resolveRunPath } from '../../src/domain/runPath.ts';
-import { createRunLocks } from '../../src/storage/runLock.ts';
-import { createStagedRuns, GONE } from '../../src/storage/stagedRun.ts';
+import { createRunLocks, type RunLocks } from '../../src/storage/runLock.ts';
+import { Busy, createStagedRuns, GONE } from '../../src/storage/stagedRun.ts';
 import { createTreeRunner } from '../../src/storage/engine/treeRunner.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { withImmutable } from '../helpers/faults.ts';
@@ -32,15 +32,31 @@ function setUp() {
 }
 
 describe('a staged run', () => {
-  it('is GONE when a folder on its path is missing, and work is not called', async () => {
+  it.each(['opened', 'locked'] as const)('is GONE to %s work when a folder on its path is missing, which is not called', async (how) => {
     const { runs, location } = setUp();
     let called = false;
-    const work = async () => {
-      called = true;
-    };
-    expect(await runs.opened(location, work)).toBe(GONE);
-    expect(await runs.locked(location, work)).toBe(GONE);
+    expect(
+      await runs[how](location, async () => {
+        called = true;
+      }),
+    ).toBe(GONE);
     expect(called).toBe(false);
+  });
+
+  it('is GONE to locked work when the run went between the look and the lock, and the lock is released', async () => {
+    const { root, location } = setUp();
+    const dir = makeRun(root, RUN);
+    const real = createRunLocks({ hostLabel: 'test-host' });
+    const locks: RunLocks = {
+      ...real,
+      tryAcquire: (runDir, parentFd) => {
+        fs.rmSync(dir, { recursive: true });
+        return real.tryAcquire(runDir, parentFd);
+      },
+    };
+    const runs = createStagedRuns({ stagingRoot: root, locks, runner: createTreeRunner(pool, 1), ingestMaxBytes: 1 << 20 });
+    expect(await runs.locked(location, async () => 'cleared')).toBe(GONE);
+    expect(await runs.busyWith(location)).toBeNull();
   });
 
   it('refuses a path through a symbolic link with invalid_run_path, never following it', async () => {
@@ -52,19 +68,47 @@ describe('a staged run', () => {
     await expect(runs.opened(location, async () => 'opened')).rejects.toMatchObject({ code: 'invalid_run_path' });
   });
 
-  it('answers Busy, naming the holder, when another clear holds the lock, and leaves that lock alone', async () => {
+  it('answers Busy, naming the holder, to locked work while another clear holds the lock', async () => {
     const { root, runs, location } = setUp();
     makeRun(root, RUN);
     const other = await createRunLocks({ hostLabel: 'test-host' }).tryAcquire(location.diskPath);
     try {
-      expect(await runs.locked(location, async () => 'cleared')).toEqual({
-        busy: { holder: expect.objectContaining({ host: 'test-host', pid: process.pid }), takeoverAt: null },
-      });
-      expect(await runs.busyWith(location)).toMatchObject({ busy: { holder: { host: 'test-host' } } });
+      expect(await runs.locked(location, async () => 'cleared')).toEqual(
+        new Busy({ holder: expect.objectContaining({ host: 'test-host', pid: process.pid }), takeoverAt: null }),
+      );
     } finally {
       await other?.release();
     }
+  });
+
+  it('says who holds the lock while another clear holds it (busyWith), and nothing once it is released', async () => {
+    const { root, runs, location } = setUp();
+    makeRun(root, RUN);
+    const other = await createRunLocks({ hostLabel: 'test-host' }).tryAcquire(location.diskPath);
+    expect(await runs.busyWith(location)).toMatchObject({ holder: { holder: { host: 'test-host' } } });
+    await other?.release();
     expect(await runs.busyWith(location)).toBeNull();
+  });
+
+  it('releases the lock when locked work throws, and the run stays whole', async () => {
+    const { root, runs, location } = setUp();
+    const dir = makeRun(root, RUN);
+    await expect(
+      runs.locked(location, async () => {
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(await runs.busyWith(location)).toBeNull();
+    expect(fs.existsSync(path.join(dir, '.exlab-wizard', 'ingest.json'))).toBe(true);
+  });
+
+  it('refuses to be used once its work has ended, rather than reach a closed descriptor', async () => {
+    const { root, runs, location } = setUp();
+    makeRun(root, RUN);
+    const kept = await runs.opened(location, async (run) => run);
+    if (kept === GONE) throw new Error('the run is there');
+    await expect(kept.readIngest()).rejects.toThrow('used after its descriptors were closed');
+    await expect(kept.survey(null)).rejects.toThrow('used after its descriptors were closed');
   });
 
   it('reads, appends to and removes a locked run through its descriptor, then releases the lock', async () => {
@@ -79,7 +123,7 @@ describe('a staged run', () => {
       const survey = await run.survey(null);
       return run.remove(survey, null, () => undefined);
     });
-    expect(result).toMatchObject({ removed: { leftCount: 0, stopped: false }, lockLost: false });
+    expect(result).toMatchObject({ leftCount: 0, stopped: false });
     expect(fs.existsSync(dir)).toBe(false);
     expect(await runs.busyWith(location)).toBeNull();
   });

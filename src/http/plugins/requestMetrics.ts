@@ -1,8 +1,20 @@
-// Times every answer for the request histogram of the metrics (fleetMetrics.ts),
-// labelled by the route as registered, so that run paths never become labels.
+// Times every answer for the request histogram of the metrics (registered
+// with the others in src/fleetMetrics.ts), labelled by the route as
+// registered, so that run paths never become labels.
 import fp from 'fastify-plugin';
-import type { Registry } from 'prom-client';
-import { requestObserverOf } from '../../fleetMetrics.ts';
+import { Histogram, type Registry } from 'prom-client';
+
+export const REQUEST_DURATION = 'staging_cleanup_http_request_duration_seconds';
+
+// Records one answered request, for the HTTP layer.
+export type RequestObserver = (labels: { method: string; route: string; code: string }, seconds: number) => void;
+
+// The observer of the request histogram registered in `registry`, or null without one.
+export function requestObserverOf(registry: Registry): RequestObserver | null {
+  const histogram = registry.getSingleMetric(REQUEST_DURATION);
+  if (!(histogram instanceof Histogram)) return null;
+  return (labels, seconds) => histogram.observe(labels, seconds);
+}
 
 export interface RequestMetricsOptions {
   registry: Registry;

@@ -25,7 +25,7 @@ const jobQuery = z.strictObject({
   runs_limit: queryInteger(1, MAX_RUNS_PAGE, FIRST_RUNS_PAGE.limit),
 });
 
-export const jobRoutes: FastifyPluginAsyncZod<{ jobs: AsyncClears }> = async (app, { jobs }) => {
+export const jobRoutes: FastifyPluginAsyncZod<{ jobs: Pick<AsyncClears, 'list' | 'get'> }> = async (app, { jobs }) => {
   app.get('/api/v1/jobs', {
     config: { scope: 'read' },
     schema: {

@@ -61,10 +61,10 @@ async function answerClear<T>(
 }
 
 export const stagingRoutes: FastifyPluginAsyncZod<{
-  runs: RunQueries;
-  clearer: RunClearer;
-  clears: Clears;
-  jobs: AsyncClears;
+  runs: Pick<RunQueries, 'listRuns' | 'getRun' | 'eligibility' | 'listClears'>;
+  clearer: Pick<RunClearer, 'clear'>;
+  clears: Pick<Clears, 'clearSet' | 'sweep'>;
+  jobs: Pick<AsyncClears, 'clearRun' | 'clearSet' | 'sweep'>;
 }> = async (
   app,
   { runs, clearer, clears, jobs },

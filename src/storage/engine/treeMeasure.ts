@@ -40,7 +40,8 @@ export interface TreeMeasure {
 }
 
 export type SurveyProblem =
-  | { kind: 'unreadable'; path: string; code: string }
+  // `why`: what stopped the walk there, in words (after the path).
+  | { kind: 'unreadable'; path: string; code: string; why: string }
   | { kind: 'manifest'; message: string }
   | { kind: 'failed'; message: string };
 
@@ -68,7 +69,8 @@ export function measureTree(root: DirHandle, options: MeasureOptions = {}): Tree
       },
       directoryDone: () => void open.pop(),
       unreadable(relativePath, code) {
-        measure.problem ??= { kind: 'unreadable', path: shownText(relativePath) || '.', code };
+        const why = code === 'EXDEV' ? 'is another filesystem mounted in the run' : `cannot be read: ${code}`;
+        measure.problem ??= { kind: 'unreadable', path: shownText(relativePath) || '.', code, why };
       },
       leaf(entry) {
         // An entry that vanished since it was listed is simply not counted.
