@@ -16,9 +16,9 @@ import { createMetrics } from './metrics.ts';
 import { createAsyncClears, type AsyncClears } from './service/asyncClears.ts';
 import { createCapacity, type Capacity } from './service/capacity.ts';
 import { createClears, type Clears } from './service/clears.ts';
-import { cachedHealth, type HealthQuery } from './service/healthCache.ts';
+import { cachedHealth } from './service/healthCache.ts';
 import { JobRegistry } from './service/jobs.ts';
-import { createLifecycle, type HealthReport, type Lifecycle } from './service/lifecycle.ts';
+import { createLifecycle, type HealthSource, type Lifecycle } from './service/lifecycle.ts';
 import { PreClearCheck } from './service/preClearCheck.ts';
 import { createPressureSweep, type PressureSweep } from './service/pressureSweep.ts';
 import { RunCatalog } from './service/runCatalog.ts';
@@ -62,7 +62,7 @@ export interface Program {
   // The disk-pressure policy (null: none) and its sweep.
   pressure: PressureSettings | null;
   relievePressure: PressureSweep;
-  health: (query?: HealthQuery) => Promise<HealthReport>;
+  health: HealthSource;
   lifecycle: Lifecycle;
   locks: RunLocks;
   jobs: AsyncClears;

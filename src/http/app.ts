@@ -9,8 +9,7 @@ import type { PolicySettings } from '../domain/policy.ts';
 import type { AsyncClears } from '../service/asyncClears.ts';
 import type { Capacity } from '../service/capacity.ts';
 import type { Clears } from '../service/clears.ts';
-import type { HealthQuery } from '../service/healthCache.ts';
-import type { HealthReport } from '../service/lifecycle.ts';
+import type { HealthSource } from '../service/lifecycle.ts';
 import type { PressureSweep } from '../service/pressureSweep.ts';
 import type { RunClearer } from '../service/runClearer.ts';
 import type { RunQueries } from '../service/runQueries.ts';
@@ -46,7 +45,7 @@ export interface Served {
   clears: Clears;
   capacity: Pick<Capacity, 'answer'>;
   relievePressure: PressureSweep;
-  health: (query?: HealthQuery) => Promise<HealthReport>;
+  health: HealthSource;
   jobs: AsyncClears;
   metrics: Registry;
 }

@@ -10,11 +10,15 @@ import type { RunLocks } from '../storage/runLock.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
 import type { VolumeCheck } from './capacity.ts';
+import type { HealthQuery } from './healthCache.ts';
 
 interface HealthCheck {
   ok: boolean;
   message: string;
 }
+
+// Health as the program answers it: its latest report, or a check now.
+export type HealthSource = (query?: HealthQuery) => Promise<HealthReport>;
 
 export interface HealthReport {
   ready: boolean;

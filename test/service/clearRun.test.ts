@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
 import { refusalOf } from '../helpers/refusal.ts';
 import type { ClearAnswer } from '../../src/service/answers.ts';
-import { createRunLocks, lockPathOf, type RunLocks } from '../../src/storage/runLock.ts';
+import { createRunLocks, lockPathOf } from '../../src/storage/runLock.ts';
+import { hookBeforeLock } from '../helpers/lockHook.ts';
 import { setImmutable, withImmutable } from '../helpers/faults.ts';
 import { createHarness, journalLines } from '../helpers/serviceHarness.ts';
 import {
@@ -107,14 +108,7 @@ describe('clearing one run', () => {
   it('answers already_cleared when another clear finished the run between its look and its lock', async () => {
     const real = createRunLocks({ hostLabel: 'test-host' });
     let finishFirst: (() => void) | null = null;
-    const locks: RunLocks = {
-      ...real,
-      tryAcquire: (runDir, parentFd) => {
-        finishFirst?.();
-        return real.tryAcquire(runDir, parentFd);
-      },
-    };
-    const { root, service } = createHarness({ locks });
+    const { root, service } = createHarness({ locks: hookBeforeLock(real, () => finishFirst?.()) });
     makeRun(root, RUN);
     const first = await service.clearer.clear(RUN, operator);
     const run = makeRun(root, RUN);

@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resolveRunPath } from '../../src/domain/runPath.ts';
-import { createRunLocks, type RunLocks } from '../../src/storage/runLock.ts';
+import { createRunLocks } from '../../src/storage/runLock.ts';
 import { Busy, createStagedRuns, GONE } from '../../src/storage/stagedRun.ts';
 import { createTreeRunner } from '../../src/storage/engine/treeRunner.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { withImmutable } from '../helpers/faults.ts';
+import { hookBeforeLock } from '../helpers/lockHook.ts';
 import { itAsRoot } from '../helpers/root.ts';
 import { makeRun, makeTempDir, readIngestJson } from '../helpers/stagingTree.ts';
 
@@ -21,12 +22,13 @@ afterEach(() => {
   for (const base of bases.splice(0)) fs.rmSync(base, { recursive: true, force: true });
 });
 
-function setUp() {
+// `beforeLock`: called each time a lock is tried.
+function setUp(beforeLock: () => void = () => undefined) {
   const base = makeTempDir();
   bases.push(base);
   const root = path.join(base, 'staging');
   fs.mkdirSync(root);
-  const locks = createRunLocks({ hostLabel: 'test-host' });
+  const locks = hookBeforeLock(createRunLocks({ hostLabel: 'test-host' }), beforeLock);
   const runs = createStagedRuns({ stagingRoot: root, locks, runner: createTreeRunner(pool, 1), ingestMaxBytes: 1 << 20 });
   return { root, runs, location: resolveRunPath(RUN, root) };
 }
@@ -44,17 +46,9 @@ describe('a staged run', () => {
   });
 
   it('is GONE to locked work when the run went between the look and the lock, and the lock is released', async () => {
-    const { root, location } = setUp();
-    const dir = makeRun(root, RUN);
-    const real = createRunLocks({ hostLabel: 'test-host' });
-    const locks: RunLocks = {
-      ...real,
-      tryAcquire: (runDir, parentFd) => {
-        fs.rmSync(dir, { recursive: true });
-        return real.tryAcquire(runDir, parentFd);
-      },
-    };
-    const runs = createStagedRuns({ stagingRoot: root, locks, runner: createTreeRunner(pool, 1), ingestMaxBytes: 1 << 20 });
+    let dir = '';
+    const { root, runs, location } = setUp(() => fs.rmSync(dir, { recursive: true }));
+    dir = makeRun(root, RUN);
     expect(await runs.locked(location, async () => 'cleared')).toBe(GONE);
     expect(await runs.busyWith(location)).toBeNull();
   });

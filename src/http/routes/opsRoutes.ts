@@ -2,8 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { HealthQuery } from '../../service/healthCache.ts';
-import type { HealthReport } from '../../service/lifecycle.ts';
+import type { HealthSource } from '../../service/lifecycle.ts';
 import { TOKEN_REQUIRED } from '../plugins/openapi.ts';
 
 const checkSchema = z.object({
@@ -48,8 +47,6 @@ const healthSchema = z
       ),
   })
   .meta({ id: 'Health' });
-
-type HealthSource = (query?: HealthQuery) => Promise<HealthReport>;
 
 export const healthRoute: FastifyPluginAsyncZod<{ health: HealthSource }> = async (app, { health }) => {
   app.get('/api/v1/health', {
