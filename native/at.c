@@ -20,7 +20,7 @@
 #include <linux/fs.h>
 #include <unistd.h>
 
-#define STAT_FIELDS 6 // mode, size, mtimeMs, ino, dev, ctimeMs
+#define STAT_FIELDS 7 // mode, size, mtimeMs, ino, dev, ctimeMs, blocks (512-byte units)
 
 static const char *errno_name(int code) {
   switch (code) {
@@ -118,6 +118,7 @@ static void fill_stat(double *slot, const struct stat *st) {
   slot[3] = (double)st->st_ino;
   slot[4] = (double)st->st_dev;
   slot[5] = (double)st->st_ctim.tv_sec * 1000.0 + (double)st->st_ctim.tv_nsec / 1000000.0;
+  slot[6] = (double)st->st_blocks;
 }
 
 static napi_value stat_array(napi_env env, const struct stat *st) {
@@ -193,7 +194,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// lstatat(dirfd, name) -> Float64Array [mode, size, mtimeMs, ino, dev, ctimeMs]
+// lstatat(dirfd, name) -> Float64Array [mode, size, mtimeMs, ino, dev, ctimeMs, blocks]
 static napi_value Lstatat(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int dirfd;
@@ -204,7 +205,7 @@ static napi_value Lstatat(napi_env env, napi_callback_info info) {
   return stat_array(env, &st);
 }
 
-// fstat(fd) -> Float64Array [mode, size, mtimeMs, ino, dev, ctimeMs]
+// fstat(fd) -> Float64Array [mode, size, mtimeMs, ino, dev, ctimeMs, blocks]
 static napi_value Fstat(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int fd;
@@ -265,6 +266,33 @@ static napi_value Unlinkat(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// unlinkatUnchanged(dirfd, name, ino, size, mtimeMs, ctimeMs) -> true once
+// unlinked; false, unlinking nothing, when the entry is no longer the one
+// judged (another inode, size, mtime or ctime, read afresh just before the
+// unlink): an entry written to, or replaced, since it was judged is kept.
+// The window left is the few instructions between the two calls.
+static napi_value UnlinkatUnchanged(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int dirfd;
+  char name[256];
+  double expected[4];
+  const char *usage = "unlinkatUnchanged(dirfd, name, ino, size, mtimeMs, ctimeMs)";
+  if (!dir_and_name(env, info, 6, argv, &dirfd, name, usage, "unlinkat")) return NULL;
+  for (int i = 0; i < 4; i++) {
+    if (napi_get_value_double(env, argv[2 + i], &expected[i]) != napi_ok) return throw_type(env, usage);
+  }
+  struct stat st;
+  double now[STAT_FIELDS];
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return throw_errno(env, errno, "fstatat");
+  fill_stat(now, &st);
+  bool same = now[3] == expected[0] && now[1] == expected[1] && now[2] == expected[2] && now[5] == expected[3] &&
+              !S_ISDIR(st.st_mode);
+  if (same && unlinkat(dirfd, name, 0) != 0) return throw_errno(env, errno, "unlinkat");
+  napi_value result;
+  napi_get_boolean(env, same, &result);
+  return result;
+}
+
 struct growable {
   char *data;
   size_t length, capacity;
@@ -282,7 +310,7 @@ static int grow(struct growable *g, size_t more) {
 }
 
 // scan(dirfd, withStats) -> {names: Buffer (each name ends in NUL),
-// directories: Uint8Array (1 for a folder), stats?: Float64Array (6 a name;
+// directories: Uint8Array (1 for a folder), stats?: Float64Array (7 a name;
 // when fstatat failed: mode 0 and its errno in the size field)}. The folder is
 // read through a new open file description, so `dirfd` is not moved.
 static napi_value Scan(napi_env env, napi_callback_info info) {
@@ -381,6 +409,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "lstatat", Lstatat);
   export_function(env, exports, "fstat", Fstat);
   export_function(env, exports, "unlinkat", Unlinkat);
+  export_function(env, exports, "unlinkatUnchanged", UnlinkatUnchanged);
   export_function(env, exports, "scan", Scan);
   export_function(env, exports, "inodeFlags", InodeFlags);
   export_function(env, exports, "fstatvfs", Fstatvfs);

@@ -30,6 +30,7 @@ import { createJournal } from './storage/journal.ts';
 import { createRunLocks, type RunLocks } from './storage/runLock.ts';
 import { createStagedRuns } from './storage/stagedRun.ts';
 import { createStagingRootGuard } from './storage/stagingRootGuard.ts';
+import { createVerificationSightings } from './storage/verificationSightings.ts';
 import { createVolumeSamples } from './storage/volumeSamples.ts';
 import { createTreeRunner, defaultParallelism } from './storage/engine/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/treeWorkerPool.ts';
@@ -108,6 +109,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     onRotated: ({ rotatedTo, deleted }) =>
       logger.info({ journal_file: rotatedTo, deleted }, 'journal file set aside; the oldest set-aside files beyond the kept number deleted'),
   });
+  const sightings = createVerificationSightings(journalDir, hostLabel);
   const rootGuard = createStagingRootGuard(stagingRoot);
   // Notes at start whether the root is a mount point, to tell later if it went.
   void rootGuard.problem();
@@ -122,8 +124,9 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
       nasMounts: config.nas_mounts,
     },
     clock,
+    sightings,
   );
-  const catalog = new RunCatalog(stagingRoot, runner, runs, (view) => check.rulesFor(view));
+  const catalog = new RunCatalog(stagingRoot, runner, runs, (runPath, view) => check.rulesFor(runPath, view));
   const queries = createRunQueries({ stagingRoot, policy, catalog, runs, check, journal, rootGuard, clock });
   events.on('run_state', queries.forgetShared);
   events.on('clear_done', queries.forgetShared);

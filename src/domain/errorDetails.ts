@@ -31,7 +31,13 @@ const shownPath = {
     .describe('Present when the name is not UTF-8: each invalid byte is shown as \\xHH and each backslash as \\\\.'),
 };
 
-export const UNSYNCED_REASONS = ['not_in_manifest', 'modified_after_verification', 'manifest_invalid', 'unverifiable'] as const;
+export const UNSYNCED_REASONS = [
+  'not_in_manifest',
+  'modified_after_verification',
+  'inode_changed_after_verification',
+  'manifest_invalid',
+  'unverifiable',
+] as const;
 export const NAS_DIFFERENCES = ['missing_on_nas', 'size_differs', 'checksum_differs', 'unreadable'] as const;
 
 export const clearIncompleteDetailsSchema = z
@@ -53,6 +59,10 @@ export const unsyncedFilesDetailsSchema = z
     unsynced_count: z.int(),
   })
   .meta({ id: 'UnsyncedFilesDetails' });
+
+export const verifiedTimeUnparsableDetailsSchema = z
+  .strictObject({ verified_at_text: z.string().describe("The latest sync_verified entry's `at`, as written.") })
+  .meta({ id: 'VerifiedTimeUnparsableDetails' });
 
 export const surveyFailedDetailsSchema = z
   .strictObject({ path: z.string().optional(), error_code: z.string().optional() })

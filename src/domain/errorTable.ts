@@ -19,6 +19,7 @@ import {
   surveyFailedDetailsSchema,
   unsyncedFilesDetailsSchema,
   verifiedInFutureDetailsSchema,
+  verifiedTimeUnparsableDetailsSchema,
   writeFailedDetailsSchema,
 } from './errorDetails.ts';
 
@@ -35,6 +36,14 @@ export const spec = <P = void, D extends z.ZodType | undefined = undefined>(entr
 // malformed field), the template is that sentence.
 type Told = { problem: string };
 export const toldProblem = ({ problem }: Told): string => problem;
+
+interface UnsyncedParams {
+  runPath: string;
+  count: number;
+  shown: readonly string[];
+  // Some file is late by its inode change alone (inode_changed_after_verification).
+  inodeChanged?: boolean;
+}
 
 // Refusals of the cleanup core (service, storage, domain).
 const CLEANUP_ERRORS = {
@@ -81,12 +90,30 @@ const CLEANUP_ERRORS = {
       'the run clears normally once that time has passed.',
     details: verifiedInFutureDetailsSchema,
   }),
+  missing_verified_timestamp: spec({
+    message: () =>
+      'The latest sync_verified entry of ingest.json has no time (`at`), so no file can be tested against the verification ' +
+      'and nothing was deleted. Have the orchestrator correct the record (the time the NAS copy was verified, UTC ' +
+      'YYYY-MM-DDTHH:MM:SSZ), then clear again.',
+  }),
+  verified_time_unparsable: spec({
+    message: ({ at }: { at: string }) =>
+      `The latest sync_verified entry's time ${JSON.stringify(at)} is not a valid timestamp (UTC YYYY-MM-DDTHH:MM:SSZ, or with ` +
+      'an explicit offset), so no file can be tested against the verification and nothing was deleted. Have the orchestrator ' +
+      'correct the record, then clear again.',
+    details: verifiedTimeUnparsableDetailsSchema,
+  }),
   unsynced_files: spec({
-    message: ({ runPath, count, shown }: { runPath: string; count: number; shown: readonly string[] }) =>
+    message: ({ runPath, count, shown, inodeChanged = false }: UnsyncedParams) =>
       `${runPath} has ${count} file${count === 1 ? '' : 's'} that never reached the NAS ` +
       `(not in the checksum manifest, changed after verification, or with neither to check against): ` +
       `${shown.slice(0, 3).join(', ')}${count > 3 ? ` and ${count - 3} more` : ''}. Nothing was deleted; ` +
-      'sync the run again or remove those files.',
+      'sync the run again or remove those files.' +
+      (inodeChanged
+        ? ' Some were changed after this service first saw the run verified although their mtime is older: files copied ' +
+          'in with their times kept (cp -p, rsync -a), or a tree moved, restored or re-permissioned (which renews every ' +
+          'ctime). Re-verify the run against the NAS (a new sync_verified entry) and clear again.'
+        : ''),
     details: unsyncedFilesDetailsSchema,
   }),
   nas_copy_mismatch: spec({

@@ -40,7 +40,12 @@ export interface PreClearRefusal {
 }
 
 // Records that cannot be believed (recordTrust.ts).
-export const DISTRUSTED_RECORDS = ['ingest_inconsistent', 'verified_in_future'] as const satisfies readonly CleanupErrorCode[];
+export const DISTRUSTED_RECORDS = [
+  'ingest_inconsistent',
+  'missing_verified_timestamp',
+  'verified_time_unparsable',
+  'verified_in_future',
+] as const satisfies readonly CleanupErrorCode[];
 
 export function isDistrustReason(reason: string): reason is (typeof DISTRUSTED_RECORDS)[number] {
   return (DISTRUSTED_RECORDS as readonly string[]).includes(reason);
@@ -51,11 +56,12 @@ export function isDistrustReason(reason: string): reason is (typeof DISTRUSTED_R
 export const DECISION_REASONS = [
   'ingest_inconsistent',
   'not_sync_verified',
+  'missing_verified_timestamp',
+  'verified_time_unparsable',
   'verified_in_future',
   ...PRE_CLEAR_REFUSALS,
   'clear_interrupted',
   'manual_mode',
-  'missing_verified_timestamp',
   'retain_window',
   'eligible',
 ] as const;
@@ -130,12 +136,9 @@ export function decide(
       'Cleanup mode is manual: an operator may clear this run; it is never cleared automatically.',
     );
   }
-  if (!verified || !eligibleAt) {
-    return manualOnly(
-      'missing_verified_timestamp',
-      'The latest sync_verified entry has no parsable time, so the run is never cleared automatically; an operator may clear it.',
-    );
-  }
+  // recordRefusal refused a record without a parsable verification time
+  // already; should one come this far, it is refused all the same.
+  if (!eligibleAt) return refuse('missing_verified_timestamp', distrustError({ reason: 'missing_verified_timestamp' }).message);
   if (now.getTime() < eligibleAt.getTime()) {
     return manualOnly(
       'retain_window',

@@ -1,7 +1,7 @@
 // Whether a run's ingest.json can be believed before anything is deleted on
 // its word (README "Checks before a clear"): its state must be the state of
 // its latest history entry, it must have been verified if it says so, and
-// its verification time must not lie in the future. A record that fails is
+// its verification time must be there, parse, and not lie in the future. A record that fails is
 // refused with a reason of its own; it clears once it is fixed or, for a
 // time ahead of our clock, once that time has passed.
 import { CleanupError } from './errors.ts';
@@ -13,6 +13,8 @@ import { formatTimestamp } from './timestamps.ts';
 export type RecordRefusal =
   | { reason: 'ingest_inconsistent'; currentState: LifecycleState; latestState: LifecycleState | null; problem: string }
   | { reason: 'not_sync_verified'; state: LifecycleState }
+  | { reason: 'missing_verified_timestamp' }
+  | { reason: 'verified_time_unparsable'; at: string }
   | { reason: 'verified_in_future'; verifiedAt: string; now: string; toleranceSeconds: number };
 
 // Why the record contradicts itself, or null when it does not.
@@ -44,7 +46,12 @@ export function recordRefusal(view: IngestView, now: Date, toleranceSeconds: num
     };
   }
   if (!isClearableOrResumable(view.current_state)) return { reason: 'not_sync_verified', state: view.current_state };
+  // Read strictly: without a time, no file can be tested against the
+  // verification, and the test is never skipped.
+  const at = latestVerification(view)?.at;
+  if (at === undefined) return { reason: 'missing_verified_timestamp' };
   const verified = verifiedAt(view);
+  if (!verified) return { reason: 'verified_time_unparsable', at };
   if (verified && verified.getTime() > now.getTime() + toleranceSeconds * 1000) {
     return { reason: 'verified_in_future', verifiedAt: formatTimestamp(verified), now: formatTimestamp(now), toleranceSeconds };
   }
@@ -59,6 +66,10 @@ export function distrustError(refusal: Exclude<RecordRefusal, { reason: 'not_syn
       { problem: refusal.problem },
       { details: { current_state: refusal.currentState, latest_state: refusal.latestState } },
     );
+  }
+  if (refusal.reason === 'missing_verified_timestamp') return new CleanupError('missing_verified_timestamp', undefined);
+  if (refusal.reason === 'verified_time_unparsable') {
+    return new CleanupError('verified_time_unparsable', { at: refusal.at }, { details: { verified_at_text: refusal.at } });
   }
   return new CleanupError(
     'verified_in_future',

@@ -1,7 +1,8 @@
 // Is a staged file what reached the NAS? (README "Checks before a clear", local check.) A file
 // outside .exlab-wizard/ that the manifest does not list, or that changed
-// after the sync_verified time (beyond the clock-skew tolerance), never made
-// it: the run must not be cleared.
+// after the sync_verified time (beyond the clock-skew tolerance), or whose
+// inode changed after this service saw the run verified, never made it: the
+// run must not be cleared.
 import type { UNSYNCED_REASONS } from './errorDetails.ts';
 import type { PathIndex } from './pathIndex.ts';
 
@@ -13,11 +14,23 @@ export type UnsyncedReason = (typeof UNSYNCED_REASONS)[number];
 // What the pre-clear check of one run needs, in a form a worker thread takes.
 export interface SyncRules {
   // The run's manifest, relative to the run (a byte string); when the file is
-  // absent only the mtime test applies.
+  // absent only the time tests apply.
   manifestPath: string;
   // Milliseconds since the epoch, or null (then only the manifest applies).
   verifiedAtMs: number | null;
   toleranceMs: number;
+  // When this service first saw the run's latest verification (ms since the
+  // epoch, this machine's clock, which also stamps ctimes), or null where
+  // nobody saw it (then the inode test is not made). mtime can be set by
+  // anyone (cp -p, rsync -a, touch -d); ctime cannot: a file whose inode
+  // changed after that moment is not known to be what the NAS received.
+  seenVerifiedAtMs: number | null;
+}
+
+// The two stamps the time tests read.
+export interface FileTimes {
+  mtimeMs: number;
+  ctimeMs: number;
 }
 
 // The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
@@ -37,16 +50,23 @@ export const MAX_UNSYNCED_REPORTED = 20;
 
 export function judgeStagedFile(
   relativePath: string,
-  mtimeMs: number,
+  times: FileTimes,
   manifest: PathIndex | null,
-  rules: Pick<SyncRules, 'verifiedAtMs' | 'toleranceMs'>,
+  rules: Omit<SyncRules, 'manifestPath'>,
 ): UnsyncedReason | null {
   if (!manifest && rules.verifiedAtMs === null) return 'unverifiable';
   if (manifest && !manifest.has(relativePath)) return 'not_in_manifest';
-  return modifiedAfterVerification(mtimeMs, rules) ? 'modified_after_verification' : null;
+  return lateReason(times, rules);
 }
 
-// The time test alone: for a file whose name was judged already.
-export function modifiedAfterVerification(mtimeMs: number, rules: Pick<SyncRules, 'verifiedAtMs' | 'toleranceMs'>): boolean {
-  return rules.verifiedAtMs !== null && mtimeMs > rules.verifiedAtMs + rules.toleranceMs;
+// The time tests alone, for a file whose name was judged already: modified
+// after the verification (beyond the clock-skew tolerance), or its inode
+// changed after this service first saw the run verified.
+export function lateReason(
+  times: FileTimes,
+  rules: Omit<SyncRules, 'manifestPath'>,
+): 'modified_after_verification' | 'inode_changed_after_verification' | null {
+  if (rules.verifiedAtMs !== null && times.mtimeMs > rules.verifiedAtMs + rules.toleranceMs) return 'modified_after_verification';
+  if (rules.seenVerifiedAtMs !== null && times.ctimeMs > rules.seenVerifiedAtMs) return 'inode_changed_after_verification';
+  return null;
 }

@@ -87,6 +87,8 @@ const STATUS = {
   unsupported_content_encoding: 415,
   host_not_allowed: 421,
   ingest_inconsistent: 422,
+  missing_verified_timestamp: 422,
+  verified_time_unparsable: 422,
   ingest_invalid: 422,
   manifest_invalid: 422,
   schema_major_mismatch: 422,

@@ -129,8 +129,9 @@ export function createClears(deps: ClearsDeps) {
         // answered (skipped, logged, counted) with its reason, unopened.
         const decided = entries.map((entry) => ({ entry, decision: decide(entry.record.view, deps.policy, now) }));
         const due = decided.filter(({ decision }) => decision.auto_clear_eligible);
+        // In manual mode the sweep looks at no run at all.
         const distrusted = decided.flatMap(({ entry, decision: { reason, message } }) =>
-          isClearableOrResumable(entry.record.view.current_state) && isDistrustReason(reason)
+          deps.policy.mode === 'scheduled' && isClearableOrResumable(entry.record.view.current_state) && isDistrustReason(reason)
             ? [{ run_path: entry.location.runPath, error: { code: reason, message } }]
             : [],
         );

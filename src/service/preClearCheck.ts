@@ -13,6 +13,7 @@ import { latestVerification, verifiedAt } from '../domain/verification.ts';
 import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
 import type { StagedRun } from '../storage/stagedRun.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
+import type { VerificationSightings } from '../storage/verificationSightings.ts';
 
 export interface VerificationSettings {
   localManifest: boolean;
@@ -26,23 +27,11 @@ function manifestFileOf(view: IngestView): string {
   return byteString(manifestPathOf(latestVerification(view)?.checksum_file));
 }
 
-// The rules of the local check for a run at `now`, or null when it is turned
-// off. A verification cannot have happened later than now: a time ahead of
-// our clock (within the tolerance; beyond it the run is refused) counts as now.
-function syncRulesFor(view: IngestView, settings: VerificationSettings, now: Date): SyncRules | null {
-  if (!settings.localManifest) return null;
-  const verified = verifiedAt(view);
-  return {
-    manifestPath: manifestFileOf(view),
-    verifiedAtMs: verified ? Math.min(verified.getTime(), now.getTime()) : null,
-    toleranceMs: settings.mtimeToleranceSeconds * 1000,
-  };
-}
-
 function unsyncedRefusal(runPath: string, report: UnsyncedReport): CleanupError | null {
   if (report.count === 0) return null;
   const shown = report.paths.map((item) => item.path);
-  return new CleanupError('unsynced_files', { runPath, count: report.count, shown }, {
+  const inodeChanged = report.paths.some((item) => item.reason === 'inode_changed_after_verification');
+  return new CleanupError('unsynced_files', { runPath, count: report.count, shown, inodeChanged }, {
     details: { unsynced: report.paths, unsynced_count: report.count },
   });
 }
@@ -87,10 +76,39 @@ export class PreClearCheck {
   constructor(
     private readonly settings: VerificationSettings,
     private readonly clock: () => Date,
+    private readonly sightings: VerificationSightings,
   ) {}
 
-  rulesFor(view: IngestView): SyncRules | null {
-    return syncRulesFor(view, this.settings, this.clock());
+  // The rules of the local check for the run at `runPath` now, or null when
+  // the check is turned off. A verification cannot have happened later than
+  // now: a time ahead of our clock (within the tolerance; beyond it the run
+  // is refused) counts as now. Looking at a run verified notes when this
+  // service first saw it so, for the inode test.
+  async rulesFor(runPath: string, view: IngestView): Promise<SyncRules | null> {
+    if (!this.settings.localManifest) return null;
+    const verified = verifiedAt(view);
+    return {
+      manifestPath: manifestFileOf(view),
+      verifiedAtMs: verified ? Math.min(verified.getTime(), this.clock().getTime()) : null,
+      toleranceMs: this.settings.mtimeToleranceSeconds * 1000,
+      seenVerifiedAtMs: await this.seenVerifiedAt(runPath, view),
+    };
+  }
+
+  // Null for a resumed clear: the clear that recorded the intent judged its
+  // files, mending what stopped it (chattr -i, chmod) renews ctimes, and a
+  // cleared run can no longer be verified again, so the inode test would hold
+  // it forever. The manifest and mtime tests still judge what is left.
+  private async seenVerifiedAt(runPath: string, view: IngestView): Promise<number | null> {
+    const at = latestVerification(view)?.at;
+    if (at === undefined || view.current_state === 'cleared') return null;
+    return this.sightings.firstSeen(runPath, at);
+  }
+
+  // Once the sightings this clear's judgement rests on are on disk (a
+  // restart must not see the run verified later than this one did).
+  sightingsKept(): Promise<void> {
+    return this.sightings.durable();
   }
 
   // Surveys the run (the walk a clear then deletes from) and says what, if
@@ -98,9 +116,10 @@ export class PreClearCheck {
   // the NAS.
   async inspect(run: SurveyedRun, view: IngestView): Promise<Inspection> {
     const { location } = run;
+    const rules = await this.rulesFor(location.runPath, view);
     let survey: TreeMeasure;
     try {
-      survey = await run.survey(this.rulesFor(view));
+      survey = await run.survey(rules);
     } catch (error) {
       return { survey: null, refusal: surveyFailed(location.runPath, (error as Error).message) };
     }

@@ -32,7 +32,7 @@ export interface CatalogEntry {
 }
 
 // The local pre-clear rules of a run, or null when none apply.
-type RulesFor = (view: IngestRecord['view']) => SyncRules | null;
+type RulesFor = (runPath: string, view: IngestRecord['view']) => Promise<SyncRules | null>;
 
 interface CatalogProblem {
   location: RunLocation;
@@ -143,12 +143,14 @@ export class RunCatalog {
     const missing = readings.filter(
       (reading): reading is Extract<LeafReading, { kind: 'run' }> => reading.kind === 'run' && reading.measure === null,
     );
-    const requests = missing.map((run) => {
-      const view = run.ingest.record.view;
-      // Only a run that may be cleared needs to know what would stop it.
-      const rules = isClearableOrResumable(view.current_state) ? this.rulesFor(view) : null;
-      return { run: this.refOf(run.location), ...(rules ? { rules } : {}) };
-    });
+    const requests = await Promise.all(
+      missing.map(async (run) => {
+        const view = run.ingest.record.view;
+        // Only a run that may be cleared needs to know what would stop it.
+        const rules = isClearableOrResumable(view.current_state) ? await this.rulesFor(run.location.runPath, view) : null;
+        return { run: this.refOf(run.location), ...(rules ? { rules } : {}) };
+      }),
+    );
     const measured = requests.length ? await this.runner.measureRuns(requests) : [];
     missing.forEach((run, index) => {
       run.measure = measured[index] ?? null;

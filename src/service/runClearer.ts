@@ -97,8 +97,10 @@ export class RunClearer {
       const usageBefore = await options.volumeUsage?.().catch(() => undefined);
       // Freed bytes count ingest.json as the survey (and a dry run) saw it,
       // not as the clear itself grew it.
+      const rules = await this.deps.check.rulesFor(location.runPath, record.view);
+      await this.deps.check.sightingsKept();
       const grownBy = resumed ? 0 : (await this.recordIntent(run, record, options.actor)) - ingest.stamp.size;
-      const removed = await run.remove(survey, this.deps.check.rulesFor(record.view), (progress) =>
+      const removed = await run.remove(survey, rules, (progress) =>
         this.progress(location, options, progress, survey.files),
       );
       const complete = removed.leftCount === 0 && !removed.stopped;

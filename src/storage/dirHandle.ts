@@ -45,6 +45,8 @@ export class EntryStat implements StatLike {
     readonly dev: number,
     // Changes with every change of the entry; unlike mtime, no one can set it.
     readonly ctimeMs: number,
+    // Allocated 512-byte blocks: less than the size for a sparse file.
+    readonly blocks: number,
   ) {}
 
   // Indexed one by one, no closure: called for every entry of every walk.
@@ -56,7 +58,15 @@ export class EntryStat implements StatLike {
       fields[at + 3] ?? 0,
       fields[at + 4] ?? 0,
       fields[at + 5] ?? 0,
+      fields[at + 6] ?? 0,
     );
+  }
+
+  // What removing it gives back to the disk, as counted in bytes freed: a
+  // regular file's size, or its allocated blocks when fewer (a sparse file);
+  // any other entry's lstat size.
+  freedBytes(): number {
+    return this.isFile() ? Math.min(this.size, this.blocks * 512) : this.size;
   }
 
   isFile(): boolean {
@@ -203,6 +213,12 @@ export class DirHandle {
 
   unlink(name: string): void {
     nativeAt.unlinkat(this.fd, bytes(name), false);
+  }
+
+  // Unlinks `name` only if it is still the entry `judged` (same inode, size,
+  // mtime and ctime, read afresh at the moment it goes); false when it changed.
+  unlinkUnchanged(name: string, judged: EntryStat): boolean {
+    return nativeAt.unlinkatUnchanged(this.fd, bytes(name), judged.ino, judged.size, judged.mtimeMs, judged.ctimeMs);
   }
 
   rmdir(name: string): void {

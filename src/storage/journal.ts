@@ -127,7 +127,7 @@ export function createJournal(directory: string, hostLabel: string, options: Jou
         handle = await fs.open(file, 'a+', 0o644);
         torn = await endsInTornLine(handle);
       } catch (error) {
-        throw unavailable(directory, error as NodeJS.ErrnoException, 'written');
+        throw journalUnavailable(directory, error as NodeJS.ErrnoException, 'written');
       }
       return {
         async append(record) {
@@ -169,10 +169,10 @@ function readFailure(directory: string, error: unknown): CleanupError {
       { details: { journal_dir: directory, error_code: error.errorCode } },
     );
   }
-  return unavailable(directory, error as NodeJS.ErrnoException, 'read');
+  return journalUnavailable(directory, error as NodeJS.ErrnoException, 'read');
 }
 
-function unavailable(
+export function journalUnavailable(
   directory: string,
   error: NodeJS.ErrnoException,
   access: 'read' | 'written',

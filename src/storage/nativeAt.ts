@@ -1,5 +1,5 @@
 // The descriptor-relative calls of native/at.c (openat, fstatat without
-// following links, unlinkat, a one-call folder scan, an inode's flags, and
+// following links, unlinkat and its checked form, a one-call folder scan, an inode's flags, and
 // the volume under a descriptor),
 // built by `npm ci`.
 // Names are Buffers of the entry's raw bytes, one path component each.
@@ -15,8 +15,8 @@ export interface ScanResult {
   stats?: Float64Array;
 }
 
-// [mode, size, mtimeMs, ino, dev, ctimeMs], as native/at.c fills them.
-export const STAT_FIELDS = 6;
+// [mode, size, mtimeMs, ino, dev, ctimeMs, blocks], as native/at.c fills them.
+export const STAT_FIELDS = 7;
 
 export interface NativeAt {
   open(path: Buffer, flags: number): number;
@@ -26,6 +26,9 @@ export interface NativeAt {
   lstatat(dirfd: number, name: Buffer): Float64Array;
   fstat(fd: number): Float64Array;
   unlinkat(dirfd: number, name: Buffer, removeDirectory: boolean): void;
+  // Unlinks a non-folder only if a fresh fstatat still shows the inode, size,
+  // mtime and ctime given; false (nothing unlinked) when it does not.
+  unlinkatUnchanged(dirfd: number, name: Buffer, ino: number, size: number, mtimeMs: number, ctimeMs: number): boolean;
   scan(dirfd: number, withStats: boolean): ScanResult;
   // FS_IOC_GETFLAGS of an open file or folder; -1 where the filesystem has none.
   inodeFlags(fd: number): number;

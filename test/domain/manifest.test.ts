@@ -72,28 +72,52 @@ describe('judgeStagedFile', () => {
   const manifest = new PathIndex();
   manifest.add('listed.dat');
   const verifiedAtMs = Date.parse('2026-04-17T16:18:43Z');
-  const rules = { verifiedAtMs, toleranceMs: 300_000 };
+  const seenVerifiedAtMs = verifiedAtMs + 3_600_000;
+  const rules = { verifiedAtMs, toleranceMs: 300_000, seenVerifiedAtMs };
+  // A file as the orchestrator left it: written, and its inode last changed, before verification.
+  const stamps = (mtimeMs: number, ctimeMs = verifiedAtMs - 1) => ({ mtimeMs, ctimeMs });
 
   it('passes a listed file written before verification', () => {
-    expect(judgeStagedFile('listed.dat', verifiedAtMs - 1, manifest, rules)).toBeNull();
+    expect(judgeStagedFile('listed.dat', stamps(verifiedAtMs - 1), manifest, rules)).toBeNull();
   });
 
   it('flags a file the manifest does not list', () => {
-    expect(judgeStagedFile('late.dat', verifiedAtMs - 1, manifest, rules)).toBe('not_in_manifest');
+    expect(judgeStagedFile('late.dat', stamps(verifiedAtMs - 1), manifest, rules)).toBe('not_in_manifest');
   });
 
   it('allows clock skew up to the tolerance, and flags a later change', () => {
-    expect(judgeStagedFile('listed.dat', verifiedAtMs + 300_000, manifest, rules)).toBeNull();
-    expect(judgeStagedFile('listed.dat', verifiedAtMs + 300_001, manifest, rules)).toBe('modified_after_verification');
+    expect(judgeStagedFile('listed.dat', stamps(verifiedAtMs + 300_000), manifest, rules)).toBeNull();
+    expect(judgeStagedFile('listed.dat', stamps(verifiedAtMs + 300_001), manifest, rules)).toBe('modified_after_verification');
   });
 
-  it('applies only the mtime test without a manifest', () => {
-    expect(judgeStagedFile('any.dat', verifiedAtMs, null, rules)).toBeNull();
-    expect(judgeStagedFile('any.dat', verifiedAtMs + 10_000_000, null, rules)).toBe('modified_after_verification');
+  it('applies only the time tests without a manifest', () => {
+    expect(judgeStagedFile('any.dat', stamps(verifiedAtMs), null, rules)).toBeNull();
+    expect(judgeStagedFile('any.dat', stamps(verifiedAtMs + 10_000_000), null, rules)).toBe('modified_after_verification');
   });
 
   it('applies only the manifest without a verification time', () => {
-    expect(judgeStagedFile('listed.dat', Date.now(), manifest, { verifiedAtMs: null, toleranceMs: 0 })).toBeNull();
+    const noTime = { verifiedAtMs: null, toleranceMs: 0, seenVerifiedAtMs: null };
+    expect(judgeStagedFile('listed.dat', stamps(Date.now(), Date.now()), manifest, noTime)).toBeNull();
+  });
+
+  it('passes a file whose inode last changed up to the moment the service first saw the run verified', () => {
+    expect(judgeStagedFile('listed.dat', stamps(verifiedAtMs - 1, seenVerifiedAtMs), manifest, rules)).toBeNull();
+  });
+
+  it('flags a file with an old mtime whose inode changed after the service saw the run verified (cp -p, rsync -a)', () => {
+    const copiedIn = stamps(verifiedAtMs - 86_400_000, seenVerifiedAtMs + 1);
+    expect(judgeStagedFile('listed.dat', copiedIn, manifest, rules)).toBe('inode_changed_after_verification');
+    expect(judgeStagedFile('any.dat', copiedIn, null, rules)).toBe('inode_changed_after_verification');
+  });
+
+  it('names the mtime test first when both time tests fail', () => {
+    const rewritten = stamps(verifiedAtMs + 300_001, seenVerifiedAtMs + 1);
+    expect(judgeStagedFile('listed.dat', rewritten, manifest, rules)).toBe('modified_after_verification');
+  });
+
+  it('makes no inode test where nobody saw the run verified', () => {
+    const unseen = { ...rules, seenVerifiedAtMs: null };
+    expect(judgeStagedFile('listed.dat', stamps(verifiedAtMs - 1, Date.now()), manifest, unseen)).toBeNull();
   });
 });
 

@@ -55,19 +55,38 @@ describe('decide', () => {
     expect(decision).toMatchObject({ reason: 'eligible', verified_at: verifiedAt });
   });
 
-  it('does not auto-clear a run whose sync_verified time is malformed', () => {
-    const decision = decide(view({ verifiedAt: 'not a time' }), scheduled, boundary);
-    expect(decision).toMatchObject({
-      reason: 'missing_verified_timestamp',
-      clearable: true,
-      auto_clear_eligible: false,
-      verified_at: null,
-      eligible_at: null,
-    });
+  it.each([
+    ['not a time'],
+    ['garbage'],
+    ['2026-02-30T00:00:00Z'],
+    ['2026-04-17T24:00:00Z'],
+  ])('refuses, even to an operator and in manual mode, a run whose sync_verified time %j cannot be parsed', (at) => {
+    for (const settings of [scheduled, manual]) {
+      expect(decide(view({ verifiedAt: at }), settings, boundary)).toMatchObject({
+        reason: 'verified_time_unparsable',
+        clearable: false,
+        auto_clear_eligible: false,
+        verified_at: null,
+        eligible_at: null,
+      });
+    }
   });
 
-  it('does not auto-clear a run whose sync_verified entry has no time', () => {
-    expect(decide(view({ verifiedAt: null }), scheduled, boundary).reason).toBe('missing_verified_timestamp');
+  it('refuses, even to an operator and in manual mode, a run whose sync_verified entry has no time', () => {
+    for (const settings of [scheduled, manual]) {
+      expect(decide(view({ verifiedAt: null }), settings, boundary)).toMatchObject({
+        reason: 'missing_verified_timestamp',
+        clearable: false,
+        auto_clear_eligible: false,
+      });
+    }
+  });
+
+  it('refuses an interrupted clear whose sync_verified time cannot be parsed: the deletion could not test its files', () => {
+    expect(decide(view({ state: 'cleared', verifiedAt: 'garbage' }), scheduled, boundary)).toMatchObject({
+      reason: 'verified_time_unparsable',
+      clearable: false,
+    });
   });
 
   it('refuses, even to an operator, a run labelled sync_verified whose history never reached it', () => {
@@ -86,13 +105,14 @@ describe('decide', () => {
     expect(decision).toMatchObject({ reason: 'retain_window', eligible_at: '2026-04-20T00:00:00Z' });
   });
 
-  it('falls back to not eligible when the latest entry is unparsable even if an earlier one parses', () => {
+  it('refuses when the latest sync_verified entry is unparsable even if an earlier one parses (the latest by position counts)', () => {
     const record = ingestFor('EQ/P/Runs/Run_1', { verifiedAt });
     const history = record.history as Array<Record<string, unknown>>;
     history.push({ ...history.at(-1), at: 'garbage' });
-    expect(decide(parseIngestText(JSON.stringify(record)).view, scheduled, boundary).reason).toBe(
-      'missing_verified_timestamp',
-    );
+    expect(decide(parseIngestText(JSON.stringify(record)).view, scheduled, boundary)).toMatchObject({
+      reason: 'verified_time_unparsable',
+      clearable: false,
+    });
   });
 
   it('says clear_interrupted for a listed cleared run: an operator may finish it, the sweep only in scheduled mode', () => {

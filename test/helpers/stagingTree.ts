@@ -105,6 +105,16 @@ export function sealRun(runDir: string, options: { manifest?: boolean; writtenAt
   for (const folder of [...folders, runDir]) fs.utimesSync(folder, writtenAt, writtenAt);
 }
 
+// The orchestrator verifying the run again: a new sync_verified entry at `at`.
+export function reverifyRun(runDir: string, at: string): void {
+  const ingest = JSON.parse(fs.readFileSync(path.join(runDir, '.exlab-wizard', 'ingest.json'), 'utf8')) as {
+    history: Array<Record<string, unknown>>;
+  };
+  const verification = ingest.history.findLast((entry) => entry.state === 'sync_verified');
+  ingest.history.push({ ...verification, at });
+  writeIngest(runDir, ingest);
+}
+
 export function writeIngest(runDir: string, ingest: unknown): void {
   fs.mkdirSync(path.join(runDir, '.exlab-wizard'), { recursive: true });
   const text = typeof ingest === 'string' ? ingest : `${JSON.stringify(ingest, null, 2)}\n`;

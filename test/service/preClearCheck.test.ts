@@ -7,7 +7,7 @@ import type { VerificationSettings } from '../../src/service/preClearCheck.ts';
 import { deleteDirectoryContents, surveyedContents } from '../../src/storage/engine/treeDelete.ts';
 import { createHarness, journalLines, type Harness } from '../helpers/serviceHarness.ts';
 import { measureAt, openRunAt } from '../helpers/runHandle.ts';
-import { makeRun, makeTempDir, readIngestJson, sealRun, snapshotTree } from '../helpers/stagingTree.ts';
+import { makeRun, makeTempDir, readIngestJson, reverifyRun, sealRun, snapshotTree } from '../helpers/stagingTree.ts';
 
 const RUN = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
 const VERIFIED_AT = Date.parse('2026-04-17T16:18:43Z');
@@ -119,11 +119,11 @@ describe('local check: staged files that never reached the NAS', () => {
     await expectRefusedWholly(h, 'unsynced_files');
   });
 
-  it('applies only the manifest when the sync_verified time cannot be parsed', async () => {
+  it('refuses with verified_time_unparsable, deleting nothing, when the sync_verified time cannot be parsed: the time test is never skipped', async () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN, { verifiedAt: 'soon' });
     touch(path.join(run, 'image_0001.tif'), Date.now());
-    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
+    await expectRefusedWholly(h, 'verified_time_unparsable');
   });
 
   it('judges a symbolic link by its own name and time, never its target', async () => {
@@ -132,6 +132,7 @@ describe('local check: staged files that never reached the NAS', () => {
     fs.symlinkSync('/etc/hostname', path.join(run, 'unlisted-link'));
     await expectRefusedWholly(h, 'unsynced_files');
     sealRun(run);
+    reverifyRun(run, '2026-04-17T17:00:00Z');
     expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
@@ -164,7 +165,7 @@ describe('local check: staged files that never reached the NAS', () => {
   it('keeps a file that arrives between the check and the delete, and reports it', () => {
     const h = createHarness();
     const run = makeRun(h.root, RUN);
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: VERIFIED_AT, toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: VERIFIED_AT, toleranceMs: 0, seenVerifiedAtMs: null };
     const survey = measureAt(run, { rules });
     expect(survey.unsynced?.count).toBe(0);
     fs.writeFileSync(path.join(run, 'arrived_late.dat'), 'x');

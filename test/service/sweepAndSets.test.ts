@@ -30,13 +30,14 @@ describe('sweep', () => {
     expect(snapshotTree(root)).toEqual(before);
   });
 
-  it('in scheduled mode clears only auto-eligible runs (boundary included) and finishes interrupted clears', async () => {
+  it('in scheduled mode clears only auto-eligible runs (boundary included), finishes interrupted clears and names a run whose time cannot be read', async () => {
     const harness = createHarness({ policy: { mode: 'scheduled', retainHours: 24 } });
     seed(harness.root);
     const results = await harness.service.clears.sweep({ actor: 'sweeper' });
     expect(byRun(results)).toEqual({
       'EQ/P/Runs/Run_due': 'cleared',
       'EQ/P/Runs/Run_boundary': 'cleared',
+      'EQ/P/Runs/Run_no_time': 'verified_time_unparsable',
       'EQ/P/TestRuns/TestRun_interrupted': 'cleared',
     });
     const remaining = fs.readdirSync(path.join(harness.root, 'EQ/P/Runs')).sort();
@@ -49,7 +50,7 @@ describe('sweep', () => {
     seed(harness.root);
     const before = snapshotTree(harness.root);
     const results = await harness.service.clears.sweep({ actor: 'sweeper', dryRun: true });
-    expect(Object.values(byRun(results))).toEqual(['would_clear', 'would_clear', 'would_clear']);
+    expect(Object.values(byRun(results)).sort()).toEqual(['verified_time_unparsable', 'would_clear', 'would_clear', 'would_clear']);
     expect(snapshotTree(harness.root)).toEqual(before);
     expect(journalLines(harness)).toEqual([]);
   });
@@ -88,18 +89,18 @@ describe('clearing a set', () => {
     expect(fs.existsSync(path.join(harness.root, 'EQ/P/Runs/Run_queued'))).toBe(true);
   });
 
-  it('clears every verified run, and interrupted ones, with all_verified, whatever the mode', async () => {
+  it('clears every verified run, and interrupted ones, with all_verified, whatever the mode, and keeps one whose time cannot be read', async () => {
     const { root, service } = createHarness({ policy: { mode: 'manual' } });
     seed(root);
     const results = await service.clears.clearSet({ all_verified: true }, { actor: 'alice' });
-    expect(Object.keys(byRun(results)).sort()).toEqual([
-      'EQ/P/Runs/Run_boundary',
-      'EQ/P/Runs/Run_due',
-      'EQ/P/Runs/Run_no_time',
-      'EQ/P/Runs/Run_recent',
-      'EQ/P/TestRuns/TestRun_interrupted',
-    ]);
-    expect(fs.readdirSync(path.join(root, 'EQ/P/Runs'))).toEqual(['Run_queued']);
+    expect(byRun(results)).toEqual({
+      'EQ/P/Runs/Run_boundary': 'cleared',
+      'EQ/P/Runs/Run_due': 'cleared',
+      'EQ/P/Runs/Run_no_time': 'verified_time_unparsable',
+      'EQ/P/Runs/Run_recent': 'cleared',
+      'EQ/P/TestRuns/TestRun_interrupted': 'cleared',
+    });
+    expect(fs.readdirSync(path.join(root, 'EQ/P/Runs')).sort()).toEqual(['Run_no_time', 'Run_queued']);
   });
 
   it('deletes nothing on a dry run of a set', async () => {
@@ -107,7 +108,9 @@ describe('clearing a set', () => {
     seed(root);
     const before = snapshotTree(root);
     const results = await service.clears.clearSet({ all_verified: true }, { actor: 'alice', dryRun: true });
-    expect(results.every((r) => 'outcome' in r && r.outcome === 'would_clear')).toBe(true);
+    expect(Object.entries(byRun(results)).filter(([, outcome]) => outcome !== 'would_clear')).toEqual([
+      ['EQ/P/Runs/Run_no_time', 'verified_time_unparsable'],
+    ]);
     expect(snapshotTree(root)).toEqual(before);
   });
 });

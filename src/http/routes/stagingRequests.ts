@@ -71,6 +71,8 @@ export const CLEAR_REFUSALS: CleanupErrorCode[] = [
   'ingest_missing',
   'ingest_inconsistent',
   'staging_not_sync_verified',
+  'missing_verified_timestamp',
+  'verified_time_unparsable',
   'verified_in_future',
   'clear_in_progress',
   'staging_permission_denied',

@@ -71,7 +71,7 @@ function foldersAbove(relativePath: string): string[] {
 function removeFile(run: DirHandle, relativePath: string, tally: Tally): void {
   inParent(run, relativePath, tally, (parent, name) => {
     const stat = parent.lstatOrNull(name);
-    if (stat && unlinked(parent, name, relativePath, tally)) tally.removed(1, stat.size);
+    if (stat && unlinked(parent, name, relativePath, tally, stat)) tally.removed(1, stat.freedBytes());
   });
 }
 

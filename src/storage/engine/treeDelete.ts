@@ -11,10 +11,12 @@
 // folder that changed since the survey, by the time test in one that did not
 // (its names are the surveyed ones). Anything unsynced (a late file, one
 // rewritten in place), or a folder the survey never saw, is kept and
-// reported. The folders, the manifest and ingest.json go afterwards, in the
+// reported. Each entry is read afresh on its folder's descriptor just before
+// its unlinkat (native/at.c), so one appended to or replaced after it was
+// judged is kept too (`changed_during_clear`). The folders, the manifest and ingest.json go afterwards, in the
 // shell (shellRemoval.ts).
-import { modifiedAfterVerification, type SyncRules } from '../../domain/syncCheck.ts';
-import { DirHandle, errorCode, type DirEntry, type StatedEntry } from '../dirHandle.ts';
+import { lateReason, type SyncRules } from '../../domain/syncCheck.ts';
+import { DirHandle, errorCode, type DirEntry, type EntryStat, type StatedEntry } from '../dirHandle.ts';
 import { INGEST_PATH, isMetaPath, META_DIR } from '../runLayout.ts';
 import { Tally, type DeleteOptions, type DeleteOutcome } from './deleteTally.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
@@ -51,6 +53,10 @@ export function surveyedContents(
     ...(rules ? { rules } : {}),
   };
 }
+
+// What an entry written to or replaced between its judgement and its unlink
+// is left with.
+export const CHANGED_DURING_CLEAR = 'changed_during_clear';
 
 // A folder changed this shortly before the survey may change again within
 // one timestamp tick: it is not taken as unchanged.
@@ -152,7 +158,7 @@ class ContentsRemoval {
       if (!entryStat) continue;
       const kept = this.judgeOf(unchanged)?.(relativePath, entryStat);
       if (kept) this.tally.leave(relativePath, kept);
-      else if (unlinked(folder, entry.name, relativePath, this.tally)) this.tally.removed(1, entryStat.size);
+      else if (unlinked(folder, entry.name, relativePath, this.tally, entryStat)) this.tally.removed(1, entryStat.freedBytes());
     }
   }
 
@@ -165,9 +171,7 @@ class ContentsRemoval {
   }
 
   private readonly timeJudge: StagedFileJudge = (path, stat) =>
-    !isMetaPath(path) && this.args.rules && modifiedAfterVerification(stat.mtimeMs, this.args.rules)
-      ? 'modified_after_verification'
-      : null;
+    !isMetaPath(path) && this.args.rules ? lateReason(stat, this.args.rules) : null;
 
   // Judges only this share's folders, holding only their part of the manifest.
   private shareJudge(rules: SyncRules): StagedFileJudge {
@@ -190,12 +194,15 @@ function within(directory: DirectoryStamp, name: string): string {
   return directory.relativePath ? `${directory.relativePath}/${name}` : name;
 }
 
-// Unlinks `name` from `folder`; false, and the path left with its code,
-// when it could not be (one already gone is neither removed nor left).
-export function unlinked(folder: DirHandle, name: string, relativePath: string, tally: Tally): boolean {
+// Unlinks `name` from `folder` if it is still the entry `judged` (read
+// afresh at that moment); false, and the path left with its code, when it
+// changed since it was judged (`changed_during_clear`: a retry judges it
+// again) or could not be unlinked (one already gone is neither removed nor left).
+export function unlinked(folder: DirHandle, name: string, relativePath: string, tally: Tally, judged: EntryStat): boolean {
   try {
-    folder.unlink(name);
-    return true;
+    if (folder.unlinkUnchanged(name, judged)) return true;
+    tally.leave(relativePath, CHANGED_DURING_CLEAR);
+    return false;
   } catch (error) {
     const code = errorCode(error);
     if (code !== 'ENOENT') tally.leave(relativePath, code);

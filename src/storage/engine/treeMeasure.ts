@@ -20,7 +20,7 @@ export interface DirectoryStamp {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
-  // The non-directory entries directly inside, and their lstat bytes.
+  // The non-directory entries directly inside, and the bytes removing them frees.
   files: number;
   bytes: number;
 }
@@ -77,12 +77,13 @@ export function measureTree(root: DirHandle, options: MeasureOptions = {}): Tree
         const { stat } = entry;
         if (!stat) return;
         const directory = open.at(-1);
+        const freed = stat.freedBytes();
         if (directory) {
           directory.files += 1;
-          directory.bytes += stat.size;
+          directory.bytes += freed;
         }
         measure.files += 1;
-        measure.bytes += stat.size;
+        measure.bytes += freed;
         if (!isMetaPath(entry.relativePath)) {
           measure.dataFiles += 1;
           measure.dataBytes += stat.size;

@@ -15,7 +15,7 @@ export function warmUp(folder: string): void {
     const entry = parseManifestLine(`${'0'.repeat(64)}  warm-up/${line}.dat`);
     if (entry) index.add(entry.path);
   }
-  const rules = { manifestPath: '.no-manifest', verifiedAtMs: 0, toleranceMs: 0 };
+  const rules = { manifestPath: '.no-manifest', verifiedAtMs: 0, toleranceMs: 0, seenVerifiedAtMs: null };
   withDirectoryAt(folder.replace(/\/+$/, ''), (directory) => {
     for (let round = 0; round < ROUNDS; round += 1) {
       measureTree(directory, { rules });

@@ -21,7 +21,7 @@ export type StagedFileJudge = (relativePath: string, stat: StatLike) => Unsynced
 function createStagedFileJudge(run: DirHandle, rules: SyncRules, keep?: (path: string) => boolean): StagedFileJudge {
   const manifest = loadManifestIndex(run, rules.manifestPath, keep);
   return (relativePath, stat) =>
-    isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat.mtimeMs, manifest, rules);
+    isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat, manifest, rules);
 }
 
 function firstSegment(path: string): string {

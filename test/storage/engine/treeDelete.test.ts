@@ -182,7 +182,7 @@ describe('deleting a surveyed run', () => {
 
   it('judges every entry again when deleting: a file added after the survey, its folder\'s mtime put back, is kept', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'b/two.dat': '2' } });
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0, seenVerifiedAtMs: null };
     const survey = measureAt(run, { rules });
     const { mtime } = fs.statSync(path.join(run, 'a'));
     fs.writeFileSync(path.join(run, 'a/late.dat'), 'late');
@@ -196,7 +196,7 @@ describe('deleting a surveyed run', () => {
 
   it('keeps the manifest until the end, so a share that judges late still has it', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0, seenVerifiedAtMs: null };
     const survey = measureAt(run, { rules });
     fs.writeFileSync(path.join(run, 'a/late.dat'), 'late');
     const opened = openRunAt(run);
@@ -211,7 +211,7 @@ describe('deleting a surveyed run', () => {
 
   it('keeps a file rewritten in place after the survey (modified after verification)', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '2' } });
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: Date.parse('2026-04-17T16:18:43Z'), toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: Date.parse('2026-04-17T16:18:43Z'), toleranceMs: 0, seenVerifiedAtMs: null };
     const survey = measureAt(run, { rules });
     expect(survey.unsynced?.count).toBe(0);
     fs.writeFileSync(path.join(run, 'a/two.dat'), 'rewritten');
@@ -224,7 +224,7 @@ describe('deleting a surveyed run', () => {
 
   it('keeps a file rewritten in place in a folder otherwise unchanged since the survey (time test again)', async () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '2' } });
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: Date.parse('2026-04-17T16:18:43Z'), toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: Date.parse('2026-04-17T16:18:43Z'), toleranceMs: 0, seenVerifiedAtMs: null };
     // Past the two seconds in which a folder counts as still changing.
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const survey = measureAt(run, { rules });
@@ -240,7 +240,7 @@ describe('deleting a surveyed run', () => {
 
   it('keeps ingest.json and the manifest while anything the survey never listed is still in the run', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0, seenVerifiedAtMs: null };
     const survey = measureAt(run, { rules });
     const opened = openRunAt(run);
     const contents = deleteDirectoryContents(surveyedContents(opened.run.fd, survey, rules));
@@ -254,7 +254,7 @@ describe('deleting a surveyed run', () => {
 
   it('removes the manifest and ingest.json last, and only once nothing else is left', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1' } });
-    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0 };
+    const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: null, toleranceMs: 0, seenVerifiedAtMs: null };
     const expected = treeTotals(run);
     expect(deleteTree(run, { rules })).toMatchObject({ files: expected.files, bytes: expected.bytes, leftCount: 0 });
     expect(fs.existsSync(run)).toBe(false);

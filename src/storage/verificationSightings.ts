@@ -1,0 +1,115 @@
+// When this service first saw each run verified: the moment the inode test
+// of the pre-clear check compares ctimes with (README "Checks before a
+// clear"). A record's own sync_verified time cannot serve: files copied into
+// a staging tree, or a tree moved to a new disk, have new ctimes however old
+// the verification. Kept in the journal folder as JSON lines (one file per
+// host label, like the journal), so that a restart never moves a sighting
+// later. A torn or foreign line is skipped.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileLabelOf, journalUnavailable } from './journal.ts';
+
+const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+export interface VerificationSightings {
+  readonly file: string;
+  // When (ms since the epoch, this machine's clock) this service first saw
+  // the run at `runPath` verified at `verification` (the latest
+  // sync_verified entry's time, as written); now, noted, when never before.
+  firstSeen(runPath: string, verification: string): Promise<number>;
+  // Resolves once every sighting noted so far is on disk; a clear waits for
+  // it before it deletes. Both reject with journal_unavailable when the
+  // file cannot be read or written.
+  durable(): Promise<void>;
+}
+
+interface Sighting {
+  run_path: string;
+  verification: string;
+  seen_ms: number;
+}
+
+export const sightingsFileName = (hostLabel: string): string => `sightings.${fileLabelOf(hostLabel)}.jsonl`;
+
+const keyOf = (runPath: string, verification: string): string => `${runPath}\n${verification}`;
+
+function parseSighting(line: string): Sighting | null {
+  try {
+    const value = JSON.parse(line) as Partial<Sighting>;
+    return typeof value.run_path === 'string' && typeof value.verification === 'string' && Number.isFinite(value.seen_ms)
+      ? (value as Sighting)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+async function readSightings(file: string): Promise<Map<string, number>> {
+  const text = await fs.readFile(file, { encoding: 'utf8', flag: O_RDONLY | O_NOFOLLOW | O_NONBLOCK }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  const seen = new Map<string, number>();
+  for (const sighting of text.split('\n').flatMap((line) => parseSighting(line) ?? [])) {
+    const key = keyOf(sighting.run_path, sighting.verification);
+    // The earliest wins: a line appended twice (a crash between write and bookkeeping) never moves it later.
+    seen.set(key, Math.min(seen.get(key) ?? Infinity, sighting.seen_ms));
+  }
+  return seen;
+}
+
+export function createVerificationSightings(directory: string, hostLabel: string): VerificationSightings {
+  const file = path.join(directory, sightingsFileName(hostLabel));
+  let loaded: Promise<Map<string, number>> | null = null;
+  let unwritten: string[] = [];
+  let writing: Promise<void> = Promise.resolve();
+
+  const write = async (): Promise<void> => {
+    if (unwritten.length === 0) return;
+    const lines = unwritten;
+    unwritten = [];
+    try {
+      await fs.mkdir(directory, { recursive: true });
+      const handle = await fs.open(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o644);
+      try {
+        // A line torn by a crash ends at the first newline of this batch.
+        await handle.appendFile(`\n${lines.join('')}`);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      unwritten = [...lines, ...unwritten];
+      throw journalUnavailable(directory, error as NodeJS.ErrnoException, 'written');
+    }
+  };
+  // One write at a time, in order; each durable() waits for the writes noted before it.
+  const durable = (): Promise<void> => {
+    writing = writing.catch(() => undefined).then(write);
+    return writing;
+  };
+
+  return {
+    file,
+    async firstSeen(runPath, verification) {
+      // A file that cannot be read fails every look (fail closed): a sighting
+      // forgotten would be taken again later, and more would pass the test.
+      loaded ??= readSightings(file).catch((error: NodeJS.ErrnoException) => {
+        throw journalUnavailable(directory, error, 'read');
+      });
+      const seen = await loaded;
+      const key = keyOf(runPath, verification);
+      const known = seen.get(key);
+      if (known !== undefined) return known;
+      // One millisecond on: Date.now() is truncated, and an inode changed
+      // within the same millisecond, before this look, is not late.
+      const now = Date.now() + 1;
+      seen.set(key, now);
+      unwritten.push(`${JSON.stringify({ run_path: runPath, verification, seen_ms: now } satisfies Sighting)}\n`);
+      // Listings note sightings too; they are written in the background, and a clear waits for them.
+      durable().catch(() => undefined);
+      return now;
+    },
+    durable,
+  };
+}
