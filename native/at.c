@@ -266,30 +266,87 @@ static napi_value Unlinkat(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// unlinkatUnchanged(dirfd, name, ino, size, mtimeMs, ctimeMs) -> true once
-// unlinked; false, unlinking nothing, when the entry is no longer the one
-// judged (another inode, size, mtime or ctime, read afresh just before the
-// unlink): an entry written to, or replaced, since it was judged is kept.
-// The window left is the few instructions between the two calls.
+// Whether an entry's stamps are still the judged ones [ino, size, mtimeMs, ctimeMs].
+static bool same_stamps(const struct stat *st, const double judged[4]) {
+  double now[STAT_FIELDS];
+  fill_stat(now, st);
+  return now[3] == judged[0] && now[1] == judged[1] && now[2] == judged[2] && now[5] == judged[3];
+}
+
+// Copies what an unlinked regular file holds, reopened through the O_PATH
+// descriptor that kept it, to a new file `name` (never over another one).
+// Returns 0, or the errno that stopped it.
+static int restore_file(int dirfd, const char *name, int held, mode_t mode) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", held);
+  int in = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (in < 0) return errno;
+  int out = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+  int failure = out < 0 ? errno : 0;
+  char *buffer = failure ? NULL : malloc(1 << 16);
+  if (!failure && !buffer) failure = ENOMEM;
+  while (!failure) {
+    ssize_t got = read(in, buffer, 1 << 16);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno != EINTR) failure = errno;
+      continue;
+    }
+    for (ssize_t put = 0; put < got && !failure;) {
+      ssize_t wrote = write(out, buffer + put, (size_t)(got - put));
+      if (wrote >= 0) put += wrote;
+      else if (errno != EINTR) failure = errno;
+    }
+  }
+  if (!failure && fsync(out) != 0) failure = errno;
+  free(buffer);
+  if (out >= 0) close(out);
+  close(in);
+  return failure;
+}
+
+// unlinkatUnchanged(dirfd, name, ino, size, mtimeMs, ctimeMs) -> 0 once
+// unlinked; 1 when the entry is no longer the one judged (another inode,
+// size, mtime or ctime, read afresh just before the unlink), and nothing was
+// unlinked; 2 when a regular file was written to between that look and its
+// unlink: its content is then restored under its name; or -errno when that
+// restore failed. The entry is held by an O_PATH descriptor across its
+// unlink (which opens nothing: no read permission needed, no FIFO or device
+// touched), so a write that landed while it was still linked is seen after.
 static napi_value UnlinkatUnchanged(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   int dirfd;
   char name[256];
-  double expected[4];
+  double judged[4];
   const char *usage = "unlinkatUnchanged(dirfd, name, ino, size, mtimeMs, ctimeMs)";
   if (!dir_and_name(env, info, 6, argv, &dirfd, name, usage, "unlinkat")) return NULL;
   for (int i = 0; i < 4; i++) {
-    if (napi_get_value_double(env, argv[2 + i], &expected[i]) != napi_ok) return throw_type(env, usage);
+    if (napi_get_value_double(env, argv[2 + i], &judged[i]) != napi_ok) return throw_type(env, usage);
   }
-  struct stat st;
-  double now[STAT_FIELDS];
-  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return throw_errno(env, errno, "fstatat");
-  fill_stat(now, &st);
-  bool same = now[3] == expected[0] && now[1] == expected[1] && now[2] == expected[2] && now[5] == expected[3] &&
-              !S_ISDIR(st.st_mode);
-  if (same && unlinkat(dirfd, name, 0) != 0) return throw_errno(env, errno, "unlinkat");
+  int held = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (held < 0) return throw_errno(env, errno, "openat");
+  struct stat before, after;
+  int outcome = 0, failure = 0;
+  const char *failed = NULL;
+  if (fstat(held, &before) != 0) {
+    failure = errno;
+    failed = "fstat";
+  } else if (S_ISDIR(before.st_mode) || !same_stamps(&before, judged)) {
+    outcome = 1;
+  } else if (unlinkat(dirfd, name, 0) != 0) {
+    failure = errno;
+    failed = "unlinkat";
+  } else if (S_ISREG(before.st_mode) && fstat(held, &after) == 0 &&
+             (after.st_size != before.st_size || after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+              after.st_mtim.tv_nsec != before.st_mtim.tv_nsec)) {
+    // The unlink itself renews the ctime: only the size and mtime tell a write.
+    int lost = restore_file(dirfd, name, held, before.st_mode);
+    outcome = lost ? -lost : 2;
+  }
+  close(held);
+  if (failed) return throw_errno(env, failure, failed);
   napi_value result;
-  napi_get_boolean(env, same, &result);
+  napi_create_int32(env, outcome, &result);
   return result;
 }
 

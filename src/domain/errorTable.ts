@@ -112,7 +112,8 @@ const CLEANUP_ERRORS = {
       (inodeChanged
         ? ' Some were changed after this service first saw the run verified although their mtime is older: files copied ' +
           'in with their times kept (cp -p, rsync -a), or a tree moved, restored or re-permissioned (which renews every ' +
-          'ctime). Re-verify the run against the NAS (a new sync_verified entry) and clear again.'
+          'ctime). Re-verify the run against the NAS (a new sync_verified entry), or, where you changed them yourself ' +
+          '(chattr, chmod) and know they are what was verified, remove them by hand; then clear again.'
         : ''),
     details: unsyncedFilesDetailsSchema,
   }),

@@ -25,11 +25,21 @@ export interface SyncRules {
   // anyone (cp -p, rsync -a, touch -d); ctime cannot: a file whose inode
   // changed after that moment is not known to be what the NAS received.
   seenVerifiedAtMs: number | null;
+  // Files an earlier clear of this run could not delete (EPERM, EBUSY, ...),
+  // by byte path, as they were then: a later inode change of one of them
+  // alone, same inode, size and mtime, is a person mending it (chattr -i,
+  // chmod), not new content.
+  stuck?: Readonly<Record<string, StuckFile>>;
 }
 
-// The two stamps the time tests read.
-export interface FileTimes {
+export interface StuckFile {
+  ino: number;
+  size: number;
   mtimeMs: number;
+}
+
+// The stamps the time tests read.
+export interface FileTimes extends StuckFile {
   ctimeMs: number;
 }
 
@@ -56,17 +66,21 @@ export function judgeStagedFile(
 ): UnsyncedReason | null {
   if (!manifest && rules.verifiedAtMs === null) return 'unverifiable';
   if (manifest && !manifest.has(relativePath)) return 'not_in_manifest';
-  return lateReason(times, rules);
+  return lateReason(relativePath, times, rules);
 }
 
 // The time tests alone, for a file whose name was judged already: modified
 // after the verification (beyond the clock-skew tolerance), or its inode
-// changed after this service first saw the run verified.
+// changed after this service first saw the run verified (unless it is a
+// stuck file, mended and otherwise as it was).
 export function lateReason(
+  relativePath: string,
   times: FileTimes,
   rules: Omit<SyncRules, 'manifestPath'>,
 ): 'modified_after_verification' | 'inode_changed_after_verification' | null {
   if (rules.verifiedAtMs !== null && times.mtimeMs > rules.verifiedAtMs + rules.toleranceMs) return 'modified_after_verification';
-  if (rules.seenVerifiedAtMs !== null && times.ctimeMs > rules.seenVerifiedAtMs) return 'inode_changed_after_verification';
-  return null;
+  if (rules.seenVerifiedAtMs === null || times.ctimeMs <= rules.seenVerifiedAtMs) return null;
+  const stuck = rules.stuck?.[relativePath];
+  const mended = stuck?.ino === times.ino && stuck.size === times.size && stuck.mtimeMs === times.mtimeMs;
+  return mended ? null : 'inode_changed_after_verification';
 }

@@ -10,7 +10,7 @@ import { manifestPathOf } from '../domain/manifest.ts';
 import { locateNasCopy } from '../domain/nasMapping.ts';
 import { PRE_CLEAR_REFUSALS, type PreClearRefusal } from '../domain/policy.ts';
 import { latestVerification, verifiedAt } from '../domain/verification.ts';
-import type { SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
+import type { StuckFile, SyncRules, UnsyncedReport } from '../domain/syncCheck.ts';
 import type { StagedRun } from '../storage/stagedRun.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { VerificationSightings } from '../storage/verificationSightings.ts';
@@ -92,17 +92,28 @@ export class PreClearCheck {
       verifiedAtMs: verified ? Math.min(verified.getTime(), this.clock().getTime()) : null,
       toleranceMs: this.settings.mtimeToleranceSeconds * 1000,
       seenVerifiedAtMs: await this.seenVerifiedAt(runPath, view),
+      stuck: await this.stuckFiles(runPath, view),
     };
   }
 
-  // Null for a resumed clear: the clear that recorded the intent judged its
-  // files, mending what stopped it (chattr -i, chmod) renews ctimes, and a
-  // cleared run can no longer be verified again, so the inode test would hold
-  // it forever. The manifest and mtime tests still judge what is left.
+  private async stuckFiles(runPath: string, view: IngestView): Promise<Record<string, StuckFile>> {
+    const at = latestVerification(view)?.at;
+    return at === undefined ? {} : this.sightings.stuckFiles(runPath, at);
+  }
+
+  // Files this clear could not delete, remembered as they were, so that a
+  // person mending them (chattr -i, chmod) does not make them late.
+  async rememberStuck(runPath: string, view: IngestView, stuck: Readonly<Record<string, StuckFile>>): Promise<void> {
+    const at = latestVerification(view)?.at;
+    if (at !== undefined && Object.keys(stuck).length > 0) await this.sightings.noteStuck(runPath, at, stuck);
+  }
+
+  // Null where the record has no verification time (refused before any
+  // deletion). A resumed clear keeps the test; files an earlier clear could
+  // not delete are judged as they were then (rememberStuck).
   private async seenVerifiedAt(runPath: string, view: IngestView): Promise<number | null> {
     const at = latestVerification(view)?.at;
-    if (at === undefined || view.current_state === 'cleared') return null;
-    return this.sightings.firstSeen(runPath, at);
+    return at === undefined ? null : this.sightings.firstSeen(runPath, at);
   }
 
   // Once the sightings this clear's judgement rests on are on disk (a

@@ -103,6 +103,10 @@ export class RunClearer {
       const removed = await run.remove(survey, rules, (progress) =>
         this.progress(location, options, progress, survey.files),
       );
+      // Best effort: without it, a mended file is only judged more strictly.
+      await this.deps.check.rememberStuck(location.runPath, record.view, removed.stuck).catch((error: unknown) =>
+        (options.logger ?? this.deps.logger).warn({ err: error, run_path: location.runPath }, 'files the clear could not delete not remembered'),
+      );
       const complete = removed.leftCount === 0 && !removed.stopped;
       // A complete clear removed ingest.json, whose growth is then taken off
       // (and the last progress says so, to agree with the answer).

@@ -216,9 +216,12 @@ export class DirHandle {
   }
 
   // Unlinks `name` only if it is still the entry `judged` (same inode, size,
-  // mtime and ctime, read afresh at the moment it goes); false when it changed.
-  unlinkUnchanged(name: string, judged: EntryStat): boolean {
-    return nativeAt.unlinkatUnchanged(this.fd, bytes(name), judged.ino, judged.size, judged.mtimeMs, judged.ctimeMs);
+  // mtime and ctime, read afresh at the moment it goes): 'unlinked'; 'changed'
+  // when it was not (nothing unlinked) or was written to during its unlink
+  // (then restored); 'unrestored' when that restore failed.
+  unlinkUnchanged(name: string, judged: EntryStat): 'unlinked' | 'changed' | 'unrestored' {
+    const outcome = nativeAt.unlinkatUnchanged(this.fd, bytes(name), judged.ino, judged.size, judged.mtimeMs, judged.ctimeMs);
+    return outcome === 0 ? 'unlinked' : outcome > 0 ? 'changed' : 'unrestored';
   }
 
   rmdir(name: string): void {

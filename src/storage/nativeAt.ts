@@ -26,9 +26,12 @@ export interface NativeAt {
   lstatat(dirfd: number, name: Buffer): Float64Array;
   fstat(fd: number): Float64Array;
   unlinkat(dirfd: number, name: Buffer, removeDirectory: boolean): void;
-  // Unlinks a non-folder only if a fresh fstatat still shows the inode, size,
-  // mtime and ctime given; false (nothing unlinked) when it does not.
-  unlinkatUnchanged(dirfd: number, name: Buffer, ino: number, size: number, mtimeMs: number, ctimeMs: number): boolean;
+  // Unlinks a non-folder only if a fresh look still shows the inode, size,
+  // mtime and ctime given: 0 once unlinked; 1 when it changed (nothing
+  // unlinked); 2 when a regular file was written to between that look and
+  // its unlink (its content restored under its name); -errno when that
+  // restore failed.
+  unlinkatUnchanged(dirfd: number, name: Buffer, ino: number, size: number, mtimeMs: number, ctimeMs: number): number;
   scan(dirfd: number, withStats: boolean): ScanResult;
   // FS_IOC_GETFLAGS of an open file or folder; -1 where the filesystem has none.
   inodeFlags(fd: number): number;

@@ -7,6 +7,7 @@
 // later. A torn or foreign line is skipped.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { StuckFile } from '../domain/syncCheck.ts';
 import { fileLabelOf, journalUnavailable } from './journal.ts';
 
 const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
@@ -17,16 +18,27 @@ export interface VerificationSightings {
   // the run at `runPath` verified at `verification` (the latest
   // sync_verified entry's time, as written); now, noted, when never before.
   firstSeen(runPath: string, verification: string): Promise<number>;
+  // The files a clear of that run and verification could not delete, as
+  // they were then (SyncRules.stuck), kept with the sightings.
+  stuckFiles(runPath: string, verification: string): Promise<Record<string, StuckFile>>;
+  noteStuck(runPath: string, verification: string, stuck: Readonly<Record<string, StuckFile>>): Promise<void>;
   // Resolves once every sighting noted so far is on disk; a clear waits for
   // it before it deletes. Both reject with journal_unavailable when the
   // file cannot be read or written.
   durable(): Promise<void>;
 }
 
+// A line: a first sighting, or files a clear could not delete.
 interface Sighting {
   run_path: string;
   verification: string;
-  seen_ms: number;
+  seen_ms?: number;
+  stuck?: Record<string, StuckFile>;
+}
+
+interface Seen {
+  seenMs: number | null;
+  stuck: Record<string, StuckFile>;
 }
 
 export const sightingsFileName = (hostLabel: string): string => `sightings.${fileLabelOf(hostLabel)}.jsonl`;
@@ -36,31 +48,34 @@ const keyOf = (runPath: string, verification: string): string => `${runPath}\n${
 function parseSighting(line: string): Sighting | null {
   try {
     const value = JSON.parse(line) as Partial<Sighting>;
-    return typeof value.run_path === 'string' && typeof value.verification === 'string' && Number.isFinite(value.seen_ms)
-      ? (value as Sighting)
-      : null;
+    const keyed = typeof value.run_path === 'string' && typeof value.verification === 'string';
+    const fact = Number.isFinite(value.seen_ms) || (typeof value.stuck === 'object' && value.stuck !== null);
+    return keyed && fact ? (value as Sighting) : null;
   } catch {
     return null;
   }
 }
 
-async function readSightings(file: string): Promise<Map<string, number>> {
+async function readSightings(file: string): Promise<Map<string, Seen>> {
   const text = await fs.readFile(file, { encoding: 'utf8', flag: O_RDONLY | O_NOFOLLOW | O_NONBLOCK }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
     throw error;
   });
-  const seen = new Map<string, number>();
+  const seen = new Map<string, Seen>();
   for (const sighting of text.split('\n').flatMap((line) => parseSighting(line) ?? [])) {
     const key = keyOf(sighting.run_path, sighting.verification);
+    const known = seen.get(key) ?? { seenMs: null, stuck: {} };
     // The earliest wins: a line appended twice (a crash between write and bookkeeping) never moves it later.
-    seen.set(key, Math.min(seen.get(key) ?? Infinity, sighting.seen_ms));
+    if (sighting.seen_ms !== undefined) known.seenMs = Math.min(known.seenMs ?? Infinity, sighting.seen_ms);
+    Object.assign(known.stuck, sighting.stuck);
+    seen.set(key, known);
   }
   return seen;
 }
 
 export function createVerificationSightings(directory: string, hostLabel: string): VerificationSightings {
   const file = path.join(directory, sightingsFileName(hostLabel));
-  let loaded: Promise<Map<string, number>> | null = null;
+  let loaded: Promise<Map<string, Seen>> | null = null;
   let unwritten: string[] = [];
   let writing: Promise<void> = Promise.resolve();
 
@@ -88,27 +103,42 @@ export function createVerificationSightings(directory: string, hostLabel: string
     writing = writing.catch(() => undefined).then(write);
     return writing;
   };
+  // A file that cannot be read fails every look (fail closed): a sighting
+  // forgotten would be taken again later, and more would pass the test.
+  const seenOf = async (runPath: string, verification: string): Promise<Seen> => {
+    loaded ??= readSightings(file).catch((error: NodeJS.ErrnoException) => {
+      throw journalUnavailable(directory, error, 'read');
+    });
+    const all = await loaded;
+    const key = keyOf(runPath, verification);
+    const seen = all.get(key) ?? { seenMs: null, stuck: {} };
+    all.set(key, seen);
+    return seen;
+  };
+  const note = (sighting: Sighting): void => {
+    unwritten.push(`${JSON.stringify(sighting)}\n`);
+  };
 
   return {
     file,
     async firstSeen(runPath, verification) {
-      // A file that cannot be read fails every look (fail closed): a sighting
-      // forgotten would be taken again later, and more would pass the test.
-      loaded ??= readSightings(file).catch((error: NodeJS.ErrnoException) => {
-        throw journalUnavailable(directory, error, 'read');
-      });
-      const seen = await loaded;
-      const key = keyOf(runPath, verification);
-      const known = seen.get(key);
-      if (known !== undefined) return known;
+      const seen = await seenOf(runPath, verification);
+      if (seen.seenMs !== null) return seen.seenMs;
       // One millisecond on: Date.now() is truncated, and an inode changed
       // within the same millisecond, before this look, is not late.
-      const now = Date.now() + 1;
-      seen.set(key, now);
-      unwritten.push(`${JSON.stringify({ run_path: runPath, verification, seen_ms: now } satisfies Sighting)}\n`);
+      seen.seenMs = Date.now() + 1;
+      note({ run_path: runPath, verification, seen_ms: seen.seenMs });
       // Listings note sightings too; they are written in the background, and a clear waits for them.
       durable().catch(() => undefined);
-      return now;
+      return seen.seenMs;
+    },
+    async stuckFiles(runPath, verification) {
+      return (await seenOf(runPath, verification)).stuck;
+    },
+    async noteStuck(runPath, verification, stuck) {
+      Object.assign((await seenOf(runPath, verification)).stuck, stuck);
+      note({ run_path: runPath, verification, stuck: { ...stuck } });
+      await durable();
     },
     durable,
   };

@@ -75,7 +75,7 @@ describe('judgeStagedFile', () => {
   const seenVerifiedAtMs = verifiedAtMs + 3_600_000;
   const rules = { verifiedAtMs, toleranceMs: 300_000, seenVerifiedAtMs };
   // A file as the orchestrator left it: written, and its inode last changed, before verification.
-  const stamps = (mtimeMs: number, ctimeMs = verifiedAtMs - 1) => ({ mtimeMs, ctimeMs });
+  const stamps = (mtimeMs: number, ctimeMs = verifiedAtMs - 1) => ({ ino: 7, size: 100, mtimeMs, ctimeMs });
 
   it('passes a listed file written before verification', () => {
     expect(judgeStagedFile('listed.dat', stamps(verifiedAtMs - 1), manifest, rules)).toBeNull();
@@ -113,6 +113,20 @@ describe('judgeStagedFile', () => {
   it('names the mtime test first when both time tests fail', () => {
     const rewritten = stamps(verifiedAtMs + 300_001, seenVerifiedAtMs + 1);
     expect(judgeStagedFile('listed.dat', rewritten, manifest, rules)).toBe('modified_after_verification');
+  });
+
+  it('passes a file an earlier clear could not delete whose inode alone changed since (mended: chattr -i, chmod)', () => {
+    const stuck = { 'listed.dat': { ino: 7, size: 100, mtimeMs: verifiedAtMs - 1 } };
+    const mended = stamps(verifiedAtMs - 1, seenVerifiedAtMs + 1);
+    expect(judgeStagedFile('listed.dat', mended, manifest, { ...rules, stuck })).toBeNull();
+  });
+
+  it('flags a stuck file whose content or inode changed all the same', () => {
+    const stuck = { 'listed.dat': { ino: 7, size: 100, mtimeMs: verifiedAtMs - 1 } };
+    const late = seenVerifiedAtMs + 1;
+    for (const changed of [{ ...stamps(verifiedAtMs - 1, late), size: 101 }, { ...stamps(verifiedAtMs - 1, late), ino: 8 }]) {
+      expect(judgeStagedFile('listed.dat', changed, manifest, { ...rules, stuck })).toBe('inode_changed_after_verification');
+    }
   });
 
   it('makes no inode test where nobody saw the run verified', () => {

@@ -32,11 +32,14 @@ afterEach(async () => {
 });
 afterAll(() => pool.close());
 
-export function createHarness(options: HarnessOptions & { locks?: RunLocks } = {}): Harness {
-  const base = makeTempDir();
+// `restartOf`: the program started again on another harness's folders.
+export function createHarness(
+  options: HarnessOptions & { locks?: RunLocks; restartOf?: Pick<Harness, 'root' | 'journalDir'> } = {},
+): Harness {
+  const base = options.restartOf ? path.dirname(options.restartOf.root) : makeTempDir();
   const root = path.join(base, 'staging');
   const journalDir = path.join(base, 'journal');
-  fs.mkdirSync(root);
+  if (!options.restartOf) fs.mkdirSync(root);
   const now = { value: new Date('2026-04-20T12:00:00Z') };
   const service = compose(harnessConfig(options, root, journalDir), {
     logger: pino({ level: 'silent' }),

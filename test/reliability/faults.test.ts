@@ -110,7 +110,8 @@ describe('the staging volume going away while the service runs', () => {
       const health = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
       expect(health.body.checks.staging_root).toMatchObject({ ok: false });
       mountTmpfs(volume, '16m');
-      makeRun(volume, RUN);
+      // A tmpfs comes back empty: the run is staged and verified anew (its files are new inodes).
+      makeRun(volume, RUN, { verifiedAt: '2026-04-17T16:30:00Z' });
       await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
       expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body.outcome).toBe('cleared');
     } finally {

@@ -80,13 +80,12 @@ describe('a device or FIFO where the service reads', () => {
 });
 
 describe('ingest.json that gives nothing to check against', () => {
-  it('refuses a sync_verified run with neither a manifest nor a verification time, deleting nothing', async () => {
+  it('refuses a sync_verified run with neither a manifest nor a verification time with missing_verified_timestamp, deleting nothing', async () => {
     const h = await createAppHarness();
     const run = makeRun(h.root, RUN, { verifiedAt: null, manifest: false });
     const before = snapshotBytes(run);
-    const error = (await clear(h).expect(409)).body.error;
-    expect(error.code).toBe('unsynced_files');
-    expect(error.details.unsynced).toContainEqual({ path: 'image_0001.tif', reason: 'unverifiable' });
+    const error = (await clear(h).expect(422)).body.error;
+    expect(error.code).toBe('missing_verified_timestamp');
     expect(snapshotBytes(run)).toEqual(before);
   });
 

@@ -2,6 +2,7 @@
 // removed, and the paths it could not remove (the first MAX_REPORTED, and how
 // many), shared by the removal of a run's contents and of its shell.
 import { showName, type ShownName } from '../../domain/entryName.ts';
+import type { StuckFile } from '../../domain/syncCheck.ts';
 import { sumOf } from '../../lib/sumOf.ts';
 
 export interface DeleteProgress {
@@ -19,6 +20,9 @@ export interface DeleteOutcome extends DeleteProgress {
   left: LeftPath[];
   leftCount: number;
   stopped: boolean;
+  // The first MAX_STUCK files whose unlink failed (EPERM, EBUSY, ...), by
+  // byte path, as they were judged: see SyncRules.stuck.
+  stuck: Record<string, StuckFile>;
 }
 
 export interface DeleteOptions {
@@ -29,9 +33,11 @@ export interface DeleteOptions {
 }
 
 export const MAX_REPORTED = 20;
+export const MAX_STUCK = 1000;
 
 export class Tally {
-  readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false };
+  readonly outcome: DeleteOutcome = { files: 0, bytes: 0, left: [], leftCount: 0, stopped: false, stuck: {} };
+  private stuckCount = 0;
   private reportedFiles = 0;
   private reportedAt = Date.now();
 
@@ -57,6 +63,14 @@ export class Tally {
     if (this.outcome.left.length < MAX_REPORTED) this.outcome.left.push({ ...showName(relativePath || '.'), code });
   }
 
+  // A file whose unlink failed with `code`, remembered as it was judged.
+  leaveStuck(relativePath: string, code: string, judged: StuckFile): void {
+    this.leave(relativePath, code);
+    if (this.stuckCount >= MAX_STUCK) return;
+    this.stuckCount += 1;
+    this.outcome.stuck[relativePath] = { ino: judged.ino, size: judged.size, mtimeMs: judged.mtimeMs };
+  }
+
   flush(): void {
     this.reportedFiles = this.outcome.files;
     this.reportedAt = Date.now();
@@ -71,5 +85,6 @@ export function combineOutcomes(parts: readonly DeleteOutcome[]): DeleteOutcome 
     left: parts.flatMap((part) => part.left).slice(0, MAX_REPORTED),
     leftCount: sumOf(parts, (part) => part.leftCount),
     stopped: parts.some((part) => part.stopped),
+    stuck: Object.fromEntries(parts.flatMap((part) => Object.entries(part.stuck)).slice(0, MAX_STUCK)),
   };
 }

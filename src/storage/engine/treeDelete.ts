@@ -12,8 +12,9 @@
 // (its names are the surveyed ones). Anything unsynced (a late file, one
 // rewritten in place), or a folder the survey never saw, is kept and
 // reported. Each entry is read afresh on its folder's descriptor just before
-// its unlinkat (native/at.c), so one appended to or replaced after it was
-// judged is kept too (`changed_during_clear`). The folders, the manifest and ingest.json go afterwards, in the
+// its unlinkat and held across it (native/at.c), so one appended to or
+// replaced after it was judged is kept too, and one written to during its
+// unlink is restored (`changed_during_clear`). The folders, the manifest and ingest.json go afterwards, in the
 // shell (shellRemoval.ts).
 import { lateReason, type SyncRules } from '../../domain/syncCheck.ts';
 import { DirHandle, errorCode, type DirEntry, type EntryStat, type StatedEntry } from '../dirHandle.ts';
@@ -171,7 +172,7 @@ class ContentsRemoval {
   }
 
   private readonly timeJudge: StagedFileJudge = (path, stat) =>
-    !isMetaPath(path) && this.args.rules ? lateReason(stat, this.args.rules) : null;
+    !isMetaPath(path) && this.args.rules ? lateReason(path, stat, this.args.rules) : null;
 
   // Judges only this share's folders, holding only their part of the manifest.
   private shareJudge(rules: SyncRules): StagedFileJudge {
@@ -196,16 +197,19 @@ function within(directory: DirectoryStamp, name: string): string {
 
 // Unlinks `name` from `folder` if it is still the entry `judged` (read
 // afresh at that moment); false, and the path left with its code, when it
-// changed since it was judged (`changed_during_clear`: a retry judges it
-// again) or could not be unlinked (one already gone is neither removed nor left).
+// changed since it was judged or was written to as it went (then restored):
+// `changed_during_clear`, which a retry judges again; when the restore
+// failed, `changed_during_clear_unrestored`; or when it could not be unlinked
+// (one already gone is neither removed nor left).
 export function unlinked(folder: DirHandle, name: string, relativePath: string, tally: Tally, judged: EntryStat): boolean {
   try {
-    if (folder.unlinkUnchanged(name, judged)) return true;
-    tally.leave(relativePath, CHANGED_DURING_CLEAR);
+    const outcome = folder.unlinkUnchanged(name, judged);
+    if (outcome === 'unlinked') return true;
+    tally.leave(relativePath, outcome === 'changed' ? CHANGED_DURING_CLEAR : `${CHANGED_DURING_CLEAR}_unrestored`);
     return false;
   } catch (error) {
     const code = errorCode(error);
-    if (code !== 'ENOENT') tally.leave(relativePath, code);
+    if (code !== 'ENOENT') tally.leaveStuck(relativePath, code, judged);
     return false;
   }
 }
