@@ -231,6 +231,28 @@ describe('run path attacks', () => {
   });
 });
 
+describe('bytes freed of a sparse file', () => {
+  it('counts the blocks a sparse file holds, not its apparent size, in the listing, the dry run, the clear and the journal', async () => {
+    const harness = createHarness();
+    const run = makeRun(harness.root, RUN);
+    const sparse = path.join(run, 'sparse.raw');
+    const handle = fs.openSync(sparse, 'w');
+    fs.writeSync(handle, Buffer.alloc(4096, 1), 0, 4096, 0);
+    fs.ftruncateSync(handle, 64 * 1024 * 1024);
+    fs.closeSync(handle);
+    sealRun(run);
+    const { size, blocks } = fs.statSync(sparse);
+    expect(blocks * 512).toBeLessThan(size);
+    const expected = treeTotals(run).bytes - size + blocks * 512;
+    const [row] = (await harness.service.runs.listRuns()).runs;
+    expect(row).toMatchObject({ bytes_to_free: expected });
+    expect(row?.byte_total).toBeGreaterThan(size);
+    expect((await harness.service.clearer.clear(RUN, { ...operator, dryRun: true })).bytes_freed).toBe(expected);
+    expect((await harness.service.clearer.clear(RUN, operator)).bytes_freed).toBe(expected);
+    expect(journalLines(harness)).toMatchObject([{ bytes_freed: expected }]);
+  });
+});
+
 describe('dry run', () => {
   it('says what would go and deletes nothing', async () => {
     const harness = createHarness();

@@ -71,3 +71,55 @@ describe('the native descriptor calls (native/at.c)', () => {
     expect(fs.readdirSync(base)).toEqual([]);
   });
 });
+
+describe('unlinking an entry only while it is the one judged (unlinkatUnchanged)', () => {
+  const write = (name: string, content: string): void => fs.writeFileSync(path.join(base, name), content);
+
+  it('unlinks an entry whose inode, size, mtime and ctime are still the judged ones', () => {
+    write('f', 'judged');
+    expect(folder.unlinkUnchanged('f', folder.lstat('f'))).toBe('unlinked');
+    expect(fs.existsSync(path.join(base, 'f'))).toBe(false);
+  });
+
+  it('keeps a file appended to after it was judged', () => {
+    write('f', 'judged');
+    const judged = folder.lstat('f');
+    fs.appendFileSync(path.join(base, 'f'), ' and more');
+    expect(folder.unlinkUnchanged('f', judged)).toBe('changed');
+    expect(fs.readFileSync(path.join(base, 'f'), 'utf8')).toBe('judged and more');
+  });
+
+  it('keeps a file replaced under the same name with the judged size and mtime', () => {
+    write('f', 'judged');
+    const judged = folder.lstat('f');
+    write('f.new', 'other!');
+    fs.utimesSync(path.join(base, 'f.new'), new Date(judged.mtimeMs), new Date(judged.mtimeMs));
+    fs.renameSync(path.join(base, 'f.new'), path.join(base, 'f'));
+    expect(folder.unlinkUnchanged('f', judged)).toBe('changed');
+    expect(fs.readFileSync(path.join(base, 'f'), 'utf8')).toBe('other!');
+  });
+
+  it('keeps an entry whose inode alone changed (chmod) and never unlinks a folder', () => {
+    write('f', 'judged');
+    const judged = folder.lstat('f');
+    fs.chmodSync(path.join(base, 'f'), 0o600);
+    expect(folder.unlinkUnchanged('f', judged)).toBe('changed');
+    fs.mkdirSync(path.join(base, 'd'));
+    expect(folder.unlinkUnchanged('d', folder.lstat('d'))).toBe('changed');
+    expect(fs.readdirSync(base).sort()).toEqual(['d', 'f']);
+  });
+
+  it('unlinks a symbolic link as an entry, never what it points to', () => {
+    write('target', 'kept');
+    fs.symlinkSync(path.join(base, 'target'), path.join(base, 'link'));
+    expect(folder.unlinkUnchanged('link', folder.lstat('link'))).toBe('unlinked');
+    expect(fs.readdirSync(base)).toEqual(['target']);
+  });
+
+  it('answers ENOENT for an entry already gone', () => {
+    write('f', 'judged');
+    const judged = folder.lstat('f');
+    fs.rmSync(path.join(base, 'f'));
+    expect(() => folder.unlinkUnchanged('f', judged)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+});
