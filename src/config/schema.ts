@@ -12,6 +12,8 @@ const NAS_CHECKS = ['off', 'size', 'checksum'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MIN_TOKEN_LENGTH = 16;
 const MAX_SWEEP_INTERVAL_SECONDS = 86_400;
+const MIN_CONNECTIONS = 8;
+const MAX_CONNECTIONS = 10_000;
 
 interface SettingMeta {
   env: string;
@@ -246,6 +248,33 @@ export const configSchema = z.strictObject({
     env: 'STAGING_CLEANUP_REQUEST_TIMEOUT_SECONDS',
     description: 'a request (headers and body) not received whole in this time answers 408 request_timeout',
   }),
+  // Each connection holds a file descriptor, which clears, listings and the
+  // journal need too: idle ones must not take them all.
+  http: z
+    .strictObject({
+      max_connections: setting(
+        z.int().min(MIN_CONNECTIONS).max(MAX_CONNECTIONS, `at most ${MAX_CONNECTIONS}; each connection holds a file descriptor`).default(1024),
+        {
+          env: 'STAGING_CLEANUP_HTTP_MAX_CONNECTIONS',
+          description: 'connections open at once, at most; a connection beyond is closed at once',
+        },
+      ),
+      keep_alive_timeout_seconds: setting(z.int().min(1).max(600).default(5), {
+        env: 'STAGING_CLEANUP_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
+        description: 'a connection left idle after an answer is closed after this long',
+      }),
+    })
+    .prefault({}),
+}).superRefine((config, context) => {
+  // Event streams hold their connections: requests need some left.
+  if (config.http.max_connections <= config.events.max_clients) {
+    context.addIssue({
+      code: 'custom',
+      path: ['http', 'max_connections'],
+      input: config.http.max_connections,
+      message: `must be more than events.max_clients (${config.events.max_clients}), so that event streams leave connections for requests`,
+    });
+  }
 });
 
 export type AppConfig = z.output<typeof configSchema>;

@@ -10,14 +10,16 @@ import type { AppConfig } from '../config/schema.ts';
 import { MAX_RUN_PATH_LENGTH } from '../domain/runPath.ts';
 import { serviceApp, type AppOptions, type Served } from './app.ts';
 import { clientErrorHandler } from './clientErrors.ts';
+import { capConnections } from './connectionCap.ts';
 import { answerFrameworkError } from './errorEnvelope.ts';
 import { traceIdOf } from './plugins/traceId.ts';
 import { encodeRunPathInUrl, withoutApiTrailingSlash } from './runPathUrl.ts';
 
 interface ServerOptions {
   logger: Logger;
-  // What the app needs, and how long a request may take to arrive.
-  config: AppOptions['config'] & Pick<AppConfig, 'request_timeout_seconds'>;
+  // What the app needs, how long a request may take to arrive, and how many
+  // connections may be open, for how long idle.
+  config: AppOptions['config'] & Pick<AppConfig, 'request_timeout_seconds' | 'http'>;
   heartbeatMs?: number;
 }
 
@@ -46,13 +48,16 @@ export async function buildApp(served: Served, options: ServerOptions): Promise<
     },
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: clientErrorHandler(config.request_timeout_seconds, logger),
-    // Headers and body must arrive within the time, or 408 request_timeout.
+    // Headers and body must arrive within the time, or 408 request_timeout;
+    // so a connection that never sends a request is closed then too.
     requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: config.http.keep_alive_timeout_seconds * 1000,
     http: {
       headersTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeoutMs / 2),
     },
   }).withTypeProvider<ZodTypeProvider>();
+  capConnections(server.server, config.http.max_connections, options.logger);
   // Not encapsulated: the app's plugins, hooks and decorations are the server's.
   await server.register(fp(serviceApp, { name: 'staging-cleanup' }), { served, config, heartbeatMs: options.heartbeatMs });
   await server.ready();

@@ -6,13 +6,16 @@
 // each reached through descriptors from the staging root.
 // A record is parsed again only when its ingest.json changed; counts of runs
 // that can no longer change (sync_verified, cleared) are kept while
-// ingest.json and every folder of the run keep their stamps. A run still
-// receiving data is measured on every listing. (A file rewritten in place,
-// without a folder changing, is not noticed by a cached row; a clear always
-// walks the run afresh.)
+// ingest.json, the manifest they were judged by and every folder of the run
+// keep their stamps (a manifest rewritten in place changes no folder). A run
+// still receiving data is measured on every listing. (A data file rewritten
+// in place, without a folder changing, is not noticed by a cached row; a
+// clear always walks the run afresh.)
+import { byteString } from '../domain/entryName.ts';
 import { isCleanupError, type CleanupError } from '../domain/errors.ts';
 import type { IngestRecord } from '../domain/ingestRecord.ts';
 import { isClearableOrResumable } from '../domain/lifecycle.ts';
+import { DEFAULT_MANIFEST } from '../domain/manifest.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
@@ -51,14 +54,19 @@ interface CachedRun {
   ingest: IngestFile;
   // Only for runs that can no longer change.
   measure: TreeMeasure | null;
+  // The manifest the measure judged by, stamped before it was taken; null
+  // when no manifest rules applied.
+  manifest: { path: string; stamp: FileStamp | null } | null;
 }
 
 type LeafReading =
   | { kind: 'run'; location: RunLocation; ingest: IngestFile; measure: TreeMeasure | null }
   | { kind: 'problem'; problem: CatalogProblem; error: CleanupError }
   | { kind: 'none' };
+type RunReading = Extract<LeafReading, { kind: 'run' }>;
 
 const READ_CONCURRENCY = 32;
+const USUAL_MANIFEST = byteString(DEFAULT_MANIFEST);
 
 export class RunCatalog {
   private readonly cache = new Map<string, CachedRun>();
@@ -95,7 +103,9 @@ export class RunCatalog {
   }
 
   private async read(leaves: readonly RunLocation[]): Promise<LeafReading[]> {
-    const stamps = await this.stampsOf(leaves);
+    // The manifest a run's measure judges by, when known; else the usual one.
+    const manifests = leaves.map((location) => this.cache.get(location.runPath)?.manifest?.path ?? USUAL_MANIFEST);
+    const stamps = await this.stampsOf(leaves, manifests);
     const readings = await mapLimited(leaves, READ_CONCURRENCY, async (location, index): Promise<LeafReading> => {
       const cached = this.cache.get(location.runPath);
       const stamp = stamps[index] ?? null;
@@ -103,23 +113,45 @@ export class RunCatalog {
       const reading: LeafReading = unchanged
         ? { kind: 'run', location, ingest: cached.ingest, measure: null }
         : await this.readLeaf(location);
-      if (reading.kind === 'run' && unchanged && cached.measure && foldersUnchanged(cached.measure, stamp.folders)) {
+      if (
+        reading.kind === 'run' &&
+        unchanged &&
+        cached.measure &&
+        foldersUnchanged(cached.measure, stamp.folders) &&
+        (cached.manifest === null || sameOrBothAbsent(cached.manifest.stamp, stamp.manifest))
+      ) {
         reading.measure = cached.measure;
       }
       return reading;
     });
     await this.measureMissing(readings);
+    await Promise.all(
+      readings.map((reading, index) =>
+        reading.kind === 'run' ? this.remember(reading, manifests[index], stamps[index]?.manifest ?? null) : undefined,
+      ),
+    );
     return readings;
   }
 
   // The stamps that tell what changed, all in one worker round trip.
-  private stampsOf(leaves: readonly RunLocation[]): Promise<Array<RunStamps | null>> {
+  private stampsOf(leaves: readonly RunLocation[], manifests: readonly string[]): Promise<Array<RunStamps | null>> {
     return this.runner.stamps(
-      leaves.map((location) => ({
+      leaves.map((location, index) => ({
         run: this.refOf(location),
         folders: (this.cache.get(location.runPath)?.measure?.directories ?? []).map((folder) => folder.relativePath),
+        manifest: manifests[index],
       })),
     );
+  }
+
+  // Keeps a settled run's measure, with the stamp of the manifest it judged
+  // by; not when another file than the one stamped was the manifest (the
+  // next listing stamps that one and measures again).
+  private async remember(reading: RunReading, stampedPath: string | undefined, stamped: FileStamp | null): Promise<void> {
+    const rules = await this.rulesOf(reading);
+    const manifest = rules ? { path: rules.manifestPath, stamp: stamped } : null;
+    const kept = isSettled(reading.ingest) && (!manifest || manifest.path === stampedPath);
+    this.cache.set(reading.location.runPath, { ingest: reading.ingest, measure: kept ? reading.measure : null, manifest });
   }
 
   private refOf(location: RunLocation): { stagingRoot: string; bytePath: string } {
@@ -139,15 +171,18 @@ export class RunCatalog {
     }
   }
 
+  // Only a run that may be cleared needs to know what would stop it.
+  private rulesOf({ location, ingest }: RunReading): Promise<SyncRules | null> {
+    return isSettled(ingest) ? this.rulesFor(location.runPath, ingest.record.view) : Promise.resolve(null);
+  }
+
   private async measureMissing(readings: LeafReading[]): Promise<void> {
     const missing = readings.filter(
-      (reading): reading is Extract<LeafReading, { kind: 'run' }> => reading.kind === 'run' && reading.measure === null,
+      (reading): reading is RunReading => reading.kind === 'run' && reading.measure === null,
     );
     const requests = await Promise.all(
       missing.map(async (run) => {
-        const view = run.ingest.record.view;
-        // Only a run that may be cleared needs to know what would stop it.
-        const rules = isClearableOrResumable(view.current_state) ? await this.rulesFor(run.location.runPath, view) : null;
+        const rules = await this.rulesOf(run);
         return { run: this.refOf(run.location), ...(rules ? { rules } : {}) };
       }),
     );
@@ -155,13 +190,6 @@ export class RunCatalog {
     missing.forEach((run, index) => {
       run.measure = measured[index] ?? null;
     });
-    for (const reading of readings) {
-      if (reading.kind !== 'run') continue;
-      this.cache.set(reading.location.runPath, {
-        ingest: reading.ingest,
-        measure: isSettled(reading.ingest) ? reading.measure : null,
-      });
-    }
   }
 }
 
@@ -177,7 +205,11 @@ function foldersUnchanged(measure: TreeMeasure, folders: ReadonlyArray<FileStamp
   );
 }
 
-function entryOf(reading: Extract<LeafReading, { kind: 'run' }>): CatalogEntry {
+function sameOrBothAbsent(a: FileStamp | null, b: FileStamp | null): boolean {
+  return (a === null && b === null) || sameStamp(a, b);
+}
+
+function entryOf(reading: RunReading): CatalogEntry {
   const rootStamp = reading.measure?.directories.find((directory) => directory.relativePath === '');
   return {
     location: reading.location,

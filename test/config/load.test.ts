@@ -89,6 +89,14 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
     ['an empty configuration path', { STAGING_CLEANUP_CONFIG: '' }, 'STAGING_CLEANUP_CONFIG', 'set but empty'],
     ['retain_hours past ten years', { STAGING_CLEANUP_RETAIN_HOURS: '87601' }, 'staging_cleanup.retain_hours', 'at most 87600'],
     ['a clock tolerance past a day', { STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS: '86401' }, 'verify_before_clear.mtime_tolerance_seconds', 'at most 86400'],
+    ['more connections than 10000', { STAGING_CLEANUP_HTTP_MAX_CONNECTIONS: '10001' }, 'http.max_connections', 'at most 10000'],
+    [
+      'no more connections than event-stream clients',
+      { STAGING_CLEANUP_HTTP_MAX_CONNECTIONS: '100' },
+      'http.max_connections',
+      'more than events.max_clients (100)',
+    ],
+    ['a keep-alive time of 0', { STAGING_CLEANUP_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '0' }, 'http.keep_alive_timeout_seconds', '>=1'],
   ])('refuses %s in one line naming the key', (_, env, key, hint) => {
     const message = failure({ env, cwd: dir });
     expect(message.split('\n')).toHaveLength(1);
@@ -100,6 +108,18 @@ nas_mounts: { "//nas01/lab": /mnt/nas01/lab }
     const env = { STAGING_CLEANUP_RETAIN_HOURS: '87600', STAGING_CLEANUP_MTIME_TOLERANCE_SECONDS: '86400' };
     const { config } = loadConfig({ env, cwd: dir });
     expect([config.staging_cleanup.retain_hours, config.verify_before_clear.mtime_tolerance_seconds]).toEqual([87_600, 86_400]);
+  });
+
+  it('caps connections at 1024 by default, and at what the file says, above its event-stream clients', () => {
+    expect(loadConfig({ env: {}, cwd: dir }).config.http).toEqual({ max_connections: 1024, keep_alive_timeout_seconds: 5 });
+    const file = writeConfig('http:\n  max_connections: 10000\n  keep_alive_timeout_seconds: 600\nevents:\n  max_clients: 9999\n');
+    expect(loadConfig({ argv: ['--config', file], env: {}, cwd: dir }).config.http).toEqual({
+      max_connections: 10_000,
+      keep_alive_timeout_seconds: 600,
+    });
+    expect(failure({ argv: ['--config', writeConfig('http:\n  max_connections: 20\nevents:\n  max_clients: 20\n')], env: {}, cwd: dir })).toMatch(
+      /^invalid configuration: http\.max_connections: must be more than events\.max_clients \(20\).*\[.*config\.yaml\]$/,
+    );
   });
 
   it('never prints a token in an error: not its own, not in another key\'s value, not in bad JSON', () => {

@@ -74,11 +74,24 @@ describe('CORS', () => {
 
   it('gives another origin no CORS headers, so its page can neither read nor send with a preflight', async () => {
     const h = await createAppHarness({ env: WITH_CORS });
-    const answer = await h.http().options('/api/v1/staging/clear').set(preflight('https://evil.example')).expect(404);
+    const answer = await h.http().options('/api/v1/staging/clear').set(preflight('https://evil.example')).expect(405);
     expect(answer.headers['access-control-allow-origin']).toBeUndefined();
-    expect(answer.body.error.code).toBe('route_not_found');
+    expect(answer.headers['access-control-allow-methods']).toBeUndefined();
+    expect(answer.body.error.code).toBe('method_not_allowed');
     const read = await h.http().get('/api/v1/staging').set('origin', 'https://evil.example').expect(200);
     expect(read.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('answers an OPTIONS that is no preflight (no Origin, or no Access-Control-Request-Method) with 405 and Allow, even for an allowed origin', async () => {
+    const h = await createAppHarness({ env: WITH_CORS });
+    for (const headers of [{}, { origin: WIZARD }, { 'access-control-request-method': 'POST' }]) {
+      const answer = await h.http().options('/api/v1/staging/clear').set(headers).expect(405);
+      expect(answer.headers.allow).toBe('POST');
+      expect(answer.headers['access-control-allow-methods']).toBeUndefined();
+      expect(answer.body.error).toMatchObject({ code: 'method_not_allowed', trace_id: answer.headers['x-trace-id'] });
+    }
+    const bare = await (await createAppHarness()).http().options('/api/v1/staging').expect(405);
+    expect(bare.headers.allow).toBe('GET, HEAD');
   });
 
   it('gives no origin CORS headers when cors_origins is left empty', async () => {

@@ -136,6 +136,48 @@ describe('the error envelope', () => {
     expect(wrongMethod.body.error.message).toContain('DELETE');
   });
 
+  it('answers OPTIONS, TRACE and PROPFIND on every path it serves with 405 method_not_allowed and the Allow of that path', async () => {
+    const h = await createAppHarness();
+    const urls = new Set(h.app.registeredRoutes.map((route) => route.url).filter((url) => url !== '*' && !url.startsWith('/docs')));
+    const concrete = (url: string): string => url.replace(':run_path', RUN).replace(':id', 'job-1').replace('*', 'x');
+    // No route anywhere takes PATCH: its Allow is the path's own.
+    const allowOf = async (url: string): Promise<string> => (await h.app.inject({ method: 'PATCH', url })).headers.allow as string;
+    expect(urls.size).toBeGreaterThan(15);
+    for (const url of [...urls].map(concrete)) {
+      const allow = await allowOf(url);
+      expect(allow, url).toMatch(/^(GET|HEAD|POST)(, (GET|HEAD|POST))*$/);
+      for (const method of ['OPTIONS', 'TRACE', 'PROPFIND'] as const) {
+        const answer = await h.app.inject({ method: method as 'GET', url });
+        expect(answer.statusCode, `${method} ${url}`).toBe(405);
+        expect(answer.headers.allow, `${method} ${url}`).toBe(allow);
+        expect(answer.json().error).toEqual({
+          code: 'method_not_allowed',
+          message: `This path does not take ${method}; it takes ${allow} (see /docs).`,
+          trace_id: answer.headers['x-trace-id'],
+        });
+      }
+    }
+    expect(await allowOf('/api/v1/staging')).toBe('GET, HEAD');
+    expect(await allowOf(`/api/v1/staging/${RUN}/clear`)).toBe('POST');
+    expect(await allowOf('/api/v1/events')).toBe('GET');
+    expect(await allowOf('/')).toBe('GET, HEAD');
+    const unknown = await h.app.inject({ method: 'OPTIONS', url: '/api/v2/nothing' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('route_not_found');
+  });
+
+  it('answers TRACE over a real socket with 405 in the envelope, never echoing the request', async () => {
+    const h = await createAppHarness();
+    const answer = await sendRaw(
+      await listen(h),
+      'TRACE /api/v1/staging HTTP/1.1\r\nHost: 127.0.0.1\r\nMax-Forwards: 0\r\nX-Secret: echo-me\r\nConnection: close\r\n\r\n',
+    );
+    expectEnvelope(answer, 405, 'method_not_allowed');
+    expect(answer.headers.allow).toBe('GET, HEAD');
+    expect(answer.headers['content-type']).not.toContain('message/http');
+    expect(JSON.stringify(answer.body)).not.toContain('echo-me');
+  });
+
   it('masks an unexpected error as 500 internal_error with no stack, and logs it', async () => {
     const app = Fastify();
     await app.register(errorHandling);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createHarness } from '../helpers/serviceHarness.ts';
-import { ingestFor, makeRun, readExample, treeTotals, writeIngest } from '../helpers/stagingTree.ts';
+import { FILES_WRITTEN_AT, ingestFor, makeRun, readExample, treeTotals, writeIngest } from '../helpers/stagingTree.ts';
 
 describe('listing staged runs', () => {
   it('answers one row per staged run with the fields of the Wizard row and the policy', async () => {
@@ -143,6 +143,71 @@ describe('cached counts', () => {
     fs.utimesSync(run, dir.atime, dir.mtime);
     writeIngest(run, { ...ingestFor('EQ/P/Runs/Run_1'), note: 'rewritten' });
     expect((await service.runs.listRuns()).runs[0]?.byte_total).toBe(5);
+  });
+});
+
+describe('a manifest rewritten in place', () => {
+  const scheduled = { policy: { mode: 'scheduled' as const, retainHours: 24 } };
+  const withoutImage2 = (text: string): string =>
+    text
+      .split('\n')
+      .filter((line) => !line.endsWith('image_0002.tif'))
+      .join('\n');
+
+  // Same inode, no entry added or removed, so the folder keeps its mtime:
+  // only the manifest's own stamps tell.
+  function rewriteInPlace(manifest: string, text: string, putMtimeBack: boolean): void {
+    const before = fs.statSync(manifest);
+    const folder = fs.statSync(path.dirname(manifest));
+    fs.writeFileSync(manifest, text);
+    if (putMtimeBack) fs.utimesSync(manifest, before.atime, before.mtime);
+    const after = fs.statSync(manifest);
+    expect(after.ino).toBe(before.ino);
+    if (putMtimeBack) expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(fs.statSync(path.dirname(manifest)).mtimeMs).toBe(folder.mtimeMs);
+  }
+
+  it.each([
+    ['its mtime changed', false],
+    ['its mtime put back, only its ctime changed', true],
+  ])(
+    'makes the next listing say unsynced_files once a line is dropped, and eligible once it is back (%s)',
+    async (_, putMtimeBack) => {
+      const { root, service } = createHarness(scheduled);
+      const manifest = path.join(makeRun(root, 'EQ/P/Runs/Run_1'), '.exlab-wizard/checksums.sha256');
+      // A whole second, which utimes can put back exactly.
+      fs.utimesSync(manifest, FILES_WRITTEN_AT, FILES_WRITTEN_AT);
+      const whole = fs.readFileSync(manifest, 'utf8');
+      expect((await service.runs.listRuns()).runs[0]).toMatchObject({ reason: 'eligible', clearable: true });
+      rewriteInPlace(manifest, withoutImage2(whole), putMtimeBack);
+      expect((await service.runs.listRuns()).runs[0]).toMatchObject({ reason: 'unsynced_files', clearable: false });
+      rewriteInPlace(manifest, whole, putMtimeBack);
+      expect((await service.runs.listRuns()).runs[0]).toMatchObject({ reason: 'eligible', clearable: true });
+    },
+  );
+
+  it('notices a rewrite of a manifest that checksum_file names outside .exlab-wizard/, on every listing', async () => {
+    const { root, service } = createHarness(scheduled);
+    const runPath = 'EQ/P/Runs/Run_1';
+    const run = makeRun(root, runPath);
+    const ingest = ingestFor(runPath) as { history: Array<Record<string, unknown>> };
+    for (const entry of ingest.history) if (entry.state === 'sync_verified') entry.checksum_file = 'sums/run.sha256';
+    writeIngest(run, ingest);
+    const manifest = path.join(run, 'sums/run.sha256');
+    fs.mkdirSync(path.dirname(manifest));
+    // Outside .exlab-wizard/, the manifest is a staged file too: it lists itself.
+    const listed = (text: string): string => `${text}${'0'.repeat(64)}  sums/run.sha256\n`;
+    const whole = listed(fs.readFileSync(path.join(run, '.exlab-wizard/checksums.sha256'), 'utf8'));
+    fs.writeFileSync(manifest, whole);
+    const old = fs.statSync(path.join(run, 'image_0001.tif'));
+    for (const item of [manifest, path.dirname(manifest), run]) fs.utimesSync(item, old.atime, old.mtime);
+    // The first listing stamps the usual manifest; later ones the named one.
+    for (let round = 0; round < 3; round += 1) {
+      expect((await service.runs.listRuns()).runs[0]).toMatchObject({ reason: 'eligible' });
+      rewriteInPlace(manifest, withoutImage2(whole), true);
+      expect((await service.runs.listRuns()).runs[0]).toMatchObject({ reason: 'unsynced_files' });
+      rewriteInPlace(manifest, whole, true);
+    }
   });
 });
 

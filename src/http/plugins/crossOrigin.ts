@@ -4,7 +4,7 @@
 // it that would change something is refused before it reaches a route
 // (origin_not_allowed): a form or a no-cors fetch needs no CORS to be sent.
 // A request without Origin and Sec-Fetch-Site (curl, services) is no page.
-import fastifyCors from '@fastify/cors';
+import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sendError } from '../errorEnvelope.ts';
@@ -23,15 +23,22 @@ export interface CrossOriginOptions {
 export const crossOrigin = fp<CrossOriginOptions>(
   async (app, { corsOrigins }) => {
     const allowed = new Set(corsOrigins);
-    await app.register(fastifyCors, {
+    const options: FastifyCorsOptions = {
       origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
       methods: ['GET', 'POST'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Prefer', TRACE_HEADER],
       exposedHeaders: ['Location', 'Preference-Applied', 'Retry-After', 'Allow', TRACE_HEADER],
-      // A preflight without Access-Control-Request-Method is still answered
-      // (its plain-text 400 would be the one answer outside the envelope).
-      strictPreflight: false,
       maxAge: PREFLIGHT_CACHE_SECONDS,
+    };
+    const preflight = { ...options, preflight: true };
+    const notPreflight = { ...options, preflight: false };
+    // Only an OPTIONS that names the method it asks for is a preflight (Fetch
+    // standard); any other OPTIONS goes on to its route: 405 with Allow
+    // (methodNotAllowed.ts), in the envelope, rather than @fastify/cors's
+    // 204 or its plain-text 400.
+    await app.register(fastifyCors, {
+      delegator: (request, callback) =>
+        callback(null, request.headers['access-control-request-method'] === undefined ? notPreflight : preflight),
     });
     app.addHook('onRequest', async (request, reply) => {
       if (!changesState(request.method)) return;

@@ -30,16 +30,20 @@ export function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null |
   );
 }
 
-// What tells whether a run changed: its .exlab-wizard, its ingest.json and
-// the folders it had when last measured (byte strings relative to the run).
+// What tells whether a run changed: its .exlab-wizard, its ingest.json, its
+// manifest (rewritten in place, it changes no folder) and the folders it had
+// when last measured (byte strings relative to the run).
 export interface RunStampRequest {
   run: RunRef;
   folders: string[];
+  manifest?: string;
 }
 
 export interface RunStamps {
   meta: FileStamp | null;
   ingest: FileStamp | null;
+  // Null when not asked for or not there.
+  manifest: FileStamp | null;
   folders: Array<FileStamp | null>;
 }
 
@@ -47,11 +51,17 @@ export function stampRuns(requests: readonly RunStampRequest[]): Array<RunStamps
   return requests.map((request) =>
     withRun(request.run, (run) => {
       const meta = stampAt(run, META_DIR);
-      return {
-        meta,
-        ingest: meta?.kind === 'directory' ? stampIn(run, META_DIR, INGEST_FILE) : null,
-        folders: stampFolders(run, request.folders),
-      };
+      const manifestAt = request.manifest === undefined ? null : folderAndName(request.manifest);
+      // The usual manifest is stamped on the descriptor opened for ingest.json.
+      const besideIngest = manifestAt?.folder === META_DIR;
+      const names = besideIngest ? [INGEST_FILE, manifestAt.name] : [INGEST_FILE];
+      const [ingest = null, manifestBeside = null] = meta?.kind === 'directory' ? stampsIn(run, META_DIR, names) : [];
+      const manifest = !manifestAt
+        ? null
+        : besideIngest
+          ? manifestBeside
+          : (stampsIn(run, manifestAt.folder, [manifestAt.name])[0] ?? null);
+      return { meta, ingest, manifest, folders: stampFolders(run, request.folders) };
     }),
   );
 }
@@ -61,17 +71,24 @@ function stampAt(folder: DirHandle, name: string): FileStamp | null {
   return stat ? stampOf(stat) : null;
 }
 
-function stampIn(run: DirHandle, folderPath: string, name: string): FileStamp | null {
+// The stamps of names in one folder of the run (opened once); none when the
+// folder cannot be opened.
+function stampsIn(run: DirHandle, folderPath: string, names: readonly string[]): Array<FileStamp | null> {
   try {
     const folder = run.openPath(folderPath);
     try {
-      return stampAt(folder, name);
+      return names.map((name) => stampAt(folder, name));
     } finally {
       folder.close();
     }
   } catch {
-    return null;
+    return [];
   }
+}
+
+function folderAndName(relativePath: string): { folder: string; name: string } {
+  const slash = relativePath.lastIndexOf('/');
+  return { folder: relativePath.slice(0, Math.max(slash, 0)), name: relativePath.slice(slash + 1) };
 }
 
 // Each folder opened from its parent (kept open while its subfolders come,
