@@ -73,6 +73,8 @@ export const CLEAR_REFUSALS: CleanupErrorCode[] = [
   'staging_not_sync_verified',
   'verified_in_future',
   'clear_in_progress',
+  'lock_invalid',
+  'run_name_too_long',
   'staging_permission_denied',
   'unsynced_files',
   'manifest_invalid',
