@@ -26,7 +26,7 @@ import {
   stampLockFolder,
   type LockFolder,
 } from './runLockFolder.ts';
-import { holderProcessGone, sameHolder, thisProcessAs, type LockHolder } from './runLockHolder.ts';
+import { holderProcessGone, isThisProcess, sameHolder, thisProcessAs, type LockHolder } from './runLockHolder.ts';
 
 export { InvalidLock };
 
@@ -119,6 +119,11 @@ export function invalidLockRefusal(location: RunLocation, invalid: InvalidLock):
 
 type Verdict = 'held' | 'dead' | 'stale';
 
+// The lock folders (by `dev:ino`) this process holds, whichever RunLocks took
+// them: a lock that records this process but is not among them was left
+// behind (its folder moved away and back while held), and is dead.
+const heldByThisProcess = new Set<string>();
+
 export function createRunLocks(options: RunLockOptions = {}): RunLocks {
   // Each run whose lock this process holds (or is taking), since when.
   const heldHere = new Map<string, number>();
@@ -129,6 +134,7 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
 
   const verdictOf = (folder: LockFolder): Verdict => {
     const { holder } = folder;
+    if (holder?.host === hostLabel && isThisProcess(holder)) return heldByThisProcess.has(folder.id) ? 'held' : 'dead';
     if (holder?.host === hostLabel) return holderProcessGone(holder) ? 'dead' : 'held';
     return Date.now() - folder.mtimeMs > staleMs ? 'stale' : 'held';
   };
@@ -192,7 +198,7 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
       dropClaim(folder, chain);
       return false;
     }
-    removeLockFolder(parent, name, folder, chain);
+    await removeLockFolder(parent, name, folder, chain);
     options.logger?.warn(
       { lock: lockPathOf(runDir), holder_host: folder.holder?.host ?? null, holder_pid: folder.holder?.pid ?? null, held_since: folder.holder?.acquired_at ?? null },
       verdict === 'dead'
@@ -239,10 +245,11 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
         released = true;
         clearInterval(timer);
         try {
-          if (!compromised && ours()) removeLockFolder(parent, name, folder);
+          if (!compromised && ours()) await removeLockFolder(parent, name, folder);
         } catch {
           // A lock left behind is taken over: at once here, after lock_stale_seconds elsewhere.
         } finally {
+          heldByThisProcess.delete(folder.id);
           folder.dir.close();
           if (ownsParent) parent.close();
           heldHere.delete(runDir);
@@ -255,7 +262,7 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
     const name = lockNameOf(path.basename(runDir));
     // A second round after a takeover, or after a lock that went away meanwhile.
     for (let round = 0; round < 2; round += 1) {
-      const made = await makeLockFolder(parent, name, thisProcessAs(hostLabel, new Date()));
+      const made = await makeLockFolder(parent, name, thisProcessAs(hostLabel, new Date()), heldByThisProcess);
       if (made !== 'exists') return hold(runDir, parent, ownsParent, made);
       const folder = await openLockFolder(parent, name);
       if (!folder) continue;

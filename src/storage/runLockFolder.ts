@@ -1,9 +1,8 @@
 // A run lock folder on disk (README "How a clear stays safe"), reached only
-// through descriptors: the folder is made with mkdir in the run's parent
-// folder (named through that folder's descriptor, and mkdir never follows a
-// final link), opened relative to the parent without following links, and
-// everything after (holder record, refresh, removal) goes through the
-// folder's own descriptor. A lock folder swapped for a link, or moved away,
+// through descriptors: the folder is made with mkdirat on the run's parent
+// folder's descriptor (mkdir never follows a final link) and opened at once
+// relative to it without following links; everything after (holder record,
+// refresh, removal) goes through the folder's own descriptor. A lock folder swapped for a link, or moved away,
 // cannot redirect a single write or unlink outside it.
 //
 // A lock holds only this service's files: holder.json, holder.json.tmp (left
@@ -15,6 +14,7 @@ import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { shownText } from '../domain/entryName.ts';
 import { DirHandle, errorCode, READ_FLAGS, type EntryStat, type StatedEntry } from './dirHandle.ts';
+import { nativeAt } from './nativeAt.ts';
 import { parseHolder, type LockHolder } from './runLockHolder.ts';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, S_IFMT, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK } = fs.constants;
@@ -39,6 +39,8 @@ export class InvalidLock extends Error {
 export interface LockFolder {
   // The folder, opened without following links.
   dir: DirHandle;
+  // Which folder it is: `dev:ino`.
+  id: string;
   ino: number;
   // Its last refresh (or its making).
   mtimeMs: number;
@@ -50,6 +52,8 @@ export interface LockFolder {
 
 function kindOf(stat: EntryStat | null): string {
   if (!stat) return 'not a folder';
+  // A folder by now: it was something else a moment ago.
+  if (stat.isDirectory()) return 'swapped for something else and back while it was opened';
   if (stat.isSymbolicLink()) return 'a symbolic link';
   if (stat.isFile()) return 'a regular file';
   const kinds: Record<number, string> = { [S_IFIFO]: 'a FIFO', [S_IFSOCK]: 'a socket', [S_IFCHR]: 'a device', [S_IFBLK]: 'a device' };
@@ -81,6 +85,15 @@ async function readHolder(dir: DirHandle): Promise<LockHolder | null> {
   }
 }
 
+// What stands at `name` in `parent`, as InvalidLock, once opening it as a
+// folder without following links failed with `code`; other errors as they are.
+function notAFolder(parent: DirHandle, name: string, error: unknown): unknown {
+  const code = errorCode(error);
+  if (code === 'EXDEV') return new InvalidLock('is a mount point');
+  if (code === 'ELOOP' || code === 'ENOTDIR') return new InvalidLock(`is ${kindOf(parent.lstatOrNull(name))}`);
+  return error;
+}
+
 // The lock folder at `name` in `parent`, open (close its `dir`), or null when
 // nothing is there. Throws InvalidLock for anything else standing there.
 export async function openLockFolder(parent: DirHandle, name: string): Promise<LockFolder | null> {
@@ -88,18 +101,20 @@ export async function openLockFolder(parent: DirHandle, name: string): Promise<L
   try {
     dir = parent.openDirectory(name);
   } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT') return null;
-    if (code === 'EXDEV') throw new InvalidLock('is a mount point');
-    if (code === 'ELOOP' || code === 'ENOTDIR') throw new InvalidLock(`is ${kindOf(parent.lstatOrNull(name))}`);
-    throw error;
+    if (errorCode(error) === 'ENOENT') return null;
+    throw notAFolder(parent, name, error);
   }
+  return examine(dir);
+}
+
+// A lock folder as it stands: closed (and thrown) unless it is one of ours.
+async function examine(dir: DirHandle): Promise<LockFolder> {
   try {
     const entries = dir.statedEntries();
     const foreign = foreignEntry(entries);
     if (foreign) throw new InvalidLock(foreign);
     const stat = dir.stat();
-    return { dir, ino: stat.ino, mtimeMs: stat.mtimeMs, holder: await readHolder(dir), empty: entries.length === 0 };
+    return { dir, id: `${stat.dev}:${stat.ino}`, ino: stat.ino, mtimeMs: stat.mtimeMs, holder: await readHolder(dir), empty: entries.length === 0 };
   } catch (error) {
     dir.close();
     throw error;
@@ -135,23 +150,38 @@ export async function stampLockFolder(dir: DirHandle): Promise<number> {
 }
 
 // Makes the lock folder at `name` and records `holder` in it: the open
-// folder, or 'exists' when something stands there already (or another
-// process got in between mkdir and its opening).
-export async function makeLockFolder(parent: DirHandle, name: string, holder: LockHolder): Promise<LockFolder | 'exists'> {
+// folder, or 'exists' when something stands there already, or the folder
+// did not stay at its name until its holder was recorded. `heldIds` holds
+// the folder's id from before its holder is written for as long as it is
+// this process's.
+export async function makeLockFolder(
+  parent: DirHandle,
+  name: string,
+  holder: LockHolder,
+  heldIds: Set<string>,
+): Promise<LockFolder | 'exists'> {
+  let dir: DirHandle;
   try {
-    await fsp.mkdir(parent.pathOf(name));
+    dir = new DirHandle(nativeAt.mkdirOpenat(parent.fd, Buffer.from(name, 'latin1')));
   } catch (error) {
-    if (errorCode(error) === 'EEXIST') return 'exists';
-    throw error;
+    // ENOENT: made, and gone before it was opened.
+    if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOENT') return 'exists';
+    throw notAFolder(parent, name, error);
   }
-  const folder = await openLockFolder(parent, name);
-  if (!folder) return 'exists';
-  if (!folder.empty) {
-    folder.dir.close();
-    return 'exists';
+  const folder = await examine(dir);
+  let made: LockFolder | null = null;
+  if (folder.empty) {
+    heldIds.add(folder.id);
+    try {
+      await writeHolder(folder.dir, holder);
+      const mtimeMs = await stampLockFolder(folder.dir);
+      if (parent.lstatOrNull(name)?.ino === folder.ino) made = { ...folder, holder, mtimeMs };
+    } finally {
+      if (!made) heldIds.delete(folder.id);
+    }
   }
-  await writeHolder(folder.dir, holder);
-  return { ...folder, holder, mtimeMs: await stampLockFolder(folder.dir) };
+  if (!made) folder.dir.close();
+  return made ?? 'exists';
 }
 
 function unlinkIfThere(dir: DirHandle, name: string): void {
@@ -172,8 +202,7 @@ export async function claimLockFolder(folder: LockFolder, staleMs: number): Prom
   try {
     for (let depth = 0; depth < MAX_CLAIM_DEPTH; depth += 1) {
       try {
-        await fsp.mkdir(at.pathOf(CLAIM));
-        chain.push(at.openDirectory(CLAIM));
+        chain.push(new DirHandle(nativeAt.mkdirOpenat(at.fd, Buffer.from(CLAIM))));
         return chain;
       } catch (error) {
         // ENOENT: the folder was removed meanwhile.
@@ -210,27 +239,33 @@ export function dropClaim(folder: LockFolder, chain: DirHandle[]): void {
 
 // Removes the lock folder, its holder files and the claims (`chain`) in it,
 // nothing else: a folder that holds more is left (InvalidLock), and the
-// folder is removed from its name only while it is still the one there.
-export function removeLockFolder(parent: DirHandle, name: string, folder: LockFolder, chain: DirHandle[] = []): void {
-  const notEmpty = (error: unknown): never => {
-    throw errorCode(error) === 'ENOTEMPTY' ? new InvalidLock('holds entries that are not files of a lock of this service') : error;
-  };
+// folder is removed from its name only while it is still the one there. One
+// that cannot be removed from its name (moved away meanwhile, or being
+// claimed) gets its holder back, so that it is judged by it wherever it is.
+export async function removeLockFolder(parent: DirHandle, name: string, folder: LockFolder, chain: DirHandle[] = []): Promise<void> {
+  const notEmpty = (error: unknown): unknown =>
+    errorCode(error) === 'ENOTEMPTY' ? new InvalidLock('holds entries that are not files of a lock of this service') : error;
   try {
     for (const file of [HOLDER_FILE, HOLDER_TEMP]) unlinkIfThere(folder.dir, file);
     for (let index = chain.length - 1; index >= 0; index -= 1) {
       try {
         (chain[index - 1] ?? folder.dir).rmdir(CLAIM);
       } catch (error) {
-        notEmpty(error);
+        throw notEmpty(error);
       }
     }
   } finally {
     closeAll(chain);
   }
-  if (parent.lstatOrNull(name)?.ino !== folder.ino) return;
-  try {
-    parent.rmdir(name);
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') notEmpty(error);
+  let failure: unknown = null;
+  if (parent.lstatOrNull(name)?.ino === folder.ino) {
+    try {
+      parent.rmdir(name);
+      return;
+    } catch (error) {
+      failure = error;
+    }
   }
+  if (folder.holder) await writeHolder(folder.dir, folder.holder);
+  if (failure && errorCode(failure) === 'ENOTEMPTY') throw notEmpty(failure);
 }

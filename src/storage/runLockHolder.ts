@@ -40,6 +40,10 @@ export function thisProcessAs(host: string, now: Date): LockHolder {
   return { host, pid: process.pid, start_id: OWN_START_ID, acquired_at: now.toISOString() };
 }
 
+export function isThisProcess(holder: LockHolder): boolean {
+  return holder.pid === process.pid && holder.start_id === OWN_START_ID;
+}
+
 // Whether the holder's process no longer exists, or its pid now belongs to
 // another process. Only meaningful for a holder of this host: pids of other
 // hosts cannot be seen from here. When in doubt, the holder is alive.
