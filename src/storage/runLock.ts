@@ -22,6 +22,7 @@ import {
   InvalidLock,
   makeLockFolder,
   openLockFolder,
+  readHolder,
   removeLockFolder,
   stampLockFolder,
   type LockFolder,
@@ -166,7 +167,12 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
   };
 
   // What stands at the lock's name, for `work`; InvalidLock counts as no lock.
-  const inspect = <T>(runDir: string, parentFd: number | undefined, work: (folder: LockFolder, parent: DirHandle) => Promise<T>, none: T) =>
+  const inspect = <T>(
+    runDir: string,
+    parentFd: number | undefined,
+    work: (folder: LockFolder, parent: DirHandle) => Promise<T>,
+    none: T,
+  ): Promise<T> =>
     withParent(runDir, parentFd, async (parent) => {
       const folder = await openLockFolder(parent, lockNameOf(path.basename(runDir))).catch((error: unknown) => {
         if (error instanceof InvalidLock) return null;
@@ -187,20 +193,18 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
     const name = lockNameOf(path.basename(runDir));
     const chain = await claimLockFolder(folder, staleMs);
     if (!chain) return false;
-    const holder = await openLockFolder(parent, name)
-      .then((current) => {
-        current?.dir.close();
-        return current?.ino === folder.ino ? current.holder : undefined;
-      })
-      .catch(() => undefined);
-    const unchanged = holder !== undefined && (holder === null ? folder.holder === null : folder.holder !== null && sameHolder(holder, folder.holder));
+    const holder = await readHolder(folder.dir);
+    const unchanged =
+      parent.lstatOrNull(name)?.ino === folder.ino &&
+      (holder === null || folder.holder === null ? holder === folder.holder : sameHolder(holder, folder.holder));
     if (!unchanged) {
       dropClaim(folder, chain);
       return false;
     }
     await removeLockFolder(parent, name, folder, chain);
+    const { holder: was } = folder;
     options.logger?.warn(
-      { lock: lockPathOf(runDir), holder_host: folder.holder?.host ?? null, holder_pid: folder.holder?.pid ?? null, held_since: folder.holder?.acquired_at ?? null },
+      { lock: lockPathOf(runDir), holder_host: was?.host ?? null, holder_pid: was?.pid ?? null, held_since: was?.acquired_at ?? null },
       verdict === 'dead'
         ? 'lock takeover: the process of this host that held the run lock is gone'
         : 'lock takeover: the run lock was not refreshed for lock_stale_seconds',

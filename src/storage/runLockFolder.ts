@@ -71,7 +71,7 @@ function foreignEntry(entries: StatedEntry[]): string | null {
   return null;
 }
 
-async function readHolder(dir: DirHandle): Promise<LockHolder | null> {
+export async function readHolder(dir: DirHandle): Promise<LockHolder | null> {
   try {
     const handle = await fsp.open(dir.pathOf(HOLDER_FILE), READ_FLAGS);
     try {
