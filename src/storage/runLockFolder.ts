@@ -66,7 +66,7 @@ function foreignEntry(entries: StatedEntry[]): string | null {
     const { name, stat } = entry;
     if (!stat && !entry.error) continue;
     const ours = name === CLAIM ? stat?.isDirectory() : (name === HOLDER_FILE || name === HOLDER_TEMP) && stat?.isFile();
-    if (!ours) return `holds ${shownText(name)}, which is not a file of a lock of this service`;
+    if (!ours) return `holds ${shownText(name)}, which a lock of this service never holds`;
   }
   return null;
 }
@@ -244,7 +244,7 @@ export function dropClaim(folder: LockFolder, chain: DirHandle[]): void {
 // claimed) gets its holder back, so that it is judged by it wherever it is.
 export async function removeLockFolder(parent: DirHandle, name: string, folder: LockFolder, chain: DirHandle[] = []): Promise<void> {
   const notEmpty = (error: unknown): unknown =>
-    errorCode(error) === 'ENOTEMPTY' ? new InvalidLock('holds entries that are not files of a lock of this service') : error;
+    errorCode(error) === 'ENOTEMPTY' ? new InvalidLock('holds entries a lock of this service never holds') : error;
   try {
     for (const file of [HOLDER_FILE, HOLDER_TEMP]) unlinkIfThere(folder.dir, file);
     for (let index = chain.length - 1; index >= 0; index -= 1) {

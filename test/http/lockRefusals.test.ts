@@ -15,7 +15,7 @@ const INVALID_LOCKS: Array<{ kind: string; problem: RegExp; plant(lockDir: strin
   { kind: 'a FIFO', problem: /^is a FIFO$/, plant: (lockDir) => execFileSync('mkfifo', [lockDir]) },
   {
     kind: 'a folder holding a subfolder',
-    problem: /^holds kept, which is not a file of a lock of this service$/,
+    problem: /^holds kept, which a lock of this service never holds$/,
     plant: (lockDir) => fs.mkdirSync(path.join(lockDir, 'kept'), { recursive: true }),
   },
 ];
