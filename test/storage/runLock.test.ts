@@ -207,4 +207,19 @@ describe('run lock holders', () => {
     expect(fs.readdirSync(lockDir)).toEqual(['holder.json']);
     await lock?.release();
   });
+
+  it("lets exactly one of four processes racing for another host's stale lock take it over", async () => {
+    plantLock(run, { host: 'orch-2' }, 60_000);
+    const racers = [0, 1, 2, 3].map(() => {
+      const racer = startLockHolder(run, 5000, 'orch-1', { waitForGo: true });
+      holders.push(racer);
+      return racer;
+    });
+    await Promise.all(racers.map((racer) => racer.said('ready')));
+    for (const racer of racers) racer.send('go');
+    await Promise.all(racers.map((racer) => Promise.race([racer.said('locked'), racer.said('busy')])));
+    const winners = racers.filter((racer) => racer.output().includes('locked'));
+    expect(winners).toHaveLength(1);
+    expect(JSON.parse(fs.readFileSync(path.join(lockPathOf(run), 'holder.json'), 'utf8')).pid).toBe(winners[0]?.child.pid);
+  }, 30_000);
 });
