@@ -114,7 +114,8 @@ async function examine(dir: DirHandle): Promise<LockFolder> {
     const foreign = foreignEntry(entries);
     if (foreign) throw new InvalidLock(foreign);
     const stat = dir.stat();
-    return { dir, id: `${stat.dev}:${stat.ino}`, ino: stat.ino, mtimeMs: stat.mtimeMs, holder: await readHolder(dir), empty: entries.length === 0 };
+    const holder = entries.some((entry) => entry.name === HOLDER_FILE) ? await readHolder(dir) : null;
+    return { dir, id: `${stat.dev}:${stat.ino}`, ino: stat.ino, mtimeMs: stat.mtimeMs, holder, empty: entries.length === 0 };
   } catch (error) {
     dir.close();
     throw error;
