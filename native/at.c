@@ -453,6 +453,18 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// mkdirat(dirfd, name) then openat(dirfd, name, O_DIRECTORY|O_NOFOLLOW) -> fd,
+// one right after the other: the folder made is opened (not a link put in
+// its place) unless it is swapped within microseconds.
+static napi_value MkdirOpenat(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int dirfd;
+  char name[256];
+  if (!dir_and_name(env, info, 2, argv, &dirfd, name, "mkdirOpenat(dirfd, name)", "mkdirat")) return NULL;
+  if (mkdirat(dirfd, name, 0777) != 0) return throw_errno(env, errno, "mkdirat");
+  return fd_result(env, openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), "openat");
+}
+
 static void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);
@@ -470,5 +482,6 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "scan", Scan);
   export_function(env, exports, "inodeFlags", InodeFlags);
   export_function(env, exports, "fstatvfs", Fstatvfs);
+  export_function(env, exports, "mkdirOpenat", MkdirOpenat);
   return exports;
 }

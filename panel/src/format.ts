@@ -56,6 +56,7 @@ const REASONS: Record<string, string> = {
   survey_failed: 'Could not be read whole',
   nas_copy_mismatch: 'The NAS copy differs',
   nas_unreachable: 'The NAS cannot be checked',
+  run_name_too_long: 'Its folder name is too long to lock (over 233 bytes)',
   staging_permission_denied: 'This service may not delete here (permissions)',
 };
 

@@ -115,6 +115,20 @@ export const permissionDeniedDetailsSchema = z
   })
   .meta({ id: 'PermissionDeniedDetails' });
 
+export const lockInvalidDetailsSchema = z
+  .strictObject({
+    lock_path: z.string().describe("The run lock's path (beside the run, named .<run>.staging-cleanup.lock)."),
+    problem: z.string().describe('What stands there instead of a lock folder of this service.'),
+  })
+  .meta({ id: 'LockInvalidDetails' });
+
+export const runNameTooLongDetailsSchema = z
+  .strictObject({
+    name_bytes: z.int().describe("The length of the run folder's name, in bytes."),
+    max_name_bytes: z.int().describe('The longest name whose lock name fits in the 255 bytes a file name may have.'),
+  })
+  .meta({ id: 'RunNameTooLongDetails' });
+
 export const inconsistentDetailsSchema = z
   .strictObject({
     current_state: z.string().describe("ingest.json's current_state."),

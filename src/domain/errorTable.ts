@@ -11,9 +11,11 @@ import {
   inconsistentDetailsSchema,
   ingestTooLargeDetailsSchema,
   journalUnavailableDetailsSchema,
+  lockInvalidDetailsSchema,
   nasCopyMismatchDetailsSchema,
   nasUnreachableDetailsSchema,
   permissionDeniedDetailsSchema,
+  runNameTooLongDetailsSchema,
   schemaMismatchDetailsSchema,
   stateDetailsSchema,
   surveyFailedDetailsSchema,
@@ -62,6 +64,21 @@ const CLEANUP_ERRORS = {
   clear_in_progress: spec({
     message: ({ runPath, holds }: { runPath: string; holds: string }) => `${runPath} ${holds}`,
     details: clearInProgressDetailsSchema,
+  }),
+  // Something at the run's lock name that is not a lock folder of this
+  // service: never removed by it, never taken for a holder.
+  lock_invalid: spec({
+    message: ({ runPath, lockPath, problem }: { runPath: string; lockPath: string; problem: string }) =>
+      `The lock of ${runPath}, ${lockPath}, ${problem}: it is not a lock this service made, so nothing was deleted. ` +
+      'Check what it is, remove it, then clear again.',
+    details: lockInvalidDetailsSchema,
+  }),
+  run_name_too_long: spec({
+    message: ({ runPath, nameBytes, maxBytes }: { runPath: string; nameBytes: number; maxBytes: number }) =>
+      `The folder name of ${runPath} is ${nameBytes} bytes; its lock name (.<name>.staging-cleanup.lock) would pass the ` +
+      `255 bytes a file name may have, so this service cannot lock it and deleted nothing. Rename the run folder to at most ` +
+      `${maxBytes} bytes (and its ingest.json run_path with it), or remove it by hand once its NAS copy is verified.`,
+    details: runNameTooLongDetailsSchema,
   }),
   ingest_missing: spec({
     message: ({ runPath }: { runPath: string }) =>

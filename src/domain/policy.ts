@@ -22,10 +22,12 @@ export interface PolicySettings {
 export const MAX_RETAIN_HOURS = 87_600;
 export const MAX_CLOCK_TOLERANCE_SECONDS = 86_400;
 
-// A pre-clear check that failed: the checks of README "Checks before a clear", or folders
-// this service may not write. It outranks the mode and the retain window
-// because the run cannot be cleared at all.
+// A pre-clear check that failed: the checks of README "Checks before a clear",
+// a run whose lock name would not fit, or folders this service may not write.
+// It outranks the mode and the retain window because the run cannot be
+// cleared at all.
 export const PRE_CLEAR_REFUSALS = [
+  'run_name_too_long',
   'staging_permission_denied',
   'survey_failed',
   'manifest_invalid',

@@ -74,6 +74,8 @@ const STATUS = {
   method_not_allowed: 405,
   request_timeout: 408,
   clear_in_progress: 409,
+  lock_invalid: 409,
+  run_name_too_long: 409,
   ingest_missing: 409,
   staging_not_sync_verified: 409,
   verified_in_future: 409,

@@ -27,7 +27,7 @@ interface ClearsDeps {
 export type Clears = ReturnType<typeof createClears>;
 
 // Refusals that leave a run for later rather than count as a failed clear.
-const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...PRE_CLEAR_REFUSALS, ...DISTRUSTED_RECORDS, 'clear_in_progress']);
+const SKIPPED_BY_SWEEP = new Set<OutcomeErrorCode>([...PRE_CLEAR_REFUSALS, ...DISTRUSTED_RECORDS, 'clear_in_progress', 'lock_invalid']);
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -14,6 +14,7 @@ import { latestVerification } from '../domain/verification.ts';
 import { distinctRunPaths, resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { coalesced } from '../lib/coalesced.ts';
 import type { Journal } from '../storage/journal.ts';
+import { lockNameRefusal } from '../storage/runLock.ts';
 import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
 import { describeFolderProblem } from '../storage/stagingScan.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
@@ -65,7 +66,7 @@ export function createRunQueries(deps: RunQueriesDeps) {
   });
 
   const decideFromListing = (entry: CatalogEntry, now: Date): Decision => {
-    const refusal = entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null;
+    const refusal = lockNameRefusal(entry.location) ?? (entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null);
     return decide(entry.record.view, policy, now, asPolicyRefusal(refusal));
   };
 

@@ -1,6 +1,7 @@
 // The descriptor-relative calls of native/at.c (openat, fstatat without
-// following links, unlinkat and its checked form, a one-call folder scan, an inode's flags, and
-// the volume under a descriptor),
+// following links, unlinkat and its checked form, a one-call folder scan, an
+// inode's flags, the volume under a descriptor, and mkdirat with the
+// folder's opening),
 // built by `npm ci`.
 // Names are Buffers of the entry's raw bytes, one path component each.
 import { createRequire } from 'node:module';
@@ -37,6 +38,8 @@ export interface NativeAt {
   inodeFlags(fd: number): number;
   // fstatvfs: [f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree].
   fstatvfs(fd: number): Float64Array;
+  // mkdirat, then openat of the folder made without following links: its descriptor.
+  mkdirOpenat(dirfd: number, name: Buffer): number;
 }
 
 // build/ lies two levels above this file, from src/storage and dist/storage alike.

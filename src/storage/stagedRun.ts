@@ -8,10 +8,10 @@ import path from 'node:path';
 import type { IngestRecord, TransitionEntry } from '../domain/ingestRecord.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import type { SyncRules } from '../domain/syncCheck.ts';
-import { errorCode } from './dirHandle.ts';
+import { DirHandle, errorCode } from './dirHandle.ts';
 import { appendTransition, readIngest, type IngestFile } from './ingestStore.ts';
 import { openRun, type OpenRun } from './runDirectory.ts';
-import type { HeldRunLock, LockStatus, RunLocks } from './runLock.ts';
+import { InvalidLock, invalidLockRefusal, lockNameRefusal, type HeldRunLock, type LockStatus, type RunLocks } from './runLock.ts';
 import { isPermissionError, permissionDenied, permissionRefusal } from './writeAccess.ts';
 import type { NasCheckArgs, NasCheckResult } from './engine/nasCopyCheck.ts';
 import type { DeleteOutcome, DeleteProgress } from './engine/deleteTally.ts';
@@ -32,8 +32,9 @@ export class Busy {
 // What a check of a run may ask of it, with or without its lock.
 export interface StagedRun {
   readonly location: RunLocation;
-  // The staging_permission_denied refusal when this process could not
-  // remove the run (its folder or its parent not writable), or null.
+  // Why this process could not remove the run, or null: run_name_too_long
+  // (its lock name would not fit), staging_permission_denied (its folder or
+  // its parent not writable).
   writeRefusal(): ReturnType<typeof permissionRefusal>;
   // The run's record, or null when it has no ingest.json.
   readIngest(): Promise<IngestFile | null>;
@@ -67,7 +68,7 @@ export function createStagedRuns(deps: StagedRunsDeps) {
   // `opened()` is the open run while the work it was opened for runs.
   const stagedRunOf = (location: RunLocation, opened: () => OpenRun): StagedRun => ({
     location,
-    writeRefusal: async () => permissionRefusal(location, opened()),
+    writeRefusal: async () => lockNameRefusal(location) ?? permissionRefusal(location, opened()),
     readIngest: async () => readIngest(opened().run, ingestMaxBytes),
     survey: async (rules) => runner.survey(opened().run.fd, rules ?? undefined),
     nasCheck: async (args) => runner.nasCheck({ ...args, runFd: opened().run.fd }),
@@ -108,8 +109,27 @@ export function createStagedRuns(deps: StagedRunsDeps) {
 
   const lockThrough = (location: RunLocation, opened: OpenRun): Promise<HeldRunLock | null> =>
     locks.tryAcquire(location.diskPath, opened.parent.fd).catch((error: unknown) => {
+      if (error instanceof InvalidLock) throw invalidLockRefusal(location, error);
       throw isPermissionError(error) ? permissionDenied(path.dirname(location.absolutePath), errorCode(error)) : error;
     });
+
+  // The folder holding the run, opened from the staging root as the run is,
+  // for `work` on the run's lock (which outlives the run); null when it is
+  // not there.
+  const withParentOf = async <T>(location: RunLocation, work: (parentFd: number) => Promise<T>): Promise<T | null> => {
+    let current = await DirHandle.openTrustedAsync(stagingRoot).catch(() => null);
+    try {
+      for (const segment of location.segments.slice(0, -1)) {
+        if (!current) return null;
+        const next: DirHandle | null = await current.openDirectoryAsync(segment).catch(() => null);
+        await current.closeAsync();
+        current = next;
+      }
+      return current ? await work(current.fd) : null;
+    } finally {
+      await current?.closeAsync();
+    }
+  };
 
   return {
     // The run, unlocked, for `work` that only looks (a dry run, a check).
@@ -122,10 +142,10 @@ export function createStagedRuns(deps: StagedRunsDeps) {
     // finished it between the look and the lock.
     locked: <T>(location: RunLocation, work: (run: LockedRun) => Promise<T>): Promise<T | typeof GONE | Busy> =>
       withOpened(location, async (held) => {
-        const denied = await permissionRefusal(location, held());
+        const denied = lockNameRefusal(location) ?? (await permissionRefusal(location, held()));
         if (denied) throw denied;
         const lock = await lockThrough(location, held());
-        if (!lock) return new Busy(await locks.statusOf(location.diskPath));
+        if (!lock) return new Busy(await locks.statusOf(location.diskPath, held().parent.fd));
         try {
           return await withOpened(location, (opened) => work(lockedRunOf(location, opened, lock)));
         } finally {
@@ -137,6 +157,8 @@ export function createStagedRuns(deps: StagedRunsDeps) {
     // now, else null: one still holding it may be finishing a run whose
     // folder is already gone.
     busyWith: async (location: RunLocation): Promise<Busy | null> =>
-      (await locks.isHeld(location.diskPath)) ? new Busy(await locks.statusOf(location.diskPath)) : null,
+      withParentOf(location, async (parentFd) =>
+        (await locks.isHeld(location.diskPath, parentFd)) ? new Busy(await locks.statusOf(location.diskPath, parentFd)) : null,
+      ),
   };
 }

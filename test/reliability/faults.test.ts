@@ -152,7 +152,7 @@ describe('run locks across processes', () => {
       code: 'clear_in_progress',
       details: { holder: { host: 'orch-2', pid: holder.child.pid }, takeover_at: expect.any(String) },
     });
-    // proper-lockfile may stamp a lock up to a second ahead; stale within about STALE_MS + 1 s.
+    // A lock is stamped in whole seconds (rounded down): stale within STALE_MS of its last refresh.
     const deadline = Date.now() + STALE_MS + 3000;
     let answer = await h.service.clearer.clear(RUN, { actor: 'a' }).catch((error: { code: string }) => error.code);
     while (answer === 'clear_in_progress' && Date.now() < deadline) {

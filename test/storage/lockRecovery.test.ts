@@ -39,4 +39,20 @@ describe('reclaiming dead locks at start', () => {
   it('finds nothing, and fails nothing, under a staging root that is not there', async () => {
     expect(await reclaimDeadLocks(path.join(base, 'missing'), createRunLocks({ hostLabel: 'orch-1' }))).toBe(0);
   });
+
+  it('never takes a dead lock through a link at a lock name, and is not stopped by a lock name that is a file', async () => {
+    const linked = makeRun(root, 'EQ/P/Runs/Run_linked');
+    const filed = makeRun(root, 'EQ/P/Runs/Run_filed');
+    const dead = makeRun(root, 'EQ/P/Runs/Run_dead');
+    plantLock(dead, { host: 'orch-1' });
+    const outside = makeRun(path.join(base, 'elsewhere'), 'EQ/P/Runs/Run_linked');
+    const outsideLock = plantLock(outside, { host: 'orch-1' });
+    fs.symlinkSync(outsideLock, lockPathOf(linked));
+    fs.writeFileSync(lockPathOf(filed), 'not a lock\n');
+    expect(await reclaimDeadLocks(root, createRunLocks({ hostLabel: 'orch-1', staleMs: 600_000 }))).toBe(1);
+    expect(fs.existsSync(lockPathOf(dead))).toBe(false);
+    expect(fs.readdirSync(outsideLock)).toEqual(['holder.json']);
+    expect(fs.lstatSync(lockPathOf(linked)).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(lockPathOf(filed), 'utf8')).toBe('not a lock\n');
+  });
 });

@@ -37,6 +37,22 @@ describe('the native descriptor calls (native/at.c)', () => {
     expect(() => folder.openDirectory('missing')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 
+  it('makes a folder and opens it in one call (mkdirOpenat), never over a link or anything that is there', () => {
+    const made = new DirHandle(nativeAt.mkdirOpenat(folder.fd, Buffer.from('made')));
+    try {
+      expect(made.stat().ino).toBe(fs.lstatSync(path.join(base, 'made')).ino);
+    } finally {
+      made.close();
+    }
+    fs.mkdirSync(path.join(base, 'outside'));
+    fs.symlinkSync(path.join(base, 'outside'), path.join(base, 'link'));
+    for (const name of ['made', 'link']) {
+      expect(() => nativeAt.mkdirOpenat(folder.fd, Buffer.from(name))).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    }
+    expect(fs.readdirSync(path.join(base, 'outside'))).toEqual([]);
+    expect(() => nativeAt.mkdirOpenat(folder.fd, Buffer.from('a/b'))).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+
   it('lists raw names with their lstat in one scan, links by their own size', () => {
     fs.writeFileSync(Buffer.from(`${base}/caf\xe9.raw`, 'latin1'), '12345');
     fs.mkdirSync(path.join(base, 'sub'));

@@ -178,4 +178,48 @@ describe('run lock holders', () => {
     expect(winners).toHaveLength(1);
     expect(JSON.parse(fs.readFileSync(path.join(lockPathOf(run), 'holder.json'), 'utf8')).pid).toBe(winners[0]?.child.pid);
   }, 30_000);
+
+  it('takes over at once a lock of this process that it no longer holds: moved away while held, then put back', async () => {
+    const locks = createRunLocks({ hostLabel: 'orch-1', staleMs: LONG_STALE_MS });
+    const lock = await locks.tryAcquire(run);
+    const aside = `${lockPathOf(run)}.aside`;
+    fs.renameSync(lockPathOf(run), aside);
+    await lock?.release();
+    // Not at its name at release: left as it was, holder and all.
+    expect(fs.readdirSync(aside)).toEqual(['holder.json']);
+    fs.renameSync(aside, lockPathOf(run));
+    const again = await locks.tryAcquire(run);
+    expect(again).not.toBeNull();
+    await again?.release();
+    expect(fs.existsSync(lockPathOf(run))).toBe(false);
+  });
+
+  it('waits for a fresh takeover claim in a dead lock, and claims within one whose taker died long ago', async () => {
+    const lockDir = plantLock(run, { host: 'orch-1' });
+    fs.mkdirSync(path.join(lockDir, 'takeover'));
+    const locks = createRunLocks({ hostLabel: 'orch-1', staleMs: 5000 });
+    expect(await locks.tryAcquire(run)).toBeNull();
+    expect(fs.readdirSync(lockDir).sort()).toEqual(['holder.json', 'takeover']);
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(lockDir, 'takeover'), old, old);
+    const lock = await locks.tryAcquire(run);
+    expect(lock).not.toBeNull();
+    expect(fs.readdirSync(lockDir)).toEqual(['holder.json']);
+    await lock?.release();
+  });
+
+  it("lets exactly one of four processes racing for another host's stale lock take it over", async () => {
+    plantLock(run, { host: 'orch-2' }, 60_000);
+    const racers = [0, 1, 2, 3].map(() => {
+      const racer = startLockHolder(run, 5000, 'orch-1', { waitForGo: true });
+      holders.push(racer);
+      return racer;
+    });
+    await Promise.all(racers.map((racer) => racer.said('ready')));
+    for (const racer of racers) racer.send('go');
+    await Promise.all(racers.map((racer) => Promise.race([racer.said('locked'), racer.said('busy')])));
+    const winners = racers.filter((racer) => racer.output().includes('locked'));
+    expect(winners).toHaveLength(1);
+    expect(JSON.parse(fs.readFileSync(path.join(lockPathOf(run), 'holder.json'), 'utf8')).pid).toBe(winners[0]?.child.pid);
+  }, 30_000);
 });

@@ -75,6 +75,8 @@ export const CLEAR_REFUSALS: CleanupErrorCode[] = [
   'verified_time_unparsable',
   'verified_in_future',
   'clear_in_progress',
+  'lock_invalid',
+  'run_name_too_long',
   'staging_permission_denied',
   'unsynced_files',
   'manifest_invalid',
