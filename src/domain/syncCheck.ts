@@ -43,6 +43,9 @@ export interface FileTimes extends StuckFile {
   ctimeMs: number;
 }
 
+// What the time tests read of the rules (the manifest's path, where known).
+type TimeRules = Omit<SyncRules, 'manifestPath'> & Partial<Pick<SyncRules, 'manifestPath'>>;
+
 // The path as shown (entryName.ts), with `escaped` when it is not UTF-8.
 interface UnsyncedPath {
   path: string;
@@ -62,7 +65,7 @@ export function judgeStagedFile(
   relativePath: string,
   times: FileTimes,
   manifest: PathIndex | null,
-  rules: Omit<SyncRules, 'manifestPath'>,
+  rules: TimeRules,
 ): UnsyncedReason | null {
   if (!manifest && rules.verifiedAtMs === null) return 'unverifiable';
   if (manifest && !manifest.has(relativePath)) return 'not_in_manifest';
@@ -72,14 +75,17 @@ export function judgeStagedFile(
 // The time tests alone, for a file whose name was judged already: modified
 // after the verification (beyond the clock-skew tolerance), or its inode
 // changed after this service first saw the run verified (unless it is a
-// stuck file, mended and otherwise as it was).
+// stuck file, mended and otherwise as it was, or the manifest itself, staged
+// outside .exlab-wizard/: the verification's own record, which the name test
+// reads afresh).
 export function lateReason(
   relativePath: string,
   times: FileTimes,
-  rules: Omit<SyncRules, 'manifestPath'>,
+  rules: TimeRules,
 ): 'modified_after_verification' | 'inode_changed_after_verification' | null {
   if (rules.verifiedAtMs !== null && times.mtimeMs > rules.verifiedAtMs + rules.toleranceMs) return 'modified_after_verification';
   if (rules.seenVerifiedAtMs === null || times.ctimeMs <= rules.seenVerifiedAtMs) return null;
+  if (relativePath === rules.manifestPath) return null;
   const stuck = rules.stuck?.[relativePath];
   const mended = stuck?.ino === times.ino && stuck.size === times.size && stuck.mtimeMs === times.mtimeMs;
   return mended ? null : 'inode_changed_after_verification';

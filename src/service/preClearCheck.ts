@@ -101,6 +101,12 @@ export class PreClearCheck {
     return at === undefined ? {} : this.sightings.stuckFiles(runPath, at);
   }
 
+  // A run cleared whole: a new one staged at its path later is seen afresh.
+  async forgetRun(runPath: string, view: IngestView): Promise<void> {
+    const at = latestVerification(view)?.at;
+    if (at !== undefined) await this.sightings.forget(runPath, at);
+  }
+
   // Files this clear could not delete, remembered as they were, so that a
   // person mending them (chattr -i, chmod) does not make them late.
   async rememberStuck(runPath: string, view: IngestView, stuck: Readonly<Record<string, StuckFile>>): Promise<void> {

@@ -98,16 +98,24 @@ export class RunClearer {
       // Freed bytes count ingest.json as the survey (and a dry run) saw it,
       // not as the clear itself grew it.
       const rules = await this.deps.check.rulesFor(location.runPath, record.view);
-      await this.deps.check.sightingsKept();
+      // A sighting that cannot be written (a full journal volume) still holds
+      // in this process; only a restart would see the run verified later.
+      await this.deps.check.sightingsKept().catch((error: unknown) =>
+        (options.logger ?? this.deps.logger).warn({ err: error, run_path: location.runPath }, 'when the run was first seen verified is not on disk'),
+      );
       const grownBy = resumed ? 0 : (await this.recordIntent(run, record, options.actor)) - ingest.stamp.size;
       const removed = await run.remove(survey, rules, (progress) =>
         this.progress(location, options, progress, survey.files),
       );
-      // Best effort: without it, a mended file is only judged more strictly.
-      await this.deps.check.rememberStuck(location.runPath, record.view, removed.stuck).catch((error: unknown) =>
-        (options.logger ?? this.deps.logger).warn({ err: error, run_path: location.runPath }, 'files the clear could not delete not remembered'),
-      );
       const complete = removed.leftCount === 0 && !removed.stopped;
+      // Best effort: without it, a mended file is only judged more strictly,
+      // and a new run at this path with the same verification time more so.
+      await (complete
+        ? this.deps.check.forgetRun(location.runPath, record.view)
+        : this.deps.check.rememberStuck(location.runPath, record.view, removed.stuck)
+      ).catch((error: unknown) =>
+        (options.logger ?? this.deps.logger).warn({ err: error, run_path: location.runPath }, 'what was seen of the run not kept on disk'),
+      );
       // A complete clear removed ingest.json, whose growth is then taken off
       // (and the last progress says so, to agree with the answer).
       const deleted = complete ? { ...removed, bytes: removed.bytes - grownBy } : removed;

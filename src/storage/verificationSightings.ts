@@ -22,18 +22,22 @@ export interface VerificationSightings {
   // they were then (SyncRules.stuck), kept with the sightings.
   stuckFiles(runPath: string, verification: string): Promise<Record<string, StuckFile>>;
   noteStuck(runPath: string, verification: string, stuck: Readonly<Record<string, StuckFile>>): Promise<void>;
+  // A run cleared whole: what was seen of it is forgotten, so that a new run
+  // staged later at the same path is seen afresh.
+  forget(runPath: string, verification: string): Promise<void>;
   // Resolves once every sighting noted so far is on disk; a clear waits for
   // it before it deletes. Both reject with journal_unavailable when the
   // file cannot be read or written.
   durable(): Promise<void>;
 }
 
-// A line: a first sighting, or files a clear could not delete.
+// A line: a first sighting, files a clear could not delete, or a run cleared whole.
 interface Sighting {
   run_path: string;
   verification: string;
   seen_ms?: number;
   stuck?: Record<string, StuckFile>;
+  forgotten?: true;
 }
 
 interface Seen {
@@ -49,7 +53,8 @@ function parseSighting(line: string): Sighting | null {
   try {
     const value = JSON.parse(line) as Partial<Sighting>;
     const keyed = typeof value.run_path === 'string' && typeof value.verification === 'string';
-    const fact = Number.isFinite(value.seen_ms) || (typeof value.stuck === 'object' && value.stuck !== null);
+    const fact =
+      Number.isFinite(value.seen_ms) || (typeof value.stuck === 'object' && value.stuck !== null) || value.forgotten === true;
     return keyed && fact ? (value as Sighting) : null;
   } catch {
     return null;
@@ -64,6 +69,10 @@ async function readSightings(file: string): Promise<Map<string, Seen>> {
   const seen = new Map<string, Seen>();
   for (const sighting of text.split('\n').flatMap((line) => parseSighting(line) ?? [])) {
     const key = keyOf(sighting.run_path, sighting.verification);
+    if (sighting.forgotten) {
+      seen.delete(key);
+      continue;
+    }
     const known = seen.get(key) ?? { seenMs: null, stuck: {} };
     // The earliest wins: a line appended twice (a crash between write and bookkeeping) never moves it later.
     if (sighting.seen_ms !== undefined) known.seenMs = Math.min(known.seenMs ?? Infinity, sighting.seen_ms);
@@ -138,6 +147,11 @@ export function createVerificationSightings(directory: string, hostLabel: string
     async noteStuck(runPath, verification, stuck) {
       Object.assign((await seenOf(runPath, verification)).stuck, stuck);
       note({ run_path: runPath, verification, stuck: { ...stuck } });
+      await durable();
+    },
+    async forget(runPath, verification) {
+      (await loaded)?.delete(keyOf(runPath, verification));
+      note({ run_path: runPath, verification, forgotten: true });
       await durable();
     },
     durable,

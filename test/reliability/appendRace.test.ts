@@ -68,6 +68,7 @@ describe('a file appended to while its run is cleared', () => {
         expect(lost).toEqual([]);
         // Once nothing writes any more, a retry judges what is left again: every kept file is late now.
         expect(await clearOutcome(h, runPath)).toBe('unsynced_files');
+        fs.rmSync(path.join(h.root, `EQ/P${round}`), { recursive: true });
       }
     },
   );

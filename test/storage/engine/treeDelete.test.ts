@@ -22,7 +22,7 @@ describe('deleting a surveyed run', () => {
     fs.symlinkSync('image_0001.tif', path.join(run, 'link-to-image'));
     const expected = treeTotals(run);
     const outcome = deleteTree(run);
-    expect(outcome).toEqual({ ...expected, left: [], leftCount: 0, stopped: false });
+    expect(outcome).toEqual({ ...expected, left: [], leftCount: 0, stopped: false, stuck: {} });
     expect(fs.existsSync(run)).toBe(false);
     expect(fs.existsSync(path.join(base, 'EQ/P/Runs'))).toBe(true);
   });
