@@ -75,6 +75,15 @@ describe('the inode test: a file changed after the service saw the run verified'
     expect(fs.existsSync(runDir)).toBe(false);
   });
 
+  it('sees a new run staged at the path of one cleared whole afresh, even with the same verification time', async () => {
+    const h = createHarness();
+    makeRun(h.root, RUN, { manifest: false });
+    await look(h);
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
+    makeRun(h.root, RUN, { manifest: false });
+    expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
+  });
+
   it('refuses with journal_unavailable, deleting nothing, when its record of sightings cannot be read', async () => {
     const h = createHarness();
     const runDir = makeRun(h.root, RUN);
