@@ -24,6 +24,7 @@ export const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 
 const openAsync = promisify(fs.open);
 const closeAsync = promisify(fs.close);
+const readFileAsync = promisify(fs.readFile);
 
 // What lstat says of an entry, as far as the service needs it.
 export interface StatLike {
@@ -126,7 +127,7 @@ export class DirHandle {
 
   // Throws ENOTDIR for a link (O_DIRECTORY with O_NOFOLLOW) or anything else
   // that is not a folder, and EXDEV for a mount point unless `crossMounts`
-  // (only on the way down to a run: nothing inside a run is another mount).
+  // (only for a folder named by a trusted path: see withDirectoryAt).
   openDirectory(name: string, crossMounts = false): DirHandle {
     return new DirHandle(nativeAt.openat(this.fd, bytes(name), DIRECTORY_FLAGS, crossMounts));
   }
@@ -150,6 +151,16 @@ export class DirHandle {
       }
     }
     return current;
+  }
+
+  // The mount this folder is on (mnt_id of /proc/self/fdinfo): folders on
+  // either side of a mount point differ in it, bind mounts of one filesystem
+  // included (they share st_dev).
+  async mountId(): Promise<number> {
+    const info = await readFileAsync(`/proc/self/fdinfo/${this.fd}`, 'latin1');
+    const found = /^mnt_id:\s*(\d+)$/m.exec(info)?.[1];
+    if (found === undefined) throw Object.assign(new Error(`no mnt_id for descriptor ${this.fd}`), { code: 'ENOTSUP' });
+    return Number(found);
   }
 
   // Another handle on the same descriptor that does not close it.
