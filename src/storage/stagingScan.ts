@@ -20,15 +20,15 @@ import type { StagingRootGuard } from './stagingRootGuard.ts';
 export const FOLDER_PROBLEM_CODES = ['folder_unreadable', 'folder_link', 'folder_other_filesystem', 'not_a_folder'] as const;
 
 // What an entry that is neither a folder nor a link is, and how it is said.
-const ENTRY_TYPES = [
-  ['file', 'regular file', (dirent: Dirent<Buffer>) => dirent.isFile()],
-  ['fifo', 'FIFO (named pipe)', (dirent: Dirent<Buffer>) => dirent.isFIFO()],
-  ['socket', 'socket', (dirent: Dirent<Buffer>) => dirent.isSocket()],
-  ['block_device', 'block device', (dirent: Dirent<Buffer>) => dirent.isBlockDevice()],
-  ['char_device', 'character device', (dirent: Dirent<Buffer>) => dirent.isCharacterDevice()],
-] as const;
-export const ENTRY_TYPE_NAMES = ENTRY_TYPES.map(([type]) => type);
-export type EntryType = (typeof ENTRY_TYPES)[number][0];
+export const ENTRY_TYPE_NAMES = ['file', 'fifo', 'socket', 'block_device', 'char_device'] as const;
+export type EntryType = (typeof ENTRY_TYPE_NAMES)[number];
+const ENTRY_TYPES: Record<EntryType, { said: string; is: (dirent: Dirent<Buffer>) => boolean }> = {
+  file: { said: 'regular file', is: (dirent) => dirent.isFile() },
+  fifo: { said: 'FIFO (named pipe)', is: (dirent) => dirent.isFIFO() },
+  socket: { said: 'socket', is: (dirent) => dirent.isSocket() },
+  block_device: { said: 'block device', is: (dirent) => dirent.isBlockDevice() },
+  char_device: { said: 'character device', is: (dirent) => dirent.isCharacterDevice() },
+};
 
 export interface FolderProblem {
   // The folder's (or entry's) names below staging_root, as byte strings.
@@ -145,7 +145,7 @@ async function childrenOf(folder: DirHandle): Promise<Children> {
     if (dirent.isDirectory()) children.folders.push(name);
     else if (dirent.isSymbolicLink()) children.links.push(name);
     else {
-      const type = ENTRY_TYPES.find(([, , is]) => is(dirent))?.[0];
+      const type = ENTRY_TYPE_NAMES.find((each) => ENTRY_TYPES[each].is(dirent));
       if (type) children.others.push({ name, type });
     }
   }
@@ -178,7 +178,7 @@ function messageOf(problem: FolderProblem, path: string): string {
         `staging root's own filesystem, so no run under it is listed or cleared, and nothing on it is read or deleted.`
       );
     case 'not_a_folder': {
-      const said = ENTRY_TYPES.find(([type]) => type === problem.entryType)?.[1] ?? 'entry';
+      const said = problem.entryType ? ENTRY_TYPES[problem.entryType].said : 'entry';
       return (
         `${path} is a ${said}, not a folder: only equipment, project, Runs/, TestRuns/ and run folders belong there. ` +
         `The service leaves it alone; move or remove it.`
