@@ -138,7 +138,8 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
   });
   const lifecycle = createLifecycle({ stagingRoot, journal, locks, rootGuard, pool, parallelism, volumeCheck: capacity.check });
   const clearer = new RunClearer({ stagingRoot, hostLabel, policy, runs, journal, rootGuard, lifecycle, events, logger, clock, check });
-  const clears = createClears({ stagingRoot, clearer, rootAvailable: () => rootGuard.ensureAvailable(), scan: queries.scan, policy, events, clock, logger });
+  const rootAvailable = (): Promise<void> => rootGuard.ensureAvailable();
+  const clears = createClears({ stagingRoot, clearer, rootAvailable, scan: queries.scan, policy, events, clock, logger });
   const relievePressure = createPressureSweep({ settings: pressure, capacity, decided: () => queries.decided(), clears, logger });
   const health = cachedHealth(lifecycle.health);
 

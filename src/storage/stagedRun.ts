@@ -2,8 +2,9 @@
 // opened through descriptors from the pinned staging root, on its filesystem,
 // checked for write access, locked through its parent folder and opened
 // afresh under the lock, its ingest.json read and appended to, surveyed and
-// removed by the tree workers through the descriptor held. Descriptors, errno codes and permission
-// refusals stay in here: callers see runs, records, surveys and refusals.
+// removed by the tree workers through the descriptor held. Descriptors,
+// errno codes and permission refusals stay in here: callers see runs,
+// records, surveys and refusals.
 import path from 'node:path';
 import type { IngestRecord, TransitionEntry } from '../domain/ingestRecord.ts';
 import type { RunLocation } from '../domain/runPath.ts';
