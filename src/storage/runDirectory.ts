@@ -48,7 +48,7 @@ export async function openRun(root: StagingRootGuard, location: RunLocation): Pr
   let parent: DirHandle | null = null;
   let shown = root.path;
   try {
-    const rootMount = await current.mountId();
+    const rootMount = current.mountId();
     for (const [index, segment] of segments.entries()) {
       shown = `${shown}/${showRunName(segment).path}`;
       const next = await current
@@ -61,7 +61,7 @@ export async function openRun(root: StagingRootGuard, location: RunLocation): Pr
       await parent?.closeAsync();
       parent = current;
       current = next;
-      if ((await current.mountId()) !== rootMount) throw new OtherFilesystem(segments.slice(0, index + 1), location.runPath, shown);
+      if (current.mountId() !== rootMount) throw new OtherFilesystem(segments.slice(0, index + 1), location.runPath, shown);
     }
   } catch (error) {
     await Promise.all([current.closeAsync(), parent?.closeAsync()]);

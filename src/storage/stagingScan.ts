@@ -56,9 +56,13 @@ export async function scanStagingTree(guard: StagingRootGuard): Promise<StagingT
   const stagingRoot = guard.path;
   const root = await guard.open();
   try {
-    const [children, mount] = await Promise.all([childrenOf(root), root.mountId()]).catch((error: unknown) => {
+    let children: Children;
+    let mount: number;
+    try {
+      [children, mount] = [await childrenOf(root), root.mountId()];
+    } catch (error) {
       throw new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be read (${errorCode(error)})` });
-    });
+    }
     const found = merge([
       problemsAmong(children, [], 1),
       ...(await Promise.all(children.folders.map((name) => below({ folder: root, mount }, [name], 1)))),
@@ -93,7 +97,7 @@ async function below(parent: { folder: DirHandle; mount: number }, segments: str
     let children: Children;
     try {
       // Nothing of another filesystem is read, not even its names.
-      if ((await folder.mountId()) !== parent.mount) return { leaves: [], problems: [{ segments, code: 'folder_other_filesystem' }] };
+      if (folder.mountId() !== parent.mount) return { leaves: [], problems: [{ segments, code: 'folder_other_filesystem' }] };
       children = await childrenOf(folder);
     } catch (error) {
       return unreadable(error);
