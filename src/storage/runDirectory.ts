@@ -114,7 +114,8 @@ export function withRun<T>(ref: RunRef, work: (run: DirHandle) => T): T | null {
     return null;
   }
   try {
-    return work(run);
+    // Where the kernel cannot refuse a mount point (no openat2), another device at least.
+    return run.stat().dev === ref.rootPin.dev ? work(run) : null;
   } finally {
     run.close();
   }
