@@ -102,7 +102,9 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
   const parallelism = defaultParallelism();
   const runner = createTreeRunner(pool, parallelism);
   const locks = deps.locks ?? createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel, logger });
-  const runs = createStagedRuns({ stagingRoot, locks, runner, ingestMaxBytes: config.ingest_max_bytes });
+  // Pins the root's device and inode now: the folder the service starts on.
+  const rootGuard = createStagingRootGuard(stagingRoot);
+  const runs = createStagedRuns({ root: rootGuard, locks, runner, ingestMaxBytes: config.ingest_max_bytes });
   const journal = createJournal(journalDir, hostLabel, {
     retention: { rotateBytes: config.journal.rotate_kib * 1024, keepRotated: config.journal.keep_rotated },
     clock,
@@ -110,9 +112,6 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
       logger.info({ journal_file: rotatedTo, deleted }, 'journal file set aside; the oldest set-aside files beyond the kept number deleted'),
   });
   const sightings = createVerificationSightings(journalDir, hostLabel);
-  const rootGuard = createStagingRootGuard(stagingRoot);
-  // Notes at start whether the root is a mount point, to tell later if it went.
-  void rootGuard.problem();
 
   // The service's parts.
   const events = new ServiceEvents();
@@ -126,12 +125,12 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     clock,
     sightings,
   );
-  const catalog = new RunCatalog(stagingRoot, runner, runs, (runPath, view) => check.rulesFor(runPath, view));
+  const catalog = new RunCatalog(rootGuard, runner, runs, (runPath, view) => check.rulesFor(runPath, view));
   const queries = createRunQueries({ stagingRoot, policy, catalog, runs, check, journal, rootGuard, clock });
   events.on('run_state', queries.forgetShared);
   events.on('clear_done', queries.forgetShared);
   const capacity = createCapacity({
-    stagingRoot,
+    root: rootGuard,
     policy,
     pressure,
     // The panel asks for the listing and the capacity together: one walk serves both.
@@ -142,7 +141,8 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
   });
   const lifecycle = createLifecycle({ stagingRoot, journal, locks, rootGuard, pool, parallelism, volumeCheck: capacity.check });
   const clearer = new RunClearer({ stagingRoot, hostLabel, policy, runs, journal, rootGuard, lifecycle, events, logger, clock, check });
-  const clears = createClears({ stagingRoot, clearer, scan: queries.scan, policy, events, clock, logger });
+  const rootAvailable = (): Promise<void> => rootGuard.ensureAvailable();
+  const clears = createClears({ stagingRoot, clearer, rootAvailable, scan: queries.scan, policy, events, clock, logger });
   const relievePressure = createPressureSweep({ settings: pressure, capacity, decided: () => queries.decided(), clears, logger });
   const health = cachedHealth(lifecycle.health);
 

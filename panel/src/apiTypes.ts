@@ -22,6 +22,8 @@ export interface RunProblem {
   run_path: string;
   code: string;
   message: string;
+  // For not_a_folder: file, fifo, socket, block_device or char_device.
+  entry_type?: string;
 }
 
 export interface Listing {

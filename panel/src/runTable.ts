@@ -120,7 +120,7 @@ export class RunTable {
           'tr',
           {},
           el('td', {}, problem.run_path),
-          el('td', {}, el('code', {}, problem.code)),
+          el('td', {}, el('code', {}, problem.code), problem.entry_type ? ` (${problem.entry_type})` : null),
           el('td', {}, problem.message),
         ),
       ),

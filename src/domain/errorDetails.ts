@@ -68,6 +68,10 @@ export const surveyFailedDetailsSchema = z
   .strictObject({ path: z.string().optional(), error_code: z.string().optional() })
   .meta({ id: 'SurveyFailedDetails' });
 
+export const otherFilesystemDetailsSchema = z
+  .strictObject({ path: z.string().describe('The folder that is another filesystem mounted there.') })
+  .meta({ id: 'OtherFilesystemDetails' });
+
 export const nasUnreachableDetailsSchema = z.strictObject({ nas_path: z.string().nullable() }).meta({ id: 'NasUnreachableDetails' });
 
 export const nasCopyMismatchDetailsSchema = z

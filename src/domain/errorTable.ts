@@ -14,6 +14,7 @@ import {
   lockInvalidDetailsSchema,
   nasCopyMismatchDetailsSchema,
   nasUnreachableDetailsSchema,
+  otherFilesystemDetailsSchema,
   permissionDeniedDetailsSchema,
   runNameTooLongDetailsSchema,
   schemaMismatchDetailsSchema,
@@ -173,6 +174,13 @@ const CLEANUP_ERRORS = {
   journal_unavailable: spec({
     message: ({ directory, access, cause }: { directory: string; access: 'read' | 'written'; cause: string }) => `The clear journal in ${directory} cannot be ${access} (${cause}).`,
     details: journalUnavailableDetailsSchema,
+  }),
+  run_on_other_filesystem: spec({
+    field: 'run_path',
+    message: ({ runPath, folder }: { runPath: string; folder: string }) =>
+      `${runPath} is not cleared: ${folder} is another filesystem mounted there (a mount point), and the service deletes only on ` +
+      `the staging root's own filesystem, so nothing was deleted. Unmount it, or move its runs onto the staging volume.`,
+    details: otherFilesystemDetailsSchema,
   }),
   staging_root_unavailable: spec({
     message: ({ why }: { why: string }) => `The staging root is unavailable: ${why}. Nothing was read or deleted.`,

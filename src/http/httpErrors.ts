@@ -81,6 +81,7 @@ const STATUS = {
   verified_in_future: 409,
   unsynced_files: 409,
   nas_copy_mismatch: 409,
+  run_on_other_filesystem: 409,
   sweep_in_progress: 409,
   pressure_not_configured: 409,
   payload_too_large: 413,

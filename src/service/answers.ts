@@ -8,7 +8,7 @@ import { historyEntrySchema, RUN_KINDS } from '../domain/ingestSchema.ts';
 import { LIFECYCLE_STATES } from '../domain/lifecycle.ts';
 import { ORIGIN_FIELDS } from '../domain/runOrigin.ts';
 import { DECISION_REASONS, type Decision } from '../domain/policy.ts';
-import { FOLDER_PROBLEM_CODES } from '../storage/stagingScan.ts';
+import { ENTRY_TYPE_NAMES, FOLDER_PROBLEM_CODES } from '../storage/stagingScan.ts';
 
 const timestamp = z.string().describe('UTC, YYYY-MM-DDTHH:MM:SSZ');
 const RUN_PATH_TEXT =
@@ -65,7 +65,8 @@ const runRowSchema = z
 
 // What can be wrong with a run leaf the listing finds: an ingest.json that
 // exists but cannot be used, or a run folder that cannot be read; and with a
-// folder on the way to runs (stagingScan.ts): unreadable, or a link.
+// folder on the way to runs (stagingScan.ts): unreadable, a link, another
+// filesystem, or an entry that is no folder at all.
 export const RUN_PROBLEM_CODES = ['ingest_invalid', 'schema_major_mismatch', 'survey_failed'] as const satisfies readonly CleanupErrorCode[];
 export type RunProblemCode = (typeof RUN_PROBLEM_CODES)[number];
 
@@ -77,13 +78,16 @@ const runProblemSchema = z
     code: z.enum([...RUN_PROBLEM_CODES, ...FOLDER_PROBLEM_CODES]),
     message: z.string(),
     error_code: z.string().optional().describe('What reading the folder met (EACCES, EIO, ...), for folder_unreadable.'),
+    entry_type: z.enum(ENTRY_TYPE_NAMES).optional().describe('What the entry is, for not_a_folder.'),
   })
   .meta({
     id: 'RunProblem',
     description:
       'A run leaf whose ingest.json exists but cannot be used, or whose folder cannot be read; or an equipment, project, ' +
-      'Runs/ or TestRuns/ folder that cannot be read (folder_unreadable), or a link where such a folder or a run would be ' +
-      '(folder_link): the runs below it cannot be listed.',
+      'Runs/ or TestRuns/ folder that cannot be read (folder_unreadable), a link where such a folder or a run would be ' +
+      '(folder_link), such a folder or a run folder that is another filesystem mounted there (folder_other_filesystem): ' +
+      'the runs below it are neither listed nor cleared; or an entry that is not a folder (a file, FIFO, socket or device) ' +
+      'in the staging root, an equipment, project, Runs/ or TestRuns/ folder (not_a_folder, with its entry_type).',
   });
 
 export const runListingSchema = z.object({

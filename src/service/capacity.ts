@@ -11,6 +11,7 @@ import { isPastHighWater, pressureOrder, type PressureCandidate, type PressureSe
 import { releaseForecast } from '../domain/releaseForecast.ts';
 import { formatTimestamp, parseTimestamp } from '../domain/timestamps.ts';
 import { bytesAbove, percentOf, usageOf, type VolumeStats } from '../domain/volume.ts';
+import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { measureVolume } from '../storage/volumeStats.ts';
 import type { VolumeSamples } from '../storage/volumeSamples.ts';
 import type { CapacityAnswer, LargeRun, PressureStatus } from './capacityAnswer.ts';
@@ -26,7 +27,7 @@ export interface VolumeCheck {
 }
 
 interface CapacityDeps {
-  stagingRoot: string;
+  root: StagingRootGuard;
   policy: PolicySettings;
   pressure: PressureSettings | null;
   decided: () => Promise<DecidedRuns>;
@@ -71,7 +72,7 @@ export function createCapacity(deps: CapacityDeps) {
   let refusedByLastSweep = new Set<string>();
   let wasFull = false;
 
-  const measure = (): Promise<VolumeStats> => measureVolume(deps.stagingRoot);
+  const measure = (): Promise<VolumeStats> => measureVolume(deps.root);
 
   const pressureStatus = (volume: VolumeStats): PressureStatus | null =>
     pressure && {

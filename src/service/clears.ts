@@ -17,6 +17,8 @@ export type ClearSetRequest = { run_paths: string[] } | { all_verified: true };
 interface ClearsDeps {
   stagingRoot: string;
   clearer: Pick<RunClearer, 'clear'>;
+  // Throws staging_root_unavailable when the root is not the pinned folder.
+  rootAvailable: () => Promise<void>;
   scan: () => Promise<Catalog>;
   policy: PolicySettings;
   events: ServiceEvents;
@@ -103,7 +105,9 @@ export function createClears(deps: ClearsDeps) {
   };
 
   return {
+    // A root that is not there, or not the pinned one, refuses the whole set.
     async clearSet(request: ClearSetRequest, options: ClearOptions): Promise<RunResult[]> {
+      await deps.rootAvailable();
       const runPaths =
         'all_verified' in request
           ? (await deps.scan()).entries

@@ -86,7 +86,7 @@ export function createLifecycle(deps: LifecycleDeps) {
         .volumeCheck()
         .catch((error: Error) => ({ ok: false, message: `the staging volume cannot be measured: ${error.message}` }));
       const folderProblems =
-        rootProblem === null ? await scanStagingTree(deps.stagingRoot).then((tree) => tree.problems.length, () => null) : null;
+        rootProblem === null ? await scanStagingTree(deps.rootGuard).then((tree) => tree.problems.length, () => null) : null;
       return {
         ready: Object.values(checks).every((check) => check.ok),
         checks: { ...checks, staging_volume },

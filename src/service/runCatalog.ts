@@ -22,7 +22,9 @@ import { mapLimited } from '../lib/mapLimited.ts';
 import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fileStamp.ts';
 import type { IngestFile } from '../storage/ingestStore.ts';
 import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
+import { OtherFilesystem, type RunRef } from '../storage/runDirectory.ts';
 import { scanStagingTree, type FolderProblem } from '../storage/stagingScan.ts';
+import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
 import { RUN_PROBLEM_CODES, type RunProblemCode } from './answers.ts';
@@ -62,6 +64,7 @@ interface CachedRun {
 type LeafReading =
   | { kind: 'run'; location: RunLocation; ingest: IngestFile; measure: TreeMeasure | null }
   | { kind: 'problem'; problem: CatalogProblem; error: CleanupError }
+  | { kind: 'folder'; problem: FolderProblem; error: CleanupError }
   | { kind: 'none' };
 type RunReading = Extract<LeafReading, { kind: 'run' }>;
 
@@ -72,28 +75,28 @@ export class RunCatalog {
   private readonly cache = new Map<string, CachedRun>();
 
   constructor(
-    private readonly stagingRoot: string,
+    private readonly root: StagingRootGuard,
     private readonly runner: TreeRunner,
     private readonly runs: StagedRuns,
     private readonly rulesFor: RulesFor,
   ) {}
 
   async scan(): Promise<Catalog> {
-    const { leaves, problems: folderProblems } = await scanStagingTree(this.stagingRoot);
+    const { leaves, problems: folderProblems } = await scanStagingTree(this.root);
     const readings = await this.read(leaves);
     const known = new Set(leaves.map((leaf) => leaf.runPath));
     for (const runPath of this.cache.keys()) if (!known.has(runPath)) this.cache.delete(runPath);
     return {
       entries: readings.flatMap((reading) => (reading.kind === 'run' ? [entryOf(reading)] : [])),
       problems: readings.flatMap((reading) => (reading.kind === 'problem' ? [reading.problem] : [])),
-      folderProblems,
+      folderProblems: [...folderProblems, ...readings.flatMap((reading) => (reading.kind === 'folder' ? [reading.problem] : []))],
     };
   }
 
   // One run, as scan() would see it; null when it has no ingest.json yet.
   async one(location: RunLocation): Promise<CatalogEntry | null> {
     const [reading] = await this.read([location]);
-    if (reading?.kind === 'problem') throw reading.error;
+    if (reading?.kind === 'problem' || reading?.kind === 'folder') throw reading.error;
     return reading?.kind === 'run' ? entryOf(reading) : null;
   }
 
@@ -154,8 +157,8 @@ export class RunCatalog {
     this.cache.set(reading.location.runPath, { ingest: reading.ingest, measure: kept ? reading.measure : null, manifest });
   }
 
-  private refOf(location: RunLocation): { stagingRoot: string; bytePath: string } {
-    return { stagingRoot: this.stagingRoot, bytePath: location.segments.join('/') };
+  private refOf(location: RunLocation): RunRef {
+    return { stagingRoot: this.root.path, rootPin: this.root.pin(), bytePath: location.segments.join('/') };
   }
 
   private async readLeaf(location: RunLocation): Promise<LeafReading> {
@@ -165,6 +168,10 @@ export class RunCatalog {
     } catch (error) {
       // Swapped for a link or a file since it was listed: no longer a run.
       if (isCleanupError(error) && error.code === 'invalid_run_path') return { kind: 'none' };
+      // The run folder itself is a mount point (the walk above it refuses the others).
+      if (error instanceof OtherFilesystem) {
+        return { kind: 'folder', problem: { segments: error.segments, code: 'folder_other_filesystem' }, error };
+      }
       const code = isCleanupError(error) ? RUN_PROBLEM_CODES.find((known) => known === error.code) : undefined;
       if (!code) throw error;
       return { kind: 'problem', problem: { location, code, message: (error as Error).message }, error: error as CleanupError };

@@ -57,13 +57,10 @@ export type RunQueries = ReturnType<typeof createRunQueries>;
 export function createRunQueries(deps: RunQueriesDeps) {
   const { stagingRoot, policy, catalog, check, clock } = deps;
 
-  // Every staged run, once the staging root is known to be there. Listings
-  // asked for at once share a scan begun after they asked (50 clients at
-  // once held 50 scans and their rows in memory).
-  const scan = coalesced(async (): Promise<Catalog> => {
-    await deps.rootGuard.ensureAvailable();
-    return catalog.scan();
-  });
+  // Every staged run (the scan refuses a root that is not the pinned one, or
+  // cannot be read). Listings asked for at once share a scan begun after
+  // they asked (50 clients at once held 50 scans and their rows in memory).
+  const scan = coalesced((): Promise<Catalog> => catalog.scan());
 
   const decideFromListing = (entry: CatalogEntry, now: Date): Decision => {
     const refusal = lockNameRefusal(entry.location) ?? (entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null);

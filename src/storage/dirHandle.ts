@@ -11,7 +11,7 @@
 // Names are byte strings: latin1, one character per byte, exactly as the disk
 // holds them, UTF-8 or not (see domain/entryName.ts for how they are shown).
 // One cohesive thing, the descriptor and every call made through it, hence
-// its length (about 270 lines).
+// its length (about 285 lines).
 import fs from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
@@ -136,7 +136,7 @@ export class DirHandle {
 
   // Throws ENOTDIR for a link (O_DIRECTORY with O_NOFOLLOW) or anything else
   // that is not a folder, and EXDEV for a mount point unless `crossMounts`
-  // (only on the way down to a run: nothing inside a run is another mount).
+  // (only for a folder named by a trusted path: see withDirectoryAt).
   openDirectory(name: string, crossMounts = false): DirHandle {
     return new DirHandle(nativeAt.openat(this.fd, bytes(name), DIRECTORY_FLAGS, crossMounts));
   }
@@ -160,6 +160,17 @@ export class DirHandle {
       }
     }
     return current;
+  }
+
+  // The mount this folder is on (mnt_id of /proc/self/fdinfo): folders on
+  // either side of a mount point differ in it, bind mounts of one filesystem
+  // included (they share st_dev). Read synchronously: procfs answers from
+  // memory, never waiting on a disk, in a tenth of an asynchronous read.
+  mountId(): number {
+    const info = fs.readFileSync(`/proc/self/fdinfo/${this.fd}`, 'latin1');
+    const found = /^mnt_id:\s*(\d+)$/m.exec(info)?.[1];
+    if (found === undefined) throw Object.assign(new Error(`no mnt_id for descriptor ${this.fd}`), { code: 'ENOTSUP' });
+    return Number(found);
   }
 
   // Another handle on the same descriptor that does not close it.

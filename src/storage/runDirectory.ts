@@ -1,17 +1,33 @@
 // Reaching a run leaf from the staging root through descriptors (README "How
-// a clear stays safe"): the root is opened as configured, and each segment below it
-// is opened relative to its parent without following links. A clear holds the
-// run's descriptor for its whole length, and its workers use that same
-// descriptor, so the run cannot be swapped for another folder under it.
+// a clear stays safe"): the root is opened as configured and checked against
+// its pin (stagingRootGuard.ts), and each segment below it is opened relative
+// to its parent without following links and must be on the root's own mount:
+// a folder that is another filesystem mounted there (a NAS share, another
+// disk, a bind mount) is never entered for a clear. A clear holds the run's
+// descriptor for its whole length, and its workers use that same descriptor,
+// so the run cannot be swapped for another folder under it.
 import { CleanupError } from '../domain/errors.ts';
 import { showRunName } from '../domain/entryName.ts';
 import type { RunLocation } from '../domain/runPath.ts';
 import { DirHandle, errorCode } from './dirHandle.ts';
+import type { RootPin, StagingRootGuard } from './stagingRootGuard.ts';
 
 // How a worker finds a run: a descriptor the caller holds open, or the
-// staging root and the run's path below it as a byte string (opened and
-// closed by the worker).
-export type RunRef = { fd: number } | { stagingRoot: string; bytePath: string };
+// staging root (with its pin) and the run's path below it as a byte string
+// (opened and closed by the worker).
+export type RunRef = { fd: number } | { stagingRoot: string; rootPin: RootPin; bytePath: string };
+
+// A folder on the way to a run (or the run itself) is another filesystem
+// mounted there: `segments` name it below the staging root.
+export class OtherFilesystem extends CleanupError {
+  constructor(
+    readonly segments: string[],
+    runPath: string,
+    shown: string,
+  ) {
+    super('run_on_other_filesystem', { runPath, folder: shown }, { details: { path: shown } });
+  }
+}
 
 export interface OpenRun {
   run: DirHandle;
@@ -24,14 +40,16 @@ export interface OpenRun {
 
 // The opened run, or 'missing' when some segment is not there. A segment that
 // is a link or not a folder is an invalid run path; one that cannot be opened
-// (EACCES, ...) makes this run unreadable (survey_failed), not the others.
-export async function openRun(stagingRoot: string, location: RunLocation): Promise<OpenRun | 'missing'> {
+// (EACCES, ...) makes this run unreadable (survey_failed), not the others;
+// one on another filesystem refuses the run (OtherFilesystem).
+export async function openRun(root: StagingRootGuard, location: RunLocation): Promise<OpenRun | 'missing'> {
   const { segments } = location;
-  let current = await openRoot(stagingRoot);
+  let current = await root.open();
   let parent: DirHandle | null = null;
-  let shown = stagingRoot;
+  let shown = root.path;
   try {
-    for (const segment of segments) {
+    const rootMount = current.mountId();
+    for (const [index, segment] of segments.entries()) {
       shown = `${shown}/${showRunName(segment).path}`;
       const next = await current
         .openDirectoryAsync(segment)
@@ -43,6 +61,7 @@ export async function openRun(stagingRoot: string, location: RunLocation): Promi
       await parent?.closeAsync();
       parent = current;
       current = next;
+      if (current.mountId() !== rootMount) throw new OtherFilesystem(segments.slice(0, index + 1), location.runPath, shown);
     }
   } catch (error) {
     await Promise.all([current.closeAsync(), parent?.closeAsync()]);
@@ -58,14 +77,6 @@ export async function openRun(stagingRoot: string, location: RunLocation): Promi
       await Promise.all([run.closeAsync(), holder.closeAsync()]);
     },
   };
-}
-
-async function openRoot(stagingRoot: string): Promise<DirHandle> {
-  try {
-    return await DirHandle.openTrustedAsync(stagingRoot);
-  } catch (error) {
-    throw new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be opened (${errorCode(error)})` });
-  }
 }
 
 function segmentError(error: unknown, shown: string, runPath: string): 'missing' {
@@ -85,14 +96,17 @@ function segmentError(error: unknown, shown: string, runPath: string): 'missing'
 }
 
 // In a worker: the run a reference names, handed to `work`; null when it
-// cannot be opened (gone, a link, unreadable).
+// cannot be opened (gone, a link, unreadable, below a mount point, or the
+// root is no longer the pinned folder).
 export function withRun<T>(ref: RunRef, work: (run: DirHandle) => T): T | null {
   if ('fd' in ref) return work(DirHandle.borrowed(ref.fd));
   let run: DirHandle;
   try {
     const root = DirHandle.openTrusted(ref.stagingRoot);
     try {
-      run = root.openPath(ref.bytePath, true);
+      const { dev, ino } = root.stat();
+      if (dev !== ref.rootPin.dev || ino !== ref.rootPin.ino) return null;
+      run = root.openPath(ref.bytePath);
     } finally {
       root.close();
     }
@@ -100,7 +114,8 @@ export function withRun<T>(ref: RunRef, work: (run: DirHandle) => T): T | null {
     return null;
   }
   try {
-    return work(run);
+    // Where the kernel cannot refuse a mount point (no openat2), another device at least.
+    return run.stat().dev === ref.rootPin.dev ? work(run) : null;
   } finally {
     run.close();
   }

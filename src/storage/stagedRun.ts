@@ -1,9 +1,10 @@
 // A staged run as a clear meets it on disk (README "How a clear stays safe"):
-// opened through descriptors from the staging root, checked for write access,
-// locked through its parent folder and opened afresh under the lock, its
-// ingest.json read and appended to, surveyed and removed by the tree workers
-// through the descriptor held. Descriptors, errno codes and permission
-// refusals stay in here: callers see runs, records, surveys and refusals.
+// opened through descriptors from the pinned staging root, on its filesystem,
+// checked for write access, locked through its parent folder and opened
+// afresh under the lock, its ingest.json read and appended to, surveyed and
+// removed by the tree workers through the descriptor held. Descriptors,
+// errno codes and permission refusals stay in here: callers see runs,
+// records, surveys and refusals.
 import path from 'node:path';
 import type { IngestRecord, TransitionEntry } from '../domain/ingestRecord.ts';
 import type { RunLocation } from '../domain/runPath.ts';
@@ -12,6 +13,7 @@ import { DirHandle, errorCode } from './dirHandle.ts';
 import { appendTransition, readIngest, type IngestFile } from './ingestStore.ts';
 import { openRun, type OpenRun } from './runDirectory.ts';
 import { InvalidLock, invalidLockRefusal, lockNameRefusal, type HeldRunLock, type LockStatus, type RunLocks } from './runLock.ts';
+import type { StagingRootGuard } from './stagingRootGuard.ts';
 import { isPermissionError, permissionDenied, permissionRefusal } from './writeAccess.ts';
 import type { NasCheckArgs, NasCheckResult } from './engine/nasCopyCheck.ts';
 import type { DeleteOutcome, DeleteProgress } from './engine/deleteTally.ts';
@@ -54,7 +56,7 @@ export interface LockedRun extends StagedRun {
 }
 
 interface StagedRunsDeps {
-  stagingRoot: string;
+  root: StagingRootGuard;
   locks: RunLocks;
   runner: TreeRunner;
   ingestMaxBytes: number;
@@ -63,7 +65,7 @@ interface StagedRunsDeps {
 export type StagedRuns = ReturnType<typeof createStagedRuns>;
 
 export function createStagedRuns(deps: StagedRunsDeps) {
-  const { stagingRoot, locks, runner, ingestMaxBytes } = deps;
+  const { root, locks, runner, ingestMaxBytes } = deps;
 
   // `opened()` is the open run while the work it was opened for runs.
   const stagedRunOf = (location: RunLocation, opened: () => OpenRun): StagedRun => ({
@@ -93,7 +95,7 @@ export function createStagedRuns(deps: StagedRunsDeps) {
     location: RunLocation,
     work: (opened: () => OpenRun) => Promise<T>,
   ): Promise<T | typeof GONE> => {
-    const opened = await openRun(stagingRoot, location);
+    const opened = await openRun(root, location);
     if (opened === 'missing') return GONE;
     let closed = false;
     try {
@@ -117,7 +119,7 @@ export function createStagedRuns(deps: StagedRunsDeps) {
   // for `work` on the run's lock (which outlives the run); null when it is
   // not there.
   const withParentOf = async <T>(location: RunLocation, work: (parentFd: number) => Promise<T>): Promise<T | null> => {
-    let current = await DirHandle.openTrustedAsync(stagingRoot).catch(() => null);
+    let current: DirHandle | null = await root.open().catch(() => null);
     try {
       for (const segment of location.segments.slice(0, -1)) {
         if (!current) return null;

@@ -3,22 +3,41 @@
 // ignoring hidden names at every level. Names are bytes (a run path shows one
 // that is not UTF-8 escaped). Nothing is dropped without a word: a folder on
 // the way to runs (equipment, project, Runs/, TestRuns/) that cannot be
-// opened or read, and a link where such a folder or a run would be, are
-// folder problems, so that the runs below them are never silently missing.
+// opened or read, or that is another filesystem mounted there, a link where
+// such a folder or a run would be, and any entry that is not a folder where
+// only folders belong (the root, equipment, project, Runs/ and TestRuns/
+// folders) are folder problems, so that the runs below them are never
+// silently missing. The root is the pinned one (stagingRootGuard.ts), and
+// no folder of another filesystem is read.
 import fsp from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { showRunName } from '../domain/entryName.ts';
 import { CleanupError } from '../domain/errors.ts';
 import { isHiddenName, locateRun, runLayoutOf, type RunLocation } from '../domain/runPath.ts';
-import { DirHandle, errorCode } from './dirHandle.ts';
+import { errorCode, type DirHandle } from './dirHandle.ts';
+import type { StagingRootGuard } from './stagingRootGuard.ts';
 
-export const FOLDER_PROBLEM_CODES = ['folder_unreadable', 'folder_link'] as const;
+export const FOLDER_PROBLEM_CODES = ['folder_unreadable', 'folder_link', 'folder_other_filesystem', 'not_a_folder'] as const;
+
+// What an entry that is neither a folder nor a link is, and how it is said.
+export const ENTRY_TYPE_NAMES = ['file', 'fifo', 'socket', 'block_device', 'char_device'] as const;
+export type EntryType = (typeof ENTRY_TYPE_NAMES)[number];
+const ENTRY_TYPES: Record<EntryType, { said: string; is: (dirent: Dirent<Buffer>) => boolean }> = {
+  file: { said: 'regular file', is: (dirent) => dirent.isFile() },
+  fifo: { said: 'FIFO (named pipe)', is: (dirent) => dirent.isFIFO() },
+  socket: { said: 'socket', is: (dirent) => dirent.isSocket() },
+  block_device: { said: 'block device', is: (dirent) => dirent.isBlockDevice() },
+  char_device: { said: 'character device', is: (dirent) => dirent.isCharacterDevice() },
+};
 
 export interface FolderProblem {
-  // The folder's names below staging_root, as byte strings.
+  // The folder's (or entry's) names below staging_root, as byte strings.
   segments: string[];
   code: (typeof FOLDER_PROBLEM_CODES)[number];
   // What opening or reading it met (EACCES, EIO, ...), for folder_unreadable.
   errorCode?: string;
+  // What it is, for not_a_folder.
+  entryType?: EntryType;
 }
 
 export interface StagingTree {
@@ -33,17 +52,21 @@ interface Found {
 
 const CONTAINERS = new Set(['Runs', 'TestRuns']);
 
-export async function scanStagingTree(stagingRoot: string): Promise<StagingTree> {
-  const unavailable = (error: unknown): CleanupError =>
-    new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be read (${errorCode(error)})` });
-  const root = await DirHandle.openTrustedAsync(stagingRoot).catch((error: unknown) => {
-    throw unavailable(error);
-  });
+export async function scanStagingTree(guard: StagingRootGuard): Promise<StagingTree> {
+  const stagingRoot = guard.path;
+  const root = await guard.open();
   try {
-    const children = await childrenOf(root).catch((error: unknown) => {
-      throw unavailable(error);
-    });
-    const found = merge([linksAmong(children, [], 1), ...(await Promise.all(children.folders.map((name) => below(root, [name], 1))))]);
+    let children: Children;
+    let mount: number;
+    try {
+      [children, mount] = [await childrenOf(root), root.mountId()];
+    } catch (error) {
+      throw new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be read (${errorCode(error)})` });
+    }
+    const found = merge([
+      problemsAmong(children, [], 1),
+      ...(await Promise.all(children.folders.map((name) => below({ folder: root, mount }, [name], 1)))),
+    ]);
     return {
       leaves: found.leaves.filter((segments) => runLayoutOf(segments) !== null).map((segments) => locateRun(segments, stagingRoot)),
       problems: found.problems,
@@ -56,7 +79,8 @@ export async function scanStagingTree(stagingRoot: string): Promise<StagingTree>
 // What lies below the folder `segments` (at `depth`: 1 equipment, 2 project,
 // 3 Runs/ or TestRuns/): the candidate leaves (folders at the project level,
 // legacy runs, and those inside Runs/ and TestRuns/) and the problems met.
-async function below(parent: DirHandle, segments: string[], depth: number): Promise<Found> {
+// `mount`: the staging root's (DirHandle.mountId), which every folder entered shares.
+async function below(parent: { folder: DirHandle; mount: number }, segments: string[], depth: number): Promise<Found> {
   const name = segments.at(-1) as string;
   const unreadable = (error: unknown): Found => ({
     leaves: [],
@@ -64,7 +88,7 @@ async function below(parent: DirHandle, segments: string[], depth: number): Prom
   });
   let folder: DirHandle;
   try {
-    folder = await parent.openDirectoryAsync(name);
+    folder = await parent.folder.openDirectoryAsync(name);
   } catch (error) {
     // Gone since it was listed: nothing to account for.
     return errorCode(error) === 'ENOENT' ? { leaves: [], problems: [] } : unreadable(error);
@@ -72,29 +96,35 @@ async function below(parent: DirHandle, segments: string[], depth: number): Prom
   try {
     let children: Children;
     try {
+      // Nothing of another filesystem is read, not even its names.
+      if (folder.mountId() !== parent.mount) return { leaves: [], problems: [{ segments, code: 'folder_other_filesystem' }] };
       children = await childrenOf(folder);
     } catch (error) {
       return unreadable(error);
     }
-    const links = linksAmong(children, segments, depth + 1);
+    const named = problemsAmong(children, segments, depth + 1);
     const here = children.folders.map((child) => [...segments, child]);
-    if (depth === 3) return merge([{ leaves: here, problems: [] }, links]);
+    if (depth === 3) return merge([{ leaves: here, problems: [] }, named]);
     const descend = depth === 1 ? children.folders : children.folders.filter((child) => CONTAINERS.has(child));
-    const deeper = await Promise.all(descend.map((child) => below(folder, [...segments, child], depth + 1)));
-    return merge([{ leaves: depth === 2 ? here : [], problems: [] }, links, ...deeper]);
+    const deeper = await Promise.all(descend.map((child) => below({ folder, mount: parent.mount }, [...segments, child], depth + 1)));
+    return merge([{ leaves: depth === 2 ? here : [], problems: [] }, named, ...deeper]);
   } finally {
     await folder.closeAsync();
   }
 }
 
-// The links among a folder's entries that stand where a folder the walk
-// would enter, or a run, would be (`depth` of the entries, as in below()).
-function linksAmong(children: Children, segments: string[], depth: number): Found {
+// The problems among a folder's entries (`depth` of the entries, as in
+// below()): the links that stand where a folder the walk would enter, or a
+// run, would be, and every entry that is not a folder.
+function problemsAmong(children: Children, segments: string[], depth: number): Found {
   const standsForFolder = (name: string): boolean =>
     depth <= 2 || (depth === 3 && CONTAINERS.has(name)) || runLayoutOf([...segments, name]) !== null;
   return {
     leaves: [],
-    problems: children.links.filter(standsForFolder).map((name) => ({ segments: [...segments, name], code: 'folder_link' as const })),
+    problems: [
+      ...children.links.filter(standsForFolder).map((name) => ({ segments: [...segments, name], code: 'folder_link' as const })),
+      ...children.others.map(({ name, type }) => ({ segments: [...segments, name], code: 'not_a_folder' as const, entryType: type })),
+    ],
   };
 }
 
@@ -105,18 +135,23 @@ function merge(parts: Found[]): Found {
 interface Children {
   folders: string[];
   links: string[];
+  others: Array<{ name: string; type: EntryType }>;
 }
 
-// The visible sub-folders and links of a folder, by byte name. A link to a
-// directory is not a directory here: links are never followed.
+// The visible entries of a folder, by byte name: sub-folders, links and the
+// rest. A link to a directory is not a directory here: links are never followed.
 async function childrenOf(folder: DirHandle): Promise<Children> {
-  const dirents = await fsp.readdir(`/proc/self/fd/${folder.fd}`, { encoding: 'buffer', withFileTypes: true });
-  const children: Children = { folders: [], links: [] };
+  const dirents = await fsp.readdir(folder.pathOf(''), { encoding: 'buffer', withFileTypes: true });
+  const children: Children = { folders: [], links: [], others: [] };
   for (const dirent of dirents) {
     const name = dirent.name.toString('latin1');
     if (isHiddenName(name)) continue;
     if (dirent.isDirectory()) children.folders.push(name);
     else if (dirent.isSymbolicLink()) children.links.push(name);
+    else {
+      const type = ENTRY_TYPE_NAMES.find((each) => ENTRY_TYPES[each].is(dirent));
+      if (type) children.others.push({ name, type });
+    }
   }
   return children;
 }
@@ -130,11 +165,30 @@ export function describeFolderProblem(problem: FolderProblem, stagingRoot: strin
     path,
     run_path: relative,
     code: problem.code,
-    message:
-      problem.code === 'folder_link'
-        ? `${path} is a symbolic link; links are never followed, so no run under it is listed or cleared.`
-        : `${path} cannot be read (${problem.errorCode}); the runs under it, if any, cannot be listed or cleared until it can.`,
+    message: messageOf(problem, path),
     ...(problem.errorCode ? { error_code: problem.errorCode } : {}),
+    ...(problem.entryType ? { entry_type: problem.entryType } : {}),
     ...(shown.some((name) => name.escaped) ? { escaped: true as const } : {}),
   };
+}
+
+function messageOf(problem: FolderProblem, path: string): string {
+  switch (problem.code) {
+    case 'folder_link':
+      return `${path} is a symbolic link; links are never followed, so no run under it is listed or cleared.`;
+    case 'folder_other_filesystem':
+      return (
+        `${path} is another filesystem mounted there (a mount point); the service lists and clears runs only on the ` +
+        `staging root's own filesystem, so no run under it is listed or cleared, and nothing on it is read or deleted.`
+      );
+    case 'not_a_folder': {
+      const said = problem.entryType ? ENTRY_TYPES[problem.entryType].said : 'entry';
+      return (
+        `${path} is a ${said}, not a folder: only equipment, project, Runs/, TestRuns/ and run folders belong there. ` +
+        `The service leaves it alone; move or remove it.`
+      );
+    }
+    case 'folder_unreadable':
+      return `${path} cannot be read (${problem.errorCode}); the runs under it, if any, cannot be listed or cleared until it can.`;
+  }
 }

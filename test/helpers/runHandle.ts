@@ -1,6 +1,8 @@
 // A run folder opened by path, as the service opens one (its descriptor and
 // its parent's), for tests that drive storage functions directly.
+import fs from 'node:fs';
 import { DirHandle } from '../../src/storage/dirHandle.ts';
+import type { RunRef } from '../../src/storage/runDirectory.ts';
 import type { RunFolder } from '../../src/storage/engine/shellRemoval.ts';
 import { measureTree, type MeasureOptions, type TreeMeasure } from '../../src/storage/engine/treeMeasure.ts';
 
@@ -41,4 +43,11 @@ export function measureAt(runPath: string, options: MeasureOptions = {}): TreeMe
   } finally {
     opened.close();
   }
+}
+
+// How the tree workers name a run below a staging root, with the root's pin
+// as it is now.
+export function runRefAt(stagingRoot: string, bytePath: string): RunRef {
+  const { dev, ino } = fs.statSync(stagingRoot);
+  return { stagingRoot, rootPin: { dev, ino }, bytePath };
 }

@@ -3,13 +3,14 @@
 // deletion has begun (one of the sentinel files is gone), it keeps swapping,
 // in turn, each target folder for a symbolic link to its canary twin (a tree
 // of the same names and mtimes outside the staging root) for about a
-// millisecond, then swaps the real folder back. It stops when the stop file
-// appears, leaves every target as it was, and prints how many swaps it made.
+// millisecond, then swaps the real folder back (and leaves it there for
+// restMs, 0 unless given). It stops when the stop file appears, leaves every
+// target as it was, and prints how many swaps it made.
 //
-// argv[2]: JSON {targets: [{path, canary}], sentinels: [path], stopFile}
+// argv[2]: JSON {targets: [{path, canary}], sentinels: [path], stopFile, restMs?}
 import fs from 'node:fs';
 
-const { targets, sentinels, stopFile } = JSON.parse(process.argv[2]);
+const { targets, sentinels, stopFile, restMs = 0 } = JSON.parse(process.argv[2]);
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const sleepMs = (ms) => Atomics.wait(pause, 0, 0, ms);
 const stopped = () => fs.existsSync(stopFile);
@@ -34,6 +35,7 @@ while (!stopped()) {
     }
     fs.renameSync(aside, path);
     swaps += 1;
+    if (restMs > 0) sleepMs(restMs);
   }
 }
 process.stdout.write(`${swaps}\n`);

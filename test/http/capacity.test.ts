@@ -58,7 +58,7 @@ describe('GET /api/v1/staging/capacity without its volume', () => {
     const answer = await harness.http().get('/api/v1/staging/capacity').expect(503);
     expect(answer.body.error.code).toBe('staging_root_unavailable');
     const health = await harness.http().get('/api/v1/health').set('cache-control', 'no-cache').expect(503);
-    expect(health.body.checks.staging_volume).toMatchObject({ ok: false, message: expect.stringContaining('cannot be measured (ENOENT)') });
+    expect(health.body.checks.staging_volume).toMatchObject({ ok: false, message: expect.stringContaining('cannot be opened (ENOENT)') });
   });
 });
 

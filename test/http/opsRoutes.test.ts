@@ -46,12 +46,17 @@ describe('GET /api/v1/health', () => {
     }
   });
 
-  it('is 503 not_ready naming the staging root when it is gone, and ready again when it returns', async () => {
+  it('is 503 not_ready naming the staging root when it is gone or another folder stands there, and ready again when it returns', async () => {
     const h = await createAppHarness();
-    fs.rmSync(h.root, { recursive: true });
+    const away = `${h.root}.away`;
+    fs.renameSync(h.root, away);
     const down = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
     expect(down.body).toMatchObject({ status: 'not_ready', checks: { staging_root: { ok: false }, journal: { ok: true } } });
     fs.mkdirSync(h.root);
+    const other = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
+    expect(other.body.checks.staging_root.message).toContain('another folder than the one the service started on');
+    fs.rmdirSync(h.root);
+    fs.renameSync(away, h.root);
     await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
   });
 

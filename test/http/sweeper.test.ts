@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createAppHarness } from '../helpers/appHarness.ts';
 import { itAsRoot } from '../helpers/root.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
-import { withTmpfs } from '../helpers/tmpfs.ts';
+import { withTmpfsVolume } from '../helpers/tmpfs.ts';
 
 // Clock: 2026-04-20T12:00Z, retain 24 h.
 function seed(root: string): void {
@@ -50,27 +50,28 @@ describe('the scheduled sweeper', () => {
   });
 
   itAsRoot('in manual mode with a pressure policy, runs only the pressure sweep, clearing the oldest verified run as actor pressure', async () => {
-    const h = await createAppHarness({
-      env: {
-        STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '1',
-        STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '10',
-        STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '8',
-        STAGING_CLEANUP_PRESSURE_MIN_RETAIN_HOURS: '12',
-      },
-    });
-    await withTmpfs(h.root, '4m', async () => {
+    await withTmpfsVolume('4m', async (volume) => {
+      const h = await createAppHarness({
+        env: {
+          STAGING_CLEANUP_STAGING_ROOT: volume,
+          STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '1',
+          STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '10',
+          STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '8',
+          STAGING_CLEANUP_PRESSURE_MIN_RETAIN_HOURS: '12',
+        },
+      });
       // 1 MiB of 4 in the oldest verified run that may go: past the 10 % mark.
-      makeRun(h.root, 'EQ/P/Runs/Run_due', { verifiedAt: '2026-04-18T00:00:00Z', files: { 'big.bin': 'x'.repeat(1024 * 1024) } });
-      makeRun(h.root, 'EQ/P/Runs/Run_older_late_file', { verifiedAt: '2026-04-17T20:00:00Z', files: { 'a.bin': 'x'.repeat(200_000) } });
-      fs.writeFileSync(path.join(h.root, 'EQ/P/Runs/Run_older_late_file/late.bin'), 'written after verification');
-      makeRun(h.root, 'EQ/P/Runs/Run_recent', { verifiedAt: '2026-04-20T06:00:00Z' });
-      makeRun(h.root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
-      const due = path.join(h.root, 'EQ/P/Runs/Run_due');
+      makeRun(volume, 'EQ/P/Runs/Run_due', { verifiedAt: '2026-04-18T00:00:00Z', files: { 'big.bin': 'x'.repeat(1024 * 1024) } });
+      makeRun(volume, 'EQ/P/Runs/Run_older_late_file', { verifiedAt: '2026-04-17T20:00:00Z', files: { 'a.bin': 'x'.repeat(200_000) } });
+      fs.writeFileSync(path.join(volume, 'EQ/P/Runs/Run_older_late_file/late.bin'), 'written after verification');
+      makeRun(volume, 'EQ/P/Runs/Run_recent', { verifiedAt: '2026-04-20T06:00:00Z' });
+      makeRun(volume, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
+      const due = path.join(volume, 'EQ/P/Runs/Run_due');
       expect(await waitFor(() => !fs.existsSync(due), 10_000)).toBe(true);
       expect(await waitFor(() => h.logs.some((line) => line.msg === 'pressure sweep finished'), 5000)).toBe(true);
       const clears = await h.http().get('/api/v1/staging/clears').expect(200);
       expect(clears.body.clears).toMatchObject([{ run_path: 'EQ/P/Runs/Run_due', actor: 'pressure' }]);
-      const runs = fs.readdirSync(path.join(h.root, 'EQ/P/Runs')).filter((name) => !name.startsWith('.'));
+      const runs = fs.readdirSync(path.join(volume, 'EQ/P/Runs')).filter((name) => !name.startsWith('.'));
       expect(runs.sort()).toEqual(['Run_older_late_file', 'Run_queued', 'Run_recent']);
       expect(h.logs.some((line) => line.msg === 'sweep finished')).toBe(false);
     });

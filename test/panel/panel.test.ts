@@ -3,6 +3,7 @@
 // scheduled mode). The tests run in order on one tree: each clear changes
 // what the next one sees. A screenshot of the panel on the demo tree
 // is saved as reports/panel.png (the README shows it).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -17,6 +18,7 @@ const VERIFIED = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
 const RECENT = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-18T10-05';
 const UNSYNCED = 'MICRO_03/PROJ-0100/Runs/Run_2026-04-18T16-00';
 const HTML_NAMED = 'EVIL_01/PROJ-1/Runs/Run_<img src=x onerror=alert(1)>';
+const FIFO_NAME = '<b>pipe';
 
 interface Row {
   run_path: string;
@@ -28,7 +30,16 @@ interface Row {
 }
 
 describeBothWays('the staging panel in Chromium, on the demo tree', (route) => {
-  const panel = servedPanel({}, (staging) => writeDemoTree(staging), route);
+  const panel = servedPanel(
+    {},
+    (staging) => {
+      writeDemoTree(staging);
+      // Where only folders belong: a note, and a FIFO named like markup.
+      fs.writeFileSync(path.join(staging, 'CONFOCAL_01/notes.txt'), 'not a project');
+      execFileSync('mkfifo', [path.join(staging, 'CONFOCAL_01/PROJ-0042/Runs', FIFO_NAME)]);
+    },
+    route,
+  );
   const runDir = (runPath: string) => path.join(panel.served.staging, runPath);
   const listing = () => panel.api<{ runs: Row[] }>('/api/v1/staging');
 
@@ -59,6 +70,16 @@ describeBothWays('the staging panel in Chromium, on the demo tree', (route) => {
     expect((await cellsOf(shown, UNSYNCED)).slice(-2)).toEqual(['Has files that are not on the NAS', '']);
     await expect.poll(() => shown.locator('#problems-body').textContent()).toContain('schema_major_mismatch');
     expect(await shown.locator('#problems-body').textContent()).toContain('TECAN_02/PROJ-0007/Runs/Run_2026-03-02T12-00');
+    const fifoRow = shown.locator('#problems-body tr', { hasText: FIFO_NAME });
+    expect(await fifoRow.locator('td').allTextContents()).toEqual([
+      `CONFOCAL_01/PROJ-0042/Runs/${FIFO_NAME}`,
+      'not_a_folder (fifo)',
+      expect.stringContaining('is a FIFO (named pipe), not a folder'),
+    ]);
+    expect(await shown.locator('#problems-body b').count()).toBe(0);
+    expect(await shown.locator('#problems-body tr', { hasText: 'CONFOCAL_01/notes.txt' }).locator('td').nth(1).textContent()).toBe(
+      'not_a_folder (file)',
+    );
     expect(await shown.locator('#health').textContent()).toBe('ready');
     expect(await shown.locator('#mode').textContent()).toContain('Manual mode');
     expect(await shown.locator('#clear-verified').textContent()).toBe('Clear verified runs (manual)');

@@ -1,11 +1,15 @@
 // Nothing under staging_root is dropped without a word: a folder on the way to
-// runs that cannot be read is a problem of the listing and a count in health,
+// runs that cannot be read, and any entry that is not a folder where only
+// folders belong, is a problem of the listing and a count in health,
 // and folders named in bytes that are not UTF-8 are listed escaped and can be
 // named so in every route, back to the same bytes.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAppHarness, FRESH_HEALTH } from '../helpers/appHarness.ts';
+import { itAsRoot } from '../helpers/root.ts';
 import { startService } from '../helpers/serviceProcess.ts';
 import { makeRun, makeTempDir } from '../helpers/stagingTree.ts';
 
@@ -131,5 +135,59 @@ describe('folders the service cannot read', () => {
     expect(health.folder_problems).toBe(0);
     fs.symlinkSync(path.join(h.root, 'EQ/P'), path.join(h.root, 'EQ/P_link'));
     expect((await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200)).body.folder_problems).toBe(1);
+  });
+});
+
+describe('entries that are not folders where only folders belong', () => {
+  // The folder of each level: equipment (the root), project, Runs/ (the
+  // project folder) and run (Runs/).
+  const LEVELS = ['', 'EQ', 'EQ/P', 'EQ/P/Runs'];
+
+  it('names each FIFO, socket and regular file at every level as not_a_folder with its type, counts them in health, and still clears the runs', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, 'EQ/P/Runs/Run_1');
+    const servers: net.Server[] = [];
+    try {
+      const expected: Array<[string, string]> = [];
+      for (const level of LEVELS) {
+        const at = (name: string): string => path.join(h.root, level, name);
+        const named = (name: string): string => (level ? `${level}/${name}` : name);
+        execFileSync('mkfifo', [at('pipe')]);
+        const server = net.createServer();
+        servers.push(server);
+        await new Promise<void>((resolve) => server.listen(at('sock'), resolve));
+        fs.writeFileSync(at('notes.txt'), 'a note, not a run');
+        fs.writeFileSync(at('.hidden.txt'), 'hidden: never a problem');
+        expected.push([named('notes.txt'), 'file'], [named('pipe'), 'fifo'], [named('sock'), 'socket']);
+      }
+      const listing = (await h.http().get('/api/v1/staging').expect(200)).body;
+      expect(listing.runs.map((run: { run_path: string }) => run.run_path)).toEqual(['EQ/P/Runs/Run_1']);
+      const problems = listing.problems as Array<{ run_path: string; code: string; entry_type: string; message: string; path: string }>;
+      expect(problems.map((problem) => [problem.run_path, problem.entry_type]).sort()).toEqual(expected.sort());
+      expect(problems.every((problem) => problem.code === 'not_a_folder')).toBe(true);
+      expect(problems.find((problem) => problem.run_path === 'EQ/P/pipe')).toMatchObject({
+        path: path.join(h.root, 'EQ/P/pipe'),
+        message: expect.stringContaining('is a FIFO (named pipe), not a folder'),
+      });
+      const health = (await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200)).body;
+      expect(health.folder_problems).toBe(expected.length);
+      expect((await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').expect(200)).body.outcome).toBe('cleared');
+      expect(fs.lstatSync(path.join(h.root, 'EQ/P/Runs/pipe')).isFIFO()).toBe(true);
+    } finally {
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+  });
+
+  itAsRoot('names block and character devices with their type', async () => {
+    const h = await createAppHarness();
+    makeRun(h.root, 'EQ/P/Runs/Run_1');
+    execFileSync('mknod', [path.join(h.root, 'EQ/chardev'), 'c', '1', '3']);
+    execFileSync('mknod', [path.join(h.root, 'EQ/P/Runs/blockdev'), 'b', '7', '200']);
+    const listing = (await h.http().get('/api/v1/staging').expect(200)).body;
+    expect(listing.problems.map((problem: { run_path: string; entry_type: string }) => [problem.run_path, problem.entry_type]).sort()).toEqual([
+      ['EQ/P/Runs/blockdev', 'block_device'],
+      ['EQ/chardev', 'char_device'],
+    ]);
+    expect(listing.runs).toHaveLength(1);
   });
 });

@@ -11,7 +11,7 @@ import { withImmutable } from '../helpers/faults.ts';
 import { startLockHolder, type LockProcess } from '../helpers/lockProcess.ts';
 import { createHarness, journalLines } from '../helpers/serviceHarness.ts';
 import { makeRun, makeTempDir, snapshotTree, treeTotals } from '../helpers/stagingTree.ts';
-import { isMounted, mountTmpfs, unmount, withTmpfs } from '../helpers/tmpfs.ts';
+import { bindMount, isMounted, mountTmpfs, unmount, withTmpfsVolume } from '../helpers/tmpfs.ts';
 import { itAsRoot } from '../helpers/root.ts';
 
 const RUN = 'EQ/P/Runs/Run_1';
@@ -35,12 +35,12 @@ describe('an undeletable file (chattr +i)', () => {
 
 describe('a full disk (a small tmpfs as the staging root)', () => {
   itAsRoot('refuses with 507 disk_full, never a 500, leaving ingest.json byte-identical; clears once there is room', async () => {
-    const h = await createAppHarness();
-    await withTmpfs(h.root, '1m', async () => {
-      const run = makeRun(h.root, RUN, { files: { 'image.tif': 'x'.repeat(200_000) } });
+    await withTmpfsVolume('1m', async (volume) => {
+      const h = await createAppHarness({ env: { STAGING_CLEANUP_STAGING_ROOT: volume } });
+      const run = makeRun(volume, RUN, { files: { 'image.tif': 'x'.repeat(200_000) } });
       const ingest = path.join(run, '.exlab-wizard/ingest.json');
       const before = fs.readFileSync(ingest);
-      const filler = path.join(h.root, 'filler.bin');
+      const filler = path.join(volume, 'filler.bin');
       fillDisk(filler);
       const snapshot = snapshotTree(run);
       const refused = await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(507);
@@ -92,10 +92,16 @@ describe('a journal folder holding something that is not a journal file', () => 
 });
 
 describe('the staging volume going away while the service runs', () => {
-  itAsRoot('answers errors in the envelope, stays up, is not ready, and recovers when the volume returns', async () => {
+  itAsRoot('answers errors in the envelope, stays up, is not ready, and recovers when the same volume returns', async () => {
     const base = makeTempDir();
+    // The volume is a tmpfs kept mounted at disk/ and bound at volume/, so
+    // that unmounting volume/ and binding it again brings back the same
+    // filesystem, as remounting a disk does.
+    const disk = path.join(base, 'disk');
     const volume = path.join(base, 'volume');
-    mountTmpfs(volume, '16m');
+    mountTmpfs(disk, '16m');
+    fs.mkdirSync(volume);
+    bindMount(disk, volume);
     try {
       const h = await createAppHarness({ env: { STAGING_CLEANUP_STAGING_ROOT: volume } });
       makeRun(volume, RUN);
@@ -109,13 +115,18 @@ describe('the staging volume going away while the service runs', () => {
       expect((await h.http().get(`/api/v1/staging/${RUN}`).expect(503)).body.error.code).toBe('staging_root_unavailable');
       const health = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503);
       expect(health.body.checks.staging_root).toMatchObject({ ok: false });
+      // Another, empty volume mounted there is not this one.
       mountTmpfs(volume, '16m');
-      // A tmpfs comes back empty: the run is staged and verified anew (its files are new inodes).
-      makeRun(volume, RUN, { verifiedAt: '2026-04-17T16:30:00Z' });
+      expect((await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(503)).body.checks.staging_root.message).toContain(
+        'another folder than the one the service started on',
+      );
+      unmount(volume);
+      bindMount(disk, volume);
       await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
       expect((await h.http().post(`/api/v1/staging/${RUN}/clear`).expect(200)).body.outcome).toBe('cleared');
     } finally {
-      if (isMounted(volume)) unmount(volume);
+      while (isMounted(volume)) unmount(volume);
+      if (isMounted(disk)) unmount(disk);
       fs.rmSync(base, { recursive: true, force: true });
     }
   });

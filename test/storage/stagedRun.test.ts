@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resolveRunPath } from '../../src/domain/runPath.ts';
 import { createRunLocks } from '../../src/storage/runLock.ts';
 import { Busy, createStagedRuns, GONE } from '../../src/storage/stagedRun.ts';
+import { createStagingRootGuard } from '../../src/storage/stagingRootGuard.ts';
 import { createTreeRunner } from '../../src/storage/engine/treeRunner.ts';
 import { createTreeWorkerPool } from '../../src/storage/engine/treeWorkerPool.ts';
 import { withImmutable } from '../helpers/faults.ts';
@@ -29,7 +30,7 @@ function setUp(beforeLock: () => void = () => undefined) {
   const root = path.join(base, 'staging');
   fs.mkdirSync(root);
   const locks = hookBeforeLock(createRunLocks({ hostLabel: 'test-host' }), beforeLock);
-  const runs = createStagedRuns({ stagingRoot: root, locks, runner: createTreeRunner(pool, 1), ingestMaxBytes: 1 << 20 });
+  const runs = createStagedRuns({ root: createStagingRootGuard(root), locks, runner: createTreeRunner(pool, 1), ingestMaxBytes: 1 << 20 });
   return { root, runs, location: resolveRunPath(RUN, root) };
 }
 

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeFolderProblem, scanStagingTree } from '../../src/storage/stagingScan.ts';
+import { createStagingRootGuard } from '../../src/storage/stagingRootGuard.ts';
+import { describeFolderProblem, scanStagingTree as scanGuarded } from '../../src/storage/stagingScan.ts';
 import { makeRun, makeTempDir } from '../helpers/stagingTree.ts';
+
+const scanStagingTree = (stagingRoot: string) => scanGuarded(createStagingRootGuard(stagingRoot));
 
 let root: string;
 beforeEach(() => {
@@ -34,15 +37,37 @@ describe('scanStagingTree', () => {
     expect(await leavesOf()).toEqual(['EQ/P/Runs/Run_empty']);
   });
 
-  it('ignores hidden names, wrong names and files', async () => {
+  it("ignores hidden names (the service's own lock folders too) and folders of other names", async () => {
     makeRun(root, '.hidden/P/Runs/Run_1');
     makeRun(root, 'EQ/.hidden/Runs/Run_1');
     makeRun(root, 'EQ/P/Runs/.Run_1');
     makeRun(root, 'EQ/P/Runs/Scan_1');
     makeRun(root, 'EQ/P/TestRuns/Run_1');
-    fs.writeFileSync(path.join(root, 'EQ/P/Runs/Run_file'), 'not a dir');
-    fs.writeFileSync(path.join(root, 'notes.txt'), 'not a dir');
+    fs.mkdirSync(path.join(root, 'EQ/P/Runs/.Run_2.staging-cleanup.lock'));
+    fs.writeFileSync(path.join(root, '.notes.txt'), 'hidden');
+    fs.writeFileSync(path.join(root, 'EQ/P/Runs/.Run_file'), 'hidden');
     expect(await scanStagingTree(root)).toEqual({ leaves: [], problems: [] });
+  });
+
+  it('names every regular file where only folders belong (root, equipment, project, Runs/, TestRuns/) as not_a_folder', async () => {
+    makeRun(root, 'EQ/P/Runs/Run_1');
+    fs.mkdirSync(path.join(root, 'EQ/P/TestRuns'));
+    for (const file of ['notes.txt', 'EQ/readme', 'EQ/P/notes.txt', 'EQ/P/Runs/Run_file', 'EQ/P/TestRuns/list.csv']) {
+      fs.writeFileSync(path.join(root, file), 'not a folder');
+    }
+    expect(await leavesOf()).toEqual(['EQ/P/Runs/Run_1']);
+    const problems = await problemsOf();
+    expect(problems.map((problem) => [problem.run_path, problem.code, problem.entry_type]).sort()).toEqual([
+      ['EQ/P/Runs/Run_file', 'not_a_folder', 'file'],
+      ['EQ/P/TestRuns/list.csv', 'not_a_folder', 'file'],
+      ['EQ/P/notes.txt', 'not_a_folder', 'file'],
+      ['EQ/readme', 'not_a_folder', 'file'],
+      ['notes.txt', 'not_a_folder', 'file'],
+    ]);
+    expect(problems.find((problem) => problem.run_path === 'EQ/P/notes.txt')).toMatchObject({
+      path: path.join(root, 'EQ/P/notes.txt'),
+      message: expect.stringContaining('is a regular file, not a folder'),
+    });
   });
 
   it('never follows a link, and names each link standing for an equipment, project, Runs/ or run folder as a problem', async () => {

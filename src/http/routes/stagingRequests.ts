@@ -64,6 +64,7 @@ export const ONE_RUN_ERRORS: CleanupErrorCode[] = [
   'ingest_invalid',
   'schema_major_mismatch',
   'staging_root_unavailable',
+  'run_on_other_filesystem',
   'survey_failed',
 ];
 export const CLEAR_REFUSALS: CleanupErrorCode[] = [

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { treeTasks } from '../../../src/storage/engine/treeTasks.ts';
-import { measureAt } from '../../helpers/runHandle.ts';
+import { measureAt, runRefAt } from '../../helpers/runHandle.ts';
 import { makeRun, makeTempDir, writeFiles } from '../../helpers/stagingTree.ts';
 
 let base: string;
@@ -48,7 +48,7 @@ describe('measureTree', () => {
   it('measures a run that cannot be opened (gone, or a link) as null', () => {
     makeRun(base, 'EQ/P/Runs/Run_1');
     fs.symlinkSync(path.join(base, 'EQ/P/Runs/Run_1'), path.join(base, 'EQ/P/Runs/Run_link'));
-    const runs = ['Run_gone', 'Run_link'].map((name) => ({ run: { stagingRoot: base, bytePath: `EQ/P/Runs/${name}` } }));
+    const runs = ['Run_gone', 'Run_link'].map((name) => ({ run: runRefAt(base, `EQ/P/Runs/${name}`) }));
     expect(treeTasks.measure({ runs })).toEqual([null, null]);
   });
 });

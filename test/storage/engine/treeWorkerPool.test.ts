@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTreeRunner } from '../../../src/storage/engine/treeRunner.ts';
 import { createTreeWorkerPool, type TreeWorkerPool } from '../../../src/storage/engine/treeWorkerPool.ts';
-import { withRunAt } from '../../helpers/runHandle.ts';
+import { runRefAt, withRunAt } from '../../helpers/runHandle.ts';
 import { makeRun, makeTempDir, treeTotals } from '../../helpers/stagingTree.ts';
 
 let base: string;
@@ -51,7 +51,7 @@ describe('tree runner on worker threads', () => {
   it('measures many runs across the workers, keeping their order', async () => {
     const runPaths = Array.from({ length: 5 }, (_, i) => `EQ/P/Runs/Run_${i}`);
     runPaths.forEach((runPath, i) => makeRun(base, runPath, { files: files(i * 10 + 1) }));
-    const measures = await createTreeRunner(pool, 2).measureRuns(runPaths.map((runPath) => ({ run: { stagingRoot: base, bytePath: runPath } })));
+    const measures = await createTreeRunner(pool, 2).measureRuns(runPaths.map((runPath) => ({ run: runRefAt(base, runPath) })));
     expect(measures.map((m) => m?.dataFiles)).toEqual([1, 11, 21, 31, 41]);
   });
 
