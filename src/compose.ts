@@ -18,6 +18,7 @@ import { createCapacity, type Capacity } from './service/capacity.ts';
 import { createClears, type Clears } from './service/clears.ts';
 import { cachedHealth } from './service/healthCache.ts';
 import { JobRegistry } from './service/jobs.ts';
+import { runPermissionsCheck } from './service/runPermissions.ts';
 import { createLifecycle, type HealthSource, type Lifecycle } from './service/lifecycle.ts';
 import { PreClearCheck } from './service/preClearCheck.ts';
 import { createPressureSweep, type PressureSweep } from './service/pressureSweep.ts';
@@ -137,7 +138,16 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     logger,
     clock,
   });
-  const lifecycle = createLifecycle({ stagingRoot, journal, locks, rootGuard, pool, parallelism, volumeCheck: capacity.check });
+  const lifecycle = createLifecycle({
+    stagingRoot,
+    journal,
+    locks,
+    rootGuard,
+    pool,
+    parallelism,
+    volumeCheck: capacity.check,
+    runPermissionsCheck: () => runPermissionsCheck(queries.decided(SHARED_LISTING_MS)),
+  });
   const clearer = new RunClearer({ stagingRoot, hostLabel, policy, runs, journal, rootGuard, lifecycle, events, logger, clock, check });
   const clears = createClears({ stagingRoot, clearer, scan: queries.scan, policy, events, clock, logger });
   const relievePressure = createPressureSweep({ settings: pressure, capacity, decided: () => queries.decided(), clears, logger });
