@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { clearableByHandSchema } from '../../service/capacityAnswer.ts';
 import type { HealthSource } from '../../service/lifecycle.ts';
 import { TOKEN_REQUIRED } from '../plugins/openapi.ts';
 
@@ -19,6 +20,9 @@ const volumeCheckSchema = checkSchema
       .array(z.object({ run_path: z.string(), bytes: z.int(), files: z.int() }).loose())
       .optional()
       .describe('With staging_volume_full: the largest runs only getting them onto the NAS can free.'),
+    clearable_by_hand: clearableByHandSchema
+      .optional()
+      .describe('With staging_volume_full: the runs an operator may still clear by hand, and when the pressure sweep may take the first.'),
   })
   .describe(
     'How full the staging volume is. Fails (staging_volume_full) past pressure.high_water_percent with no verified run ' +
