@@ -113,7 +113,7 @@ describe('ops/grafana/staging-cleanup.json', () => {
     const exported = exportedNames(text);
     const dashboard = readDashboard();
     const host = dashboard.templating.list.find((variable) => variable.name === 'host');
-    const read = [...dashboardQueries(dashboard).map((query) => ({ where: query.panel, expr: query.expr })), { where: 'host variable', expr: String(host?.definition).replace(/^label_values\((.*),\s*\w+\)$/, '$1') }];
+    const read = [...dashboardQueries(dashboard).map((query) => ({ where: query.panel, expr: query.expr })), { where: 'host variable', expr: String(host?.query).replace(/^label_values\((.*),\s*\w+\)$/, '$1') }];
     const rules = RULE_FILES.flatMap(rulesOf);
     const recorded = new Set(rules.flatMap((rule) => (rule.record ? [rule.record] : [])));
     read.push(...rules.map((rule) => ({ where: rule.alert ?? rule.record ?? '', expr: rule.expr })));

@@ -116,7 +116,7 @@ skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipp
           labels: labelsOfLegend(query.legendFormat),
         }));
       const hostVariable = async (): Promise<string[]> => {
-        const definition = String(dashboard.templating.list.find((variable) => variable.name === 'host')?.definition);
+        const definition = String(dashboard.templating.list.find((variable) => variable.name === 'host')?.query);
         const [, selector = '', label = ''] = definition.match(/^label_values\((.*),\s*(\w+)\)$/) ?? [];
         const series = await prometheus.query(selector);
         return [...new Set(series.map((one) => one.metric[label] ?? ''))];
