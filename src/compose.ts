@@ -39,6 +39,7 @@ import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/tree
 const VOLUME_SAMPLE_MS = 5 * 60_000;
 // A capacity answer (or health's volume check) reuses a listing begun this recently.
 const SHARED_LISTING_MS = 1000;
+const RUN_PERMISSIONS_MAX_AGE_MS = 30_000;
 
 // What a caller (main.ts, a script, a test) may bring instead of the program's own.
 interface ComposeDeps {
@@ -146,7 +147,10 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     pool,
     parallelism,
     volumeCheck: capacity.check,
-    runPermissionsCheck: () => runPermissionsCheck(queries.decided(SHARED_LISTING_MS)),
+    // Every listing asks who may change each run; health reads the last one
+    // (the panel's, while it is open) rather than walking the tree a second
+    // time each second, so it may lag by up to RUN_PERMISSIONS_MAX_AGE_MS.
+    runPermissionsCheck: () => runPermissionsCheck(queries.recentlyDecided(RUN_PERMISSIONS_MAX_AGE_MS)),
   });
   const clearer = new RunClearer({ stagingRoot, hostLabel, policy, runs, journal, rootGuard, lifecycle, events, logger, clock, check });
   const clears = createClears({ stagingRoot, clearer, scan: queries.scan, policy, events, clock, logger });

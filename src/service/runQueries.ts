@@ -119,13 +119,19 @@ export function createRunQueries(deps: RunQueriesDeps) {
 
   // Every run's row and the decision behind it, as the listing sees them:
   // from a listing begun less than `maxAgeMs` ago (or under way), if any.
-  let latest: { startedAt: number; result: Promise<DecidedRuns> } | null = null;
+  type Begun = { startedAt: number; result: Promise<DecidedRuns> } | null;
+  let latest: Begun = null;
+  // The last listing begun, kept even once a run changed (for summaries that
+  // may lag a little, such as health's).
+  let last: Begun = null;
   const decided = (maxAgeMs = 0): Promise<DecidedRuns> => {
     if (latest && performance.now() - latest.startedAt <= maxAgeMs) return latest.result;
     const started = { startedAt: performance.now(), result: decideAll() };
     latest = started;
+    last = started;
     started.result.catch(() => {
       if (latest === started) latest = null;
+      if (last === started) last = null;
     });
     return started.result;
   };
@@ -133,6 +139,10 @@ export function createRunQueries(deps: RunQueriesDeps) {
   return {
     scan,
     decided,
+    // The last listing if begun less than `maxAgeMs` ago, even if a run has
+    // changed since; else a new one.
+    recentlyDecided: (maxAgeMs: number): Promise<DecidedRuns> =>
+      last && performance.now() - last.startedAt <= maxAgeMs ? last.result : decided(),
     // A listing kept for sharing is not shared once a run changed.
     forgetShared(): void {
       latest = null;
