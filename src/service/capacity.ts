@@ -17,7 +17,7 @@ import {
   type PressureCandidate,
   type PressureSettings,
 } from '../domain/pressurePlan.ts';
-import { releaseForecast } from '../domain/releaseForecast.ts';
+import { releaseForecast, type ComingDue } from '../domain/releaseForecast.ts';
 import { formatTimestamp, parseTimestamp } from '../domain/timestamps.ts';
 import { bytesAbove, percentOf, usageOf, type VolumeStats } from '../domain/volume.ts';
 import { measureVolume } from '../storage/volumeStats.ts';
@@ -115,20 +115,26 @@ export function createCapacity(deps: CapacityDeps) {
   // Runs an operator may clear now (their row offers Clear), less those the
   // last pressure sweep tried and a clear refused, and when the pressure
   // sweep may take the first of them (min_retain_hours after its verification).
-  const byHand = (listing: DecidedRuns): { runs: DecidedRun[]; summary: ClearableByHand } => {
+  const byHand = (listing: DecidedRuns): { due: ComingDue[]; summary: ClearableByHand } => {
     const runs = listing.runs.filter(
       ({ row, decision }) =>
         decision.clearable && isClearableOrResumable(row.current_state) && !refusedByLastSweep.has(row.run_path),
     );
-    const takenAt = pressure
-      ? runs.flatMap(({ row }) => pressureNotBefore(parseTimestamp(row.verified_at), pressure) ?? []).sort((a, b) => a.getTime() - b.getTime())
+    // When the pressure sweep may take each, soonest first.
+    const due = pressure
+      ? runs
+          .flatMap(({ row }) => {
+            const at = pressureNotBefore(parseTimestamp(row.verified_at), pressure);
+            return at ? [{ eligibleAt: at, bytes: row.bytes_to_free }] : [];
+          })
+          .sort((a, b) => a.eligibleAt.getTime() - b.eligibleAt.getTime())
       : [];
     return {
-      runs,
+      due,
       summary: {
         runs: runs.length,
         bytes: runs.reduce((sum, { row }) => sum + row.bytes_to_free, 0),
-        pressure_sweep_at: takenAt[0] ? formatTimestamp(takenAt[0]) : null,
+        pressure_sweep_at: due[0] ? formatTimestamp(due[0].eligibleAt) : null,
       },
     };
   };
@@ -186,13 +192,6 @@ export function createCapacity(deps: CapacityDeps) {
         const eligibleAt = capacityClassOf(row) === 'retained' ? parseTimestamp(row.eligible_at) : null;
         return eligibleAt ? [{ eligibleAt, bytes: row.bytes }] : [];
       });
-      // Held back from the pressure sweep by min_retain_hours: when it may take them.
-      const pressureDue = pressure
-        ? hand.runs.flatMap(({ row }) => {
-            const at = pressureNotBefore(parseTimestamp(row.verified_at), pressure);
-            return at ? [{ eligibleAt: at, bytes: row.bytes_to_free }] : [];
-          })
-        : [];
       return {
         measured_at: formatTimestamp(listing.now),
         volume: { ...volume, used_percent: percentOf(usageOf(volume)) },
@@ -201,7 +200,8 @@ export function createCapacity(deps: CapacityDeps) {
         forecast: {
           retain_hours: deps.policy.retainHours,
           ...releaseForecast(due, listing.now),
-          pressure: pressure ? { min_retain_hours: pressure.minRetainHours, ...releaseForecast(pressureDue, listing.now) } : null,
+          // Held back from the pressure sweep by min_retain_hours: when it may take them.
+          pressure: pressure ? { min_retain_hours: pressure.minRetainHours, ...releaseForecast(hand.due, listing.now) } : null,
         },
         fill: fillEstimate(samples, listing.now),
         pressure: pressureStatus(volume),
