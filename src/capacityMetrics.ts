@@ -53,6 +53,11 @@ export function registerCapacityMetrics(registry: Registry, sources: Pick<Metric
     '1 when usage is past the high-water mark and nothing is left to clear, else 0 (0 without a pressure policy).',
     (now, g) => g.set(now.volume_full ? 1 : 0),
   );
+  gauge(
+    'staging_cleanup_clearable_by_hand_bytes',
+    'Bytes of staged runs an operator may clear now (their row offers Clear), less those the last pressure sweep found refused.',
+    (now, g) => g.set(now.clearable_by_hand.bytes),
+  );
   const { pressure } = sources;
   if (!pressure) return;
   new Gauge({

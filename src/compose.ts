@@ -18,6 +18,7 @@ import { createCapacity, type Capacity } from './service/capacity.ts';
 import { createClears, type Clears } from './service/clears.ts';
 import { cachedHealth } from './service/healthCache.ts';
 import { JobRegistry } from './service/jobs.ts';
+import { runPermissionsCheck } from './service/runPermissions.ts';
 import { createLifecycle, type HealthSource, type Lifecycle } from './service/lifecycle.ts';
 import { PreClearCheck } from './service/preClearCheck.ts';
 import { createPressureSweep, type PressureSweep } from './service/pressureSweep.ts';
@@ -39,6 +40,7 @@ import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/tree
 const VOLUME_SAMPLE_MS = 5 * 60_000;
 // A capacity answer (or health's volume check) reuses a listing begun this recently.
 const SHARED_LISTING_MS = 1000;
+const RUN_PERMISSIONS_MAX_AGE_MS = 30_000;
 
 // What a caller (main.ts, a script, a test) may bring instead of the program's own.
 interface ComposeDeps {
@@ -139,7 +141,19 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     logger,
     clock,
   });
-  const lifecycle = createLifecycle({ stagingRoot, journal, locks, rootGuard, pool, parallelism, volumeCheck: capacity.check });
+  const lifecycle = createLifecycle({
+    stagingRoot,
+    journal,
+    locks,
+    rootGuard,
+    pool,
+    parallelism,
+    volumeCheck: capacity.check,
+    // Every listing asks who may change each run; health reads the last one
+    // (the panel's, while it is open) rather than walking the tree a second
+    // time each second, so it may lag by up to RUN_PERMISSIONS_MAX_AGE_MS.
+    runPermissionsCheck: () => runPermissionsCheck(queries.recentlyDecided(RUN_PERMISSIONS_MAX_AGE_MS)),
+  });
   const clearer = new RunClearer({ stagingRoot, hostLabel, policy, runs, journal, rootGuard, lifecycle, events, logger, clock, check });
   const rootAvailable = (): Promise<void> => rootGuard.ensureAvailable();
   const clears = createClears({ stagingRoot, clearer, rootAvailable, scan: queries.scan, policy, events, clock, logger });

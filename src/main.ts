@@ -2,6 +2,8 @@
 // app, listen, and stop gracefully on SIGTERM/SIGINT (running clears get a
 // bounded time to finish; one cut short stays resumable by the next clear or
 // sweep). What keeps it from starting is one line and a non-zero exit.
+// First: a Node older than package.json's engines stops here (requireNode.ts).
+import './requireNode.ts';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pretty from 'pino-pretty';

@@ -35,9 +35,7 @@ interface RequestOptions {
 }
 
 export async function call<T>(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  const bearer = token.get();
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const headers: Record<string, string> = { accept: 'application/json', ...authorization() };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.async) headers.prefer = 'respond-async';
   let response: Response;
@@ -69,9 +67,10 @@ export function runUrl(runPath: string, suffix = ''): string {
   return `api/v1/staging/${runPath.split('/').map(encodeURIComponent).join('/')}${suffix}`;
 }
 
-// The event stream's URL: EventSource cannot send headers, so the token
-// goes in the query here, and only here.
-export function eventStreamUrl(): string {
+// The headers of a request: the bearer token, when there is one. Also the
+// event stream's: it is read with fetch, not EventSource, so that its token
+// travels in a header like every other request's, never in a URL a proxy logs.
+export function authorization(): Record<string, string> {
   const bearer = token.get();
-  return bearer ? `api/v1/events?access_token=${encodeURIComponent(bearer)}` : 'api/v1/events';
+  return bearer ? { authorization: `Bearer ${bearer}` } : {};
 }

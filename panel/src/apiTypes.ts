@@ -103,12 +103,25 @@ export interface ClassTotals {
   runs: number;
 }
 
+export interface ForecastHour {
+  starts_at: string;
+  bytes: number;
+  runs: number;
+}
+
 export interface Capacity {
   volume: { size_bytes: number; used_bytes: number; avail_bytes: number; used_percent: number };
+  volume_message: string;
   staged: { clearable: ClassTotals; retained: ClassTotals; unverified: ClassTotals; interrupted: ClassTotals };
-  forecast: { retain_hours: number; hours: Array<{ starts_at: string; bytes: number; runs: number }>; later_bytes: number };
+  forecast: {
+    retain_hours: number;
+    hours: ForecastHour[];
+    later_bytes: number;
+    pressure: { min_retain_hours: number; hours: ForecastHour[] } | null;
+  };
   fill: { message: string; filling: boolean; hours_to_full: number | null };
   pressure: { high_water_percent: number; target_percent: number; past_high_water: boolean } | null;
   volume_full: boolean;
+  clearable_by_hand: { runs: number; bytes: number; pressure_sweep_at: string | null };
   largest_unverified: Array<{ run_path: string; bytes: number }>;
 }

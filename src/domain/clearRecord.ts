@@ -24,7 +24,7 @@ export const clearRecordSchema = z
     volume_usage_before_percent: z
       .number()
       .optional()
-      .describe('With actor pressure: how full the staging volume was (df Use%, two decimals) before this clear.'),
+      .describe('With actor pressure: how full the staging volume was (1 − avail / size, two decimals) before this clear.'),
     volume_usage_after_percent: z.number().optional().describe('With actor pressure: and after it.'),
   })
   .meta({ id: 'ClearRecord', description: 'One clear as the journal keeps it.' });

@@ -41,6 +41,11 @@ export const isPastHighWater = (usage: number, settings: PressureSettings): bool
 
 export const isAtTarget = (usage: number, settings: PressureSettings): boolean => usage * 100 <= settings.targetPercent;
 
+// The first moment the pressure sweep may clear a run verified at `verifiedAt`
+// (min_retain_hours later); null without a verification time: never.
+export const pressureNotBefore = (verifiedAt: Date | null, settings: PressureSettings): Date | null =>
+  verifiedAt ? new Date(verifiedAt.getTime() + settings.minRetainHours * HOUR_MS) : null;
+
 export function pressureOrder(runs: readonly PressureCandidate[], settings: PressureSettings, now: Date): PressureOrder {
   const order: PressureCandidate[] = [];
   const skipped: PressureSkip[] = [];
@@ -49,15 +54,15 @@ export function pressureOrder(runs: readonly PressureCandidate[], settings: Pres
   };
   for (const run of runs) {
     if (!isClearableOrResumable(run.current_state)) continue;
-    const notBefore = run.verifiedAt ? run.verifiedAt.getTime() + settings.minRetainHours * HOUR_MS : null;
+    const notBefore = pressureNotBefore(run.verifiedAt, settings);
     if (run.refusal) skip(run, run.refusal.reason, run.refusal.message);
     else if (notBefore === null) {
       skip(run, 'missing_verified_timestamp', 'Its sync_verified entry has no parsable time: the pressure sweep never clears it.');
-    } else if (notBefore > now.getTime()) {
+    } else if (notBefore > now) {
       skip(
         run,
         'min_retain_window',
-        `Verified less than ${settings.minRetainHours} h ago: the pressure sweep keeps it until ${formatTimestamp(new Date(notBefore))}.`,
+        `Verified less than ${settings.minRetainHours} h ago: the pressure sweep keeps it until ${formatTimestamp(notBefore)}.`,
       );
     } else order.push(run);
   }

@@ -1,7 +1,8 @@
 // The volume that holds staging_root as fstatvfs reports it, and how full it
-// is in df's terms: Use% = used / (used + available), where used = size -
-// free and "available" is what an unprivileged user may still write (a
-// filesystem's reserved blocks count as neither).
+// is: 1 - available / size, where "available" is what an unprivileged user
+// (the instruments, this service) may still write. Reserved blocks, and
+// whatever else the volume keeps from such a user, count as used: the same
+// figure the dashboard and the alerts compute from the two gauges.
 export interface VolumeStats {
   size_bytes: number;
   free_bytes: number;
@@ -24,17 +25,15 @@ export function volumeOf(fields: ArrayLike<number>): VolumeStats {
   };
 }
 
-// Usage as a ratio 0..1 (df shows it as a percent, rounded up).
+// Usage as a ratio 0..1.
 export function usageOf(volume: VolumeStats): number {
-  const room = volume.used_bytes + volume.avail_bytes;
-  return room > 0 ? volume.used_bytes / room : 0;
+  return volume.size_bytes > 0 ? Math.min(1, Math.max(0, 1 - volume.avail_bytes / volume.size_bytes)) : 0;
 }
 
-// Bytes to free for usage to come down to `ratio`: every byte freed moves
-// from used to available, so used + available stays the same.
+// Bytes to free for usage to come down to `ratio`: every byte freed becomes
+// available, and the size stays the same.
 export function bytesAbove(volume: VolumeStats, ratio: number): number {
-  const room = volume.used_bytes + volume.avail_bytes;
-  return Math.max(0, Math.ceil(volume.used_bytes - ratio * room));
+  return Math.max(0, Math.ceil(volume.size_bytes - volume.avail_bytes - ratio * volume.size_bytes));
 }
 
 // The volume once `bytes` more are freed (what a dry run of clears expects).

@@ -1,20 +1,29 @@
 // The staging volume (README "Keeping the disk from filling"): how full it is (fstatvfs on the root),
-// what the staged bytes are, when verified runs come due, how fast it
-// fills (from samples kept in the journal folder), and whether it is full
-// with nothing left the pressure sweep may clear: then health says so and
-// one warning is logged per crossing, not per check.
+// what the staged bytes are, when verified runs come due (for the sweep, and
+// for the pressure sweep), how fast it fills (from samples kept in the
+// journal folder), and whether it is full with nothing left the pressure
+// sweep may clear now: then health says so, and what an operator can still
+// clear by hand, and one warning is logged per crossing, not per check.
 import type { Logger } from 'pino';
+import { formatBytes } from '../domain/byteSize.ts';
 import { capacityClassOf, totalsByClass } from '../domain/capacityClass.ts';
 import { fillEstimate } from '../domain/fillRate.ts';
 import type { PolicySettings } from '../domain/policy.ts';
-import { isPastHighWater, pressureOrder, type PressureCandidate, type PressureSettings } from '../domain/pressurePlan.ts';
-import { releaseForecast } from '../domain/releaseForecast.ts';
+import { isClearableOrResumable } from '../domain/lifecycle.ts';
+import {
+  isPastHighWater,
+  pressureNotBefore,
+  pressureOrder,
+  type PressureCandidate,
+  type PressureSettings,
+} from '../domain/pressurePlan.ts';
+import { releaseForecast, type ComingDue } from '../domain/releaseForecast.ts';
 import { formatTimestamp, parseTimestamp } from '../domain/timestamps.ts';
 import { bytesAbove, percentOf, usageOf, type VolumeStats } from '../domain/volume.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { measureVolume } from '../storage/volumeStats.ts';
 import type { VolumeSamples } from '../storage/volumeSamples.ts';
-import type { CapacityAnswer, LargeRun, PressureStatus } from './capacityAnswer.ts';
+import type { CapacityAnswer, ClearableByHand, LargeRun, PressureStatus } from './capacityAnswer.ts';
 import type { DecidedRuns } from './runQueries.ts';
 
 const LARGEST_SHOWN = 5;
@@ -24,6 +33,7 @@ export interface VolumeCheck {
   message: string;
   code?: 'staging_volume_full';
   largest_unverified?: LargeRun[];
+  clearable_by_hand?: ClearableByHand;
 }
 
 interface CapacityDeps {
@@ -103,12 +113,72 @@ export function createCapacity(deps: CapacityDeps) {
     } else deps.logger.info({ used_percent: usedPercent }, 'staging volume no longer full');
   };
 
-  const assess = async (volume: VolumeStats): Promise<{ listing: DecidedRuns; full: boolean; largest: LargeRun[] }> => {
+  // Runs an operator may clear now (their row offers Clear), less those the
+  // last pressure sweep tried and a clear refused, and when the pressure
+  // sweep may take the first of them (min_retain_hours after its verification).
+  const byHand = (listing: DecidedRuns): { due: ComingDue[]; summary: ClearableByHand } => {
+    const runs = listing.runs.filter(
+      ({ row, decision }) =>
+        decision.clearable && isClearableOrResumable(row.current_state) && !refusedByLastSweep.has(row.run_path),
+    );
+    // When the pressure sweep may take each, soonest first.
+    const due = pressure
+      ? runs
+          .flatMap(({ row }) => {
+            const at = pressureNotBefore(parseTimestamp(row.verified_at), pressure);
+            return at ? [{ eligibleAt: at, bytes: row.bytes_to_free }] : [];
+          })
+          .sort((a, b) => a.eligibleAt.getTime() - b.eligibleAt.getTime())
+      : [];
+    return {
+      due,
+      summary: {
+        runs: runs.length,
+        bytes: runs.reduce((sum, { row }) => sum + row.bytes_to_free, 0),
+        pressure_sweep_at: due[0] ? formatTimestamp(due[0].eligibleAt) : null,
+      },
+    };
+  };
+
+  const assess = async (
+    volume: VolumeStats,
+  ): Promise<{ listing: DecidedRuns; full: boolean; largest: LargeRun[]; hand: ReturnType<typeof byHand> }> => {
     const listing = await deps.decided();
     const full = isFull(volume, listing);
     const largest = largestUnverified(listing.runs);
     noteFull(full, volume, largest);
-    return { listing, full, largest };
+    return { listing, full, largest, hand: byHand(listing) };
+  };
+
+  // What health's staging_volume check says of a volume, and the capacity
+  // answer repeats: only a full volume fails it. `assessed` (the listing) is
+  // left out only under the mark, where no run needs looking at.
+  const verdict = (volume: VolumeStats, assessed: Awaited<ReturnType<typeof assess>> | null): VolumeCheck => {
+    const used = `${percentOf(usageOf(volume))}% of the staging volume used`;
+    if (!pressure) return { ok: true, message: `${used} (no pressure.high_water_percent configured)` };
+    if (!assessed || !isPastHighWater(usageOf(volume), pressure)) {
+      return { ok: true, message: `${used}, under the high-water mark of ${pressure.highWaterPercent}%` };
+    }
+    const { full, largest, hand } = assessed;
+    const past = `${used}, past the high-water mark of ${pressure.highWaterPercent}%`;
+    if (!full) return { ok: true, message: `${past}: the pressure sweep clears verified runs down to ${pressure.targetPercent}%` };
+    const failing = { ok: false, code: 'staging_volume_full' as const, largest_unverified: largest, clearable_by_hand: hand.summary };
+    if (hand.summary.runs > 0) {
+      const { runs, bytes, pressure_sweep_at: at } = hand.summary;
+      const one = runs === 1;
+      return {
+        ...failing,
+        message:
+          `${past}, and the pressure sweep may clear nothing yet: full, but ${runs} ${one ? 'run' : 'runs'}, ${formatBytes(bytes)}, ` +
+          `can be cleared by hand now` +
+          (at ? `; the pressure sweep takes ${one ? 'it' : 'the first'} at ${at}, once verified ${pressure.minRetainHours} h ago` : ''),
+      };
+    }
+    const names = largest.map((run) => run.run_path).join(', ');
+    return {
+      ...failing,
+      message: `${past}, and no verified run is left to clear: get the largest unverified runs onto the NAS${names ? `: ${names}` : ''}`,
+    };
   };
 
   return {
@@ -116,7 +186,8 @@ export function createCapacity(deps: CapacityDeps) {
 
     async answer(): Promise<CapacityAnswer> {
       const volume = await measure();
-      const [{ listing, full, largest }, samples] = await Promise.all([assess(volume), deps.samples.all()]);
+      const [assessed, samples] = await Promise.all([assess(volume), deps.samples.all()]);
+      const { listing, full, largest, hand } = assessed;
       const rows = listing.runs.map(({ row }) => ({ ...row, bytes: row.bytes_to_free, files: row.files_to_free }));
       const due = rows.flatMap((row) => {
         const eligibleAt = capacityClassOf(row) === 'retained' ? parseTimestamp(row.eligible_at) : null;
@@ -125,11 +196,18 @@ export function createCapacity(deps: CapacityDeps) {
       return {
         measured_at: formatTimestamp(listing.now),
         volume: { ...volume, used_percent: percentOf(usageOf(volume)) },
+        volume_message: verdict(volume, assessed).message,
         staged: totalsByClass(rows),
-        forecast: { retain_hours: deps.policy.retainHours, ...releaseForecast(due, listing.now) },
+        forecast: {
+          retain_hours: deps.policy.retainHours,
+          ...releaseForecast(due, listing.now),
+          // Held back from the pressure sweep by min_retain_hours: when it may take them.
+          pressure: pressure ? { min_retain_hours: pressure.minRetainHours, ...releaseForecast(hand.due, listing.now) } : null,
+        },
         fill: fillEstimate(samples, listing.now),
         pressure: pressureStatus(volume),
         volume_full: full,
+        clearable_by_hand: hand.summary,
         largest_unverified: largest,
       };
     },
@@ -138,26 +216,11 @@ export function createCapacity(deps: CapacityDeps) {
     // service stays ready: it is what can make room).
     async check(): Promise<VolumeCheck> {
       const volume = await measure();
-      const used = `${percentOf(usageOf(volume))}% of the staging volume used`;
-      if (!pressure) return { ok: true, message: `${used} (no pressure.high_water_percent configured)` };
-      if (!isPastHighWater(usageOf(volume), pressure)) {
+      if (!pressure || !isPastHighWater(usageOf(volume), pressure)) {
         noteFull(false, volume, []);
-        return { ok: true, message: `${used}, under the high-water mark of ${pressure.highWaterPercent}%` };
+        return verdict(volume, null);
       }
-      const { full, largest } = await assess(volume);
-      if (!full) {
-        return {
-          ok: true,
-          message: `${used}, past the high-water mark of ${pressure.highWaterPercent}%: the pressure sweep clears verified runs down to ${pressure.targetPercent}%`,
-        };
-      }
-      const names = largest.map((run) => run.run_path).join(', ');
-      return {
-        ok: false,
-        code: 'staging_volume_full',
-        message: `${used}, past the high-water mark of ${pressure.highWaterPercent}%, and no verified run is left to clear: get the largest unverified runs onto the NAS${names ? `: ${names}` : ''}`,
-        largest_unverified: largest,
-      };
+      return verdict(volume, await assess(volume));
     },
 
     // A free-space sample for the fill rate.

@@ -14,7 +14,9 @@ const volumeSchema = z
     free_bytes: z.number().describe('f_bfree × f_frsize.'),
     avail_bytes: z.number().describe('f_bavail × f_frsize: what this service (not root) may still write.'),
     used_bytes: z.number().describe('size − free.'),
-    used_percent: z.number().describe("used / (used + avail) × 100, two decimals: df's Use% before rounding."),
+    used_percent: z
+      .number()
+      .describe('(1 − avail / size) × 100, two decimals: reserved blocks count as used, as in the dashboard and the alerts.'),
     total_inodes: z.number(),
     free_inodes: z.number(),
   })
@@ -30,6 +32,18 @@ const largeRunSchema = z.object({
   files: z.int(),
 });
 
+const forecastHoursSchema = z.array(z.object({ starts_at: timestamp, bytes: z.int(), runs: z.int() }));
+
+export const clearableByHandSchema = z
+  .object({
+    runs: z.int(),
+    bytes: z.int().describe('What clearing them frees (bytes_to_free).'),
+    pressure_sweep_at: timestamp
+      .nullable()
+      .describe('When the pressure sweep may take the first of them (min_retain_hours after its verification); null without a pressure policy.'),
+  })
+  .describe('Runs an operator may clear now (their row offers Clear), less those the last pressure sweep found a clear refuses.');
+
 export const pressureStatusSchema = z
   .object({
     high_water_percent: z.int(),
@@ -44,6 +58,9 @@ export const capacitySchema = z
   .object({
     measured_at: timestamp,
     volume: volumeSchema,
+    volume_message: z
+      .string()
+      .describe("How full the volume is and what can be done, in one line: health's staging_volume message."),
     staged: z
       .object(Object.fromEntries(CAPACITY_CLASSES.map((name) => [name, classTotalsSchema])) as Record<
         (typeof CAPACITY_CLASSES)[number],
@@ -57,13 +74,24 @@ export const capacitySchema = z
     forecast: z
       .object({
         retain_hours: z.int(),
-        hours: z
-          .array(z.object({ starts_at: timestamp, bytes: z.int(), runs: z.int() }))
-          .describe('168 hours from the clock hour holding measured_at: the bytes of retained runs whose retain window ends in each.'),
+        hours: forecastHoursSchema.describe(
+          '168 hours from the clock hour holding measured_at: the bytes of retained runs whose retain window ends in each.',
+        ),
         later_bytes: z.int().describe('Retained bytes that come due after the last hour.'),
         later_runs: z.int(),
+        pressure: z
+          .object({
+            min_retain_hours: z.int(),
+            hours: forecastHoursSchema.describe(
+              'The same hours: the bytes of runs clearable by hand whose min_retain_hours ends in each, from when the pressure sweep may take them.',
+            ),
+            later_bytes: z.int(),
+            later_runs: z.int(),
+          })
+          .nullable()
+          .describe('When the pressure sweep may take runs it holds back now, should the volume be past its high-water mark then; null without a pressure policy.'),
       })
-      .describe('When verified runs come due for the scheduled sweep (none in manual mode).'),
+      .describe('When verified runs come due for the scheduled sweep (none in manual mode), and for the pressure sweep.'),
     fill: z
       .object({
         window_hours: z.number().describe('The span of the samples the rate is taken over (0 when too few).'),
@@ -78,7 +106,8 @@ export const capacitySchema = z
     pressure: pressureStatusSchema.nullable().describe('Null when no pressure policy is configured.'),
     volume_full: z
       .boolean()
-      .describe('Past the high-water mark with no verified run left that the pressure sweep may clear.'),
+      .describe('Past the high-water mark with no verified run left that the pressure sweep may clear now (clearable_by_hand says what an operator still can).'),
+    clearable_by_hand: clearableByHandSchema,
     largest_unverified: z.array(largeRunSchema).describe('The largest runs only getting them onto the NAS can free, largest first.'),
   })
   .meta({ id: 'Capacity', description: 'The staging volume: size, what fills it, what can be freed and when.' });
@@ -105,3 +134,4 @@ export type CapacityAnswer = z.infer<typeof capacitySchema>;
 export type PressureStatus = z.infer<typeof pressureStatusSchema>;
 export type PressureReport = z.infer<typeof pressureReportSchema>;
 export type LargeRun = z.infer<typeof largeRunSchema>;
+export type ClearableByHand = z.infer<typeof clearableByHandSchema>;

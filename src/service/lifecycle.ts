@@ -11,6 +11,7 @@ import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
 import type { VolumeCheck } from './capacity.ts';
 import type { HealthQuery } from './healthCache.ts';
+import type { RunPermissionsCheck } from './runPermissions.ts';
 
 interface HealthCheck {
   ok: boolean;
@@ -22,9 +23,16 @@ export type HealthSource = (query?: HealthQuery) => Promise<HealthReport>;
 
 export interface HealthReport {
   ready: boolean;
-  // staging_volume does not count towards ready: a full volume is what the
-  // service is there to relieve.
-  checks: { staging_root: HealthCheck; staging_root_writable: HealthCheck; journal: HealthCheck; staging_volume: VolumeCheck };
+  // staging_volume and run_permissions do not count towards ready: a full
+  // volume is what the service is there to relieve, and runs it may change
+  // still clear beside those it may not.
+  checks: {
+    staging_root: HealthCheck;
+    staging_root_writable: HealthCheck;
+    journal: HealthCheck;
+    staging_volume: VolumeCheck;
+    run_permissions: RunPermissionsCheck;
+  };
   // Who the service runs as: what file permissions must allow.
   runs_as: { uid: number; gid: number };
   // Folders above the runs the listing cannot enter (its folder problems);
@@ -42,6 +50,7 @@ interface LifecycleDeps {
   pool: TreeWorkerPool;
   parallelism: number;
   volumeCheck: () => Promise<VolumeCheck>;
+  runPermissionsCheck: () => Promise<RunPermissionsCheck>;
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
@@ -85,11 +94,17 @@ export function createLifecycle(deps: LifecycleDeps) {
       const staging_volume = await deps
         .volumeCheck()
         .catch((error: Error) => ({ ok: false, message: `the staging volume cannot be measured: ${error.message}` }));
+      const run_permissions =
+        rootProblem === null
+          ? await deps
+              .runPermissionsCheck()
+              .catch((error: Error) => ({ ok: false, runs: 0, message: `the staged runs cannot be listed: ${error.message}` }))
+          : { ok: false, runs: 0, message: 'the staged runs cannot be listed: the staging root is unavailable' };
       const folderProblems =
         rootProblem === null ? await scanStagingTree(deps.rootGuard).then((tree) => tree.problems.length, () => null) : null;
       return {
         ready: Object.values(checks).every((check) => check.ok),
-        checks: { ...checks, staging_volume },
+        checks: { ...checks, staging_volume, run_permissions },
         runs_as: { uid, gid },
         folder_problems: folderProblems,
       };

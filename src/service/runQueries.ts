@@ -1,20 +1,22 @@
 // Read-only questions about staged runs: the listing, one run, its
 // eligibility, the journal. Two ways to decide whether a run may be cleared:
 // - decideFromListing: what the listing's own (possibly cached) walk already
-//   shows, the local check only; never reads the NAS. For rows.
+//   shows, the local check only, after asking (on every listing: a chmod
+//   changes no stamp the cache reads) whether this process may write the run
+//   and its parent; never reads the NAS. For rows.
 // - decideWithAllChecks: a fresh survey of the run with every configured
 //   pre-clear check, the NAS one included, after asking whether this process
 //   may write the run and its parent. For one run's detail and eligibility.
 import type { ClearRecord } from '../domain/clearRecord.ts';
-import { CleanupError } from '../domain/errors.ts';
+import { CleanupError, isCleanupError } from '../domain/errors.ts';
 import type { RunKind } from '../domain/ingestSchema.ts';
 import { isClearableOrResumable, type LifecycleState } from '../domain/lifecycle.ts';
 import { decide, type Decision, type PolicySettings } from '../domain/policy.ts';
 import { latestVerification } from '../domain/verification.ts';
 import { distinctRunPaths, resolveRunPath, type RunLocation } from '../domain/runPath.ts';
 import { coalesced } from '../lib/coalesced.ts';
+import { mapLimited } from '../lib/mapLimited.ts';
 import type { Journal } from '../storage/journal.ts';
-import { lockNameRefusal } from '../storage/runLock.ts';
 import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
 import { describeFolderProblem } from '../storage/stagingScan.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
@@ -48,6 +50,8 @@ export interface DecidedRuns {
   folderProblems: Catalog['folderProblems'];
 }
 
+const WRITE_CHECK_CONCURRENCY = 32;
+
 function runNotFound(location: RunLocation, why = ''): CleanupError {
   return new CleanupError('run_not_found', { runPath: location.runPath, why });
 }
@@ -62,8 +66,19 @@ export function createRunQueries(deps: RunQueriesDeps) {
   // they asked (50 clients at once held 50 scans and their rows in memory).
   const scan = coalesced((): Promise<Catalog> => catalog.scan());
 
-  const decideFromListing = (entry: CatalogEntry, now: Date): Decision => {
-    const refusal = lockNameRefusal(entry.location) ?? (entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null);
+  // What a clear would meet first when it came to remove the run: a folder
+  // this process may not change. Only for runs a clear would touch.
+  const writeRefusalOf = async (entry: CatalogEntry): Promise<CleanupError | null> => {
+    if (!isClearableOrResumable(entry.record.view.current_state)) return null;
+    const refusal = await deps.runs
+      .opened(entry.location, (run) => run.writeRefusal())
+      // Changed under the listing (swapped for a link): the clear judges it afresh.
+      .catch((error: unknown) => (isCleanupError(error) ? null : Promise.reject(error)));
+    return refusal === GONE ? null : refusal;
+  };
+
+  const decideFromListing = (entry: CatalogEntry, now: Date, writeRefusal: CleanupError | null): Decision => {
+    const refusal = writeRefusal ?? (entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null);
     return decide(entry.record.view, policy, now, asPolicyRefusal(refusal));
   };
 
@@ -90,9 +105,10 @@ export function createRunQueries(deps: RunQueriesDeps) {
 
   const decideAll = async (): Promise<DecidedRuns> => {
     const { entries, problems, folderProblems } = await scan();
+    const writeRefusals = await mapLimited(entries, WRITE_CHECK_CONCURRENCY, writeRefusalOf);
     const now = clock();
-    const runs = entries.map((entry) => {
-      const decision = decideFromListing(entry, now);
+    const runs = entries.map((entry, index) => {
+      const decision = decideFromListing(entry, now, writeRefusals[index] ?? null);
       return { row: buildRunRow(entry, decision, now), decision };
     });
     return { now, runs, problems, folderProblems };
@@ -100,13 +116,19 @@ export function createRunQueries(deps: RunQueriesDeps) {
 
   // Every run's row and the decision behind it, as the listing sees them:
   // from a listing begun less than `maxAgeMs` ago (or under way), if any.
-  let latest: { startedAt: number; result: Promise<DecidedRuns> } | null = null;
+  type Begun = { startedAt: number; result: Promise<DecidedRuns> } | null;
+  let latest: Begun = null;
+  // The last listing begun, kept even once a run changed (for summaries that
+  // may lag a little, such as health's).
+  let last: Begun = null;
   const decided = (maxAgeMs = 0): Promise<DecidedRuns> => {
     if (latest && performance.now() - latest.startedAt <= maxAgeMs) return latest.result;
     const started = { startedAt: performance.now(), result: decideAll() };
     latest = started;
+    last = started;
     started.result.catch(() => {
       if (latest === started) latest = null;
+      if (last === started) last = null;
     });
     return started.result;
   };
@@ -114,6 +136,10 @@ export function createRunQueries(deps: RunQueriesDeps) {
   return {
     scan,
     decided,
+    // The last listing if begun less than `maxAgeMs` ago, even if a run has
+    // changed since; else a new one.
+    recentlyDecided: (maxAgeMs: number): Promise<DecidedRuns> =>
+      last && performance.now() - last.startedAt <= maxAgeMs ? last.result : decided(),
     // A listing kept for sharing is not shared once a run changed.
     forgetShared(): void {
       latest = null;

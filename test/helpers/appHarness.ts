@@ -86,6 +86,13 @@ export const WITH_TOKENS = {
   ]),
 };
 
+// A pressure policy whose marks a test volume does not reach: its gauges
+// are exported, and the pressure sweep has nothing to do.
+export const FAR_PRESSURE_MARKS = {
+  STAGING_CLEANUP_PRESSURE_HIGH_WATER_PERCENT: '99',
+  STAGING_CLEANUP_PRESSURE_TARGET_PERCENT: '98',
+};
+
 // Listens on a free loopback port, for clients that need a real socket.
 export async function listen(h: AppHarness): Promise<string> {
   await h.app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,6 +1,7 @@
 // A real nginx (Debian's) in front of a service, serving it under a path
 // prefix with the README's own `location` block: started on a free loopback
-// port with a temporary prefix folder, stopped by the caller.
+// port with a temporary prefix folder, logging requests as nginx does by
+// default (the combined format), stopped by the caller.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -15,6 +16,9 @@ const README_UPSTREAM = 'http://127.0.0.1:8080/';
 export interface Proxy {
   // The service's base URL through the proxy, e.g. http://127.0.0.1:PORT/cleanup
   base: string;
+  // What nginx logged of the requests so far (its access log); after stop(),
+  // of every request, each one logged as it ended.
+  accessLog(): string;
   stop(): Promise<void>;
 }
 
@@ -29,7 +33,8 @@ export async function startNginx(upstream: string): Promise<Proxy> {
   if (!NGINX) throw new Error('no nginx found (apt-get install -y nginx)');
   const dir = makeTempDir('nginx-');
   const port = await freePort();
-  const location = readmeLocationBlock().replace(README_UPSTREAM, `${upstream.replace(/\/$/, '')}/`);
+  const location = readmeLocationBlock().replaceAll(README_UPSTREAM, `${upstream.replace(/\/$/, '')}/`);
+  const accessLog = path.join(dir, 'access.log');
   const temp = (name: string): string => `${name}_temp_path ${path.join(dir, name)};`;
   const conf = [
     // As root, workers would drop to nobody, who cannot write the temp folder.
@@ -39,7 +44,7 @@ export async function startNginx(upstream: string): Promise<Proxy> {
     `pid ${path.join(dir, 'nginx.pid')};`,
     'events { worker_connections 256; }',
     'http {',
-    '  access_log off;',
+    `  access_log ${accessLog};`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${temp(name)}`),
     `  server {\n    listen 127.0.0.1:${port};\n${location}\n  }`,
     '}',
@@ -50,9 +55,13 @@ export async function startNginx(upstream: string): Promise<Proxy> {
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const readLog = (): string => (fs.existsSync(accessLog) ? fs.readFileSync(accessLog, 'utf8') : '');
+  let finalLog: string | null = null;
+  // SIGQUIT: nginx finishes (and logs) the requests in flight before it exits.
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
     await exited;
+    finalLog ??= readLog();
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -61,7 +70,11 @@ export async function startNginx(upstream: string): Promise<Proxy> {
     await stop();
     throw new Error(`nginx did not start: ${(error as Error).message}\n${output}`, { cause: error });
   }
-  return { base: `http://127.0.0.1:${port}/cleanup`, stop };
+  return {
+    base: `http://127.0.0.1:${port}/cleanup`,
+    accessLog: () => finalLog ?? readLog(),
+    stop,
+  };
 }
 
 function freePort(): Promise<number> {

@@ -28,10 +28,11 @@ export function metricNamesOf(expr: string): string[] {
   return [...names];
 }
 
-// An alert's expression without its final comparison with a number: what
-// has data whenever the metrics it needs exist, firing or not.
+// An alert's expression without its comparisons with a number (a filter on
+// each side of an `and`, too): what has data whenever the metrics it needs
+// exist, firing or not.
 export function signalOf(expr: string): string {
-  return expr.replace(/\s*(?:==|!=|>=|<=|>|<)\s*-?[0-9.e+]+\s*$/, '');
+  return expr.replace(/\s*(?:==|!=|>=|<=|>|<)\s*-?[0-9][0-9.e+]*(?=\s|$)/g, '').trim();
 }
 
 // The labels a template names: {{ $labels.x }} in annotations, {{x}} in a legend.

@@ -138,7 +138,7 @@ describe('the Host header', () => {
     const foreign = await h.http().get('/api/v1/health').set(FRESH_HEALTH).set('host', 'attacker.example:8080').expect(200);
     expect(foreign.body).toEqual({
       status: 'ready',
-      checks: { staging_root: { ok: true }, staging_root_writable: { ok: true }, journal: { ok: true }, staging_volume: { ok: true } },
+      checks: { staging_root: { ok: true }, staging_root_writable: { ok: true }, journal: { ok: true }, staging_volume: { ok: true }, run_permissions: { ok: true } },
     });
     fs.rmSync(h.root, { recursive: true });
     const down = await h.http().get('/api/v1/health').set(FRESH_HEALTH).set('host', 'attacker.example').expect(503);

@@ -34,7 +34,7 @@ describe('GET /api/v1/staging/capacity', () => {
     expect(capacity.volume_full).toBe(false);
   });
 
-  it('measures the volume as df does, by the root folder', async () => {
+  it('measures the volume as df does, by the root folder, and gives its use as 1 - avail / size (what the dashboard shows)', async () => {
     const harness = await createAppHarness();
     const { volume } = (await harness.http().get('/api/v1/staging/capacity').expect(200)).body;
     const [size, used, avail] = execFileSync('df', ['-B1', '--output=size,used,avail', harness.root], { encoding: 'utf8' })
@@ -48,6 +48,9 @@ describe('GET /api/v1/staging/capacity', () => {
     expect(Math.abs(volume.used_bytes - used)).toBeLessThan(64 * 1024 * 1024);
     expect(Math.abs(volume.avail_bytes - avail)).toBeLessThan(64 * 1024 * 1024);
     expect(volume.free_inodes).toBeGreaterThan(0);
+    // Not used / (used + avail): space kept from users (reserved blocks) is used to them.
+    expect(Math.abs(volume.used_percent - (1 - avail / size) * 100)).toBeLessThan(0.1);
+    expect(volume.used_percent).toBe(Math.round((1 - volume.avail_bytes / volume.size_bytes) * 10_000) / 100);
   });
 });
 

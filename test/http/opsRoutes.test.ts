@@ -34,7 +34,7 @@ describe('GET /api/v1/health', () => {
     const anonymous = await h.http().get('/api/v1/health').set(FRESH_HEALTH).expect(200);
     expect(anonymous.body).toEqual({
       status: 'ready',
-      checks: { staging_root: { ok: true }, staging_root_writable: { ok: true }, journal: { ok: true }, staging_volume: { ok: true } },
+      checks: { staging_root: { ok: true }, staging_root_writable: { ok: true }, journal: { ok: true }, staging_volume: { ok: true }, run_permissions: { ok: true } },
     });
     expect(JSON.stringify(anonymous.body)).not.toContain(h.root);
     const wrongToken = await h.http().get('/api/v1/health').set(FRESH_HEALTH).set('authorization', 'Bearer not-a-token').expect(200);

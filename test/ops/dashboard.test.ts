@@ -2,7 +2,7 @@
 // service exports: every metric a panel or a rule reads is on a live
 // /metrics, whose names promtool accepts.
 import { expect, it, describe } from 'vitest';
-import { CLEAR_TOKEN, createAppHarness, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
+import { CLEAR_TOKEN, createAppHarness, FAR_PRESSURE_MARKS, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
 import { describeWithPromtool, promtool, RULE_FILES, rulesOf } from '../helpers/prometheus.ts';
 import { dashboardQueries, metricNamesOf, readDashboard } from '../helpers/promql.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
@@ -11,9 +11,10 @@ import { makeRun } from '../helpers/stagingTree.ts';
 const PROMETHEUS_OWN = ['up'];
 const SUFFIXES: Record<string, string[]> = { histogram: ['_bucket', '_sum', '_count'], summary: ['_sum', '_count'] };
 
-// A service that has cleared a run, refused one and swept, and its /metrics.
+// A service with a pressure policy (its marks are drawn) that has cleared a
+// run, refused one and swept, and its /metrics.
 async function liveScrape(): Promise<{ h: AppHarness; text: string }> {
-  const h = await createAppHarness({ env: WITH_TOKENS });
+  const h = await createAppHarness({ env: { ...WITH_TOKENS, ...FAR_PRESSURE_MARKS } });
   makeRun(h.root, 'EQ/P/Runs/Run_1');
   makeRun(h.root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
   const clear = (path: string) => h.http().post(path).set('authorization', `Bearer ${CLEAR_TOKEN}`);
@@ -61,12 +62,58 @@ describe('ops/grafana/staging-cleanup.json', () => {
     }
   });
 
+  it('is per host: every aggregation keeps instance, every legend names it (or the panel repeats per host)', () => {
+    const problems = readDashboard().panels.flatMap((panel) => {
+      const { repeat } = panel as { repeat?: string };
+      return (panel.targets ?? []).flatMap((target) => {
+        const found: string[] = [];
+        for (const match of target.expr.matchAll(/\b(sum|min|max|avg|count)\s*(by\s*\(([^)]*)\))?\s*\(/g)) {
+          const by = (match[3] ?? '').split(',').map((label) => label.trim());
+          if (!by.includes('instance')) found.push(`${panel.title}: ${match[0]} drops instance`);
+        }
+        if (repeat !== 'host' && !(target.legendFormat ?? '').includes('{{instance}}')) found.push(`${panel.title}: legend without {{instance}}`);
+        return found;
+      });
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('puts one unit on each axis, and draws the pressure high-water mark', () => {
+    interface Drawn {
+      title: string;
+      type: string;
+      targets?: Array<{ expr: string }>;
+      fieldConfig?: {
+        defaults: { unit?: string; custom?: { axisPlacement?: string } };
+        overrides: Array<{ properties: Array<{ id: string; value: unknown }> }>;
+      };
+    }
+    const panels = readDashboard().panels as unknown as Drawn[];
+    for (const panel of panels.filter((each) => each.type === 'timeseries')) {
+      const { defaults, overrides } = panel.fieldConfig!;
+      const axes = new Map<string, Set<string>>();
+      const place = (placement: string | undefined, unit: string | undefined) => {
+        const units = axes.get(placement ?? 'auto') ?? new Set<string>();
+        units.add(unit ?? 'none');
+        axes.set(placement ?? 'auto', units);
+      };
+      place(defaults.custom?.axisPlacement, defaults.unit);
+      for (const { properties } of overrides) {
+        const value = (id: string) => properties.find((property) => property.id === id)?.value as string | undefined;
+        if (value('unit')) place(value('custom.axisPlacement') ?? defaults.custom?.axisPlacement, value('unit'));
+      }
+      for (const [placement, units] of axes) expect([...units], `${panel.title}, ${placement} axis`).toHaveLength(1);
+    }
+    const marked = panels.filter((panel) => panel.targets?.some((target) => target.expr.includes('staging_cleanup_pressure_high_water_ratio')));
+    expect(marked.map((panel) => panel.title)).toEqual(['Volume used', 'Staged bytes by class on $host']);
+  });
+
   it('reads only metrics a live service exports, in its panels, its host variable and the rules', async () => {
     const { text } = await liveScrape();
     const exported = exportedNames(text);
     const dashboard = readDashboard();
     const host = dashboard.templating.list.find((variable) => variable.name === 'host');
-    const read = [...dashboardQueries(dashboard).map((query) => ({ where: query.panel, expr: query.expr })), { where: 'host variable', expr: String(host?.definition).replace(/^label_values\((.*),\s*\w+\)$/, '$1') }];
+    const read = [...dashboardQueries(dashboard).map((query) => ({ where: query.panel, expr: query.expr })), { where: 'host variable', expr: String(host?.query).replace(/^label_values\((.*),\s*\w+\)$/, '$1') }];
     const rules = RULE_FILES.flatMap(rulesOf);
     const recorded = new Set(rules.flatMap((rule) => (rule.record ? [rule.record] : [])));
     read.push(...rules.map((rule) => ({ where: rule.alert ?? rule.record ?? '', expr: rule.expr })));

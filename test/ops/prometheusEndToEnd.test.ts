@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CLEAR_TOKEN, createAppHarness, listen, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
+import { CLEAR_TOKEN, createAppHarness, FAR_PRESSURE_MARKS, listen, READ_TOKEN, WITH_TOKENS, type AppHarness } from '../helpers/appHarness.ts';
 import { withImmutable } from '../helpers/faults.ts';
 import { describeWithPrometheus, PROMETHEUS_DIR, RULE_FILES, rulesOf, startPrometheus, type Alert, type Sample } from '../helpers/prometheus.ts';
 import { dashboardQueries, labelsOfAnnotations, labelsOfLegend, readDashboard, signalOf, substituteVariables } from '../helpers/promql.ts';
@@ -95,7 +95,7 @@ async function shortfalls(query: (expr: string) => Promise<Sample[]>, checks: Ch
 skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipped rules and dashboard on a real Prometheus', () => {
   it('find data, with the labels they name, for every rule expression and every panel, and fire the alerts for what the service met', async () => {
     const h = await createAppHarness({
-      env: { ...WITH_TOKENS, STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' },
+      env: { ...WITH_TOKENS, ...FAR_PRESSURE_MARKS, STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' },
     });
     const serviceUrl = await listen(h);
     const dir = makeTempDir('prometheus-');
@@ -116,7 +116,7 @@ skipUnless(describeWithPrometheus, IS_ROOT, 'needs root (chattr +i)')('the shipp
           labels: labelsOfLegend(query.legendFormat),
         }));
       const hostVariable = async (): Promise<string[]> => {
-        const definition = String(dashboard.templating.list.find((variable) => variable.name === 'host')?.definition);
+        const definition = String(dashboard.templating.list.find((variable) => variable.name === 'host')?.query);
         const [, selector = '', label = ''] = definition.match(/^label_values\((.*),\s*(\w+)\)$/) ?? [];
         const series = await prometheus.query(selector);
         return [...new Set(series.map((one) => one.metric[label] ?? ''))];

@@ -1,8 +1,9 @@
 // The staging panel end to end on the demo tree, driven in a real headless
 // Chromium as a person would use it (panelSettings.test.ts: tokens and
 // scheduled mode). The tests run in order on one tree: each clear changes
-// what the next one sees. A screenshot of the panel on the demo tree
-// is saved as reports/panel.png (the README shows it).
+// what the next one sees. A screenshot of the panel on the demo tree is
+// saved; UPDATE_SCREENSHOTS=1 makes it reports/panel.png, the one the README
+// shows (test/helpers/screenshots.ts).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,8 +13,8 @@ import { formatBytes, plural } from '../../panel/src/format.ts';
 import { writeDemoTree } from '../helpers/demoTree.ts';
 import { cellsOf, describeBothWays, rowOf, servedPanel, shownRuns } from '../helpers/panelHarness.ts';
 import { makeRun, snapshotTree } from '../helpers/stagingTree.ts';
+import { screenshotPath } from '../helpers/screenshots.ts';
 
-const SCREENSHOT = path.join(import.meta.dirname, '..', '..', 'reports', 'panel.png');
 const VERIFIED = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-17T14-32';
 const RECENT = 'CONFOCAL_01/PROJ-0042/Runs/Run_2026-04-18T10-05';
 const UNSYNCED = 'MICRO_03/PROJ-0100/Runs/Run_2026-04-18T16-00';
@@ -84,9 +85,8 @@ describeBothWays('the staging panel in Chromium, on the demo tree', (route) => {
     expect(await shown.locator('#mode').textContent()).toContain('Manual mode');
     expect(await shown.locator('#clear-verified').textContent()).toBe('Clear verified runs (manual)');
     if (route === 'direct') {
-      fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       const content = (await shown.locator('main').boundingBox())!;
-      await shown.screenshot({ path: SCREENSHOT, clip: { x: 0, y: 0, width: 1400, height: Math.ceil(content.y + content.height) } });
+      await shown.screenshot({ path: screenshotPath('panel.png'), clip: { x: 0, y: 0, width: 1400, height: Math.ceil(content.y + content.height) } });
     }
   });
 

@@ -1,7 +1,7 @@
 // The staging volume in the panel: a real tmpfs as the staging root, filled
 // with runs of every class and a few that come due over the next days, and
 // free-space samples of the last hours in the journal folder. A screenshot is
-// saved as reports/panel-capacity.png.
+// saved (test/helpers/screenshots.ts says where).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -11,8 +11,8 @@ import { servedPanel } from '../helpers/panelHarness.ts';
 import { describeAsRoot } from '../helpers/root.ts';
 import { makeRun, makeTempDir, writeFiles } from '../helpers/stagingTree.ts';
 import { isMounted, mountTmpfs, unmount } from '../helpers/tmpfs.ts';
+import { screenshotPath } from '../helpers/screenshots.ts';
 
-const SCREENSHOT = path.join(import.meta.dirname, '..', '..', 'reports', 'panel-capacity.png');
 const MiB = 1024 * 1024;
 const HOUR = 3_600_000;
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -100,9 +100,8 @@ describeAsRoot('the staging volume in the panel', () => {
       );
       expect(bars).toEqual(due.map(({ starts_at, bytes }) => ({ starts_at, bytes })));
 
-      fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       const box = (await page.locator('#volume').boundingBox())!;
-      await page.screenshot({ path: SCREENSHOT, clip: { x: 0, y: 0, width: 1400, height: Math.ceil(box.y + box.height + 60) } });
+      await page.screenshot({ path: screenshotPath('panel-capacity.png'), clip: { x: 0, y: 0, width: 1400, height: Math.ceil(box.y + box.height + 60) } });
     });
   });
 });

@@ -42,15 +42,16 @@ function start(pressure: PressureSettings) {
   return { service, logs, journalDir };
 }
 
-// df's figures for the volume: [size, used, avail] in bytes, and its Use% before rounding.
+// df's figures for the volume: [size, used, avail] in bytes, and how full
+// it is as the service and the dashboard say (1 - avail / size, two decimals).
 function df(): { used: number; avail: number; percent: number } {
-  const [, used, avail] = execFileSync('df', ['-B1', '--output=size,used,avail', root], { encoding: 'utf8' })
+  const [size, used, avail] = execFileSync('df', ['-B1', '--output=size,used,avail', root], { encoding: 'utf8' })
     .trim()
     .split('\n')[1]!
     .trim()
     .split(/\s+/)
     .map(Number) as [number, number, number];
-  return { used, avail, percent: Math.round((used / (used + avail)) * 10_000) / 100 };
+  return { used, avail, percent: Math.round((1 - avail / size) * 10_000) / 100 };
 }
 
 const data = (mib: number) => ({ 'data.bin': 'x'.repeat(mib * MiB) });
@@ -126,7 +127,7 @@ describeAsRoot('the pressure sweep on a real volume past its high-water mark', (
     expect(metrics).toContain('staging_cleanup_volume_full 0');
   });
 
-  itAsRoot('never clears a run inside min_retain_hours, even when the target is out of reach, and then says the volume is full', async () => {
+  itAsRoot('never clears a run inside min_retain_hours, even when the target is out of reach, and then says the volume is full but that run can be cleared by hand, and when the pressure sweep takes it', async () => {
     fillVolume();
     const { service, logs } = start({ highWaterPercent: 20, targetPercent: 5, minRetainHours: 2 });
     const report = await service.relievePressure({ actor: 'sweeper' });
@@ -139,6 +140,20 @@ describeAsRoot('the pressure sweep on a real volume past its high-water mark', (
     expect(health.ready).toBe(true);
     expect(health.checks.staging_volume).toMatchObject({ ok: false, code: 'staging_volume_full' });
     expect(health.checks.staging_volume.largest_unverified?.[0]).toMatchObject({ run_path: RUNS.unverified });
+
+    // The recent run (verified at 11:30) offers Clear: health, the answer and its forecast say so.
+    const capacity = await service.capacity.answer();
+    const recent = (await service.runs.listRuns()).runs.find((row) => row.run_path === RUNS.recent)!;
+    expect(recent.clearable).toBe(true);
+    const byHand = { runs: 1, bytes: recent.bytes_to_free, pressure_sweep_at: '2026-04-20T13:30:00Z' };
+    expect(capacity.clearable_by_hand).toEqual(byHand);
+    expect(health.checks.staging_volume.clearable_by_hand).toEqual(byHand);
+    expect(health.checks.staging_volume.message).toMatch(
+      /past the high-water mark of 20%, and the pressure sweep may clear nothing yet: full, but 1 run, 1\.0 MiB, can be cleared by hand now; the pressure sweep takes it at 2026-04-20T13:30:00Z, once verified 2 h ago$/,
+    );
+    expect(capacity.volume_message).toBe(health.checks.staging_volume.message);
+    expect(capacity.forecast.pressure?.hours[1]).toEqual({ starts_at: '2026-04-20T13:00:00Z', bytes: recent.bytes_to_free, runs: 1 });
+    expect(capacity.forecast.pressure?.hours.filter((hour) => hour.runs > 0)).toHaveLength(1);
   });
 
   itAsRoot('a full volume with nothing verified to clear: staging_volume_full in health, one warning per crossing', async () => {

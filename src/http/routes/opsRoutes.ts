@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { clearableByHandSchema } from '../../service/capacityAnswer.ts';
 import type { HealthSource } from '../../service/lifecycle.ts';
 import { TOKEN_REQUIRED } from '../plugins/openapi.ts';
 
@@ -19,10 +20,21 @@ const volumeCheckSchema = checkSchema
       .array(z.object({ run_path: z.string(), bytes: z.int(), files: z.int() }).loose())
       .optional()
       .describe('With staging_volume_full: the largest runs only getting them onto the NAS can free.'),
+    clearable_by_hand: clearableByHandSchema
+      .optional()
+      .describe('With staging_volume_full: the runs an operator may still clear by hand, and when the pressure sweep may take the first.'),
   })
   .describe(
     'How full the staging volume is. Fails (staging_volume_full) past pressure.high_water_percent with no verified run ' +
       'left to clear; it does not make the service not ready, since clearing is how room is made.',
+  );
+const runPermissionsCheckSchema = checkSchema
+  .extend({
+    runs: z.int().optional().describe('How many staged runs a clear would refuse with staging_permission_denied; shown as the messages are.'),
+  })
+  .describe(
+    'Whether this service may change the folder of every staged run a clear would remove, and the folder holding it; ' +
+      'fails naming how many runs it cannot clear and the first one. It does not make the service not ready: other runs still clear.',
   );
 const healthSchema = z
   .object({
@@ -32,6 +44,7 @@ const healthSchema = z
       staging_root_writable: checkSchema,
       journal: checkSchema,
       staging_volume: volumeCheckSchema,
+      run_permissions: runPermissionsCheckSchema,
     }),
     runs_as: z
       .object({ uid: z.int(), gid: z.int() })
@@ -72,7 +85,7 @@ export const healthRoute: FastifyPluginAsyncZod<{ health: HealthSource }> = asyn
       if (request.authenticated) {
         return { status, checks: report.checks, runs_as: report.runs_as, folder_problems: report.folder_problems };
       }
-      const { staging_root, staging_root_writable, journal, staging_volume } = report.checks;
+      const { staging_root, staging_root_writable, journal, staging_volume, run_permissions } = report.checks;
       return {
         status,
         checks: {
@@ -80,6 +93,7 @@ export const healthRoute: FastifyPluginAsyncZod<{ health: HealthSource }> = asyn
           staging_root_writable: { ok: staging_root_writable.ok },
           journal: { ok: journal.ok },
           staging_volume: { ok: staging_volume.ok },
+          run_permissions: { ok: run_permissions.ok },
         },
       };
     },
