@@ -170,7 +170,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
   const sweeps = { policy: policy.mode === 'scheduled', pressure: pressure !== null };
   const scheduler =
     sweeps.policy || sweeps.pressure
-      ? startSweepScheduler({ clears, relievePressure }, config.sweep_interval_seconds * 1000, logger, sweeps)
+      ? startSweepScheduler({ clears, relievePressure, recovered: lifecycle.reclaimDeadLocks }, config.sweep_interval_seconds * 1000, logger, sweeps)
       : null;
   const sampler = repeatEvery(VOLUME_SAMPLE_MS, () =>
     capacity.sample().catch((error: unknown) => logger.warn({ err: error }, 'staging volume not sampled')),

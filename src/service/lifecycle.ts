@@ -58,6 +58,7 @@ export type Lifecycle = ReturnType<typeof createLifecycle>;
 export function createLifecycle(deps: LifecycleDeps) {
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
+  let reclaimed: Promise<number> | null = null;
 
   return {
     // Runs `work` unless the service is stopping, and keeps it until it ends.
@@ -111,8 +112,9 @@ export function createLifecycle(deps: LifecycleDeps) {
     },
 
     // At start: removes the run locks this host's earlier processes left
-    // behind, so that their interrupted clears resume without waiting.
-    reclaimDeadLocks: (): Promise<number> => reclaimDeadLocks(deps.stagingRoot, deps.locks),
+    // behind, so that their interrupted clears resume without waiting. Once:
+    // main.ts asks before it listens, the first sweep before it clears.
+    reclaimDeadLocks: (): Promise<number> => (reclaimed ??= reclaimDeadLocks(deps.stagingRoot, deps.locks)),
 
     // Starts the tree workers and indexes the journal ahead of the first
     // request that needs them (a journal that cannot be read is health's to say).

@@ -15,8 +15,10 @@ interface SweepSchedule {
   pressure: boolean;
 }
 
+// `recovered`: the dead locks of this host taken over first (lifecycle.ts),
+// so that the first sweep finishes their clears instead of finding them held.
 export function startSweepScheduler(
-  sweeps: { clears: Pick<Clears, 'sweep'>; relievePressure: PressureSweep },
+  sweeps: { clears: Pick<Clears, 'sweep'>; relievePressure: PressureSweep; recovered: () => Promise<unknown> },
   intervalMs: number,
   logger: Logger,
   schedule: SweepSchedule,
@@ -30,6 +32,7 @@ export function startSweepScheduler(
       },
     );
   const scheduler = repeatEvery(intervalMs, async () => {
+    await quietly('lock takeover at start', sweeps.recovered);
     if (schedule.policy) await quietly('scheduled sweep', () => sweeps.clears.sweep({ actor: SWEEPER_ACTOR }));
     if (schedule.pressure) await quietly('pressure sweep', () => sweeps.relievePressure({ actor: SWEEPER_ACTOR }));
   });
