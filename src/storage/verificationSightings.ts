@@ -23,7 +23,7 @@ export interface VerificationSightings {
   stuckFiles(runPath: string, verification: string): Promise<Record<string, StuckFile>>;
   noteStuck(runPath: string, verification: string, stuck: Readonly<Record<string, StuckFile>>): Promise<void>;
   // A run cleared whole: what was seen of it is forgotten (on disk with the
-  // next write), so that a new run staged later at the same path is seen afresh.
+  // next sighting), so that a new run staged later at the same path is seen afresh.
   forget(runPath: string, verification: string): Promise<void>;
   // Resolves once every sighting noted so far is on disk; a clear waits for
   // it before it deletes. Both reject with journal_unavailable when the
@@ -151,10 +151,10 @@ export function createVerificationSightings(directory: string, hostLabel: string
     },
     async forget(runPath, verification) {
       (await loaded)?.delete(keyOf(runPath, verification));
+      // Written with the next sighting, no disk write of its own: lost in a
+      // crash, it only makes a run staged again at this path, with the same
+      // time, judged more strictly.
       note({ run_path: runPath, verification, forgotten: true });
-      // Written with the next batch: lost in a crash, it only makes a run
-      // staged again at this path, with the same time, judged more strictly.
-      durable().catch(() => undefined);
     },
     durable,
   };
