@@ -86,12 +86,15 @@ export function createVerificationSightings(directory: string, hostLabel: string
   const file = path.join(directory, sightingsFileName(hostLabel));
   let loaded: Promise<Map<string, Seen>> | null = null;
   let unwritten: string[] = [];
+  // Whether a line not yet written is one a restart needs (not only forgotten runs).
+  let needed = false;
   let writing: Promise<void> = Promise.resolve();
 
   const write = async (): Promise<void> => {
-    if (unwritten.length === 0) return;
+    if (!needed) return;
     const lines = unwritten;
     unwritten = [];
+    needed = false;
     try {
       await fs.mkdir(directory, { recursive: true });
       const handle = await fs.open(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o644);
@@ -104,6 +107,7 @@ export function createVerificationSightings(directory: string, hostLabel: string
       }
     } catch (error) {
       unwritten = [...lines, ...unwritten];
+      needed = true;
       throw journalUnavailable(directory, error as NodeJS.ErrnoException, 'written');
     }
   };
@@ -126,6 +130,7 @@ export function createVerificationSightings(directory: string, hostLabel: string
   };
   const note = (sighting: Sighting): void => {
     unwritten.push(`${JSON.stringify(sighting)}\n`);
+    needed ||= !sighting.forgotten;
   };
 
   return {
