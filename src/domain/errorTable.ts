@@ -116,8 +116,8 @@ const CLEANUP_ERRORS = {
   }),
   verified_time_unparsable: spec({
     message: ({ at }: { at: string }) =>
-      `The latest sync_verified entry's time ${JSON.stringify(at)} is not a valid timestamp (UTC YYYY-MM-DDTHH:MM:SSZ, or with ` +
-      'an explicit offset), so no file can be tested against the verification and nothing was deleted. Have the orchestrator ' +
+      `The latest sync_verified entry's time ${JSON.stringify(at)} is not a valid timestamp (YYYY-MM-DDTHH:MM:SSZ, with an ` +
+      'explicit offset, or with none for UTC), so no file can be tested against the verification and nothing was deleted. Have the orchestrator ' +
       'correct the record, then clear again.',
     details: verifiedTimeUnparsableDetailsSchema,
   }),

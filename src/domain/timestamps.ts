@@ -14,8 +14,11 @@ export function parseTimestamp(text: unknown): Date | null {
   const [y, mo, d, h, mi, s] = fields;
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return null;
   const millis = fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0;
-  const utc = Date.UTC(y, mo - 1, d, h, mi, s, millis);
-  if (new Date(utc).getUTCDate() !== d) return null;
+  // Date.UTC reads years 0 to 99 as 1900 to 1999: the year is set apart.
+  const date = new Date(Date.UTC(2000, mo - 1, 1, h, mi, s, millis));
+  date.setUTCFullYear(y, mo - 1, d);
+  const utc = date.getTime();
+  if (date.getUTCDate() !== d) return null;
   const offsetMinutes = parseOffsetMinutes(offset);
   if (offsetMinutes === null) return null;
   return new Date(utc - offsetMinutes * 60_000);

@@ -61,11 +61,29 @@ function parseSighting(line: string): Sighting | null {
   }
 }
 
+// The file opened without following a link and without waiting (a FIFO
+// there neither blocks nor reads as empty), refused unless it is a regular
+// file: what it holds decides what a clear may delete.
+async function openRegular(file: string, flags: number): Promise<fs.FileHandle> {
+  const handle = await fs.open(file, flags | O_NOFOLLOW | O_NONBLOCK, 0o644);
+  if ((await handle.stat()).isFile()) return handle;
+  await handle.close();
+  throw new Error(`${path.basename(file)} is not a regular file`);
+}
+
 async function readSightings(file: string): Promise<Map<string, Seen>> {
-  const text = await fs.readFile(file, { encoding: 'utf8', flag: O_RDONLY | O_NOFOLLOW | O_NONBLOCK }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
+  const handle = await openRegular(file, O_RDONLY).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
     throw error;
   });
+  let text = '';
+  if (handle) {
+    try {
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  }
   const seen = new Map<string, Seen>();
   for (const sighting of text.split('\n').flatMap((line) => parseSighting(line) ?? [])) {
     const key = keyOf(sighting.run_path, sighting.verification);
@@ -97,7 +115,7 @@ export function createVerificationSightings(directory: string, hostLabel: string
     needed = false;
     try {
       await fs.mkdir(directory, { recursive: true });
-      const handle = await fs.open(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o644);
+      const handle = await openRegular(file, O_WRONLY | O_APPEND | O_CREAT);
       try {
         // A line torn by a crash ends at the first newline of this batch.
         await handle.appendFile(`\n${lines.join('')}`);
@@ -116,10 +134,11 @@ export function createVerificationSightings(directory: string, hostLabel: string
     writing = writing.catch(() => undefined).then(write);
     return writing;
   };
-  // A file that cannot be read fails every look (fail closed): a sighting
-  // forgotten would be taken again later, and more would pass the test.
+  // A file that cannot be read fails every look until it can (fail closed):
+  // a sighting forgotten would be taken again later, and more would pass.
   const seenOf = async (runPath: string, verification: string): Promise<Seen> => {
     loaded ??= readSightings(file).catch((error: NodeJS.ErrnoException) => {
+      loaded = null;
       throw journalUnavailable(directory, error, 'read');
     });
     const all = await loaded;

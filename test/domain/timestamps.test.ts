@@ -47,3 +47,12 @@ describe('formatTimestamp', () => {
     expect(formatTimestamp(parseTimestamp(text) as Date)).toBe(text);
   });
 });
+
+describe('parseTimestamp of early years', () => {
+  it('reads years 0 to 99 as written, not as 1900 to 1999', () => {
+    expect(parseTimestamp('0000-01-01T00:00:00Z')?.getUTCFullYear()).toBe(0);
+    expect(parseTimestamp('0099-12-31T23:59:59Z')?.toISOString()).toBe('0099-12-31T23:59:59.000Z');
+    expect(parseTimestamp('0004-02-29T00:00:00Z')?.getUTCDate()).toBe(29);
+    expect(parseTimestamp('0001-02-29T00:00:00Z')).toBeNull();
+  });
+});

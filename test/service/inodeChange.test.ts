@@ -84,6 +84,25 @@ describe('the inode test: a file changed after the service saw the run verified'
     expect((await h.service.clearer.clear(RUN, operator)).outcome).toBe('cleared');
   });
 
+  it('refuses with journal_unavailable after a restart, deleting nothing and never waiting, when a FIFO stands for its record of sightings', async () => {
+    const first = createHarness();
+    const runDir = makeRun(first.root, RUN);
+    await look(first);
+    await first.service.close(1000);
+    const listed = path.join(runDir, 'image_0001.tif');
+    fs.appendFileSync(listed, ' and more');
+    fs.utimesSync(listed, FILES_WRITTEN_AT, FILES_WRITTEN_AT);
+    const sightings = path.join(first.journalDir, sightingsFileName('test-host'));
+    fs.rmSync(sightings);
+    execFileSync('mkfifo', [sightings]);
+    const restarted = createHarness({ restartOf: first });
+    const before = snapshotTree(runDir);
+    for (const dryRun of [true, false]) {
+      expect((await refusalOf(restarted.service.clearer.clear(RUN, { ...operator, dryRun }))).code).toBe('journal_unavailable');
+    }
+    expect(snapshotTree(runDir)).toEqual(before);
+  });
+
   it('refuses with journal_unavailable, deleting nothing, when its record of sightings cannot be read', async () => {
     const h = createHarness();
     const runDir = makeRun(h.root, RUN);
