@@ -177,7 +177,7 @@ describe('run lock holders', () => {
     const winners = racers.filter((racer) => racer.output().includes('locked'));
     expect(winners).toHaveLength(1);
     expect(JSON.parse(fs.readFileSync(path.join(lockPathOf(run), 'holder.json'), 'utf8')).pid).toBe(winners[0]?.child.pid);
-  }, 30_000);
+  }, 90_000);
 
   it('takes over at once a lock of this process that it no longer holds: moved away while held, then put back', async () => {
     const locks = createRunLocks({ hostLabel: 'orch-1', staleMs: LONG_STALE_MS });
@@ -221,5 +221,5 @@ describe('run lock holders', () => {
     const winners = racers.filter((racer) => racer.output().includes('locked'));
     expect(winners).toHaveLength(1);
     expect(JSON.parse(fs.readFileSync(path.join(lockPathOf(run), 'holder.json'), 'utf8')).pid).toBe(winners[0]?.child.pid);
-  }, 30_000);
+  }, 90_000);
 });
