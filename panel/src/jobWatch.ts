@@ -5,6 +5,7 @@
 import { get } from './api.ts';
 import type { Job } from './apiTypes.ts';
 import type { LiveEvents } from './liveEvents.ts';
+import { singleFlight } from './singleFlight.ts';
 
 export interface JobProgress {
   filesFreed: number;
@@ -26,17 +27,16 @@ export function watchJob(events: LiveEvents, started: Job, onProgress: (progress
   return new Promise((resolve) => {
     let finished = false;
     let checkDue: number | undefined;
-    const check = (): void => {
+    const check = singleFlight(async () => {
       checkDue = undefined;
-      void get<Job>(`api/v1/jobs/${started.id}`).then((job) => {
-        if (job.finished_at === null || finished) return;
-        finished = true;
-        stop();
-        clearInterval(timer);
-        clearTimeout(checkDue);
-        resolve(job);
-      }, () => undefined);
-    };
+      const job = await get<Job>(`api/v1/jobs/${started.id}`).catch(() => null);
+      if (!job || job.finished_at === null || finished) return;
+      finished = true;
+      stop();
+      clearInterval(timer);
+      clearTimeout(checkDue);
+      resolve(job);
+    });
     const stop = events.listen((event) => {
       if (event.name === 'run_state' || event.data.job_id !== started.id) return;
       if (event.name === 'clear_progress') {
@@ -48,9 +48,9 @@ export function watchJob(events: LiveEvents, started: Job, onProgress: (progress
         sums.bytes += now.bytes - before.bytes;
         sums.total += now.total - before.total;
         onProgress({ filesFreed: sums.files, bytesFreed: sums.bytes, filesTotal: totalOf() });
-      } else if (event.name === 'clear_done') checkDue ??= window.setTimeout(check, CHECK_AFTER_DONE_MS);
+      } else if (event.name === 'clear_done') checkDue ??= window.setTimeout(() => void check(), CHECK_AFTER_DONE_MS);
     }, true);
-    const timer = setInterval(check, FALLBACK_CHECK_MS);
-    check();
+    const timer = setInterval(() => void check(), FALLBACK_CHECK_MS);
+    void check();
   });
 }

@@ -12,6 +12,7 @@ import { LiveEvents } from './liveEvents.ts';
 import { refusalBlock, errorBodyOf } from './refusal.ts';
 import { RunTable } from './runTable.ts';
 import { askForToken } from './tokenPrompt.ts';
+import { singleFlight } from './singleFlight.ts';
 import { showVolume } from './volumeView.ts';
 
 const events = new LiveEvents();
@@ -24,7 +25,8 @@ function clearBlocked(who: Whoami): string | null {
   return who.scope === 'clear' ? null : `The token of ${who.actor} has scope read: it may look, not clear.`;
 }
 
-async function refresh(): Promise<void> {
+// One refresh at a time; those asked for meanwhile become one more.
+const refresh = singleFlight(async () => {
   if (!whoami) return;
   const [listing, health, capacity] = await Promise.all([
     get<Listing>('api/v1/staging'),
@@ -42,7 +44,7 @@ async function refresh(): Promise<void> {
   showHealth(health);
   if (capacity) showVolume(capacity);
   byId('load-error', HTMLElement).hidden = true;
-}
+});
 
 function showHealth(health: Health): void {
   const pill = byId('health', HTMLElement);
