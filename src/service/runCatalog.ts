@@ -23,7 +23,7 @@ import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fil
 import type { IngestFile } from '../storage/ingestStore.ts';
 import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
 import { OtherFilesystem, type RunRef } from '../storage/runDirectory.ts';
-import { scanStagingTree, type FolderProblem } from '../storage/stagingScan.ts';
+import type { FolderProblem } from '../storage/stagingScan.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
@@ -39,7 +39,7 @@ export interface CatalogEntry {
 // The local pre-clear rules of a run, or null when none apply.
 type RulesFor = (runPath: string, view: IngestRecord['view']) => Promise<SyncRules | null>;
 
-interface CatalogProblem {
+export interface CatalogProblem {
   location: RunLocation;
   code: RunProblemCode;
   message: string;
@@ -66,6 +66,7 @@ type LeafReading =
   | { kind: 'problem'; problem: CatalogProblem; error: CleanupError }
   | { kind: 'folder'; problem: FolderProblem; error: CleanupError }
   | { kind: 'none' };
+export type LeafOutcome = Exclude<LeafReading, { kind: 'run' }> | { kind: 'run'; entry: CatalogEntry };
 type RunReading = Extract<LeafReading, { kind: 'run' }>;
 
 const READ_CONCURRENCY = 32;
@@ -81,19 +82,18 @@ export class RunCatalog {
     private readonly rulesFor: RulesFor,
   ) {}
 
-  async scan(): Promise<Catalog> {
-    const { leaves, problems: folderProblems } = await scanStagingTree(this.root);
+  // What each leaf holds now: a run, a problem of the run or of its folder, or nothing (no ingest.json yet).
+  async readRuns(leaves: readonly RunLocation[]): Promise<LeafOutcome[]> {
     const readings = await this.read(leaves);
-    const known = new Set(leaves.map((leaf) => leaf.runPath));
-    for (const runPath of this.cache.keys()) if (!known.has(runPath)) this.cache.delete(runPath);
-    return {
-      entries: readings.flatMap((reading) => (reading.kind === 'run' ? [entryOf(reading)] : [])),
-      problems: readings.flatMap((reading) => (reading.kind === 'problem' ? [reading.problem] : [])),
-      folderProblems: [...folderProblems, ...readings.flatMap((reading) => (reading.kind === 'folder' ? [reading.problem] : []))],
-    };
+    return readings.map((reading) => (reading.kind === 'run' ? { kind: 'run', entry: entryOf(reading) } : reading));
   }
 
-  // One run, as scan() would see it; null when it has no ingest.json yet.
+  // A run no longer in the tree.
+  forget(runPath: string): void {
+    this.cache.delete(runPath);
+  }
+
+  // One run, as readRuns() would see it; null when it has no ingest.json yet.
   async one(location: RunLocation): Promise<CatalogEntry | null> {
     const [reading] = await this.read([location]);
     if (reading?.kind === 'problem' || reading?.kind === 'folder') throw reading.error;
