@@ -130,6 +130,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     { root: rootGuard, catalog, runs },
     { notifications: config.index.notifications, maxWatches: config.index.max_watches },
   );
+  events.on('clear_done', ({ run_path }) => index.reread(run_path));
   const queries = createRunQueries({ stagingRoot, policy, catalog, index, runs, check, journal, rootGuard, clock });
   const capacity = createCapacity({
     root: rootGuard,

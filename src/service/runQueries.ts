@@ -1,14 +1,14 @@
 // Read-only questions about staged runs: the listing, one run, its
 // eligibility, the journal. Two ways to decide whether a run may be cleared:
-// - decideFromListing: what the listing's own (possibly cached) walk already
-//   shows, the local check only, after asking (on every listing: a chmod
-//   changes no stamp the cache reads) whether this process may write the run
-//   and its parent; never reads the NAS. For rows.
+// - from the index (stagingIndex.ts): its reading of the run, the local
+//   check only, and whether this process may write the run and its parent
+//   as the index last asked (again at every change of either); never reads
+//   the NAS. For rows.
 // - decideWithAllChecks: a fresh survey of the run with every configured
 //   pre-clear check, the NAS one included, after asking whether this process
 //   may write the run and its parent. For one run's detail and eligibility.
 import type { ClearRecord } from '../domain/clearRecord.ts';
-import { CleanupError, isCleanupError } from '../domain/errors.ts';
+import { CleanupError } from '../domain/errors.ts';
 import type { RunKind } from '../domain/ingestSchema.ts';
 import { isClearableOrResumable, type LifecycleState } from '../domain/lifecycle.ts';
 import { decide, decisionHoldsUntil, type Decision, type PolicySettings } from '../domain/policy.ts';

@@ -79,6 +79,7 @@ export function createStagingIndex(
   let unavailable: string | null = options.notifications ? null : 'index.notifications is off';
   const owners = new Map<number, WatchOwner>();
   const indexed = new Map<string, IndexedRun>();
+  const keysByRunPath = new Map<string, string>();
   let leaves: RunLocation[] = [];
   let folderProblems: FolderProblem[] = [];
   // The folders above the runs must be walked again (all of them: cheap).
@@ -186,11 +187,13 @@ export function createStagingIndex(
     for (const location of leaves) {
       const key = keyOf(location.segments);
       present.add(key);
+      keysByRunPath.set(location.runPath, key);
       if (!indexed.has(key)) stale.add(key);
     }
     for (const [key, run] of indexed) {
       if (present.has(key)) continue;
       indexed.delete(key);
+      keysByRunPath.delete(run.location.runPath);
       catalog.forget(run.location.runPath);
       unwatchAll(run.watches);
     }
@@ -224,7 +227,12 @@ export function createStagingIndex(
   // Reads the runs again, then watches their folders: a folder whose stamp
   // moved between the reading and its watch is read again next time.
   const readRuns = async (locations: readonly RunLocation[]): Promise<void> => {
-    for (const location of locations) stale.delete(keyOf(location.segments));
+    for (const location of locations) {
+      const key = keyOf(location.segments);
+      // Notified of a change inside: its counts are measured again, not
+      // kept by stamps (a file appended to changes no folder's).
+      if (stale.delete(key) && indexed.get(key)?.watches) catalog.forget(location.runPath);
+    }
     const outcomes = await catalog.readRuns(locations);
     await mapLimited(locations, LOOK_CONCURRENCY, async (location, index) => {
       const outcome = outcomes[index] ?? { kind: 'none' as const };
@@ -307,6 +315,13 @@ export function createStagingIndex(
     // The tree as it is now: every answer asked for at once shares one
     // update begun after it asked.
     current: coalesced(update),
+
+    // Reads the run again at the next answer: a clear looked at it (a
+    // refusal may have met what no notification tells, such as chattr +i).
+    reread(runPath: string): void {
+      const key = keysByRunPath.get(runPath);
+      if (key !== undefined) stale.add(key);
+    },
 
     // Whether the tree has been read whole once (health, which must answer
     // at once, waits for no first reading of thousands of runs).
