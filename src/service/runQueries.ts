@@ -22,7 +22,7 @@ import type { EligibilityAnswer, RunDetail, RunListing, RunRow } from './answers
 import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCheck.ts';
 import type { CatalogEntry, RunCatalog } from './runCatalog.ts';
 import type { IndexedTree, StagingIndex } from './stagingIndex.ts';
-import { buildRunRow, compareRows, elapsedSince } from './runRow.ts';
+import { buildRunRow, compareRows, secondsSince } from './runRow.ts';
 
 interface RunFilter {
   state?: LifecycleState;
@@ -43,9 +43,11 @@ interface RunQueriesDeps {
   clock: () => Date;
 }
 
+type DecidedRun = { row: RunRow; decision: Decision };
+
 export interface DecidedRuns {
   now: Date;
-  runs: Array<{ row: RunRow; decision: Decision }>;
+  runs: DecidedRun[];
   problems: IndexedTree['problems'];
   folderProblems: IndexedTree['folderProblems'];
 }
@@ -87,26 +89,51 @@ export function createRunQueries(deps: RunQueriesDeps) {
 
   // Each indexed reading's row and decision, kept until the decision may
   // change (decisionHoldsUntil) or the reading is replaced: an unchanged run
-  // costs a lookup, not a decision.
-  const kept = new WeakMap<CatalogEntry, { writeRefusal: CleanupError | null; decision: Decision; row: RunRow; until: number }>();
-  const rowOf = (entry: CatalogEntry, writeRefusal: CleanupError | null, now: Date): { row: RunRow; decision: Decision } => {
+  // costs a lookup, not a decision. A kept row is brought up to the time in
+  // place (its elapsed seconds: rows are data, and one handed out earlier
+  // shows the later count).
+  interface Kept {
+    writeRefusal: CleanupError | null;
+    run: DecidedRun;
+    activityMs: number;
+    until: number;
+  }
+  const kept = new WeakMap<CatalogEntry, Kept>();
+  const keptOf = (entry: CatalogEntry, writeRefusal: CleanupError | null, now: Date): Kept => {
     const known = kept.get(entry);
     if (known && known.writeRefusal === writeRefusal && now.getTime() < known.until) {
-      return { row: { ...known.row, elapsed_seconds_since_last_activity: elapsedSince(known.row, now) }, decision: known.decision };
+      known.run.row.elapsed_seconds_since_last_activity = secondsSince(known.activityMs, now);
+      return known;
     }
     const decision = decideFromListing(entry, now, writeRefusal);
     const row = buildRunRow(entry, decision, now);
-    kept.set(entry, { writeRefusal, decision, row, until: decisionHoldsUntil(entry.record.view, policy, now) });
-    return { row, decision };
+    const fresh = { writeRefusal, run: { row, decision }, activityMs: Date.parse(row.last_activity_at), until: decisionHoldsUntil(entry.record.view, policy, now) };
+    kept.set(entry, fresh);
+    return fresh;
   };
+
+  // The rows of the index's tree as last decided, while the tree is the
+  // same (nothing changed) and every decision in it holds: then a listing
+  // costs the elapsed seconds of each row, and its order is kept.
+  let listed: { tree: IndexedTree; runs: Kept[]; until: number; sorted: RunRow[] | null } | null = null;
 
   // Every run's row and the decision behind it, from the index as it is now
   // (it refuses a root that is not the pinned one, or cannot be read).
-  const decided = async (): Promise<DecidedRuns> => {
-    const { entries, problems, folderProblems } = await deps.index.current();
+  const decidedTree = async (): Promise<{ now: Date; tree: IndexedTree; listed: NonNullable<typeof listed> }> => {
+    const tree = await deps.index.current();
     const now = clock();
-    const runs = entries.map(({ entry, writeRefusal }) => rowOf(entry, writeRefusal, now));
-    return { now, runs, problems, folderProblems };
+    if (listed?.tree === tree && now.getTime() < listed.until) {
+      for (const each of listed.runs) each.run.row.elapsed_seconds_since_last_activity = secondsSince(each.activityMs, now);
+    } else {
+      const runs = tree.entries.map(({ entry, writeRefusal }) => keptOf(entry, writeRefusal, now));
+      listed = { tree, runs, until: runs.reduce((soonest, run) => Math.min(soonest, run.until), Number.POSITIVE_INFINITY), sorted: null };
+    }
+    return { now, tree, listed };
+  };
+
+  const decided = async (): Promise<DecidedRuns> => {
+    const { now, tree, listed: rows } = await decidedTree();
+    return { now, runs: rows.runs.map(({ run }) => run), problems: tree.problems, folderProblems: tree.folderProblems };
   };
 
   return {
@@ -115,17 +142,16 @@ export function createRunQueries(deps: RunQueriesDeps) {
     entries: async (): Promise<CatalogEntry[]> => (await deps.index.current()).entries.map(({ entry }) => entry),
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
-      const { runs: decidedRuns, problems, folderProblems } = await decided();
-      const runs = decidedRuns
-        .map(({ row }) => row)
-        .filter(
-          (row) =>
-            (filter.state === undefined || row.current_state === filter.state) &&
-            (filter.eligible === undefined || row.auto_clear_eligible === filter.eligible) &&
-            (filter.equipment_id === undefined || row.equipment_id === filter.equipment_id) &&
-            (filter.run_kind === undefined || row.run_kind === filter.run_kind),
-        )
-        .sort(compareRows);
+      const { tree, listed: rows } = await decidedTree();
+      const { problems, folderProblems } = tree;
+      rows.sorted ??= rows.runs.map(({ run }) => run.row).sort(compareRows);
+      const runs = rows.sorted.filter(
+        (row) =>
+          (filter.state === undefined || row.current_state === filter.state) &&
+          (filter.eligible === undefined || row.auto_clear_eligible === filter.eligible) &&
+          (filter.equipment_id === undefined || row.equipment_id === filter.equipment_id) &&
+          (filter.run_kind === undefined || row.run_kind === filter.run_kind),
+      );
       return {
         runs,
         problems: [

@@ -20,7 +20,7 @@ export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date):
     byte_total: entry.measure?.dataBytes ?? 0,
     files_to_free: entry.measure?.files ?? 0,
     bytes_to_free: entry.measure?.bytes ?? 0,
-    elapsed_seconds_since_last_activity: secondsBetween(lastActivity, now),
+    elapsed_seconds_since_last_activity: secondsSince(lastActivity.getTime(), now),
     last_activity_at: formatTimestamp(lastActivity),
     clearable: decision.clearable,
     auto_clear_eligible: decision.auto_clear_eligible,
@@ -30,11 +30,9 @@ export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date):
   };
 }
 
-const secondsBetween = (from: Date, to: Date): number => Math.max(0, Math.floor((to.getTime() - from.getTime()) / 1000));
-
-// A row's elapsed_seconds_since_last_activity at `now`.
-export function elapsedSince(row: RunRow, now: Date): number {
-  return secondsBetween(new Date(row.last_activity_at), now);
+// Whole seconds from `fromMs` (ms since the epoch) to `now`, never below 0.
+export function secondsSince(fromMs: number, now: Date): number {
+  return Math.max(0, Math.floor((now.getTime() - fromMs) / 1000));
 }
 
 // The last history time, else the run directory's mtime.

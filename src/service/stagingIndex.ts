@@ -80,7 +80,9 @@ export function createStagingIndex(
   const owners = new Map<number, WatchOwner>();
   const indexed = new Map<string, IndexedRun>();
   const keysByRunPath = new Map<string, string>();
-  let leaves: RunLocation[] = [];
+  let leaves: Array<{ location: RunLocation; key: string }> = [];
+  // The tree as last answered, kept while nothing in it changed.
+  let answered: IndexedTree | null = null;
   let folderProblems: FolderProblem[] = [];
   // The folders above the runs must be walked again (all of them: cheap).
   let aboveStale = true;
@@ -182,10 +184,10 @@ export function createStagingIndex(
     aboveUnwatched = unwatched;
     aboveStale = false;
     folderProblems = tree.problems;
-    leaves = tree.leaves;
+    leaves = tree.leaves.map((location) => ({ location, key: keyOf(location.segments) }));
+    answered = null;
     const present = new Set<string>();
-    for (const location of leaves) {
-      const key = keyOf(location.segments);
+    for (const { location, key } of leaves) {
       present.add(key);
       keysByRunPath.set(location.runPath, key);
       if (!indexed.has(key)) stale.add(key);
@@ -218,11 +220,12 @@ export function createStagingIndex(
   };
 
   const runsToRead = (): RunLocation[] =>
-    leaves.filter((location) => {
-      const key = keyOf(location.segments);
-      const run = indexed.get(key);
-      return !run || run.watches === null || stale.has(key) || isBelowStale(key);
-    });
+    leaves
+      .filter(({ key }) => {
+        const run = indexed.get(key);
+        return !run || run.watches === null || stale.has(key) || isBelowStale(key);
+      })
+      .map(({ location }) => location);
 
   // Reads the runs again, then watches their folders: a folder whose stamp
   // moved between the reading and its watch is read again next time.
@@ -289,19 +292,23 @@ export function createStagingIndex(
     checkMounts();
     drain();
     if (aboveStale || aboveUnwatched || !notifications) await walkAbove();
-    const toRead = notifications ? runsToRead() : leaves;
+    const toRead = notifications ? runsToRead() : leaves.map(({ location }) => location);
     staleBelow.clear();
-    if (toRead.length > 0) await readRuns(toRead);
+    if (toRead.length > 0) {
+      answered = null;
+      await readRuns(toRead);
+    }
     built = true;
-    return tree();
+    answered ??= tree();
+    return answered;
   };
 
   const tree = (): IndexedTree => {
     const entries: IndexedTree['entries'] = [];
     const problems: CatalogProblem[] = [];
     const belowRuns: FolderProblem[] = [];
-    for (const location of leaves) {
-      const run = indexed.get(keyOf(location.segments));
+    for (const { key } of leaves) {
+      const run = indexed.get(key);
       if (!run) continue;
       const { outcome } = run;
       if (outcome.kind === 'run') entries.push({ entry: outcome.entry, writeRefusal: run.writeRefusal });
@@ -313,7 +320,7 @@ export function createStagingIndex(
 
   return {
     // The tree as it is now: every answer asked for at once shares one
-    // update begun after it asked.
+    // update begun after it asked. The same object while nothing changed.
     current: coalesced(update),
 
     // Reads the run again at the next answer: a clear looked at it (a
