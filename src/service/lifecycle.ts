@@ -128,6 +128,13 @@ export function createLifecycle(deps: LifecycleDeps) {
       await Promise.all([deps.pool.warm(deps.parallelism), deps.journal.update().catch(() => undefined)]);
     },
 
+    // Reads the staging tree into the index once, in the background, as
+    // the service starts listening: the first listing then waits only for
+    // what is left (and health says "not known yet" meanwhile).
+    readTreeInBackground(): void {
+      void deps.index.current().catch(() => undefined);
+    },
+
     // Stops taking clears and lets running ones finish for up to `graceMs`;
     // a clear cut short stays resumable.
     async close(graceMs = 10_000): Promise<void> {
