@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAppHarness, REAL_CLOCK } from './helpers/appHarness.ts';
 import { writeDemoTree } from './helpers/demoTree.ts';
 import { startService } from './helpers/serviceProcess.ts';
 import { makeTempDir } from './helpers/stagingTree.ts';
@@ -35,6 +36,16 @@ function locate(name: string, everyFile: readonly string[]): string | undefined 
     (name.includes('/') ? undefined : everyFile.find((file) => path.basename(file) === name));
 }
 
+// The run that "The staging tree it reads" writes by hand, and its run path.
+function handWrittenRun(): { script: string; runPath: string } {
+  const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
+  const section = readme.split('\n## The staging tree it reads\n')[1]?.split('\n## ')[0];
+  const script = section?.match(/```sh\n([\s\S]*?)```/)?.[1];
+  const runPath = script?.match(/\brun=(\S+)/)?.[1];
+  if (!script || !runPath) throw new Error('README has no run written by hand under "The staging tree it reads"');
+  return { script, runPath };
+}
+
 let dir: string | undefined;
 afterEach(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -50,6 +61,17 @@ describe('the README', () => {
     const named = layoutFiles().filter((name) => name !== 'ingest.json');
     expect(named.length).toBeGreaterThan(20);
     expect(named.filter((name) => locate(name, everyFile) === undefined)).toEqual([]);
+  });
+
+  it('the run written by hand in "The staging tree it reads" is listed clearable and clears', async () => {
+    const h = await createAppHarness({ clock: REAL_CLOCK });
+    const { script, runPath } = handWrittenRun();
+    execFileSync('sh', ['-ec', `umask 022\n${script.replaceAll('/srv/exlab/staging', h.root)}`]);
+    const listing = await h.http().get('/api/v1/staging').expect(200);
+    expect(listing.body).toMatchObject({ runs: [{ run_path: runPath, clearable: true, ingest_mismatch: [], file_count: 1 }], problems: [] });
+    const clear = await h.http().post(`/api/v1/staging/${runPath}/clear`).expect(200);
+    expect(clear.body).toMatchObject({ outcome: 'cleared', files_freed: 3 });
+    expect(fs.existsSync(path.join(h.root, runPath))).toBe(false);
   });
 
   it('walk-through works verbatim on the demo tree', async () => {

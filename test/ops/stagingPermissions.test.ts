@@ -3,7 +3,9 @@
 // its own. Without the recipe a new run is listed as not clearable, with the
 // permission reason, and health counts it; after
 // ops/permissions/staging-permissions.sh, a run written later, with the same
-// umask, is clearable and the service clears it.
+// umask, is clearable and the service clears it; a run copied in later with
+// its own modes (cp -a), or whose ingest.json is written with mode 0600, is
+// refused until the script runs again.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,12 +13,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeAsRoot } from '../helpers/root.ts';
 import { serviceMainFor } from '../helpers/serviceCopy.ts';
 import { startService, type ServiceProcess } from '../helpers/serviceProcess.ts';
-import { makeRun, makeTempDir } from '../helpers/stagingTree.ts';
+import { DEFAULT_FILES, makeRun, makeTempDir } from '../helpers/stagingTree.ts';
 import { addGroup, addUser, removeUsersAndGroups, systemName, type SystemUser } from '../helpers/systemUsers.ts';
 
 const SCRIPT = path.join(import.meta.dirname, '..', '..', 'ops', 'permissions', 'staging-permissions.sh');
 const BEFORE = 'EQ/P/Runs/Run_before';
 const AFTER = 'EQ/P/Runs/Run_after';
+const COPIED = 'EQ/P/Runs/Run_copied';
+const MASKED = 'EQ/P/Runs/Run_masked';
 
 // Copies a run made by the fixtures as `user` would write it: folders and
 // files created afresh under umask 022 (no chmod after, as an acquisition
@@ -41,6 +45,7 @@ const hasSetfacl = spawnSync('sh', ['-c', 'command -v setfacl']).status === 0;
 
 interface Listed {
   runs: Array<{ run_path: string; clearable: boolean; reason: string }>;
+  problems: Array<{ run_path: string; code: string; message: string }>;
 }
 interface Health {
   checks: { run_permissions: { ok: boolean; runs: number; message: string } };
@@ -72,7 +77,7 @@ describeAsRoot('the staging permissions recipe, with the instruments and the ser
     dir = makeTempDir();
     fs.chmodSync(dir, 0o755);
     template = path.join(dir, 'template');
-    for (const runPath of [BEFORE, AFTER]) makeRun(template, runPath);
+    for (const runPath of [BEFORE, AFTER, COPIED, MASKED]) makeRun(template, runPath);
     execFileSync('chmod', ['-R', 'a+rX', template]);
     root = path.join(dir, 'staging');
     fs.mkdirSync(root);
@@ -117,5 +122,38 @@ describeAsRoot('the staging permissions recipe, with the instruments and the ser
     }
     // The folders the instruments' user made stay theirs.
     expect(fs.statSync(path.join(root, 'EQ/P/Runs')).uid).toBe(instruments.uid);
+  });
+
+  it.skipIf(!hasSetfacl)('a run copied in with cp -a (its own modes, no ACL) is refused until the script runs again, which leaves its data files as they were', async () => {
+    // Written elsewhere by the instruments' user, then copied in keeping its modes.
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    fs.chownSync(elsewhere, instruments.uid, instruments.gid);
+    const made = path.join(elsewhere, path.basename(COPIED));
+    execFileSync(instruments.asUser[0]!, [...instruments.asUser.slice(1), process.execPath, '-e', WRITER, path.join(template, COPIED), made]);
+    execFileSync(instruments.asUser[0]!, [...instruments.asUser.slice(1), 'cp', '-a', made, path.join(root, COPIED)]);
+    expect(rowOf(await listing(), COPIED)).toMatchObject({ clearable: false, reason: 'staging_permission_denied' });
+
+    const ctimes = (): number[] => Object.keys(DEFAULT_FILES).map((file) => fs.lstatSync(path.join(root, COPIED, file)).ctimeMs);
+    const before = ctimes();
+    execFileSync(SCRIPT, [root, group]);
+    expect(ctimes()).toEqual(before);
+    expect(rowOf(await listing(), COPIED)).toMatchObject({ clearable: true, reason: 'manual_mode' });
+    const cleared = await fetch(`${url}/api/v1/staging/${COPIED}/clear`, { method: 'POST' });
+    expect(cleared.status).toBe(200);
+    expect(fs.existsSync(path.join(root, COPIED))).toBe(false);
+  });
+
+  it.skipIf(!hasSetfacl)('a run whose ingest.json is written with mode 0600 (as tempfile.mkstemp makes it) is a problem until the script runs again', async () => {
+    writeRun(MASKED);
+    execFileSync(instruments.asUser[0]!, [...instruments.asUser.slice(1), 'chmod', '600', path.join(root, MASKED, '.exlab-wizard', 'ingest.json')]);
+    const listed = await listing();
+    expect(rowOf(listed, MASKED)).toBeUndefined();
+    expect(listed.problems.find((problem) => problem.run_path === MASKED)).toMatchObject({ code: 'ingest_invalid', message: expect.stringContaining('EACCES') });
+
+    execFileSync(SCRIPT, [root, group]);
+    expect(rowOf(await listing(), MASKED)).toMatchObject({ clearable: true, reason: 'manual_mode' });
+    const cleared = await fetch(`${url}/api/v1/staging/${MASKED}/clear`, { method: 'POST' });
+    expect(cleared.status).toBe(200);
   });
 });
