@@ -201,7 +201,7 @@ export function createRunLocks(options: RunLockOptions = {}): RunLocks {
       dropClaim(folder, chain);
       return false;
     }
-    await removeLockFolder(parent, name, folder, chain);
+    if (!(await removeLockFolder(parent, name, folder, chain))) return false;
     const { holder: was } = folder;
     options.logger?.warn(
       { lock: lockPathOf(runDir), holder_host: was?.host ?? null, holder_pid: was?.pid ?? null, held_since: was?.acquired_at ?? null },

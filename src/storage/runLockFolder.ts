@@ -243,7 +243,9 @@ export function dropClaim(folder: LockFolder, chain: DirHandle[]): void {
 // folder is removed from its name only while it is still the one there. One
 // that cannot be removed from its name (moved away meanwhile, or being
 // claimed) gets its holder back, so that it is judged by it wherever it is.
-export async function removeLockFolder(parent: DirHandle, name: string, folder: LockFolder, chain: DirHandle[] = []): Promise<void> {
+// False when another taker claimed it between this one's claim going and
+// the folder: it is that taker's to judge now.
+export async function removeLockFolder(parent: DirHandle, name: string, folder: LockFolder, chain: DirHandle[] = []): Promise<boolean> {
   const notEmpty = (error: unknown): unknown =>
     errorCode(error) === 'ENOTEMPTY' ? new InvalidLock('holds entries a lock of this service never holds') : error;
   try {
@@ -262,11 +264,13 @@ export async function removeLockFolder(parent: DirHandle, name: string, folder: 
   if (parent.lstatOrNull(name)?.ino === folder.ino) {
     try {
       parent.rmdir(name);
-      return;
+      return true;
     } catch (error) {
       failure = error;
     }
   }
   if (folder.holder) await writeHolder(folder.dir, folder.holder);
-  if (failure && errorCode(failure) === 'ENOTEMPTY') throw notEmpty(failure);
+  if (failure === null || errorCode(failure) !== 'ENOTEMPTY') return true;
+  if (folder.dir.entries().every((entry) => entry.name === CLAIM || entry.name === HOLDER_FILE)) return false;
+  throw notEmpty(failure);
 }

@@ -56,7 +56,7 @@ describe('Prefer: respond-async', () => {
     const times = [job.created_at, job.started_at, job.finished_at].map((at) => Date.parse(at as string));
     expect(times.every(Number.isFinite)).toBe(true);
     expect(times).toEqual([...times].sort((a, b) => a - b));
-  }, 90_000);
+  }, 180_000);
 
   it('ends a refused clear as a failed job carrying the error code', async () => {
     const h = await createAppHarness();
@@ -104,7 +104,7 @@ describe('Prefer: respond-async', () => {
     expect(outcomes.filter((outcome) => outcome === 'cleared')).toHaveLength(1);
     expect(outcomes.every((o) => ['cleared', 'clear_in_progress', 'already_cleared'].includes(o))).toBe(true);
     expect(sync.status).toBeLessThan(500);
-  });
+  }, 120_000);
 
   const SCHEDULED = { env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '3600' } };
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createAppHarness } from '../helpers/appHarness.ts';
 import { itAsRoot } from '../helpers/root.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { makeRun } from '../helpers/stagingTree.ts';
 import { withTmpfsVolume } from '../helpers/tmpfs.ts';
 
@@ -14,14 +14,6 @@ function seed(root: string): void {
   makeRun(root, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
 }
 
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await sleep(50);
-  }
-  return check();
-}
 
 describe('the scheduled sweeper', () => {
   it('clears only the auto-eligible runs on its own, every sweep_interval_seconds, as actor sweeper', async () => {
@@ -30,21 +22,23 @@ describe('the scheduled sweeper', () => {
     });
     seed(h.root);
     const due = path.join(h.root, 'EQ/P/Runs/Run_due');
-    expect(await waitFor(() => !fs.existsSync(due), 10_000)).toBe(true);
+    await waitFor(() => !fs.existsSync(due), 10_000);
     // The run's lock folder may linger a moment after its folder is gone.
     const runs = fs.readdirSync(path.join(h.root, 'EQ/P/Runs')).filter((name) => !name.startsWith('.'));
     expect(runs.sort()).toEqual(['Run_queued', 'Run_recent']);
-    expect(await waitFor(() => h.logs.some((line) => line.msg === 'run cleared'), 5000)).toBe(true);
+    await waitFor(() => h.logs.some((line) => line.msg === 'run cleared'), 5000);
     const clears = await h.http().get('/api/v1/staging/clears').expect(200);
     expect(clears.body.clears).toMatchObject([{ run_path: 'EQ/P/Runs/Run_due', actor: 'sweeper' }]);
-    expect(await waitFor(() => h.logs.some((line) => line.msg === 'sweep finished' && line.cleared === 0), 5000)).toBe(true);
+    await waitFor(() => h.logs.some((line) => line.msg === 'sweep finished' && line.cleared === 0), 5000);
   });
 
   it('never sweeps in manual mode', async () => {
     const h = await createAppHarness({ env: { STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '1' } });
     seed(h.root);
-    // Nothing happening has no event to wait on: two and a half intervals.
-    await sleep(2500);
+    // Nothing happening has no event of its own: a scheduled service beside
+    // it, on the same interval, sweeps twice meanwhile.
+    const clock = await createAppHarness({ env: { STAGING_CLEANUP_MODE: 'scheduled', STAGING_CLEANUP_SWEEP_INTERVAL_SECONDS: '1' } });
+    await waitFor(() => clock.logs.filter((line) => line.msg === 'sweep finished').length >= 2, 20_000);
     expect(fs.readdirSync(path.join(h.root, 'EQ/P/Runs')).sort()).toEqual(['Run_due', 'Run_queued', 'Run_recent']);
     expect(h.logs.some((line) => line.msg === 'sweep finished')).toBe(false);
   });
@@ -67,8 +61,8 @@ describe('the scheduled sweeper', () => {
       makeRun(volume, 'EQ/P/Runs/Run_recent', { verifiedAt: '2026-04-20T06:00:00Z' });
       makeRun(volume, 'EQ/P/Runs/Run_queued', { state: 'sync_queued' });
       const due = path.join(volume, 'EQ/P/Runs/Run_due');
-      expect(await waitFor(() => !fs.existsSync(due), 10_000)).toBe(true);
-      expect(await waitFor(() => h.logs.some((line) => line.msg === 'pressure sweep finished'), 5000)).toBe(true);
+      await waitFor(() => !fs.existsSync(due), 10_000);
+      await waitFor(() => h.logs.some((line) => line.msg === 'pressure sweep finished'), 5000);
       const clears = await h.http().get('/api/v1/staging/clears').expect(200);
       expect(clears.body.clears).toMatchObject([{ run_path: 'EQ/P/Runs/Run_due', actor: 'pressure' }]);
       const runs = fs.readdirSync(path.join(volume, 'EQ/P/Runs')).filter((name) => !name.startsWith('.'));

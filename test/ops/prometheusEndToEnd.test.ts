@@ -54,11 +54,11 @@ async function exercise(h: AppHarness): Promise<void> {
   makeRun(h.root, 'EQ/P/Runs/Run_waiting');
 }
 
-// Polls `check` each second until it holds or SETTLE_MS have passed; what
+// Polls `check` four times a second until it holds or SETTLE_MS have passed; what
 // did not come is then for the assertions after it to say.
 async function until(check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + SETTLE_MS;
-  while (!(await check()) && Date.now() < deadline) await sleep(1000);
+  while (!(await check()) && Date.now() < deadline) await sleep(250);
 }
 
 interface Check {

@@ -91,7 +91,8 @@ describeAsRoot('the staging permissions recipe, with the instruments and the ser
       main: serviceMainFor(service.asUser, dir),
     });
     url = await started.listening;
-  });
+    // Users made, a copy of the service for them, and its start: a minute on a busy machine.
+  }, 60_000);
   afterAll(async () => {
     started?.child.kill('SIGTERM');
     await started?.exited;

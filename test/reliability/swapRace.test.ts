@@ -87,7 +87,8 @@ async function clearUntilDone(h: Harness, runPath: string): Promise<ClearAnswer>
 describe('a folder swapped for a link during a clear', () => {
   it(
     `never deletes outside the run in ${ROUNDS} rounds of 20,000 files, while a retry after the racer finishes the run; rm -rf as the control`,
-    { timeout: 300_000 },
+    // Minutes on a busy 2-core machine: 60,000 files made, raced and cleared.
+    { timeout: 600_000 },
     async () => {
       const h = createHarness({ locks: createRunLocks({ staleMs: 2000 }) });
       const base = path.dirname(h.root);

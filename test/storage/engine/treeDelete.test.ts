@@ -222,12 +222,13 @@ describe('deleting a surveyed run', () => {
     expect(fs.readFileSync(path.join(run, 'a/two.dat'), 'utf8')).toBe('rewritten');
   });
 
-  it('keeps a file rewritten in place in a folder otherwise unchanged since the survey (time test again)', async () => {
+  it('keeps a file rewritten in place in a folder otherwise unchanged since the survey (time test again)', () => {
     const run = makeRun(base, 'EQ/P/Runs/Run_1', { files: { 'a/one.dat': '1', 'a/two.dat': '2' } });
     const rules = { manifestPath: '.exlab-wizard/checksums.sha256', verifiedAtMs: Date.parse('2026-04-17T16:18:43Z'), toleranceMs: 0, seenVerifiedAtMs: null };
-    // Past the two seconds in which a folder counts as still changing.
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-    const survey = measureAt(run, { rules });
+    // A survey begun past the two seconds in which a folder counts as still
+    // changing (its start is what the folder's stamps are judged against).
+    const measured = measureAt(run, { rules });
+    const survey = { ...measured, startedAtMs: measured.startedAtMs + 2100 };
     const folder = fs.statSync(path.join(run, 'a'));
     fs.writeFileSync(path.join(run, 'a/two.dat'), 'rewritten');
     expect(fs.statSync(path.join(run, 'a')).ctimeMs).toBe(folder.ctimeMs);
