@@ -106,7 +106,7 @@ export function createLifecycle(deps: LifecycleDeps) {
           : { ok: false, runs: 0, message: 'the staged runs cannot be listed: the staging root is unavailable' };
       const folderProblems =
         rootProblem === null && deps.index.built()
-          ? await deps.index.current().then((tree) => tree.folderProblems.length, () => null)
+          ? await deps.index.current().then((tree) => tree.problemsAboveRuns, () => null)
           : null;
       return {
         ready: Object.values(checks).every((check) => check.ok),

@@ -33,8 +33,11 @@ const LOOK_CONCURRENCY = 32;
 export interface IndexedTree {
   entries: Array<{ entry: CatalogEntry; writeRefusal: CleanupError | null }>;
   problems: CatalogProblem[];
-  // Folders above the runs that the walk could not enter.
+  // Folders the walk could not enter: those above the runs, then run
+  // folders that are another filesystem.
   folderProblems: FolderProblem[];
+  // How many of them are above the runs (what health counts).
+  problemsAboveRuns: number;
 }
 
 export interface IndexStatus {
@@ -315,7 +318,7 @@ export function createStagingIndex(
       else if (outcome.kind === 'problem') problems.push(outcome.problem);
       else if (outcome.kind === 'folder') belowRuns.push(outcome.problem);
     }
-    return { entries, problems, folderProblems: [...folderProblems, ...belowRuns] };
+    return { entries, problems, folderProblems: [...folderProblems, ...belowRuns], problemsAboveRuns: folderProblems.length };
   };
 
   return {
