@@ -11,6 +11,7 @@
 // things) is an InvalidLock: the service never removes it, a person does.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { shownText } from '../domain/entryName.ts';
 import { DirHandle, errorCode, READ_FLAGS, type EntryStat, type StatedEntry } from './dirHandle.ts';
@@ -27,6 +28,9 @@ const CLAIM = 'takeover';
 const HOLDER_MAX_BYTES = 4096;
 // Claims left by takers that died mid-way, one inside the other.
 const MAX_CLAIM_DEPTH = 8;
+// How long a lock folder being removed waits, in steps, for a claim made in
+// its last moment to be given up (about a second in all).
+const CLAIM_WAITS_MS = [1, 5, 20, 50, 100, 200, 300, 300];
 
 // Something at a lock's name that is not a lock folder of this service.
 export class InvalidLock extends Error {
@@ -240,11 +244,13 @@ export function dropClaim(folder: LockFolder, chain: DirHandle[]): void {
 
 // Removes the lock folder, its holder files and the claims (`chain`) in it,
 // nothing else: a folder that holds more is left (InvalidLock), and the
-// folder is removed from its name only while it is still the one there. One
-// that cannot be removed from its name (moved away meanwhile, or being
-// claimed) gets its holder back, so that it is judged by it wherever it is.
-// False when another taker claimed it between this one's claim going and
-// the folder: it is that taker's to judge now.
+// folder is removed from its name only while it is still the one there.
+// Another taker may claim it in the moment between this one's claim going
+// and the folder: that taker finds the holder gone and gives its claim up
+// at once, so the removal is tried again for a moment (CLAIM_WAITS_MS).
+// One that still cannot be removed from its name (moved away meanwhile, or
+// claimed by a taker that died there) gets its holder back, so that it is
+// judged by it wherever it is; false when it is still claimed.
 export async function removeLockFolder(parent: DirHandle, name: string, folder: LockFolder, chain: DirHandle[] = []): Promise<boolean> {
   const notEmpty = (error: unknown): unknown =>
     errorCode(error) === 'ENOTEMPTY' ? new InvalidLock('holds entries a lock of this service never holds') : error;
@@ -260,17 +266,21 @@ export async function removeLockFolder(parent: DirHandle, name: string, folder: 
   } finally {
     closeAll(chain);
   }
+  const claimedOnly = (): boolean => folder.dir.entries().every((entry) => entry.name === CLAIM);
   let failure: unknown = null;
-  if (parent.lstatOrNull(name)?.ino === folder.ino) {
+  for (const waitMs of [0, ...CLAIM_WAITS_MS]) {
+    if (waitMs > 0) await delay(waitMs);
+    if (parent.lstatOrNull(name)?.ino !== folder.ino) break;
     try {
       parent.rmdir(name);
       return true;
     } catch (error) {
       failure = error;
+      if (errorCode(error) !== 'ENOTEMPTY' || !claimedOnly()) break;
     }
   }
+  const claimed = failure !== null && errorCode(failure) === 'ENOTEMPTY';
+  if (claimed && !claimedOnly()) throw notEmpty(failure);
   if (folder.holder) await writeHolder(folder.dir, folder.holder);
-  if (failure === null || errorCode(failure) !== 'ENOTEMPTY') return true;
-  if (folder.dir.entries().every((entry) => entry.name === CLAIM || entry.name === HOLDER_FILE)) return false;
-  throw notEmpty(failure);
+  return !claimed || parent.lstatOrNull(name)?.ino !== folder.ino;
 }

@@ -38,7 +38,7 @@ describe('GET /api/v1/events', () => {
     expect(await Promise.all(clients.map((client) => client.status))).toEqual([200, 200]);
     const accepted = await h.http().post('/api/v1/staging/EQ/P/Runs/Run_1/clear').set(ASYNC).expect(202);
     for (const client of clients) {
-      await waitFor(() => client.events.some((e) => e.event === 'clear_done'));
+      await waitFor(() => client.events.some((e) => e.event === 'clear_done'), 150_000);
       const names = client.events.map((e) => e.event);
       expect(names[0]).toBe('run_state');
       expect(names.filter((name) => name === 'clear_progress').length).toBeGreaterThan(0);
@@ -54,7 +54,7 @@ describe('GET /api/v1/events', () => {
       client.close();
     }
     // A 20,000-file run to build and clear: slow on a shared, loaded machine.
-  }, 90_000);
+  }, 180_000);
 
   it('reports a refused clear as clear_done with its error', async () => {
     const h = await createAppHarness();

@@ -159,7 +159,7 @@ describe('Prefer: respond-async', () => {
     expect((await h.http().get('/api/v1/jobs').expect(200)).body.jobs).toHaveLength(1);
     await waitForJob(h, first.body.id);
     await h.http().post('/api/v1/staging/EQ/P/Runs/Run_small/clear').set(ASYNC).expect(202);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses a set longer than 1000 runs, or with a run path over 4096 characters, before any job', async () => {
     const h = await createAppHarness();

@@ -1,8 +1,9 @@
 // Removing a taken-over lock folder when another taker claimed it in the
 // moment between this taker's claim going and the folder's rmdir (seen in
-// a four-process takeover race): the folder is that taker's to judge, with
-// its holder back, and the taker that lost the moment says so rather than
-// calling the lock invalid.
+// a four-process takeover race): that taker finds the holder gone and gives
+// its claim up, and the removal waits for it; a claim that stays (its taker
+// died there) leaves the folder with its holder back, and the taker says
+// so rather than calling the lock invalid.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
@@ -21,7 +22,25 @@ async function plantedFolder() {
   return { run, lockDir, parent, folder };
 }
 
-it("leaves a lock folder another taker claimed meanwhile, holder and claim in place, and answers false, not InvalidLock", async () => {
+it('removes a lock folder once the claim another taker made meanwhile is given up, and answers true', async () => {
+  const { lockDir, parent, folder } = await plantedFolder();
+  const claim = path.join(lockDir, 'takeover');
+  fs.mkdirSync(claim);
+  // The other taker gives its claim up as it sees the holder gone.
+  const watcher = fs.watch(lockDir, (_event, name) => {
+    if (name === 'holder.json' && !fs.existsSync(path.join(lockDir, 'holder.json'))) fs.rmSync(claim, { recursive: true, force: true });
+  });
+  try {
+    expect(await removeLockFolder(parent, path.basename(lockDir), folder)).toBe(true);
+    expect(fs.existsSync(lockDir)).toBe(false);
+  } finally {
+    watcher.close();
+    folder.dir.close();
+    parent.close();
+  }
+});
+
+it("leaves a lock folder whose claim by another taker stays, holder and claim in place, and answers false, not InvalidLock", async () => {
   const { run, lockDir, parent, folder } = await plantedFolder();
   const holder = fs.readFileSync(path.join(lockDir, 'holder.json'), 'utf8');
   fs.mkdirSync(path.join(lockDir, 'takeover'));
