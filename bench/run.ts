@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startService } from '../test/helpers/serviceProcess.ts';
-import { median, peakRssMiB, percentile, settleDisk, timed, timedCommand } from './measure.ts';
+import { median, peakRssMiB, percentile, rssMiB, settleDisk, timed, timedCommand } from './measure.ts';
 import { buildRun } from '../test/helpers/bigRun.ts';
 import { makeRun } from '../test/helpers/stagingTree.ts';
 
@@ -176,7 +176,8 @@ async function indexCase(): Promise<void> {
   for (const [label, main] of builds) {
     const figures = await withService(
       staging,
-      async (url) => {
+      async (url, pid) => {
+        const atStart = rssMiB(pid);
         const first = timed(() => fetched(url, '/api/v1/staging'));
         const [firstMs, health, capacity] = await Promise.all([
           first,
@@ -190,7 +191,8 @@ async function indexCase(): Promise<void> {
           fs.appendFileSync(path.join(staging, runPath(round * 7), 'd.raw'), 'y');
           afterChange.push(await timed(() => fetched(url, '/api/v1/staging')));
         }
-        return { firstMs, health, capacity, unchanged: median(unchanged), changed: median(afterChange) };
+        const kibPerRun = ((rssMiB(pid) - atStart) * 1024) / MANY_RUNS;
+        return { firstMs, health, capacity, unchanged: median(unchanged), changed: median(afterChange), kibPerRun };
       },
       {},
       main,
@@ -213,6 +215,15 @@ async function indexCase(): Promise<void> {
       result: `${ratio.toFixed(2)}x`,
       target: '≤ 2x',
       pass: ratio <= 2,
+    });
+    // The index keeps no entry per file: a few kilobytes a run, whatever it holds.
+    rows.push({
+      name: `memory held for ${of}, once read and answered`,
+      measured: `${figures.kibPerRun.toFixed(1)} KiB a run`,
+      baseline: '',
+      result: `${figures.kibPerRun.toFixed(1)} KiB a run`,
+      target: '≤ 16 KiB a run',
+      pass: figures.kibPerRun <= 16,
     });
     responsivenessRow(`health p99 during a first listing of ${of}`, figures.health, 10);
     responsivenessRow(`capacity p99 during a first listing of ${of}`, figures.capacity, 10);

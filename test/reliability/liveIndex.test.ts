@@ -37,7 +37,8 @@ async function answers(base: string, runPath: string) {
     runs: listing.runs.map(timeless),
     problems: listing.problems,
     one: 'run_path' in one ? timeless(one) : one,
-    health: { folder_problems: health.folder_problems, run_permissions: health.checks },
+    // The volume's figures move with whatever else writes to it.
+    health: { folder_problems: health.folder_problems, run_permissions: (health.checks as Record<string, unknown>).run_permissions },
     staged: capacity.staged,
     gauges: metrics.split('\n').filter((line) => /^staging_cleanup_(staged_|auto_eligible_runs)/.test(line)),
   };
