@@ -56,6 +56,14 @@ describe('the error envelope', () => {
     });
   });
 
+  it('answers a body with a __proto__ or constructor.prototype key with 400 malformed_json whose message names such keys', async () => {
+    const h = await createAppHarness();
+    for (const body of ['{"run_paths": [], "__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}, "run_paths": []}']) {
+      const response = await h.http().post('/api/v1/staging/clear').set('content-type', 'application/json').send(body).expect(400);
+      expect(response.body.error).toMatchObject({ code: 'malformed_json', message: expect.stringContaining('__proto__') });
+    }
+  });
+
   it('answers an empty JSON body with 400 malformed_json', async () => {
     const h = await createAppHarness();
     const response = await h.http().post('/api/v1/staging/clear').set('content-type', 'application/json').expect(400);
