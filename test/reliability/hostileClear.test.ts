@@ -37,11 +37,16 @@ describe('a clear retried after it was cut short', () => {
 });
 
 describe('another filesystem mounted inside a run', () => {
-  // A data folder; the run's own metadata folder (a copy of it, so that the
-  // run still reads as sync_verified); its manifest file alone.
-  it.skipIf(!isRoot).each(['mounted', '.exlab-wizard', '.exlab-wizard/checksums.sha256'])(
-    'refuses with survey_failed naming the mount at %s, and never deletes from it',
-    async (mounted) => {
+  // A data folder and the run's manifest file alone: the survey's refusal.
+  // The run's own metadata folder (a copy of it, which would read as
+  // sync_verified): its record is never read across a mount.
+  it.skipIf(!isRoot).each([
+    ['mounted', 503, 'survey_failed', { path: 'mounted', error_code: 'EXDEV' }],
+    ['.exlab-wizard/checksums.sha256', 503, 'survey_failed', { path: '.exlab-wizard/checksums.sha256', error_code: 'EXDEV' }],
+    ['.exlab-wizard', 422, 'ingest_invalid', undefined],
+  ] as const)(
+    'refuses a mount at %s (%i %s, saying so), and never deletes from it',
+    async (mounted, status, code, details) => {
       const h = await createAppHarness();
       const run = makeRun(h.root, RUN);
       const mountPoint = path.join(run, mounted);
@@ -58,8 +63,8 @@ describe('another filesystem mounted inside a run', () => {
       execFileSync('mount', ['--bind', source, mountPoint]);
       try {
         for (const dryRun of [true, false]) {
-          const error = (await clear(h, dryRun).expect(503)).body.error;
-          expect(error).toMatchObject({ code: 'survey_failed', details: { path: mounted, error_code: 'EXDEV' } });
+          const error = (await clear(h, dryRun).expect(status)).body.error;
+          expect(error).toMatchObject({ code, ...(details ? { details } : {}) });
           expect(error.message).toMatch(/another filesystem mounted in the run/);
         }
         expect(snapshotBytes(canary)).toEqual(before);
