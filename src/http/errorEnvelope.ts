@@ -27,7 +27,12 @@ export const FASTIFY_ERRORS: Record<string, ApiErrorBody> = {
     'malformed_json',
     'The body is empty but Content-Type says JSON; send a JSON body or no Content-Type.',
   ),
-  FST_ERR_CTP_INVALID_JSON_BODY: told('malformed_json', 'The body is not valid JSON.'),
+  // Fastify's parser (secure-json-parse) also refuses, alike, a key that
+  // could reach Object.prototype.
+  FST_ERR_CTP_INVALID_JSON_BODY: told(
+    'malformed_json',
+    'The body is not valid JSON, or it has a key named __proto__ (or constructor holding prototype), which is refused; send plain JSON.',
+  ),
   FST_ERR_BAD_URL: told('bad_request', 'The URL is not validly percent-encoded.'),
   FST_ERR_MAX_PARAM_LENGTH: told('uri_too_long', 'A path parameter of the URL is too long.'),
 };

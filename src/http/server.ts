@@ -53,6 +53,9 @@ export async function buildApp(served: Served, options: ServerOptions): Promise<
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: config.http.keep_alive_timeout_seconds * 1000,
     http: {
+      // Node would answer an HTTP/1.1 request without Host with a bare 400;
+      // hostCheck answers it in the envelope instead.
+      requireHostHeader: false,
       headersTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeoutMs / 2),
     },

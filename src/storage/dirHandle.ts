@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { shownText } from '../domain/entryName.ts';
 import { nativeAt, STAT_FIELDS } from './nativeAt.ts';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fs.constants;
@@ -107,6 +108,7 @@ export class DirHandle {
   // Closed once at most: a descriptor number closed twice could be another
   // thread's by then.
   private closed = false;
+  private mount: number | undefined;
 
   constructor(
     readonly fd: number,
@@ -141,8 +143,13 @@ export class DirHandle {
     return new DirHandle(nativeAt.openat(this.fd, bytes(name), DIRECTORY_FLAGS, crossMounts));
   }
 
-  async openDirectoryAsync(name: string): Promise<DirHandle> {
-    return new DirHandle(await openAsync(this.pathOf(name), DIRECTORY_FLAGS), 'fs');
+  // The same, off the main thread. The mount is looked at once the folder
+  // is open (a name cannot be swapped between the two: the descriptor is it).
+  async openDirectoryAsync(name: string, crossMounts = false): Promise<DirHandle> {
+    const child = new DirHandle(await openAsync(this.pathOf(name), DIRECTORY_FLAGS), 'fs');
+    if (crossMounts || child.mountId() === this.mountId()) return child;
+    await child.closeAsync();
+    throw Object.assign(new Error(`EXDEV: ${shownText(name)} is a mount point`), { code: 'EXDEV' });
   }
 
   // Opens a folder some levels down ('a/b/c'), one level at a time.
@@ -166,7 +173,13 @@ export class DirHandle {
   // /proc/self/fdinfo): folders on either side of a mount point differ in it,
   // bind mounts of one filesystem included (they share st_dev). Synchronous:
   // the kernel answers from memory, never waiting on a disk.
+  // A descriptor's mount never changes, so it is asked once.
   mountId(): number {
+    this.mount ??= this.askMountId();
+    return this.mount;
+  }
+
+  private askMountId(): number {
     const fromStatx = nativeAt.mountId(this.fd);
     if (fromStatx >= 0) return fromStatx;
     const info = fs.readFileSync(`/proc/self/fdinfo/${this.fd}`, 'latin1');

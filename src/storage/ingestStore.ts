@@ -94,7 +94,12 @@ async function openMeta(run: DirHandle): Promise<DirHandle | null> {
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT') return null;
-    const why = code === 'ELOOP' || code === 'ENOTDIR' ? 'is not a directory (links are never followed)' : `cannot be read (${code})`;
+    const why =
+      code === 'ELOOP' || code === 'ENOTDIR'
+        ? 'is not a directory (links are never followed)'
+        : code === 'EXDEV'
+          ? 'is another filesystem mounted in the run (a run is read and written only on the staging root\'s own filesystem)'
+          : `cannot be read (${code})`;
     throw new CleanupError('ingest_invalid', { problem: `${META_DIR} ${why}.` });
   }
 }

@@ -52,7 +52,8 @@ export async function openRun(root: StagingRootGuard, location: RunLocation): Pr
     for (const [index, segment] of segments.entries()) {
       shown = `${shown}/${showRunName(segment).path}`;
       const next = await current
-        .openDirectoryAsync(segment)
+        // Its mount is judged below, as the refusal of its own.
+        .openDirectoryAsync(segment, true)
         .catch((error: unknown) => segmentError(error, shown, location.runPath));
       if (next === 'missing') {
         await Promise.all([current.closeAsync(), parent?.closeAsync()]);

@@ -93,7 +93,8 @@ async function below(parent: { folder: DirHandle; mount: number; visit: FolderVi
   });
   let folder: DirHandle;
   try {
-    folder = await parent.folder.openDirectoryAsync(name);
+    // Its mount is judged below, as a problem of its own.
+    folder = await parent.folder.openDirectoryAsync(name, true);
   } catch (error) {
     // Gone since it was listed: nothing to account for.
     return errorCode(error) === 'ENOENT' ? { leaves: [], problems: [] } : unreadable(error);

@@ -56,6 +56,14 @@ describe('the error envelope', () => {
     });
   });
 
+  it('answers a body with a __proto__ or constructor.prototype key with 400 malformed_json whose message names such keys', async () => {
+    const h = await createAppHarness();
+    for (const body of ['{"run_paths": [], "__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}, "run_paths": []}']) {
+      const response = await h.http().post('/api/v1/staging/clear').set('content-type', 'application/json').send(body).expect(400);
+      expect(response.body.error).toMatchObject({ code: 'malformed_json', message: expect.stringContaining('__proto__') });
+    }
+  });
+
   it('answers an empty JSON body with 400 malformed_json', async () => {
     const h = await createAppHarness();
     const response = await h.http().post('/api/v1/staging/clear').set('content-type', 'application/json').expect(400);
@@ -201,6 +209,21 @@ describe("Node's own client errors, in the envelope with their documented code",
     const answer = await sendRaw(await listen(h), 'GARBAGE\r\n\r\n');
     expectEnvelope(answer, 400, 'bad_request');
     expect(answer.body.error.message).toContain('not valid HTTP/1.1');
+  });
+
+  it('answers an HTTP/1.1 request without Host with 400 bad_request naming the header, health included, and HTTP/1.0 without Host as a name not served', async () => {
+    const h = await createAppHarness();
+    const url = await listen(h);
+    for (const route of ['/api/v1/health', '/api/v1/staging']) {
+      const answer = await sendRaw(url, `GET ${route} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        error: { code: 'bad_request', field: 'headers.host', message: expect.stringContaining('no Host header'), trace_id: answer.headers['x-trace-id'] },
+      });
+    }
+    const unnamed = await sendRaw(url, 'GET /api/v1/staging HTTP/1.0\r\n\r\n');
+    expect([unnamed.status, unnamed.body.error.code]).toEqual([421, 'host_not_allowed']);
+    expect((await sendRaw(url, 'GET /api/v1/health HTTP/1.0\r\n\r\n')).status).toBe(200);
   });
 
   it('answers headers over 16 KiB with 431 headers_too_large, and a request line over 16 KiB with 414 uri_too_long', async () => {

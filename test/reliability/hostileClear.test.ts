@@ -37,27 +37,43 @@ describe('a clear retried after it was cut short', () => {
 });
 
 describe('another filesystem mounted inside a run', () => {
-  it.skipIf(!isRoot)('refuses with survey_failed and never deletes from the mount', async () => {
-    const h = await createAppHarness();
-    const run = makeRun(h.root, RUN);
-    const canary = makeTempDir('canary-');
-    fs.writeFileSync(path.join(canary, 'precious.dat'), 'not the run');
-    fs.mkdirSync(path.join(canary, 'sub'));
-    fs.writeFileSync(path.join(canary, 'sub/deep.dat'), 'nor this');
-    const before = snapshotBytes(canary);
-    const mountPoint = path.join(run, 'mounted');
-    fs.mkdirSync(mountPoint);
-    execFileSync('mount', ['--bind', canary, mountPoint]);
-    try {
-      const error = (await clear(h).expect(503)).body.error;
-      expect(error).toMatchObject({ code: 'survey_failed', details: { path: 'mounted', error_code: 'EXDEV' } });
-      expect(error.message).toMatch(/another filesystem mounted in the run/);
-      expect(snapshotBytes(canary)).toEqual(before);
-    } finally {
-      execFileSync('umount', [mountPoint]);
-      fs.rmSync(canary, { recursive: true, force: true });
-    }
-  });
+  // A data folder and the run's manifest file alone: the survey's refusal.
+  // The run's own metadata folder (a copy of it, which would read as
+  // sync_verified): its record is never read across a mount.
+  it.skipIf(!isRoot).each([
+    ['mounted', 503, 'survey_failed', { path: 'mounted', error_code: 'EXDEV' }],
+    ['.exlab-wizard/checksums.sha256', 503, 'survey_failed', { path: '.exlab-wizard/checksums.sha256', error_code: 'EXDEV' }],
+    ['.exlab-wizard', 422, 'ingest_invalid', undefined],
+  ] as const)(
+    'refuses a mount at %s (%i %s, saying so), and never deletes from it',
+    async (mounted, status, code, details) => {
+      const h = await createAppHarness();
+      const run = makeRun(h.root, RUN);
+      const mountPoint = path.join(run, mounted);
+      const canary = makeTempDir('canary-');
+      const source = path.join(canary, 'source');
+      if (fs.existsSync(mountPoint)) fs.cpSync(mountPoint, source, { recursive: true });
+      else {
+        fs.mkdirSync(path.join(source, 'sub'), { recursive: true });
+        fs.writeFileSync(path.join(source, 'precious.dat'), 'not the run');
+        fs.writeFileSync(path.join(source, 'sub/deep.dat'), 'nor this');
+        fs.mkdirSync(mountPoint);
+      }
+      const before = snapshotBytes(canary);
+      execFileSync('mount', ['--bind', source, mountPoint]);
+      try {
+        for (const dryRun of [true, false]) {
+          const error = (await clear(h, dryRun).expect(status)).body.error;
+          expect(error).toMatchObject({ code, ...(details ? { details } : {}) });
+          expect(error.message).toMatch(/another filesystem mounted in the run/);
+        }
+        expect(snapshotBytes(canary)).toEqual(before);
+      } finally {
+        execFileSync('umount', [mountPoint]);
+        fs.rmSync(canary, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('a device or FIFO where the service reads', () => {

@@ -4,8 +4,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CleanupError } from '../../src/domain/errors.ts';
 import { appendTransition as appendAt, readIngest as readAt } from '../../src/storage/ingestStore.ts';
 import type { IngestRecord, TransitionEntry } from '../../src/domain/ingestRecord.ts';
+import { itAsRoot } from '../helpers/root.ts';
 import { withRunAt } from '../helpers/runHandle.ts';
 import { makeTempDir, readExample, readIngestJson, writeIngest } from '../helpers/stagingTree.ts';
+import { bindMount, unmount } from '../helpers/tmpfs.ts';
 
 let run: string;
 beforeEach(() => {
@@ -101,5 +103,25 @@ describe('ingest store', () => {
       appendTransition(run, file!.record, { state: 'cleared', at: '2026-04-20T12:00:00Z', host: 'h' }),
     ).rejects.toMatchObject({ code: 'staging_not_sync_verified' });
     expect(fs.readFileSync(path.join(run, '.exlab-wizard/ingest.json'))).toEqual(before);
+  });
+
+  itAsRoot('neither reads nor writes a record whose .exlab-wizard folder is another filesystem mounted in the run', async () => {
+    writeIngest(run, readExample('ingest.sync_verified.json'));
+    const file = await readIngest(run);
+    const meta = path.join(run, '.exlab-wizard');
+    const elsewhere = makeTempDir();
+    fs.cpSync(meta, elsewhere, { recursive: true });
+    const before = fs.readFileSync(path.join(elsewhere, 'ingest.json'));
+    bindMount(elsewhere, meta);
+    try {
+      expect((await refusal()).message).toContain('.exlab-wizard is another filesystem mounted in the run');
+      await expect(
+        appendTransition(run, file!.record, { state: 'cleared', at: '2026-04-20T12:00:00Z', host: 'h' }),
+      ).rejects.toMatchObject({ code: 'ingest_unwritable', details: { error_code: 'EXDEV' } });
+      expect(fs.readFileSync(path.join(elsewhere, 'ingest.json'))).toEqual(before);
+    } finally {
+      unmount(meta);
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

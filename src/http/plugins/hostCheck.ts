@@ -26,6 +26,7 @@ const WILDCARD = new Set(['0.0.0.0', '::']);
 // A Host value is a name or address and a port, nothing else.
 const HOST_VALUE = /^[^@/?#\\\s]+$/;
 const SHOWN_HOST_LENGTH = 200;
+const MISSING_HOST = 'The request has no Host header, which HTTP/1.1 requires: send the name you call this service by (curl and browsers do).';
 
 export interface HostCheckOptions {
   // The address the service listens on, and the names it answers to besides.
@@ -38,6 +39,10 @@ export const hostCheck = fp<HostCheckOptions>(
     const served = servedHostNames(listenHost, allowedHosts);
     app.decorateRequest('hostServed', true);
     app.addHook('onRequest', async (request, reply) => {
+      // HTTP/1.1 requires one (RFC 9112 §3.2); HTTP/1.0 may go without.
+      if (request.headers.host === undefined && request.raw.httpVersion !== '1.0') {
+        return sendError(request, reply, { code: 'bad_request', message: MISSING_HOST, field: 'headers.host' });
+      }
       const host = request.headers.host ?? '';
       const name = hostNameOf(host);
       request.hostServed = name !== null && (LOOPBACK_NAME.test(name) || served.has(name));

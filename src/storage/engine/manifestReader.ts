@@ -27,6 +27,19 @@ export class ManifestInvalid extends Error {
   }
 }
 
+export const MOUNTED_IN_RUN = 'is another filesystem mounted in the run';
+
+// The manifest, or its folder (`relativePath`), is another filesystem
+// mounted in the run: the run is not one tree, which a survey reports.
+export class ManifestMounted extends ManifestInvalid {
+  constructor(
+    file: string,
+    readonly relativePath: string,
+  ) {
+    super(file, `${shownText(relativePath)} ${MOUNTED_IN_RUN}`);
+  }
+}
+
 // The manifest's entries, read as they are consumed; null when the run has
 // none. Throws ManifestInvalid (also while iterating) for one that exists but
 // cannot be used.
@@ -69,12 +82,14 @@ function openLines<T extends { path: string } | string>(
 
 function openManifestFile(run: DirHandle, file: string): number | null {
   const slash = file.lastIndexOf('/');
+  const folderPath = slash === -1 ? '' : file.slice(0, slash);
   let folder: DirHandle;
   try {
-    folder = run.openPath(slash === -1 ? '' : file.slice(0, slash));
+    folder = run.openPath(folderPath);
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT') return null;
+    if (code === 'EXDEV') throw new ManifestMounted(file, folderPath);
     throw new ManifestInvalid(file, code === 'ELOOP' || code === 'ENOTDIR' ? 'its folder is not a folder' : code);
   }
   const name = file.slice(slash + 1);
@@ -88,6 +103,7 @@ function openManifestFile(run: DirHandle, file: string): number | null {
     if (error instanceof ManifestInvalid) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT') return null;
+    if (code === 'EXDEV') throw new ManifestMounted(file, file);
     throw new ManifestInvalid(file, code === 'ELOOP' ? 'it is a symbolic link' : code);
   } finally {
     folder.close();

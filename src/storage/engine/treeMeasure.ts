@@ -9,7 +9,7 @@ import type { SyncRules, UnsyncedReport } from '../../domain/syncCheck.ts';
 import { MAX_UNSYNCED_REPORTED } from '../../domain/syncCheck.ts';
 import { sumOf } from '../../lib/sumOf.ts';
 import type { DirHandle } from '../dirHandle.ts';
-import { ManifestInvalid } from './manifestReader.ts';
+import { ManifestInvalid, ManifestMounted, MOUNTED_IN_RUN } from './manifestReader.ts';
 import { isMetaPath } from '../runLayout.ts';
 import { walkTree } from './treeWalk.ts';
 import { UnsyncedCollector } from './unsyncedScan.ts';
@@ -69,7 +69,7 @@ export function measureTree(root: DirHandle, options: MeasureOptions = {}): Tree
       },
       directoryDone: () => void open.pop(),
       unreadable(relativePath, code) {
-        const why = code === 'EXDEV' ? 'is another filesystem mounted in the run' : `cannot be read: ${code}`;
+        const why = code === 'EXDEV' ? MOUNTED_IN_RUN : `cannot be read: ${code}`;
         measure.problem ??= { kind: 'unreadable', path: shownText(relativePath) || '.', code, why };
       },
       leaf(entry) {
@@ -106,8 +106,10 @@ function collectorOrProblem(
   try {
     return new UnsyncedCollector(root, rules, share);
   } catch (error) {
-    if (!(error instanceof ManifestInvalid)) throw error;
-    measure.problem = { kind: 'manifest', message: error.message };
+    if (error instanceof ManifestMounted) {
+      measure.problem = { kind: 'unreadable', path: shownText(error.relativePath), code: 'EXDEV', why: MOUNTED_IN_RUN };
+    } else if (error instanceof ManifestInvalid) measure.problem = { kind: 'manifest', message: error.message };
+    else throw error;
     return null;
   }
 }
