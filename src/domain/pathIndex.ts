@@ -13,9 +13,9 @@ export class PathIndex {
   private low: Uint32Array;
   private used = 0;
 
-  // Sized so that `expected` paths fill SIZED_LOAD of it.
+  // Sized to take `expected` paths (at most: a manifest's line count) without growing.
   constructor(expected = 0) {
-    const slots = Math.max(MIN_SLOTS, Math.ceil(expected / SIZED_LOAD));
+    const slots = Math.max(MIN_SLOTS, Math.ceil(expected / MAX_LOAD));
     this.high = new Uint32Array(slots);
     this.low = new Uint32Array(slots);
   }
@@ -68,10 +68,8 @@ export class PathIndex {
 
 const MIN_SLOTS = 1024;
 // Linear probing stays short below this share of slots in use; past it the
-// table grows. A table sized for what is expected starts at SIZED_LOAD, so
-// that an estimate up to a quarter short still fits.
+// table grows.
 const MAX_LOAD = 0.75;
-const SIZED_LOAD = 0.6;
 
 // FNV-1a over UTF-16 code units; never 0, which marks an empty slot.
 function hashHigh(text: string): number {

@@ -51,9 +51,9 @@ describe('PathIndex', () => {
   it('takes the paths it was sized for without growing, and grows past them', () => {
     const index = new PathIndex(10_000);
     const sized = index.slots;
-    for (let i = 0; i < 12_000; i += 1) index.add(`f_${i}`);
+    for (let i = 0; i < 10_000; i += 1) index.add(`f_${i}`);
     expect(index.slots).toBe(sized);
-    for (let i = 12_000; i < 20_000; i += 1) index.add(`f_${i}`);
+    for (let i = 10_000; i < 20_000; i += 1) index.add(`f_${i}`);
     expect(index.slots).toBeGreaterThan(sized);
     expect(index.size).toBe(20_000);
     for (let i = 0; i < 20_000; i += 1) expect(index.has(`f_${i}`)).toBe(true);

@@ -18,6 +18,10 @@ export const MAX_LINE_BYTES = 64 * 1024;
 export const MAX_MANIFEST_BYTES = 1024 ** 3;
 // The index is sized up front for at most this many paths; it grows past it.
 const MAX_PRESIZED_PATHS = 10_000_000;
+// A part's share is an estimate (its part of the folders, not of the files):
+// its index is sized for this much more, so that a part a little larger than
+// its share does not grow it.
+const PART_MARGIN = 1.25;
 
 export class ManifestInvalid extends Error {
   constructor(file: string, why: string) {
@@ -45,7 +49,8 @@ export function loadManifestIndex(run: DirHandle, file: string, part?: ManifestP
   let lines = 0;
   const paths = openLines(run, file, manifestPathIn, (fd, bytes) => (lines = countLines(file, fd, bytes)));
   if (!paths) return null;
-  const index = new PathIndex(Math.min(MAX_PRESIZED_PATHS, Math.ceil(lines * Math.min(1, part?.share ?? 1))));
+  const share = part ? Math.min(1, part.share * PART_MARGIN) : 1;
+  const index = new PathIndex(Math.min(MAX_PRESIZED_PATHS, Math.ceil(lines * share)));
   for (const path of paths) if (!part || part.keep(path)) index.add(path);
   return index;
 }
