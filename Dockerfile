@@ -37,4 +37,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.STAGING_CLEANUP_LISTEN_PORT}/api/v1/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Listening on 0.0.0.0 needs a token: set STAGING_CLEANUP_CLEAR_TOKEN (or tokens in a config file).
-CMD ["node", "dist/main.js"]
+# A small young generation: the service's memory (README, "Memory").
+CMD ["node", "--max-semi-space-size=2", "dist/main.js"]

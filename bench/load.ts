@@ -1,9 +1,9 @@
 // npm run bench:load: autocannon, 50 connections for 20 s on the listing
 // and eligibility routes of the built service, while clears run alongside;
 // then the abusive mixes (abuse.ts), one after another. Prints requests per
-// second and latency percentiles, and a row per abuse; fails on any error,
-// timeout or status that is not 2xx, on any clear that is not 200, and on an
-// abuse that misses its goals.
+// second, latency percentiles and the peak RSS, and a row per abuse; fails on
+// any error, timeout or status that is not 2xx, on any clear that is not 200,
+// on a peak RSS over its target, and on an abuse that misses its goals.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,8 @@ import { peakRssMiB } from './measure.ts';
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.LOAD_SECONDS ?? 20);
+// Issue 29: the whole service (main thread and tree workers) at its peak.
+const LOAD_PEAK_RSS_MIB = 200;
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'staging-cleanup-load-'));
 const staging = path.join(base, 'staging');
 const files = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`frames/f${i}.tif`, 'x'.repeat(100)]));
@@ -72,7 +74,8 @@ try {
   console.log(`| latency p50 / p99 | ${result.latency.p50} ms / ${result.latency.p99} ms |`);
   console.log(`| clears alongside | ${clearStatuses.length} (all 200: ${clearStatuses.every((s) => s === 200)}) |`);
   console.log(`| errors, timeouts, non-2xx | ${result.errors}, ${result.timeouts}, ${result.non2xx} |`);
-  console.log(`| peak RSS | ${peakRssMiB(service.pid).toFixed(0)} MiB |`);
+  const peak = peakRssMiB(service.pid);
+  console.log(`| peak RSS (target ≤ ${LOAD_PEAK_RSS_MIB} MiB) | ${peak.toFixed(0)} MiB: ${peak <= LOAD_PEAK_RSS_MIB ? 'met' : 'MISSED'} |`);
   await service.stop();
   const abuse = await runAbuse(startBenchService, staging);
   console.log(`\n| abuse | limit | result | peak RSS | health p99 | pass |\n| --- | --- | --- | --- | --- | --- |`);
@@ -84,6 +87,10 @@ try {
   console.log(`\n${os.cpus().length} cores, Node ${process.version}; goals: ${ABUSE_GOALS}`);
   if (unexpected > 0) {
     console.error(`load test failed: ${unexpected} unexpected answers`);
+    process.exitCode = 1;
+  }
+  if (peak > LOAD_PEAK_RSS_MIB) {
+    console.error(`load test failed: peak RSS ${peak.toFixed(0)} MiB over ${LOAD_PEAK_RSS_MIB} MiB`);
     process.exitCode = 1;
   }
   if (abuse.some((row) => !row.pass)) {

@@ -100,8 +100,11 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
   const pressure = pressureOf(config);
 
   // Storage.
-  const pool = deps.pool ?? createTreeWorkerPool();
   const parallelism = defaultParallelism();
+  // A clear's shares take `parallelism` workers; one more serves listings
+  // and checks meanwhile. Each worker is an isolate of its own (about 13 MiB
+  // idle, more under load), so no more than that.
+  const pool = deps.pool ?? createTreeWorkerPool(parallelism + 1);
   const runner = createTreeRunner(pool, parallelism);
   const locks = deps.locks ?? createRunLocks({ staleMs: config.lock_stale_seconds * 1000, hostLabel, logger });
   // Pins the root's device and inode now: the folder the service starts on.

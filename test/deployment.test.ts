@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { describeAsRoot } from './helpers/root.ts';
 import { serviceMainFor } from './helpers/serviceCopy.ts';
-import { startService, type ServiceProcess } from './helpers/serviceProcess.ts';
+import { SERVICE_NODE_OPTIONS, startService, type ServiceProcess } from './helpers/serviceProcess.ts';
 import { makeRun, makeTempDir, snapshotTree } from './helpers/stagingTree.ts';
 
 const repo = path.join(import.meta.dirname, '..');
@@ -65,6 +65,15 @@ describe('Dockerfile', () => {
     expect(healthcheck).toContain('/api/v1/health');
     expect(dockerfile).not.toMatch(/VOLUME.*\/data\/staging/);
     expect(dockerfile).not.toMatch(/mkdir[^\n]*\/data\/staging/);
+  });
+});
+
+describe("the service's Node options", () => {
+  it('are the same in the Dockerfile, the systemd unit and npm start as in the tests and the benchmarks', () => {
+    const options = SERVICE_NODE_OPTIONS.join(' ');
+    expect(read('Dockerfile')).toContain(`CMD ["node", ${SERVICE_NODE_OPTIONS.map((option) => JSON.stringify(option)).join(', ')}, "dist/main.js"]`);
+    expect(read('ops/systemd/staging-cleanup.service')).toContain(`ExecStart=/usr/bin/node ${options} /opt/staging-cleanup/dist/main.js`);
+    expect((JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start).toBe(`node ${options} dist/main.js`);
   });
 });
 

@@ -66,7 +66,7 @@ describe('ops/systemd/staging-cleanup.service', () => {
     const configFile = path.join(SYSTEMD_DIR, 'config.yaml');
     const { config } = loadConfig({ argv: ['--config', configFile], env: {} });
     expect(writable.sort()).toEqual([config.staging_root, config.journal_dir].sort());
-    expect(service.get('ExecStart')).toBe('/usr/bin/node /opt/staging-cleanup/dist/main.js --config /etc/staging-cleanup/config.yaml');
+    expect(service.get('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 /opt/staging-cleanup/dist/main.js --config /etc/staging-cleanup/config.yaml');
   });
 
   it('takes the token from an environment file, not from its config or the unit', () => {

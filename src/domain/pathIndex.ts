@@ -1,43 +1,52 @@
 // A compact set of relative paths for manifests of any size: each path is
 // kept as a 64-bit hash (two independent 32-bit hashes) in an open-addressing
-// table of typed arrays, about 16 bytes a path instead of a string each. A
-// path not in the set is taken for a member only if both hashes collide with
-// a member's, about n / 2^64 (5e-14 for a million-file run).
+// table of typed arrays, 8 bytes a slot instead of a string a path. A path
+// not in the set is taken for a member only if both hashes collide with a
+// member's, about n / 2^64 (5e-14 for a million-file run).
+//
+// The table is sized from the number of paths expected (a manifest's lines),
+// not grown by doubling from small: each table outgrown stays allocated
+// until the isolate's next full collection, which external memory alone
+// seldom triggers, so doubling held about as much again as the table itself.
 export class PathIndex {
   private high: Uint32Array;
   private low: Uint32Array;
   private used = 0;
 
-  // Sized for about `expected` paths up front, so that it need not grow.
-  constructor(expected = 512) {
-    let capacity = 1024;
-    while (capacity < expected * 2) capacity *= 2;
-    this.high = new Uint32Array(capacity);
-    this.low = new Uint32Array(capacity);
+  // Sized to take `expected` paths (at most: a manifest's line count) without growing.
+  constructor(expected = 0) {
+    const slots = Math.max(MIN_SLOTS, Math.ceil(expected / MAX_LOAD));
+    this.high = new Uint32Array(slots);
+    this.low = new Uint32Array(slots);
   }
 
   get size(): number {
     return this.used;
   }
 
+  // What it holds in memory: 8 bytes a slot.
+  get slots(): number {
+    return this.high.length;
+  }
+
   add(path: string): void {
-    if ((this.used + 1) * 2 > this.high.length) this.grow();
+    if (this.used + 1 > this.high.length * MAX_LOAD) this.grow();
     if (this.insert(hashHigh(path), hashLow(path))) this.used += 1;
   }
 
   has(path: string): boolean {
     const high = hashHigh(path);
     const low = hashLow(path);
-    const mask = this.high.length - 1;
-    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
+    const slots = this.high.length;
+    for (let slot = low % slots; ; slot = slot + 1 === slots ? 0 : slot + 1) {
       if (this.high[slot] === 0 && this.low[slot] === 0) return false;
       if (this.high[slot] === high && this.low[slot] === low) return true;
     }
   }
 
   private insert(high: number, low: number): boolean {
-    const mask = this.high.length - 1;
-    for (let slot = low & mask; ; slot = (slot + 1) & mask) {
+    const slots = this.high.length;
+    for (let slot = low % slots; ; slot = slot + 1 === slots ? 0 : slot + 1) {
       if (this.high[slot] === 0 && this.low[slot] === 0) {
         this.high[slot] = high;
         this.low[slot] = low;
@@ -56,6 +65,11 @@ export class PathIndex {
     }
   }
 }
+
+const MIN_SLOTS = 1024;
+// Linear probing stays short below this share of slots in use; past it the
+// table grows.
+const MAX_LOAD = 0.75;
 
 // FNV-1a over UTF-16 code units; never 0, which marks an empty slot.
 function hashHigh(text: string): number {

@@ -48,6 +48,18 @@ describe('PathIndex', () => {
     for (let i = 50_000; i < 60_000; i += 1) expect(index.has(`d${i % 97}/frame_${i}.tif`)).toBe(false);
   });
 
+  it('takes the paths it was sized for without growing, and grows past them', () => {
+    const index = new PathIndex(10_000);
+    const sized = index.slots;
+    for (let i = 0; i < 10_000; i += 1) index.add(`f_${i}`);
+    expect(index.slots).toBe(sized);
+    for (let i = 10_000; i < 20_000; i += 1) index.add(`f_${i}`);
+    expect(index.slots).toBeGreaterThan(sized);
+    expect(index.size).toBe(20_000);
+    for (let i = 0; i < 20_000; i += 1) expect(index.has(`f_${i}`)).toBe(true);
+    expect(index.has('f_20000')).toBe(false);
+  });
+
   it('counts a path added twice once', () => {
     const index = new PathIndex();
     index.add('a');

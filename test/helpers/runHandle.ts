@@ -2,7 +2,7 @@
 // its parent's), for tests that drive storage functions directly.
 import fs from 'node:fs';
 import { DirHandle } from '../../src/storage/dirHandle.ts';
-import type { RunRef } from '../../src/storage/runDirectory.ts';
+import type { RunRef } from '../../src/storage/runRef.ts';
 import type { RunFolder } from '../../src/storage/engine/shellRemoval.ts';
 import { measureTree, type MeasureOptions, type TreeMeasure } from '../../src/storage/engine/treeMeasure.ts';
 

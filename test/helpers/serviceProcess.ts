@@ -5,6 +5,11 @@ import path from 'node:path';
 
 export const MAIN = path.join(import.meta.dirname, '..', '..', 'dist', 'main.js');
 
+// Node's options for the service, as the Dockerfile, the systemd unit and
+// `npm start` give them (test/deployment.test.ts checks): a young generation
+// of at most 2 MiB a semi-space instead of 16 (README, "Memory").
+export const SERVICE_NODE_OPTIONS = ['--max-semi-space-size=2'];
+
 export interface ServiceProcess {
   child: ChildProcess;
   // Resolves with the base URL once the service listens.
@@ -35,7 +40,7 @@ export function killStartedServices(): void {
 }
 
 export function startService(env: Record<string, string>, cwd: string, options: StartOptions = {}): ServiceProcess {
-  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, options.main ?? MAIN];
+  const [command = process.execPath, ...args] = [...(options.wrapper ?? []), process.execPath, ...SERVICE_NODE_OPTIONS, options.main ?? MAIN];
   const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', STAGING_CLEANUP_LISTEN_PORT: '0', ...env },

@@ -1,7 +1,7 @@
 // What lstat says of an entry, in a form that crosses to and from worker
 // threads: enough to tell whether the entry changed since last seen.
 import type { DirHandle, StatLike } from '../dirHandle.ts';
-import { withRun, type RunRef } from '../runDirectory.ts';
+import { withRun, type RunRef } from '../runRef.ts';
 import { INGEST_FILE, META_DIR } from '../runLayout.ts';
 
 export interface FileStamp {

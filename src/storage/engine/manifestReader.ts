@@ -16,10 +16,12 @@ const CHUNK = 64 * 1024;
 export const MAX_LINE_BYTES = 64 * 1024;
 // Ten million files at a hundred bytes a line.
 export const MAX_MANIFEST_BYTES = 1024 ** 3;
-// A manifest line is a hash, a separator and a path: about this many bytes.
-const TYPICAL_LINE_BYTES = 90;
 // The index is sized up front for at most this many paths; it grows past it.
-const MAX_PRESIZED_PATHS = 2_000_000;
+const MAX_PRESIZED_PATHS = 10_000_000;
+// A part's share is an estimate (its part of the folders, not of the files):
+// its index is sized for this much more, so that a part a little larger than
+// its share does not grow it.
+const PART_MARGIN = 1.25;
 
 export class ManifestInvalid extends Error {
   constructor(file: string, why: string) {
@@ -47,14 +49,22 @@ export function openManifest(run: DirHandle, file: string): Iterable<ManifestEnt
   return openLines(run, file, parseManifestLine);
 }
 
-// The manifest's paths (only those `keep` accepts, when given), or null when
-// the run has no manifest.
-export function loadManifestIndex(run: DirHandle, file: string, keep?: (path: string) => boolean): PathIndex | null {
-  let size = 0;
-  const paths = openLines(run, file, manifestPathIn, (bytes) => (size = bytes));
+// Which part of the manifest an index holds: the paths `keep` accepts, about
+// `share` of its lines (to size the index; a share too small only grows it).
+export interface ManifestPart {
+  keep: (path: string) => boolean;
+  share: number;
+}
+
+// The manifest's paths (only those of `part`, when given), or null when the
+// run has no manifest. The index is sized from the file's line count.
+export function loadManifestIndex(run: DirHandle, file: string, part?: ManifestPart): PathIndex | null {
+  let lines = 0;
+  const paths = openLines(run, file, manifestPathIn, (fd, bytes) => (lines = countLines(file, fd, bytes)));
   if (!paths) return null;
-  const index = new PathIndex(keep ? undefined : Math.min(MAX_PRESIZED_PATHS, Math.ceil(size / TYPICAL_LINE_BYTES)));
-  for (const path of paths) if (!keep || keep(path)) index.add(path);
+  const share = part ? Math.min(1, part.share * PART_MARGIN) : 1;
+  const index = new PathIndex(Math.min(MAX_PRESIZED_PATHS, Math.ceil(lines * share)));
+  for (const path of paths) if (!part || part.keep(path)) index.add(path);
   return index;
 }
 
@@ -62,7 +72,7 @@ function openLines<T extends { path: string } | string>(
   run: DirHandle,
   file: string,
   parse: (line: string) => T | null,
-  sized?: (bytes: number) => void,
+  sized?: (fd: number, bytes: number) => void,
 ): Iterable<T> | null {
   const fd = openManifestFile(run, file);
   if (fd === null) return null;
@@ -72,7 +82,7 @@ function openLines<T extends { path: string } | string>(
     if (stat.size > MAX_MANIFEST_BYTES) {
       throw new ManifestInvalid(file, `it is larger than ${MAX_MANIFEST_BYTES} bytes`);
     }
-    sized?.(stat.size);
+    sized?.(fd, stat.size);
   } catch (error) {
     closeFile(fd);
     throw error;
@@ -163,9 +173,23 @@ function tooLong(file: string, lineNumber: number): ManifestInvalid {
   return new ManifestInvalid(file, `line ${lineNumber} is longer than ${MAX_LINE_BYTES} bytes`);
 }
 
-function readChunk(file: string, fd: number, buffer: Buffer): number {
+// The newlines in the first `bytes` of the file, read at their positions
+// (the file's own offset, where the lines are read from, does not move).
+function countLines(file: string, fd: number, bytes: number): number {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  let lines = 0;
+  for (let position = 0; position < bytes; ) {
+    const chunk = buffer.subarray(0, readChunk(file, fd, buffer, position));
+    if (chunk.length === 0) break;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+    position += chunk.length;
+  }
+  return lines + 1;
+}
+
+function readChunk(file: string, fd: number, buffer: Buffer, position: number | null = null): number {
   try {
-    return fs.readSync(fd, buffer);
+    return fs.readSync(fd, buffer, 0, buffer.length, position);
   } catch (error) {
     throw new ManifestInvalid(file, errorCode(error));
   }

@@ -18,6 +18,7 @@
 // shell (shellRemoval.ts).
 import { lateReason, type SyncRules } from '../../domain/syncCheck.ts';
 import { DirHandle, errorCode, type DirEntry, type EntryStat, type StatedEntry } from '../dirHandle.ts';
+import { sumOf } from '../../lib/sumOf.ts';
 import { INGEST_PATH, isMetaPath, META_DIR } from '../runLayout.ts';
 import { Tally, type DeleteOptions, type DeleteOutcome } from './deleteTally.ts';
 import type { DirectoryStamp, TreeMeasure } from './treeMeasure.ts';
@@ -36,6 +37,9 @@ export interface DeleteContentsArgs {
   // Every directory the survey saw, to tell a folder that appeared since.
   surveyed: string[];
   surveyStartedAtMs: number;
+  // About what part of the run's files these directories hold: the share of
+  // the manifest a changed folder makes this share load.
+  manifestShare: number;
   rules?: SyncRules;
 }
 
@@ -51,6 +55,7 @@ export function surveyedContents(
     directories,
     surveyed: survey.directories.map((directory) => directory.relativePath),
     surveyStartedAtMs: survey.startedAtMs,
+    manifestShare: survey.files > 0 ? sumOf(directories, (directory) => directory.files) / survey.files : 1,
     ...(rules ? { rules } : {}),
   };
 }
@@ -177,7 +182,7 @@ class ContentsRemoval {
   // Judges only this share's folders, holding only their part of the manifest.
   private shareJudge(rules: SyncRules): StagedFileJudge {
     const folders = new Set(this.args.directories.map((directory) => directory.relativePath));
-    return createKeepingJudge(this.folderOfRun, rules, (path) => folders.has(folderOf(path)));
+    return createKeepingJudge(this.folderOfRun, rules, { keep: (path) => folders.has(folderOf(path)), share: this.args.manifestShare });
   }
 
   private entriesOf<T extends DirEntry>(directory: DirectoryStamp, list: () => T[]): T[] {

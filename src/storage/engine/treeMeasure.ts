@@ -51,12 +51,15 @@ export interface MeasureOptions {
   // stamp belongs to the share that holds its top-level files.
   topLevel?: readonly string[];
   recordRoot?: boolean;
+  // About what part of the run's files those names hold (to size their part
+  // of the manifest index).
+  share?: number;
 }
 
 export function measureTree(root: DirHandle, options: MeasureOptions = {}): TreeMeasure {
   const share = options.topLevel ? new Set(options.topLevel) : undefined;
   const measure = emptyMeasure();
-  const collector = options.rules ? collectorOrProblem(root, options.rules, share, measure) : null;
+  const collector = options.rules ? collectorOrProblem(root, options.rules, share, options.share, measure) : null;
   const open: DirectoryStamp[] = [];
   const recordRoot = options.recordRoot ?? true;
   walkTree(
@@ -101,10 +104,11 @@ function collectorOrProblem(
   root: DirHandle,
   rules: SyncRules,
   share: ReadonlySet<string> | undefined,
+  partOfRun: number | undefined,
   measure: TreeMeasure,
 ): UnsyncedCollector | null {
   try {
-    return new UnsyncedCollector(root, rules, share);
+    return new UnsyncedCollector(root, rules, share, partOfRun);
   } catch (error) {
     if (error instanceof ManifestMounted) {
       measure.problem = { kind: 'unreadable', path: shownText(error.relativePath), code: 'EXDEV', why: MOUNTED_IN_RUN };

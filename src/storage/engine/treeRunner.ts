@@ -37,7 +37,10 @@ export function createTreeRunner(pool: TreeWorkerPool, parallelism = defaultPara
       const parts = await allSettledOrStop(
         stopFlag,
         shares.map((share, index) => {
-          const options = { ...(rules ? { rules } : {}), ...(share ? { topLevel: share, recordRoot: index === 0 } : {}) };
+          const options = {
+            ...(rules ? { rules } : {}),
+            ...(share ? { topLevel: share.names, share: share.part, recordRoot: index === 0 } : {}),
+          };
           return pool.run('measure', { runs: [{ run: { fd: runFd }, ...options }] }, undefined, stopFlag).result.then(([measure]) => {
             if (!measure) throw new Error('the run could not be opened');
             return measure;
@@ -124,8 +127,9 @@ async function allSettledOrStop<T>(stopFlag: Int32Array, shares: Array<Promise<T
 }
 
 // The run's top-level names in shares: folders spread over the shares, and
-// the top-level files and .exlab-wizard with the first. Null: walk it whole.
-async function topLevelShares(runFd: number, parallelism: number): Promise<Array<string[] | null>> {
+// the top-level files and .exlab-wizard with the first, each with the part
+// of the folders it holds. Null: walk it whole.
+async function topLevelShares(runFd: number, parallelism: number): Promise<Array<{ names: string[]; part: number } | null>> {
   if (parallelism < 2) return [null];
   const entries = await fs
     .readdir(`/proc/self/fd/${runFd}`, { encoding: 'buffer', withFileTypes: true })
@@ -133,11 +137,11 @@ async function topLevelShares(runFd: number, parallelism: number): Promise<Array
     .catch(() => []);
   const folders = entries.filter((entry) => entry.isDirectory && entry.name !== META_DIR).map((entry) => entry.name);
   if (folders.length < 2) return [null];
-  const shares = roundRobin(folders, parallelism);
+  const shares = roundRobin(folders, parallelism).map((names) => ({ names, part: names.length / folders.length }));
   const names = new Set(folders);
   const rest = entries.filter((entry) => !names.has(entry.name)).map((entry) => entry.name);
-  shares[0]?.push(...rest);
-  return shares.filter((share, index) => index === 0 || share.length > 0);
+  shares[0]?.names.push(...rest);
+  return shares.filter((share, index) => index === 0 || share.names.length > 0);
 }
 
 // Directories spread so that each share holds about as many files.

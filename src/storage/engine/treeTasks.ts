@@ -2,7 +2,7 @@
 // functions over the disk that report progress through a callback.
 import { stampRuns, type RunStampRequest } from './fileStamp.ts';
 import { checkNasCopy, type NasCheckArgs } from './nasCopyCheck.ts';
-import { withRun, type RunRef } from '../runDirectory.ts';
+import { withRun, type RunRef } from '../runRef.ts';
 import type { DeleteProgress } from './deleteTally.ts';
 import { removeSurveyedShell, type RunFolder } from './shellRemoval.ts';
 import { deleteDirectoryContents, type DeleteContentsArgs } from './treeDelete.ts';

@@ -10,16 +10,16 @@ import {
   type UnsyncedReport,
 } from '../../domain/syncCheck.ts';
 import type { DirHandle, StatLike } from '../dirHandle.ts';
-import { loadManifestIndex, ManifestInvalid } from './manifestReader.ts';
+import { loadManifestIndex, ManifestInvalid, type ManifestPart } from './manifestReader.ts';
 import { isMetaPath } from '../runLayout.ts';
 
 export type StagedFileJudge = (relativePath: string, stat: StatLike) => UnsyncedReason | null;
 
-// A judge for one run's files (or only for the paths `keep` accepts: a share
-// of the run, so that each thread holds only its part of a large manifest).
+// A judge for one run's files (or only for those of `part`: a share of the
+// run, so that each thread holds only its part of a large manifest).
 // Throws ManifestInvalid for a manifest that exists but cannot be used.
-function createStagedFileJudge(run: DirHandle, rules: SyncRules, keep?: (path: string) => boolean): StagedFileJudge {
-  const manifest = loadManifestIndex(run, rules.manifestPath, keep);
+function createStagedFileJudge(run: DirHandle, rules: SyncRules, part?: ManifestPart): StagedFileJudge {
+  const manifest = loadManifestIndex(run, rules.manifestPath, part);
   return (relativePath, stat) =>
     isMetaPath(relativePath) ? null : judgeStagedFile(relativePath, stat, manifest, rules);
 }
@@ -37,9 +37,9 @@ export function folderOf(path: string): string {
 
 // The same, except that a manifest that cannot be used keeps every staged
 // file (fail closed): for the deletion, which must go on judging.
-export function createKeepingJudge(run: DirHandle, rules: SyncRules, keep?: (path: string) => boolean): StagedFileJudge {
+export function createKeepingJudge(run: DirHandle, rules: SyncRules, part?: ManifestPart): StagedFileJudge {
   try {
-    return createStagedFileJudge(run, rules, keep);
+    return createStagedFileJudge(run, rules, part);
   } catch (error) {
     if (!(error instanceof ManifestInvalid)) throw error;
     return (relativePath) => (isMetaPath(relativePath) ? null : 'manifest_invalid');
@@ -51,8 +51,9 @@ export class UnsyncedCollector {
   readonly report: UnsyncedReport = { paths: [], count: 0 };
   private readonly judge: StagedFileJudge;
 
-  constructor(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>) {
-    this.judge = createStagedFileJudge(run, rules, topLevel && ((path) => topLevel.has(firstSegment(path))));
+  // `topLevel`: only the files under these top-level names, about `share` of the run's.
+  constructor(run: DirHandle, rules: SyncRules, topLevel?: ReadonlySet<string>, share = 1) {
+    this.judge = createStagedFileJudge(run, rules, topLevel && { keep: (path) => topLevel.has(firstSegment(path)), share });
   }
 
   consider(relativePath: string, stat: StatLike): void {

@@ -35,6 +35,22 @@ describe('the checksum manifest, read through the run descriptor', () => {
     expect((await entries()).map((entry) => entry.path)).toEqual(names);
   });
 
+  it('sizes the index from the manifest\'s lines, and a part of it from its share, without growing', async () => {
+    const names = Array.from({ length: 14_000 }, (_, i) => `${i % 2 ? 'odd' : 'even'}/f_${i}.raw`);
+    writeManifest(names.map((name) => `${HASH}  ${name}\n`).join(''));
+    const [whole, part] = await withRunAt(run, (opened) => [
+      loadManifestIndex(opened.run, FILE),
+      loadManifestIndex(opened.run, FILE, { keep: (name) => name.startsWith('odd/'), share: 0.5 }),
+    ]);
+    expect(whole?.size).toBe(14_000);
+    expect(part?.size).toBe(7000);
+    // Grown by doubling from 1024 slots, they would hold 32768 and 16384.
+    expect(whole?.slots).toBeLessThan(1.75 * 14_000);
+    expect(part?.slots).toBeLessThan(1.75 * 7000);
+    expect(names.every((name) => whole?.has(name))).toBe(true);
+    expect(names.every((name) => part?.has(name) === name.startsWith('odd/'))).toBe(true);
+  });
+
   it('keeps the bytes of a name that is not UTF-8, as a byte string', async () => {
     writeManifest(Buffer.concat([Buffer.from(`${HASH}  Messung_`), Buffer.from([0xe9]), Buffer.from('.raw\n')]));
     const index = await withRunAt(run, (opened) => loadManifestIndex(opened.run, FILE));
