@@ -172,8 +172,8 @@ export class DirHandle {
   // The mount this folder is on (statx's mnt_id; before Linux 5.8, that of
   // /proc/self/fdinfo): folders on either side of a mount point differ in it,
   // bind mounts of one filesystem included (they share st_dev). Synchronous:
-  // the kernel answers from memory, never waiting on a disk.
-  // A descriptor's mount never changes, so it is asked once.
+  // the kernel answers from memory, never waiting on a disk. Asked once: a
+  // descriptor's mount never changes.
   mountId(): number {
     this.mount ??= this.askMountId();
     return this.mount;

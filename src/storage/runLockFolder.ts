@@ -28,9 +28,9 @@ const CLAIM = 'takeover';
 const HOLDER_MAX_BYTES = 4096;
 // Claims left by takers that died mid-way, one inside the other.
 const MAX_CLAIM_DEPTH = 8;
-// How long a lock folder being removed waits, in steps, for a claim made in
-// its last moment to be given up (about a second in all).
-const CLAIM_WAITS_MS = [1, 5, 20, 50, 100, 200, 300, 300];
+// When a lock folder being removed is tried (the first at once), waiting
+// for a claim made in its last moment to be given up: about a second in all.
+const CLAIM_WAITS_MS = [0, 1, 5, 20, 50, 100, 200, 300, 300];
 
 // Something at a lock's name that is not a lock folder of this service.
 export class InvalidLock extends Error {
@@ -268,7 +268,7 @@ export async function removeLockFolder(parent: DirHandle, name: string, folder: 
   }
   const claimedOnly = (): boolean => folder.dir.entries().every((entry) => entry.name === CLAIM);
   let failure: unknown = null;
-  for (const waitMs of [0, ...CLAIM_WAITS_MS]) {
+  for (const waitMs of CLAIM_WAITS_MS) {
     if (waitMs > 0) await delay(waitMs);
     if (parent.lstatOrNull(name)?.ino !== folder.ino) break;
     try {

@@ -24,12 +24,13 @@ const open: Array<{ service: Program; base: string }> = [];
 // One pool of tree workers per test file: starting workers under tsx is slow.
 const pool = createTreeWorkerPool();
 
+// Trees of tens of thousands of files to remove: slow on a loaded machine.
 afterEach(async () => {
   for (const { service, base } of open.splice(0)) {
     await service.close(1000);
     fs.rmSync(base, { recursive: true, force: true });
   }
-});
+}, 120_000);
 afterAll(() => pool.close());
 
 // `restartOf`: the program started again on another harness's folders.

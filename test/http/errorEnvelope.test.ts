@@ -211,7 +211,7 @@ describe("Node's own client errors, in the envelope with their documented code",
     expect(answer.body.error.message).toContain('not valid HTTP/1.1');
   });
 
-  it('answers an HTTP/1.1 request without Host with 400 bad_request naming the header, health included, and HTTP/1.0 without Host as a name not served', async () => {
+  it('answers an HTTP/1.1 request without Host, or any with two, with 400 bad_request naming the header, health included, and HTTP/1.0 without Host as a name not served', async () => {
     const h = await createAppHarness();
     const url = await listen(h);
     for (const route of ['/api/v1/health', '/api/v1/staging']) {
@@ -221,6 +221,8 @@ describe("Node's own client errors, in the envelope with their documented code",
         error: { code: 'bad_request', field: 'headers.host', message: expect.stringContaining('no Host header'), trace_id: answer.headers['x-trace-id'] },
       });
     }
+    const several = await sendRaw(url, 'GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n');
+    expect([several.status, several.body.error.code, several.body.error.message]).toEqual([400, 'bad_request', expect.stringContaining('more than one Host')]);
     const unnamed = await sendRaw(url, 'GET /api/v1/staging HTTP/1.0\r\n\r\n');
     expect([unnamed.status, unnamed.body.error.code]).toEqual([421, 'host_not_allowed']);
     expect((await sendRaw(url, 'GET /api/v1/health HTTP/1.0\r\n\r\n')).status).toBe(200);

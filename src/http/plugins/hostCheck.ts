@@ -27,6 +27,7 @@ const WILDCARD = new Set(['0.0.0.0', '::']);
 const HOST_VALUE = /^[^@/?#\\\s]+$/;
 const SHOWN_HOST_LENGTH = 200;
 const MISSING_HOST = 'The request has no Host header, which HTTP/1.1 requires: send the name you call this service by (curl and browsers do).';
+const SEVERAL_HOSTS = 'The request has more than one Host header: send one, the name you call this service by.';
 
 export interface HostCheckOptions {
   // The address the service listens on, and the names it answers to besides.
@@ -39,9 +40,11 @@ export const hostCheck = fp<HostCheckOptions>(
     const served = servedHostNames(listenHost, allowedHosts);
     app.decorateRequest('hostServed', true);
     app.addHook('onRequest', async (request, reply) => {
-      // HTTP/1.1 requires one (RFC 9112 §3.2); HTTP/1.0 may go without.
-      if (request.headers.host === undefined && request.raw.httpVersion !== '1.0') {
-        return sendError(request, reply, { code: 'bad_request', message: MISSING_HOST, field: 'headers.host' });
+      // HTTP/1.1 requires exactly one (RFC 9112 §3.2); HTTP/1.0 may go
+      // without. Node keeps only the first of several, so they are counted.
+      const hosts = request.raw.rawHeaders.filter((name, index) => index % 2 === 0 && name.toLowerCase() === 'host').length;
+      if (hosts > 1 || (hosts === 0 && request.raw.httpVersion !== '1.0')) {
+        return sendError(request, reply, { code: 'bad_request', message: hosts > 1 ? SEVERAL_HOSTS : MISSING_HOST, field: 'headers.host' });
       }
       const host = request.headers.host ?? '';
       const name = hostNameOf(host);
