@@ -21,7 +21,7 @@ import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
 import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fileStamp.ts';
 import type { IngestFile } from '../storage/ingestStore.ts';
-import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
+import { GONE, type StagedRun, type StagedRuns } from '../storage/stagedRun.ts';
 import { OtherFilesystem } from '../storage/runDirectory.ts';
 import type { RunRef } from '../storage/runRef.ts';
 import type { FolderProblem } from '../storage/stagingScan.ts';
@@ -83,10 +83,20 @@ export class RunCatalog {
     private readonly rulesFor: RulesFor,
   ) {}
 
-  // What each leaf holds now: a run, a problem of the run or of its folder, or nothing (no ingest.json yet).
-  async readRuns(leaves: readonly RunLocation[]): Promise<LeafOutcome[]> {
-    const readings = await this.read(leaves);
-    return readings.map((reading) => (reading.kind === 'run' ? { kind: 'run', entry: entryOf(reading) } : reading));
+  // What each leaf holds now: a run, a problem of the run or of its folder,
+  // or nothing (no ingest.json yet). `look` is asked of each run this
+  // reading opens, before its record is read (one opening serves both); its
+  // answer is `looked`, absent for a run not opened (its record unchanged).
+  async readRuns<T>(
+    leaves: readonly RunLocation[],
+    look?: (run: StagedRun) => Promise<T>,
+  ): Promise<Array<{ outcome: LeafOutcome; looked?: T }>> {
+    const looked = new Map<number, T>();
+    const readings = await this.read(leaves, look && ((index, run) => look(run).then((answer) => void looked.set(index, answer))));
+    return readings.map((reading, index) => ({
+      outcome: reading.kind === 'run' ? { kind: 'run', entry: entryOf(reading) } : reading,
+      ...(looked.has(index) ? { looked: looked.get(index) as T } : {}),
+    }));
   }
 
   // A run no longer in the tree.
@@ -106,7 +116,7 @@ export class RunCatalog {
     return this.cache.get(runPath)?.measure?.files ?? null;
   }
 
-  private async read(leaves: readonly RunLocation[]): Promise<LeafReading[]> {
+  private async read(leaves: readonly RunLocation[], look?: (index: number, run: StagedRun) => Promise<void>): Promise<LeafReading[]> {
     // The manifest a run's measure judges by, when known; else the usual one.
     const manifests = leaves.map((location) => this.cache.get(location.runPath)?.manifest?.path ?? USUAL_MANIFEST);
     const stamps = await this.stampsOf(leaves, manifests);
@@ -116,7 +126,7 @@ export class RunCatalog {
       const unchanged = cached && stamp?.meta?.kind === 'directory' && sameStamp(stamp.ingest, cached.ingest.stamp);
       const reading: LeafReading = unchanged
         ? { kind: 'run', location, ingest: cached.ingest, measure: null }
-        : await this.readLeaf(location);
+        : await this.readLeaf(location, look && ((run) => look(index, run)));
       if (
         reading.kind === 'run' &&
         unchanged &&
@@ -162,9 +172,12 @@ export class RunCatalog {
     return { stagingRoot: this.root.path, rootPin: this.root.pin(), bytePath: location.segments.join('/') };
   }
 
-  private async readLeaf(location: RunLocation): Promise<LeafReading> {
+  private async readLeaf(location: RunLocation, look?: (run: StagedRun) => Promise<void>): Promise<LeafReading> {
     try {
-      const ingest = await this.runs.opened(location, (run) => run.readIngest());
+      const ingest = await this.runs.opened(location, async (run) => {
+        await look?.(run);
+        return run.readIngest();
+      });
       return ingest === GONE || !ingest ? { kind: 'none' } : { kind: 'run', location, ingest, measure: null };
     } catch (error) {
       // Swapped for a link or a file since it was listed: no longer a run.

@@ -20,7 +20,8 @@ import type { RunLocation } from '../domain/runPath.ts';
 import { filesystemTypeOf, notificationsMissOn } from '../domain/mountTable.ts';
 import { coalesced } from '../lib/coalesced.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
-import { GONE, type StagedRuns, type WatchedFolder } from '../storage/stagedRun.ts';
+import { GONE, type StagedRun, type StagedRuns, type WatchedFolder } from '../storage/stagedRun.ts';
+import type { DirectoryStamp } from '../storage/engine/treeMeasure.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import { scanStagingTree, type FolderProblem } from '../storage/stagingScan.ts';
 import { TreeNotifications } from '../storage/treeNotifications.ts';
@@ -29,6 +30,10 @@ import type { CatalogEntry, CatalogProblem, LeafOutcome, RunCatalog } from './ru
 const META_FOLDER = '.exlab-wizard';
 // Runs opened at once to ask what changes them.
 const LOOK_CONCURRENCY = 32;
+// Runs read as one batch (see readRuns).
+const READ_BATCH = 500;
+// A run's folders watched when it is opened to be read: itself and its record's.
+const WATCHED_FIRST: readonly string[] = ['', META_FOLDER];
 
 export interface IndexedTree {
   entries: Array<{ entry: CatalogEntry; writeRefusal: CleanupError | null }>;
@@ -57,6 +62,11 @@ export interface StagingIndexOptions {
   maxWatches: number;
   // false: no notifications at all (every answer walks the tree).
   notifications: boolean;
+}
+
+interface Looked {
+  writeRefusal: CleanupError | null;
+  watches: Set<number> | null;
 }
 
 interface IndexedRun {
@@ -230,8 +240,11 @@ export function createStagingIndex(
       })
       .map(({ location }) => location);
 
-  // Reads the runs again, then watches their folders: a folder whose stamp
-  // moved between the reading and its watch is read again next time.
+  // Reads the runs again. Each run opened to read its record is watched in
+  // that same opening, before the record is read, with the folders it is
+  // known to have; a folder found by the measure and not yet watched is
+  // watched in a second opening, after it, and a folder whose stamp moved in
+  // between is read again next time.
   const readRuns = async (locations: readonly RunLocation[]): Promise<void> => {
     for (const location of locations) {
       const key = keyOf(location.segments);
@@ -239,37 +252,61 @@ export function createStagingIndex(
       // kept by stamps (a file appended to changes no folder's).
       if (stale.delete(key) && indexed.get(key)?.watches) catalog.forget(location.runPath);
     }
-    const outcomes = await catalog.readRuns(locations);
+    // In batches, two at a time: one batch's records are read on this thread
+    // while the other's folders are measured by the tree workers.
+    const batches: RunLocation[][] = [];
+    for (let at = 0; at < locations.length; at += READ_BATCH) batches.push(locations.slice(at, at + READ_BATCH));
+    const read = (await mapLimited(batches, 2, (batch) => catalog.readRuns(batch, (run) => look(run, null)))).flat();
     await mapLimited(locations, LOOK_CONCURRENCY, async (location, index) => {
-      const outcome = outcomes[index] ?? { kind: 'none' as const };
+      const { outcome, looked: first } = read[index] ?? { outcome: { kind: 'none' as const } };
       const key = keyOf(location.segments);
-      const looked = await runs
-        .opened(location, async (run) => ({
-          writeRefusal: outcome.kind === 'run' && clearable(outcome.entry) ? await run.writeRefusal() : null,
-          watches: watchRun(key, outcome, (paths) => run.watchFolders(notifications as TreeNotifications, paths)),
-        }))
-        // Changed under the reading (swapped for a link, on another
-        // filesystem): its reading says so, and it is read again next time.
-        .catch((error: unknown) => (isCleanupError(error) ? GONE : Promise.reject(error)));
+      const looked =
+        first && watchesAll(first.watches, outcome)
+          ? first
+          : await runs
+              .opened(location, (run) => look(run, outcome))
+              // Changed under the reading (swapped for a link, on another
+              // filesystem): its reading says so, and it is read again next time.
+              .catch((error: unknown) => (isCleanupError(error) ? GONE : Promise.reject(error)));
       const previous = indexed.get(key);
       const watches = looked === GONE ? null : looked.watches;
       if (previous?.watches && previous.watches !== watches) for (const wd of previous.watches) if (!watches?.has(wd)) owners.delete(wd);
-      indexed.set(key, { location, outcome, writeRefusal: looked === GONE ? null : looked.writeRefusal, watches });
+      indexed.set(key, {
+        location,
+        outcome,
+        writeRefusal: looked !== GONE && outcome.kind === 'run' && clearable(outcome.entry) ? looked.writeRefusal : null,
+        watches,
+      });
     });
   };
 
   const clearable = (entry: CatalogEntry): boolean => isClearableOrResumable(entry.record.view.current_state);
 
+  // Why the opened run could not be removed, and its folders' watches: those
+  // `outcome` measured (stamps compared), or before it is read only the run
+  // and its .exlab-wizard folder.
+  const look = async (run: StagedRun, outcome: LeafOutcome | null): Promise<Looked> => {
+    const measured = outcome?.kind === 'run' ? (outcome.entry.measure?.directories ?? []) : [];
+    return {
+      writeRefusal: await run.writeRefusal(),
+      watches: watchRun(run.location, measured, (paths) => run.watchFolders(notifications as TreeNotifications, paths)),
+    };
+  };
+
+  // Whether the watches cover every folder the reading measured.
+  const watchesAll = (watches: Set<number> | null, outcome: LeafOutcome): boolean =>
+    watches !== null && (outcome.kind !== 'run' || (outcome.entry.measure?.directories ?? []).every(({ relativePath }) => WATCHED_FIRST.includes(relativePath)));
+
   // The watches of a run's folders, or null when they cannot all be watched
-  // (or one changed since it was read).
+  // (or one changed since it was measured).
   const watchRun = (
-    key: string,
-    outcome: LeafOutcome,
+    location: RunLocation,
+    measured: readonly DirectoryStamp[],
     watchFolders: (paths: string[]) => Array<WatchedFolder | null | 'limit'>,
   ): Set<number> | null => {
     if (!notifications) return null;
-    const measured = outcome.kind === 'run' ? (outcome.entry.measure?.directories ?? []) : [];
-    const paths = [...new Set(['', META_FOLDER, ...measured.map((folder) => folder.relativePath)])];
+    const key = keyOf(location.segments);
+    const paths = [...new Set([...WATCHED_FIRST, ...measured.map((folder) => folder.relativePath)])];
     if (watchCount() + paths.length > options.maxWatches) {
       limitReached = true;
       return null;
