@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -477,6 +478,94 @@ static napi_value MountId(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// Change notifications (inotify) on folders held open: the staging index
+// (README "Speed, and how fresh a row is") reads them when it is asked, so
+// that an unchanged tree costs no directory reads.
+
+// inotifyInit() -> a non-blocking inotify descriptor.
+static napi_value InotifyInit(napi_env env, napi_callback_info info) {
+  (void)info;
+  return fd_result(env, inotify_init1(IN_NONBLOCK | IN_CLOEXEC), "inotify_init1");
+}
+
+#define WATCH_MASK                                                                                         \
+  (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE |          \
+   IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+
+// inotifyWatch(inotifyFd, dirfd) -> the watch descriptor of the folder open
+// at dirfd: named through /proc/self/fd, so it is exactly the folder held,
+// whatever its path names by now (no link in the tree is followed).
+static napi_value InotifyWatch(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  int notify_fd, dirfd;
+  char path[64];
+  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &notify_fd) || !get_fd(env, argv[1], &dirfd)) {
+    return throw_type(env, "inotifyWatch(inotifyFd, dirfd)");
+  }
+  snprintf(path, sizeof path, "/proc/self/fd/%d", dirfd);
+  int wd = inotify_add_watch(notify_fd, path, WATCH_MASK);
+  if (wd < 0) return throw_errno(env, errno, "inotify_add_watch");
+  napi_create_int32(env, wd, &result);
+  return result;
+}
+
+// inotifyUnwatch(inotifyFd, wd): a watch already gone (its folder removed) is no error.
+static napi_value InotifyUnwatch(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int notify_fd, wd;
+  if (!get_args(env, info, 2, argv) || !get_fd(env, argv[0], &notify_fd) || !get_fd(env, argv[1], &wd)) {
+    return throw_type(env, "inotifyUnwatch(inotifyFd, wd)");
+  }
+  if (inotify_rm_watch(notify_fd, wd) != 0 && errno != EINVAL) return throw_errno(env, errno, "inotify_rm_watch");
+  return NULL;
+}
+
+// inotifyRead(inotifyFd) -> Int32Array [wd, mask, hasName, ...]: every event
+// queued, until none is left. An overflow is wd -1 with IN_Q_OVERFLOW; a
+// folder's own change (not of an entry in it) has hasName 0.
+static napi_value InotifyRead(napi_env env, napi_callback_info info) {
+  napi_value argv[1], buffer, result;
+  int notify_fd;
+  if (!get_args(env, info, 1, argv) || !get_fd(env, argv[0], &notify_fd)) return throw_type(env, "inotifyRead(inotifyFd)");
+  size_t count = 0, capacity = 256;
+  int32_t *events = malloc(capacity * 3 * sizeof(int32_t));
+  if (!events) return throw_errno(env, ENOMEM, "malloc");
+  char chunk[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
+  for (;;) {
+    ssize_t length = read(notify_fd, chunk, sizeof chunk);
+    if (length < 0 && errno == EINTR) continue;
+    if (length < 0 && errno == EAGAIN) break;
+    if (length <= 0) {
+      int code = length < 0 ? errno : EIO;
+      free(events);
+      return throw_errno(env, code, "read");
+    }
+    for (char *at = chunk; at < chunk + length;) {
+      const struct inotify_event *event = (const struct inotify_event *)at;
+      if (count == capacity) {
+        capacity *= 2;
+        int32_t *grown = realloc(events, capacity * 3 * sizeof(int32_t));
+        if (!grown) {
+          free(events);
+          return throw_errno(env, ENOMEM, "realloc");
+        }
+        events = grown;
+      }
+      events[count * 3] = event->wd;
+      events[count * 3 + 1] = (int32_t)event->mask;
+      events[count * 3 + 2] = event->len > 0 && event->name[0] != '\0';
+      count += 1;
+      at += sizeof(struct inotify_event) + event->len;
+    }
+  }
+  void *data;
+  napi_create_arraybuffer(env, count * 3 * sizeof(int32_t), &data, &buffer);
+  if (count) memcpy(data, events, count * 3 * sizeof(int32_t));
+  free(events);
+  napi_create_typedarray(env, napi_int32_array, count * 3, buffer, 0, &result);
+  return result;
+}
+
 static void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);
@@ -496,5 +585,9 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "fstatvfs", Fstatvfs);
   export_function(env, exports, "mkdirOpenat", MkdirOpenat);
   export_function(env, exports, "mountId", MountId);
+  export_function(env, exports, "inotifyInit", InotifyInit);
+  export_function(env, exports, "inotifyWatch", InotifyWatch);
+  export_function(env, exports, "inotifyUnwatch", InotifyUnwatch);
+  export_function(env, exports, "inotifyRead", InotifyRead);
   return exports;
 }

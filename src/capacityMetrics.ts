@@ -5,20 +5,12 @@ import { Gauge, type Registry } from 'prom-client';
 import { CAPACITY_CLASSES } from './domain/capacityClass.ts';
 import type { CapacityAnswer } from './service/capacityAnswer.ts';
 import type { MetricSources } from './metricSources.ts';
-
-// Gauges collected within this long of each other share one answer.
-const SHARED_MS = 1000;
+import { sharedInFlight } from './lib/sharedInFlight.ts';
 
 type Reading = (answer: CapacityAnswer, gauge: Gauge) => void;
 
 export function registerCapacityMetrics(registry: Registry, sources: Pick<MetricSources, 'capacity' | 'pressure'>): void {
-  let last: { at: number; answer: Promise<CapacityAnswer | null> } | null = null;
-  const answer = (): Promise<CapacityAnswer | null> => {
-    if (!last || performance.now() - last.at > SHARED_MS) {
-      last = { at: performance.now(), answer: sources.capacity.answer().catch(() => null) };
-    }
-    return last.answer;
-  };
+  const answer = sharedInFlight((): Promise<CapacityAnswer | null> => sources.capacity.answer().catch(() => null));
   const gauge = (name: string, help: string, read: Reading, labelNames: string[] = []): void => {
     new Gauge({
       name,

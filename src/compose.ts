@@ -18,13 +18,14 @@ import { createCapacity, type Capacity } from './service/capacity.ts';
 import { createClears, type Clears } from './service/clears.ts';
 import { cachedHealth } from './service/healthCache.ts';
 import { JobRegistry } from './service/jobs.ts';
-import { runPermissionsCheck } from './service/runPermissions.ts';
+import { RUN_PERMISSIONS_NOT_YET, runPermissionsCheck } from './service/runPermissions.ts';
 import { createLifecycle, type HealthSource, type Lifecycle } from './service/lifecycle.ts';
 import { PreClearCheck } from './service/preClearCheck.ts';
 import { createPressureSweep, type PressureSweep } from './service/pressureSweep.ts';
 import { RunCatalog } from './service/runCatalog.ts';
 import { RunClearer } from './service/runClearer.ts';
 import { createRunQueries, type RunQueries } from './service/runQueries.ts';
+import { createStagingIndex } from './service/stagingIndex.ts';
 import { ServiceEvents } from './service/serviceEvents.ts';
 import { startSweepScheduler } from './service/sweepScheduler.ts';
 import { createJournal } from './storage/journal.ts';
@@ -38,9 +39,6 @@ import { createTreeWorkerPool, type TreeWorkerPool } from './storage/engine/tree
 
 // How often the free space of the staging volume is sampled (the fill rate).
 const VOLUME_SAMPLE_MS = 5 * 60_000;
-// A capacity answer (or health's volume check) reuses a listing begun this recently.
-const SHARED_LISTING_MS = 1000;
-const RUN_PERMISSIONS_MAX_AGE_MS = 30_000;
 
 // What a caller (main.ts, a script, a test) may bring instead of the program's own.
 interface ComposeDeps {
@@ -131,15 +129,17 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     sightings,
   );
   const catalog = new RunCatalog(rootGuard, runner, runs, (runPath, view) => check.rulesFor(runPath, view));
-  const queries = createRunQueries({ stagingRoot, policy, catalog, runs, check, journal, rootGuard, clock });
-  events.on('run_state', queries.forgetShared);
-  events.on('clear_done', queries.forgetShared);
+  const index = createStagingIndex(
+    { root: rootGuard, catalog, runs },
+    { notifications: config.index.notifications, maxWatches: config.index.max_watches },
+  );
+  events.on('clear_done', ({ run_path }) => index.reread(run_path));
+  const queries = createRunQueries({ stagingRoot, policy, catalog, index, runs, check, journal, rootGuard, clock });
   const capacity = createCapacity({
     root: rootGuard,
     policy,
     pressure,
-    // The panel asks for the listing and the capacity together: one walk serves both.
-    decided: () => queries.decided(SHARED_LISTING_MS),
+    decided: queries.decided,
     samples: createVolumeSamples(journalDir, hostLabel),
     logger,
     clock,
@@ -152,15 +152,13 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     pool,
     parallelism,
     volumeCheck: capacity.check,
-    // Every listing asks who may change each run; health reads the last one
-    // (the panel's, while it is open) rather than walking the tree a second
-    // time each second, so it may lag by up to RUN_PERMISSIONS_MAX_AGE_MS.
-    runPermissionsCheck: () => runPermissionsCheck(queries.recentlyDecided(RUN_PERMISSIONS_MAX_AGE_MS)),
+    runPermissionsCheck: () => (index.built() ? runPermissionsCheck(queries.decided()) : Promise.resolve(RUN_PERMISSIONS_NOT_YET)),
+    index,
   });
   const clearer = new RunClearer({ stagingRoot, hostLabel, policy, runs, journal, rootGuard, lifecycle, events, logger, clock, check });
   const rootAvailable = (): Promise<void> => rootGuard.ensureAvailable();
-  const clears = createClears({ stagingRoot, clearer, rootAvailable, scan: queries.scan, policy, events, clock, logger });
-  const relievePressure = createPressureSweep({ settings: pressure, capacity, decided: () => queries.decided(), clears, logger });
+  const clears = createClears({ stagingRoot, clearer, rootAvailable, entries: queries.entries, policy, events, clock, logger });
+  const relievePressure = createPressureSweep({ settings: pressure, capacity, decided: queries.decided, clears, logger });
   const health = cachedHealth(lifecycle.health);
 
   // Jobs, metrics and the timers.
@@ -196,6 +194,7 @@ export function compose(config: AppConfig, deps: ComposeDeps = {}): Program {
     async close(graceMs) {
       await Promise.all([scheduler?.stop(), sampler.stop()]);
       await lifecycle.close(graceMs);
+      index.close();
       if (!deps.pool) await pool.close();
     },
   };

@@ -7,6 +7,7 @@ import { OUTCOME_ERROR_CODES, type OutcomeErrorCode } from './domain/errorTable.
 import { parseTimestamp } from './domain/timestamps.ts';
 import { statusOf } from './http/httpErrors.ts';
 import { REQUEST_DURATION } from './http/plugins/requestMetrics.ts';
+import { sharedInFlight } from './lib/sharedInFlight.ts';
 import type { MetricSources } from './metricSources.ts';
 import type { AsyncClears } from './service/asyncClears.ts';
 import type { JobSummary } from './service/jobSchema.ts';
@@ -36,11 +37,7 @@ export function registerFleetMetrics(registry: Registry, sources: MetricSources)
   const clears = registry.getSingleMetric('staging_cleanup_clears_total');
   if (clears instanceof Counter) for (const outcome of CLEAR_FAILURES) clears.inc({ outcome }, 0);
   // One listing serves every gauge of a scrape (prom-client collects them at once).
-  let listing: ReturnType<MetricSources['runs']['listRuns']> | null = null;
-  const latestListing = (): ReturnType<MetricSources['runs']['listRuns']> =>
-    (listing ??= sources.runs.listRuns().finally(() => {
-      listing = null;
-    }));
+  const latestListing = sharedInFlight(() => sources.runs.listRuns());
 
   new Gauge({
     name: 'staging_cleanup_health_check_ok',

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     if (why) refuseToStart(why);
     throw error;
   });
+  program.lifecycle.readTreeInBackground();
   const url = displayUrl(config.listen.host, (app.server.address() as AddressInfo).port);
   logger.info(
     {

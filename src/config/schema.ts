@@ -195,6 +195,18 @@ export const configSchema = z.strictObject({
       }),
     })
     .prefault({}),
+  index: z
+    .strictObject({
+      notifications: setting(z.boolean().default(true), {
+        env: 'STAGING_CLEANUP_INDEX_NOTIFICATIONS',
+        description: "keep the index of the staging tree by the kernel's change notifications (inotify); false: every answer walks the tree",
+      }),
+      max_watches: setting(z.int().min(16).max(1_000_000).default(65_536), {
+        env: 'STAGING_CLEANUP_INDEX_MAX_WATCHES',
+        description: "folders watched at most (the kernel's max_user_watches is shared by the user's processes); runs beyond are read again on every answer",
+      }),
+    })
+    .prefault({}),
   events: z
     .strictObject({
       max_clients: setting(z.int().min(1).max(10_000).default(100), {

@@ -155,3 +155,15 @@ export function decide(
     auto_clear_eligible: true,
   };
 }
+
+// Until when (ms since the epoch) decide() gives the same answer for this
+// view and refusal as it gives at `now`: the end of the retain window, or
+// never. A verification ahead of the clock is answered afresh each time
+// (its message names the time it was judged at): `now` itself.
+export function decisionHoldsUntil(view: IngestView, settings: PolicySettings, now: Date): number {
+  const verified = verifiedAt(view);
+  if (!verified) return Number.POSITIVE_INFINITY;
+  if (verified.getTime() > now.getTime() + settings.clockToleranceSeconds * 1000) return now.getTime();
+  const eligibleAt = verified.getTime() + settings.retainHours * HOUR_MS;
+  return settings.mode === 'scheduled' && now.getTime() < eligibleAt ? eligibleAt : Number.POSITIVE_INFINITY;
+}

@@ -3,7 +3,7 @@
 // for the pressure sweep), how fast it fills (from samples kept in the
 // journal folder), and whether it is full with nothing left the pressure
 // sweep may clear now: then health says so, and what an operator can still
-// clear by hand, and one warning is logged per crossing, not per check.
+// clear by hand, and the sampler logs one warning per crossing.
 import type { Logger } from 'pino';
 import { formatBytes } from '../domain/byteSize.ts';
 import { capacityClassOf, totalsByClass } from '../domain/capacityClass.ts';
@@ -145,9 +145,7 @@ export function createCapacity(deps: CapacityDeps) {
   ): Promise<{ listing: DecidedRuns; full: boolean; largest: LargeRun[]; hand: ReturnType<typeof byHand> }> => {
     const listing = await deps.decided();
     const full = isFull(volume, listing);
-    const largest = largestUnverified(listing.runs);
-    noteFull(full, volume, largest);
-    return { listing, full, largest, hand: byHand(listing) };
+    return { listing, full, largest: largestUnverified(listing.runs), hand: byHand(listing) };
   };
 
   // What health's staging_volume check says of a volume, and the capacity
@@ -216,16 +214,17 @@ export function createCapacity(deps: CapacityDeps) {
     // service stays ready: it is what can make room).
     async check(): Promise<VolumeCheck> {
       const volume = await measure();
-      if (!pressure || !isPastHighWater(usageOf(volume), pressure)) {
-        noteFull(false, volume, []);
-        return verdict(volume, null);
-      }
-      return verdict(volume, await assess(volume));
+      return verdict(volume, pressure && isPastHighWater(usageOf(volume), pressure) ? await assess(volume) : null);
     },
 
-    // A free-space sample for the fill rate.
+    // A free-space sample for the fill rate; a volume that became full (or
+    // no longer is) since the last one is logged here, once per crossing,
+    // not by the answers a panel or a scrape repeats.
     async sample(): Promise<void> {
       const volume = await measure();
+      const past = pressure !== null && isPastHighWater(usageOf(volume), pressure);
+      const assessed = past ? await assess(volume) : null;
+      noteFull(assessed?.full ?? false, volume, assessed?.largest ?? []);
       await deps.samples.add({
         at: formatTimestamp(deps.clock()),
         size_bytes: volume.size_bytes,

@@ -8,7 +8,7 @@ import { decide, isDistrustReason, DISTRUSTED_RECORDS, PRE_CLEAR_REFUSALS, type 
 import { distinctRunPaths } from '../domain/runPath.ts';
 import type { RunResult } from './answers.ts';
 import type { ClearOptions } from './clearOptions.ts';
-import type { Catalog } from './runCatalog.ts';
+import type { CatalogEntry } from './runCatalog.ts';
 import type { RunClearer } from './runClearer.ts';
 import type { ServiceEvents } from './serviceEvents.ts';
 
@@ -19,7 +19,7 @@ interface ClearsDeps {
   clearer: Pick<RunClearer, 'clear'>;
   // Throws staging_root_unavailable when the root is not the pinned folder.
   rootAvailable: () => Promise<void>;
-  scan: () => Promise<Catalog>;
+  entries: () => Promise<CatalogEntry[]>;
   policy: PolicySettings;
   events: ServiceEvents;
   clock: () => Date;
@@ -110,7 +110,7 @@ export function createClears(deps: ClearsDeps) {
       await deps.rootAvailable();
       const runPaths =
         'all_verified' in request
-          ? (await deps.scan()).entries
+          ? (await deps.entries())
               .filter((entry) => isClearableOrResumable(entry.record.view.current_state))
               .map((entry) => entry.location.runPath)
           : distinctRunPaths(request.run_paths, deps.stagingRoot);
@@ -125,7 +125,7 @@ export function createClears(deps: ClearsDeps) {
     sweep: (options: ClearOptions): Promise<RunResult[]> =>
       exclusively(async () => {
         const startedAt = performance.now();
-        const { entries } = await deps.scan();
+        const entries = await deps.entries();
         const now = deps.clock();
         // Due by mode and window; the clear itself then runs every pre-clear
         // check, so a run that fails one is skipped, logged and counted. A

@@ -4,7 +4,6 @@
 import { reclaimDeadLocks } from '../storage/lockRecovery.ts';
 import { CleanupError } from '../domain/errors.ts';
 import { runsAs } from '../lib/runsAs.ts';
-import { scanStagingTree } from '../storage/stagingScan.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { RunLocks } from '../storage/runLock.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
@@ -12,6 +11,7 @@ import type { TreeWorkerPool } from '../storage/engine/treeWorkerPool.ts';
 import type { VolumeCheck } from './capacity.ts';
 import type { HealthQuery } from './healthCache.ts';
 import type { RunPermissionsCheck } from './runPermissions.ts';
+import type { IndexStatus, StagingIndex } from './stagingIndex.ts';
 
 interface HealthCheck {
   ok: boolean;
@@ -36,8 +36,10 @@ export interface HealthReport {
   // Who the service runs as: what file permissions must allow.
   runs_as: { uid: number; gid: number };
   // Folders above the runs the listing cannot enter (its folder problems);
-  // null when the staging root itself cannot be read.
+  // null when the staging root itself cannot be read, or is being read for the first time.
   folder_problems: number | null;
+  // How the index of the staging tree is kept: by notifications, or read on each answer, and why.
+  index: IndexStatus;
 }
 
 const checkOf = (problem: string | null, fine: string): HealthCheck => ({ ok: problem === null, message: problem ?? fine });
@@ -51,6 +53,7 @@ interface LifecycleDeps {
   parallelism: number;
   volumeCheck: () => Promise<VolumeCheck>;
   runPermissionsCheck: () => Promise<RunPermissionsCheck>;
+  index: Pick<StagingIndex, 'current' | 'status' | 'built'>;
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>;
@@ -102,12 +105,15 @@ export function createLifecycle(deps: LifecycleDeps) {
               .catch((error: Error) => ({ ok: false, runs: 0, message: `the staged runs cannot be listed: ${error.message}` }))
           : { ok: false, runs: 0, message: 'the staged runs cannot be listed: the staging root is unavailable' };
       const folderProblems =
-        rootProblem === null ? await scanStagingTree(deps.rootGuard).then((tree) => tree.problems.length, () => null) : null;
+        rootProblem === null && deps.index.built()
+          ? await deps.index.current().then((tree) => tree.problemsAboveRuns, () => null)
+          : null;
       return {
         ready: Object.values(checks).every((check) => check.ok),
         checks: { ...checks, staging_volume, run_permissions },
         runs_as: { uid, gid },
         folder_problems: folderProblems,
+        index: deps.index.status(),
       };
     },
 
@@ -120,6 +126,13 @@ export function createLifecycle(deps: LifecycleDeps) {
     // request that needs them (a journal that cannot be read is health's to say).
     warm: async (): Promise<void> => {
       await Promise.all([deps.pool.warm(deps.parallelism), deps.journal.update().catch(() => undefined)]);
+    },
+
+    // Reads the staging tree into the index once, in the background, as
+    // the service starts listening: the first listing then waits only for
+    // what is left (and health says "not known yet" meanwhile).
+    readTreeInBackground(): void {
+      void deps.index.current().catch(() => undefined);
     },
 
     // Stops taking clears and lets running ones finish for up to `graceMs`;

@@ -21,10 +21,10 @@ import type { SyncRules } from '../domain/syncCheck.ts';
 import { mapLimited } from '../lib/mapLimited.ts';
 import { sameStamp, type FileStamp, type RunStamps } from '../storage/engine/fileStamp.ts';
 import type { IngestFile } from '../storage/ingestStore.ts';
-import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
+import { GONE, type StagedRun, type StagedRuns } from '../storage/stagedRun.ts';
 import { OtherFilesystem } from '../storage/runDirectory.ts';
 import type { RunRef } from '../storage/runRef.ts';
-import { scanStagingTree, type FolderProblem } from '../storage/stagingScan.ts';
+import type { FolderProblem } from '../storage/stagingScan.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { TreeMeasure } from '../storage/engine/treeMeasure.ts';
 import type { TreeRunner } from '../storage/engine/treeRunner.ts';
@@ -40,7 +40,7 @@ export interface CatalogEntry {
 // The local pre-clear rules of a run, or null when none apply.
 type RulesFor = (runPath: string, view: IngestRecord['view']) => Promise<SyncRules | null>;
 
-interface CatalogProblem {
+export interface CatalogProblem {
   location: RunLocation;
   code: RunProblemCode;
   message: string;
@@ -67,6 +67,7 @@ type LeafReading =
   | { kind: 'problem'; problem: CatalogProblem; error: CleanupError }
   | { kind: 'folder'; problem: FolderProblem; error: CleanupError }
   | { kind: 'none' };
+export type LeafOutcome = Exclude<LeafReading, { kind: 'run' }> | { kind: 'run'; entry: CatalogEntry };
 type RunReading = Extract<LeafReading, { kind: 'run' }>;
 
 const READ_CONCURRENCY = 32;
@@ -82,19 +83,28 @@ export class RunCatalog {
     private readonly rulesFor: RulesFor,
   ) {}
 
-  async scan(): Promise<Catalog> {
-    const { leaves, problems: folderProblems } = await scanStagingTree(this.root);
-    const readings = await this.read(leaves);
-    const known = new Set(leaves.map((leaf) => leaf.runPath));
-    for (const runPath of this.cache.keys()) if (!known.has(runPath)) this.cache.delete(runPath);
-    return {
-      entries: readings.flatMap((reading) => (reading.kind === 'run' ? [entryOf(reading)] : [])),
-      problems: readings.flatMap((reading) => (reading.kind === 'problem' ? [reading.problem] : [])),
-      folderProblems: [...folderProblems, ...readings.flatMap((reading) => (reading.kind === 'folder' ? [reading.problem] : []))],
-    };
+  // What each leaf holds now: a run, a problem of the run or of its folder,
+  // or nothing (no ingest.json yet). `look` is asked of each run this
+  // reading opens, before its record is read (one opening serves both); its
+  // answer is `looked`, absent for a run not opened (its record unchanged).
+  async readRuns<T>(
+    leaves: readonly RunLocation[],
+    look?: (run: StagedRun) => Promise<T>,
+  ): Promise<Array<{ outcome: LeafOutcome; looked?: T }>> {
+    const looked = new Map<number, T>();
+    const readings = await this.read(leaves, look && ((index, run) => look(run).then((answer) => void looked.set(index, answer))));
+    return readings.map((reading, index) => ({
+      outcome: reading.kind === 'run' ? { kind: 'run', entry: entryOf(reading) } : reading,
+      ...(looked.has(index) ? { looked: looked.get(index) as T } : {}),
+    }));
   }
 
-  // One run, as scan() would see it; null when it has no ingest.json yet.
+  // A run no longer in the tree.
+  forget(runPath: string): void {
+    this.cache.delete(runPath);
+  }
+
+  // One run, as readRuns() would see it; null when it has no ingest.json yet.
   async one(location: RunLocation): Promise<CatalogEntry | null> {
     const [reading] = await this.read([location]);
     if (reading?.kind === 'problem' || reading?.kind === 'folder') throw reading.error;
@@ -106,7 +116,7 @@ export class RunCatalog {
     return this.cache.get(runPath)?.measure?.files ?? null;
   }
 
-  private async read(leaves: readonly RunLocation[]): Promise<LeafReading[]> {
+  private async read(leaves: readonly RunLocation[], look?: (index: number, run: StagedRun) => Promise<void>): Promise<LeafReading[]> {
     // The manifest a run's measure judges by, when known; else the usual one.
     const manifests = leaves.map((location) => this.cache.get(location.runPath)?.manifest?.path ?? USUAL_MANIFEST);
     const stamps = await this.stampsOf(leaves, manifests);
@@ -116,7 +126,7 @@ export class RunCatalog {
       const unchanged = cached && stamp?.meta?.kind === 'directory' && sameStamp(stamp.ingest, cached.ingest.stamp);
       const reading: LeafReading = unchanged
         ? { kind: 'run', location, ingest: cached.ingest, measure: null }
-        : await this.readLeaf(location);
+        : await this.readLeaf(location, look && ((run) => look(index, run)));
       if (
         reading.kind === 'run' &&
         unchanged &&
@@ -162,9 +172,12 @@ export class RunCatalog {
     return { stagingRoot: this.root.path, rootPin: this.root.pin(), bytePath: location.segments.join('/') };
   }
 
-  private async readLeaf(location: RunLocation): Promise<LeafReading> {
+  private async readLeaf(location: RunLocation, look?: (run: StagedRun) => Promise<void>): Promise<LeafReading> {
     try {
-      const ingest = await this.runs.opened(location, (run) => run.readIngest());
+      const ingest = await this.runs.opened(location, async (run) => {
+        await look?.(run);
+        return run.readIngest();
+      });
       return ingest === GONE || !ingest ? { kind: 'none' } : { kind: 'run', location, ingest, measure: null };
     } catch (error) {
       // Swapped for a link or a file since it was listed: no longer a run.

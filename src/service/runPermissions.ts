@@ -14,6 +14,13 @@ export interface RunPermissionsCheck {
   runs: number;
 }
 
+// Before the first reading of the tree is done (at start, thousands of runs).
+export const RUN_PERMISSIONS_NOT_YET: RunPermissionsCheck = {
+  ok: true,
+  runs: 0,
+  message: 'not known yet: the service is reading the staging tree for the first time',
+};
+
 export async function runPermissionsCheck(listing: Promise<DecidedRuns>): Promise<RunPermissionsCheck> {
   const { uid, gid } = runsAs();
   const denied = (await listing).runs.filter(({ decision }) => decision.reason === 'staging_permission_denied');

@@ -1,29 +1,28 @@
 // Read-only questions about staged runs: the listing, one run, its
 // eligibility, the journal. Two ways to decide whether a run may be cleared:
-// - decideFromListing: what the listing's own (possibly cached) walk already
-//   shows, the local check only, after asking (on every listing: a chmod
-//   changes no stamp the cache reads) whether this process may write the run
-//   and its parent; never reads the NAS. For rows.
+// - from the index (stagingIndex.ts): its reading of the run, the local
+//   check only, and whether this process may write the run and its parent
+//   as the index last asked (again at every change of either); never reads
+//   the NAS. For rows.
 // - decideWithAllChecks: a fresh survey of the run with every configured
 //   pre-clear check, the NAS one included, after asking whether this process
 //   may write the run and its parent. For one run's detail and eligibility.
 import type { ClearRecord } from '../domain/clearRecord.ts';
-import { CleanupError, isCleanupError } from '../domain/errors.ts';
+import { CleanupError } from '../domain/errors.ts';
 import type { RunKind } from '../domain/ingestSchema.ts';
 import { isClearableOrResumable, type LifecycleState } from '../domain/lifecycle.ts';
-import { decide, type Decision, type PolicySettings } from '../domain/policy.ts';
+import { decide, decisionHoldsUntil, type Decision, type PolicySettings } from '../domain/policy.ts';
 import { latestVerification } from '../domain/verification.ts';
 import { distinctRunPaths, resolveRunPath, type RunLocation } from '../domain/runPath.ts';
-import { coalesced } from '../lib/coalesced.ts';
-import { mapLimited } from '../lib/mapLimited.ts';
 import type { Journal } from '../storage/journal.ts';
 import { GONE, type StagedRuns } from '../storage/stagedRun.ts';
 import { describeFolderProblem } from '../storage/stagingScan.ts';
 import type { StagingRootGuard } from '../storage/stagingRootGuard.ts';
 import type { EligibilityAnswer, RunDetail, RunListing, RunRow } from './answers.ts';
 import { asPolicyRefusal, surveyRefusal, type PreClearCheck } from './preClearCheck.ts';
-import type { Catalog, CatalogEntry, RunCatalog } from './runCatalog.ts';
-import { buildRunRow, compareRows } from './runRow.ts';
+import type { CatalogEntry, RunCatalog } from './runCatalog.ts';
+import type { IndexedTree, StagingIndex } from './stagingIndex.ts';
+import { buildRunRow, compareRows, secondsSince } from './runRow.ts';
 
 interface RunFilter {
   state?: LifecycleState;
@@ -36,6 +35,7 @@ interface RunQueriesDeps {
   stagingRoot: string;
   policy: PolicySettings;
   catalog: RunCatalog;
+  index: StagingIndex;
   runs: StagedRuns;
   check: PreClearCheck;
   journal: Journal;
@@ -43,14 +43,14 @@ interface RunQueriesDeps {
   clock: () => Date;
 }
 
+type DecidedRun = { row: RunRow; decision: Decision };
+
 export interface DecidedRuns {
   now: Date;
-  runs: Array<{ row: RunRow; decision: Decision }>;
-  problems: Catalog['problems'];
-  folderProblems: Catalog['folderProblems'];
+  runs: DecidedRun[];
+  problems: IndexedTree['problems'];
+  folderProblems: IndexedTree['folderProblems'];
 }
-
-const WRITE_CHECK_CONCURRENCY = 32;
 
 function runNotFound(location: RunLocation, why = ''): CleanupError {
   return new CleanupError('run_not_found', { runPath: location.runPath, why });
@@ -60,22 +60,6 @@ export type RunQueries = ReturnType<typeof createRunQueries>;
 
 export function createRunQueries(deps: RunQueriesDeps) {
   const { stagingRoot, policy, catalog, check, clock } = deps;
-
-  // Every staged run (the scan refuses a root that is not the pinned one, or
-  // cannot be read). Listings asked for at once share a scan begun after
-  // they asked (50 clients at once held 50 scans and their rows in memory).
-  const scan = coalesced((): Promise<Catalog> => catalog.scan());
-
-  // What a clear would meet first when it came to remove the run: a folder
-  // this process may not change. Only for runs a clear would touch.
-  const writeRefusalOf = async (entry: CatalogEntry): Promise<CleanupError | null> => {
-    if (!isClearableOrResumable(entry.record.view.current_state)) return null;
-    const refusal = await deps.runs
-      .opened(entry.location, (run) => run.writeRefusal())
-      // Changed under the listing (swapped for a link): the clear judges it afresh.
-      .catch((error: unknown) => (isCleanupError(error) ? null : Promise.reject(error)));
-    return refusal === GONE ? null : refusal;
-  };
 
   const decideFromListing = (entry: CatalogEntry, now: Date, writeRefusal: CleanupError | null): Decision => {
     const refusal = writeRefusal ?? (entry.measure ? surveyRefusal(entry.location.runPath, entry.measure) : null);
@@ -103,60 +87,71 @@ export function createRunQueries(deps: RunQueriesDeps) {
     return entry;
   };
 
-  const decideAll = async (): Promise<DecidedRuns> => {
-    const { entries, problems, folderProblems } = await scan();
-    const writeRefusals = await mapLimited(entries, WRITE_CHECK_CONCURRENCY, writeRefusalOf);
-    const now = clock();
-    const runs = entries.map((entry, index) => {
-      const decision = decideFromListing(entry, now, writeRefusals[index] ?? null);
-      return { row: buildRunRow(entry, decision, now), decision };
-    });
-    return { now, runs, problems, folderProblems };
+  // Each indexed reading's row and decision, kept until the decision may
+  // change (decisionHoldsUntil) or the reading is replaced: an unchanged run
+  // costs a lookup, not a decision. A kept row is brought up to the time in
+  // place (its elapsed seconds: rows are data, and one handed out earlier
+  // shows the later count).
+  interface Kept {
+    writeRefusal: CleanupError | null;
+    run: DecidedRun;
+    activityMs: number;
+    until: number;
+  }
+  const kept = new WeakMap<CatalogEntry, Kept>();
+  const keptOf = (entry: CatalogEntry, writeRefusal: CleanupError | null, now: Date): Kept => {
+    const known = kept.get(entry);
+    if (known && known.writeRefusal === writeRefusal && now.getTime() < known.until) {
+      known.run.row.elapsed_seconds_since_last_activity = secondsSince(known.activityMs, now);
+      return known;
+    }
+    const decision = decideFromListing(entry, now, writeRefusal);
+    const row = buildRunRow(entry, decision, now);
+    const fresh = { writeRefusal, run: { row, decision }, activityMs: Date.parse(row.last_activity_at), until: decisionHoldsUntil(entry.record.view, policy, now) };
+    kept.set(entry, fresh);
+    return fresh;
   };
 
-  // Every run's row and the decision behind it, as the listing sees them:
-  // from a listing begun less than `maxAgeMs` ago (or under way), if any.
-  type Begun = { startedAt: number; result: Promise<DecidedRuns> } | null;
-  let latest: Begun = null;
-  // The last listing begun, kept even once a run changed (for summaries that
-  // may lag a little, such as health's).
-  let last: Begun = null;
-  const decided = (maxAgeMs = 0): Promise<DecidedRuns> => {
-    if (latest && performance.now() - latest.startedAt <= maxAgeMs) return latest.result;
-    const started = { startedAt: performance.now(), result: decideAll() };
-    latest = started;
-    last = started;
-    started.result.catch(() => {
-      if (latest === started) latest = null;
-      if (last === started) last = null;
-    });
-    return started.result;
+  // The rows of the index's tree as last decided, while the tree is the
+  // same (nothing changed) and every decision in it holds: then a listing
+  // costs the elapsed seconds of each row, and its order is kept.
+  let listed: { tree: IndexedTree; runs: Kept[]; until: number; sorted: RunRow[] | null } | null = null;
+
+  // Every run's row and the decision behind it, from the index as it is now
+  // (it refuses a root that is not the pinned one, or cannot be read).
+  const decidedTree = async (): Promise<{ now: Date; tree: IndexedTree; listed: NonNullable<typeof listed> }> => {
+    const tree = await deps.index.current();
+    const now = clock();
+    if (listed?.tree === tree && now.getTime() < listed.until) {
+      for (const each of listed.runs) each.run.row.elapsed_seconds_since_last_activity = secondsSince(each.activityMs, now);
+    } else {
+      const runs = tree.entries.map(({ entry, writeRefusal }) => keptOf(entry, writeRefusal, now));
+      listed = { tree, runs, until: runs.reduce((soonest, run) => Math.min(soonest, run.until), Number.POSITIVE_INFINITY), sorted: null };
+    }
+    return { now, tree, listed };
+  };
+
+  const decided = async (): Promise<DecidedRuns> => {
+    const { now, tree, listed: rows } = await decidedTree();
+    return { now, runs: rows.runs.map(({ run }) => run), problems: tree.problems, folderProblems: tree.folderProblems };
   };
 
   return {
-    scan,
     decided,
-    // The last listing if begun less than `maxAgeMs` ago, even if a run has
-    // changed since; else a new one.
-    recentlyDecided: (maxAgeMs: number): Promise<DecidedRuns> =>
-      last && performance.now() - last.startedAt <= maxAgeMs ? last.result : decided(),
-    // A listing kept for sharing is not shared once a run changed.
-    forgetShared(): void {
-      latest = null;
-    },
+    // The runs the index holds (for the sweep and a set of every verified run).
+    entries: async (): Promise<CatalogEntry[]> => (await deps.index.current()).entries.map(({ entry }) => entry),
 
     async listRuns(filter: RunFilter = {}): Promise<RunListing> {
-      const { runs: decidedRuns, problems, folderProblems } = await decided();
-      const runs = decidedRuns
-        .map(({ row }) => row)
-        .filter(
-          (row) =>
-            (filter.state === undefined || row.current_state === filter.state) &&
-            (filter.eligible === undefined || row.auto_clear_eligible === filter.eligible) &&
-            (filter.equipment_id === undefined || row.equipment_id === filter.equipment_id) &&
-            (filter.run_kind === undefined || row.run_kind === filter.run_kind),
-        )
-        .sort(compareRows);
+      const { tree, listed: rows } = await decidedTree();
+      const { problems, folderProblems } = tree;
+      rows.sorted ??= rows.runs.map(({ run }) => run.row).sort(compareRows);
+      const runs = rows.sorted.filter(
+        (row) =>
+          (filter.state === undefined || row.current_state === filter.state) &&
+          (filter.eligible === undefined || row.auto_clear_eligible === filter.eligible) &&
+          (filter.equipment_id === undefined || row.equipment_id === filter.equipment_id) &&
+          (filter.run_kind === undefined || row.run_kind === filter.run_kind),
+      );
       return {
         runs,
         problems: [

@@ -20,10 +20,7 @@ export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date):
     byte_total: entry.measure?.dataBytes ?? 0,
     files_to_free: entry.measure?.files ?? 0,
     bytes_to_free: entry.measure?.bytes ?? 0,
-    elapsed_seconds_since_last_activity: Math.max(
-      0,
-      Math.floor((now.getTime() - lastActivity.getTime()) / 1000),
-    ),
+    elapsed_seconds_since_last_activity: secondsSince(lastActivity.getTime(), now),
     last_activity_at: formatTimestamp(lastActivity),
     clearable: decision.clearable,
     auto_clear_eligible: decision.auto_clear_eligible,
@@ -31,6 +28,11 @@ export function buildRunRow(entry: CatalogEntry, decision: Decision, now: Date):
     verified_at: decision.verified_at,
     reason: decision.reason,
   };
+}
+
+// Whole seconds from `fromMs` (ms since the epoch) to `now`, never below 0.
+export function secondsSince(fromMs: number, now: Date): number {
+  return Math.max(0, Math.floor((now.getTime() - fromMs) / 1000));
 }
 
 // The last history time, else the run directory's mtime.

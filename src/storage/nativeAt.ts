@@ -1,7 +1,7 @@
 // The descriptor-relative calls of native/at.c (openat, fstatat without
 // following links, unlinkat and its checked form, a one-call folder scan, an
 // inode's flags, the volume under a descriptor, and mkdirat with the
-// folder's opening, and its mount id),
+// folder's opening, its mount id, and inotify on folders held open),
 // built by `npm ci`.
 // Names are Buffers of the entry's raw bytes, one path component each.
 import { createRequire } from 'node:module';
@@ -42,6 +42,13 @@ export interface NativeAt {
   mkdirOpenat(dirfd: number, name: Buffer): number;
   // statx STATX_MNT_ID of an open file or folder; -1 where the kernel has none.
   mountId(fd: number): number;
+  // A non-blocking inotify descriptor.
+  inotifyInit(): number;
+  // Watches the folder open at dirfd (that very inode): its watch descriptor.
+  inotifyWatch(inotifyFd: number, dirfd: number): number;
+  inotifyUnwatch(inotifyFd: number, wd: number): void;
+  // Every event queued: [wd, mask, hasName] per event (an overflow: wd -1).
+  inotifyRead(inotifyFd: number): Int32Array;
 }
 
 // build/ lies two levels above this file, from src/storage and dist/storage alike.

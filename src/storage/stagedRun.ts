@@ -14,6 +14,7 @@ import { appendTransition, readIngest, type IngestFile } from './ingestStore.ts'
 import { openRun, type OpenRun } from './runDirectory.ts';
 import { InvalidLock, invalidLockRefusal, lockNameRefusal, type HeldRunLock, type LockStatus, type RunLocks } from './runLock.ts';
 import type { StagingRootGuard } from './stagingRootGuard.ts';
+import type { TreeNotifications } from './treeNotifications.ts';
 import { isPermissionError, permissionDenied, permissionRefusal } from './writeAccess.ts';
 import type { NasCheckArgs, NasCheckResult } from './engine/nasCopyCheck.ts';
 import type { DeleteOutcome, DeleteProgress } from './engine/deleteTally.ts';
@@ -43,6 +44,17 @@ export interface StagedRun {
   // Counts, directory stamps and (with rules) the unsynced files.
   survey(rules: SyncRules | null): Promise<TreeMeasure>;
   nasCheck(args: Omit<NasCheckArgs, 'runFd'>): Promise<NasCheckResult>;
+  // Watches the run's folders (by relative byte path, '' the run itself)
+  // through its descriptor: each one's watch and stamp once watched; null
+  // for a folder not there (any more), 'limit' once max_user_watches is reached.
+  watchFolders(notifications: TreeNotifications, relativePaths: readonly string[]): Array<WatchedFolder | null | 'limit'>;
+}
+
+export interface WatchedFolder {
+  wd: number;
+  ino: number;
+  mtimeMs: number;
+  ctimeMs: number;
 }
 
 // A run whose lock this process holds: it may be written and removed.
@@ -74,6 +86,7 @@ export function createStagedRuns(deps: StagedRunsDeps) {
     readIngest: async () => readIngest(opened().run, ingestMaxBytes),
     survey: async (rules) => runner.survey(opened().run.fd, rules ?? undefined),
     nasCheck: async (args) => runner.nasCheck({ ...args, runFd: opened().run.fd }),
+    watchFolders: (notifications, relativePaths) => relativePaths.map((relativePath) => watchFolder(opened().run, relativePath, notifications)),
   });
 
   const lockedRunOf = (location: RunLocation, opened: () => OpenRun, lock: HeldRunLock): LockedRun => ({
@@ -163,4 +176,21 @@ export function createStagedRuns(deps: StagedRunsDeps) {
         (await locks.isHeld(location.diskPath, parentFd)) ? new Busy(await locks.statusOf(location.diskPath, parentFd)) : null,
       ),
   };
+}
+
+function watchFolder(run: DirHandle, relativePath: string, notifications: TreeNotifications): WatchedFolder | null | 'limit' {
+  let folder: DirHandle;
+  try {
+    folder = relativePath === '' ? run.borrow() : run.openPath(relativePath);
+  } catch {
+    return null;
+  }
+  try {
+    const wd = notifications.watch(folder);
+    if (wd === 'limit') return wd;
+    const { ino, mtimeMs, ctimeMs } = folder.stat();
+    return { wd, ino, mtimeMs, ctimeMs };
+  } finally {
+    folder.close();
+  }
 }

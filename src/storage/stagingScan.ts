@@ -52,20 +52,25 @@ interface Found {
 
 const CONTAINERS = new Set(['Runs', 'TestRuns']);
 
-export async function scanStagingTree(guard: StagingRootGuard): Promise<StagingTree> {
+// Called with each folder the walk enters (the root as []), before its
+// entries are read: a watch set there misses no entry made after.
+export type FolderVisit = (segments: readonly string[], folder: DirHandle) => void;
+
+export async function scanStagingTree(guard: StagingRootGuard, visit: FolderVisit = () => undefined): Promise<StagingTree> {
   const stagingRoot = guard.path;
   const root = await guard.open();
   try {
     let children: Children;
     let mount: number;
     try {
+      visit([], root);
       [children, mount] = [await childrenOf(root), root.mountId()];
     } catch (error) {
       throw new CleanupError('staging_root_unavailable', { why: `${stagingRoot} cannot be read (${errorCode(error)})` });
     }
     const found = merge([
       problemsAmong(children, [], 1),
-      ...(await Promise.all(children.folders.map((name) => below({ folder: root, mount }, [name], 1)))),
+      ...(await Promise.all(children.folders.map((name) => below({ folder: root, mount, visit }, [name], 1)))),
     ]);
     return {
       leaves: found.leaves.filter((segments) => runLayoutOf(segments) !== null).map((segments) => locateRun(segments, stagingRoot)),
@@ -80,7 +85,7 @@ export async function scanStagingTree(guard: StagingRootGuard): Promise<StagingT
 // 3 Runs/ or TestRuns/): the candidate leaves (folders at the project level,
 // legacy runs, and those inside Runs/ and TestRuns/) and the problems met.
 // `mount`: the staging root's (DirHandle.mountId), which every folder entered shares.
-async function below(parent: { folder: DirHandle; mount: number }, segments: string[], depth: number): Promise<Found> {
+async function below(parent: { folder: DirHandle; mount: number; visit: FolderVisit }, segments: string[], depth: number): Promise<Found> {
   const name = segments.at(-1) as string;
   const unreadable = (error: unknown): Found => ({
     leaves: [],
@@ -99,6 +104,7 @@ async function below(parent: { folder: DirHandle; mount: number }, segments: str
     try {
       // Nothing of another filesystem is read, not even its names.
       if (folder.mountId() !== parent.mount) return { leaves: [], problems: [{ segments, code: 'folder_other_filesystem' }] };
+      parent.visit(segments, folder);
       children = await childrenOf(folder);
     } catch (error) {
       return unreadable(error);
@@ -107,7 +113,7 @@ async function below(parent: { folder: DirHandle; mount: number }, segments: str
     const here = children.folders.map((child) => [...segments, child]);
     if (depth === 3) return merge([{ leaves: here, problems: [] }, named]);
     const descend = depth === 1 ? children.folders : children.folders.filter((child) => CONTAINERS.has(child));
-    const deeper = await Promise.all(descend.map((child) => below({ folder, mount: parent.mount }, [...segments, child], depth + 1)));
+    const deeper = await Promise.all(descend.map((child) => below({ ...parent, folder }, [...segments, child], depth + 1)));
     return merge([{ leaves: depth === 2 ? here : [], problems: [] }, named, ...deeper]);
   } finally {
     await folder.closeAsync();

@@ -156,7 +156,7 @@ describeAsRoot('the pressure sweep on a real volume past its high-water mark', (
     expect(capacity.forecast.pressure?.hours.filter((hour) => hour.runs > 0)).toHaveLength(1);
   });
 
-  itAsRoot('a full volume with nothing verified to clear: staging_volume_full in health, one warning per crossing', async () => {
+  itAsRoot('a full volume with nothing verified to clear: staging_volume_full in health; one warning per crossing, from the sampler, none from answers', async () => {
     makeRun(root, RUNS.unverified, { state: 'sync_queued', files: data(3) });
     makeRun(root, 'EQ/P/Runs/Run_G_staging', { state: 'staging', files: data(2) });
     const { service, logs } = start({ highWaterPercent: 50, targetPercent: 40, minRetainHours: 2 });
@@ -169,13 +169,18 @@ describeAsRoot('the pressure sweep on a real volume past its high-water mark', (
     }
     expect((await service.capacity.answer()).volume_full).toBe(true);
     expect(await service.metrics.metrics()).toContain('staging_cleanup_volume_full 1');
+    // Health, the capacity answer and a scrape only look: a panel or Prometheus polling them logs nothing.
+    expect(warnings()).toHaveLength(0);
+    for (let sample = 0; sample < 3; sample += 1) await service.capacity.sample();
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0]?.msg).toMatch(/^staging volume full/);
 
     fs.rmSync(path.join(root, RUNS.unverified, 'data.bin'));
     expect((await service.health({ fresh: true })).checks.staging_volume.ok).toBe(true);
+    await service.capacity.sample();
     writeFiles(path.join(root, RUNS.unverified), data(3));
     expect((await service.health({ fresh: true })).checks.staging_volume.ok).toBe(false);
+    await service.capacity.sample();
     expect(warnings()).toHaveLength(2);
   });
 });

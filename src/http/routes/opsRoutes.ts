@@ -56,7 +56,22 @@ const healthSchema = z
       .optional()
       .describe(
         'How many equipment, project, Runs/ or TestRuns/ folders (or links where they would be) the listing cannot enter, ' +
-          'each one of its problems; null when the staging root cannot be read. Shown as the messages are; not a readiness check.',
+          'each one of its problems; null when the staging root cannot be read, or while the service reads it for the first time. ' +
+          'Shown as the messages are; not a readiness check.',
+      ),
+    index: z
+      .object({
+        mode: z.enum(['live', 'partly', 'scanning']),
+        message: z.string(),
+        watched_folders: z.int(),
+        runs_read_each_time: z.int(),
+        overflows: z.int(),
+      })
+      .optional()
+      .describe(
+        "How the service's index of the staging tree is kept fresh: live (the kernel's change notifications on every folder), " +
+          'partly (some runs, or the folders above them, read again on every answer: the watch limit) or scanning (every answer ' +
+          'walks the tree: notifications off, unavailable, or a network filesystem). Shown as the messages are; not a readiness check.',
       ),
   })
   .meta({ id: 'Health' });
@@ -83,7 +98,7 @@ export const healthRoute: FastifyPluginAsyncZod<{ health: HealthSource }> = asyn
       reply.code(report.ready ? 200 : 503);
       const status = report.ready ? ('ready' as const) : ('not_ready' as const);
       if (request.authenticated) {
-        return { status, checks: report.checks, runs_as: report.runs_as, folder_problems: report.folder_problems };
+        return { status, checks: report.checks, runs_as: report.runs_as, folder_problems: report.folder_problems, index: report.index };
       }
       const { staging_root, staging_root_writable, journal, staging_volume, run_permissions } = report.checks;
       return {
