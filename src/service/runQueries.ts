@@ -82,6 +82,7 @@ export function createRunQueries(deps: RunQueriesDeps) {
     await deps.rootGuard.ensureAvailable();
     // A link or a file on the way is an invalid run path; a gap, not found.
     if ((await deps.runs.opened(location, async () => true)) === GONE) throw runNotFound(location);
+    deps.index.noticeChanges();
     const entry = await catalog.one(location);
     if (!entry) throw runNotFound(location, ' (the folder has no .exlab-wizard/ingest.json yet)');
     return entry;

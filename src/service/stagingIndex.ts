@@ -150,6 +150,8 @@ export function createStagingIndex(
     if (overflowed) {
       overflows += 1;
       everythingStale();
+      // Any file may have been written to: no run's counts are kept.
+      for (const run of indexed.values()) catalog.forget(run.location.runPath);
     }
     for (const { wd, self, ended } of queued) {
       const owner = owners.get(wd);
@@ -158,6 +160,9 @@ export function createStagingIndex(
       if ('run' in owner) {
         stale.add(owner.run);
         const run = indexed.get(owner.run);
+        // Its counts are measured again, not kept by stamps (a file appended
+        // to changes no folder's): by the next reading, or by one run's answer.
+        if (run) catalog.forget(run.location.runPath);
         if (ended && run) run.watches = null;
       } else {
         // An entry made, removed or renamed in a folder above the runs (a run
@@ -246,12 +251,7 @@ export function createStagingIndex(
   // watched in a second opening, after it, and a folder whose stamp moved in
   // between is read again next time.
   const readRuns = async (locations: readonly RunLocation[]): Promise<void> => {
-    for (const location of locations) {
-      const key = keyOf(location.segments);
-      // Notified of a change inside: its counts are measured again, not
-      // kept by stamps (a file appended to changes no folder's).
-      if (stale.delete(key) && indexed.get(key)?.watches) catalog.forget(location.runPath);
-    }
+    for (const location of locations) stale.delete(keyOf(location.segments));
     // In batches, two at a time: one batch's records are read on this thread
     // while the other's folders are measured by the tree workers.
     const batches: RunLocation[][] = [];
@@ -369,6 +369,10 @@ export function createStagingIndex(
       const key = keysByRunPath.get(runPath);
       if (key !== undefined) stale.add(key);
     },
+
+    // Applies the changes notified since the last answer, for an answer
+    // about one run that does not wait for the whole tree.
+    noticeChanges: drain,
 
     // Whether the tree has been read whole once (health, which must answer
     // at once, waits for no first reading of thousands of runs).

@@ -166,6 +166,12 @@ describe.skipIf(!canRun)('the live index, against a service that walks the tree 
     expect(seen.one).toMatchObject({ clearable: false, reason: 'unsynced_files', byte_total: 100 + 250 + 6 + 27 });
   });
 
+  it("shows a data file appended to in place in the next answer about that run, asked before any listing", async () => {
+    fs.appendFileSync(path.join(staging, 'EQ/P/Runs/Run_kept/image_0002.tif'), 'and again');
+    const one = (await (await fetch(`${urls.live}/api/v1/staging/EQ/P/Runs/Run_kept`)).json()) as Record<string, unknown>;
+    expect(one).toMatchObject({ byte_total: 100 + 250 + 6 + 27 + 9 });
+  });
+
   it('walks nothing and reads no run when nothing changed: health says the index is live, on every folder', async () => {
     const health = (await (await fetch(`${urls.live}/api/v1/health`, { headers: { 'cache-control': 'no-cache' } })).json()) as {
       index: { mode: string; watched_folders: number; runs_read_each_time: number };
